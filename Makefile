@@ -1,0 +1,53 @@
+# The portal's everyday commands. `make help` lists them.
+GO        ?= go
+PORT      ?= 8080
+FUZZTIME  ?= 10s
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: help generate build run sandbox test test-race lint fuzz bench browser-test postgres-test clean
+
+help: ## list the commands
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-14s %s\n", $$1, $$2}'
+
+generate: ## regenerate templ code (committed; CI checks it is up to date)
+	$(GO) tool templ generate
+
+build: ## build bin/portal and bin/coreplus-sandbox
+	$(GO) build -o bin/portal ./cmd/portal
+	$(GO) build -o bin/coreplus-sandbox ./cmd/coreplus-sandbox
+
+run: ## the portal on a demo clinic (in-process coreplus sandbox) at http://127.0.0.1:8080 (PORT overrides)
+	PORT=$(PORT) $(GO) run ./cmd/portal -demo
+
+sandbox: ## the coreplus sandbox alone, on 127.0.0.1:8081, with demo credentials
+	$(GO) run ./cmd/coreplus-sandbox --addr 127.0.0.1:8081
+
+test: ## every test that needs only Go, with the race detector
+	$(GO) test -race -count=1 ./...
+
+lint: ## gofmt, go vet, staticcheck, and generated code up to date
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	$(GO) tool templ generate
+	@git diff --exit-code -- '*_templ.go' || (echo "generated templ code was out of date: run make generate and commit"; exit 1)
+
+fuzz: ## run each fuzz target for $(FUZZTIME)
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench: ## benchmarks
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+browser-test: ## browser tests in Debian's chromium (apt-get install chromium)
+	$(GO) test -count=1 -tags browser ./web/...
+
+postgres-test: ## store tests against PostgreSQL at $$TEST_DATABASE_URL
+	$(GO) test -count=1 ./internal/store/...
+
+clean:
+	rm -rf bin

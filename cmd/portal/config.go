@@ -1,0 +1,240 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/booking"
+)
+
+// config is everything the portal reads at start, validated in one place.
+type config struct {
+	Addr        string
+	Demo        bool
+	DataDir     string
+	DatabaseURL string
+	PublicURL   string
+
+	CoreplusBaseURL string
+	ConsumerID      string
+	ConsumerSecret  string
+	AccessToken     string
+
+	// SecretKey signs hidden form fields and session cookies. Every replica
+	// must share it.
+	SecretKey []byte
+
+	Clinic booking.Clinic
+}
+
+var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
+
+// loadConfig reads flags and environment variables. It reports every problem
+// at once, each naming the variable and what was expected.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	demo := fs.Bool("demo", false, "run on a demo clinic with an in-process coreplus sandbox")
+	addr := fs.String("addr", "", "listen address (default 127.0.0.1:$PORT, PORT defaults to 8080)")
+	dataDir := fs.String("data", "", "folder for the SQLite database and demo key (default ./data, or $DATA_DIR)")
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q (flags: -demo, -addr, -data)", fs.Arg(0))
+	}
+
+	var problems []string
+	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+
+	c := config{Demo: *demo}
+	c.DataDir = firstNonEmpty(*dataDir, getenv("DATA_DIR"), "data")
+
+	c.Addr = *addr
+	if c.Addr == "" {
+		port := firstNonEmpty(getenv("PORT"), "8080")
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			bad("PORT is %q: expected a port number from 1 to 65535", port)
+		}
+		c.Addr = net.JoinHostPort(firstNonEmpty(getenv("HOST"), "127.0.0.1"), port)
+	} else if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("-addr is %q: expected host:port, such as 127.0.0.1:8080", c.Addr)
+	}
+
+	c.DatabaseURL = getenv("DATABASE_URL")
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "portal.db")
+	}
+
+	c.PublicURL = getenv("PUBLIC_URL")
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			bad("PUBLIC_URL is %q: expected the portal's address, such as https://book.example-clinic.com.au", c.PublicURL)
+		}
+	}
+
+	if !c.Demo {
+		c.CoreplusBaseURL = getenv("COREPLUS_BASE_URL")
+		c.ConsumerID = getenv("COREPLUS_CONSUMER_ID")
+		c.ConsumerSecret = getenv("COREPLUS_CONSUMER_SECRET")
+		c.AccessToken = getenv("COREPLUS_ACCESS_TOKEN")
+		switch u, err := url.Parse(c.CoreplusBaseURL); {
+		case c.CoreplusBaseURL == "":
+			bad("COREPLUS_BASE_URL is not set: expected the API URL from the coreplus add-on setup, such as https://sandbox.coreplus.com.au/API/Core/v2.1/ (or run with -demo)")
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+			bad("COREPLUS_BASE_URL is %q: expected an absolute http(s) URL ending in /API/Core/v2.1/", c.CoreplusBaseURL)
+		}
+		for _, v := range []struct{ name, value string }{
+			{"COREPLUS_CONSUMER_ID", c.ConsumerID},
+			{"COREPLUS_CONSUMER_SECRET", c.ConsumerSecret},
+			{"COREPLUS_ACCESS_TOKEN", c.AccessToken},
+		} {
+			if v.value == "" {
+				bad("%s is not set: expected the value shown in the coreplus add-on setup", v.name)
+			} else if len(v.value) > 50 && v.name != "COREPLUS_CONSUMER_SECRET" {
+				bad("%s is %d characters: coreplus issues at most 50", v.name, len(v.value))
+			}
+		}
+	}
+
+	if key := getenv("PORTAL_SECRET_KEY"); key != "" {
+		k, err := decodeKey(key)
+		if err != nil {
+			bad("PORTAL_SECRET_KEY: %v", err)
+		}
+		c.SecretKey = k
+	} else if !c.Demo {
+		bad("PORTAL_SECRET_KEY is not set: expected at least 32 random bytes as hex or base64 (for example: openssl rand -hex 32); every replica must share it")
+	}
+
+	defaultSlug, defaultName := "clinic", "Online booking"
+	if c.Demo {
+		defaultSlug, defaultName = "demo", "Harbourside Physio & Allied Health (demo)"
+	}
+	c.Clinic = booking.Clinic{
+		Slug:       firstNonEmpty(getenv("CLINIC_SLUG"), defaultSlug),
+		Name:       firstNonEmpty(getenv("CLINIC_NAME"), defaultName),
+		Phone:      getenv("CLINIC_PHONE"),
+		PrivacyURL: getenv("CLINIC_PRIVACY_URL"),
+	}
+	if c.Demo && c.Clinic.Phone == "" {
+		c.Clinic.Phone = "07 3000 0000"
+	}
+	if !slugPattern.MatchString(c.Clinic.Slug) {
+		bad("CLINIC_SLUG is %q: expected lower-case letters, digits and hyphens, such as northside-physio", c.Clinic.Slug)
+	}
+	if c.Clinic.PrivacyURL != "" {
+		if u, err := url.Parse(c.Clinic.PrivacyURL); err != nil || u.Scheme != "https" && u.Scheme != "http" {
+			bad("CLINIC_PRIVACY_URL is %q: expected an absolute http(s) URL", c.Clinic.PrivacyURL)
+		}
+	}
+	c.Clinic.MinNotice = parseDuration(getenv, "BOOKING_MIN_NOTICE", booking.DefaultMinNotice, bad)
+	days := parseInt(getenv, "BOOKING_WINDOW_DAYS", int(booking.DefaultBookingWindow/(24*time.Hour)), 1, 730, bad)
+	c.Clinic.BookingWindow = time.Duration(days) * 24 * time.Hour
+	c.Clinic.EmailReminders = parseBool(getenv, "BOOKING_EMAIL_REMINDERS", true, bad)
+	c.Clinic.SMSReminders = parseBool(getenv, "BOOKING_SMS_REMINDERS", true, bad)
+	for _, o := range strings.FieldsFunc(getenv("CLINIC_FRAME_ORIGINS"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			bad("CLINIC_FRAME_ORIGINS has %q: expected origins such as https://www.example-clinic.com.au, separated by commas", o)
+			continue
+		}
+		c.Clinic.FrameOrigins = append(c.Clinic.FrameOrigins, u.Scheme+"://"+u.Host)
+	}
+
+	if len(problems) > 0 {
+		return config{}, errors.New("configuration:\n  - " + strings.Join(problems, "\n  - "))
+	}
+	return c, nil
+}
+
+func decodeKey(s string) ([]byte, error) {
+	for _, dec := range []func(string) ([]byte, error){hex.DecodeString, base64.StdEncoding.DecodeString, base64.RawURLEncoding.DecodeString} {
+		if k, err := dec(s); err == nil {
+			if len(k) < 32 {
+				return nil, fmt.Errorf("decodes to %d bytes: expected at least 32", len(k))
+			}
+			return k, nil
+		}
+	}
+	return nil, errors.New("is neither hex nor base64: expected at least 32 random bytes as hex or base64")
+}
+
+// demoKey keeps a random key in the data folder so demo drafts survive a restart.
+func demoKey(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, "demo-secret.key")
+	if b, err := os.ReadFile(path); err == nil {
+		if k, err := hex.DecodeString(strings.TrimSpace(string(b))); err == nil && len(k) >= 32 {
+			return k, nil
+		}
+	}
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
+	return k, os.WriteFile(path, []byte(hex.EncodeToString(k)+"\n"), 0o600)
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func parseDuration(getenv func(string) string, name string, def time.Duration, bad func(string, ...any)) time.Duration {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		bad("%s is %q: expected a duration such as 2h or 90m", name, v)
+		return def
+	}
+	return d
+}
+
+func parseInt(getenv func(string) string, name string, def, lo, hi int, bad func(string, ...any)) int {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		bad("%s is %q: expected a whole number from %d to %d", name, v, lo, hi)
+		return def
+	}
+	return n
+}
+
+func parseBool(getenv func(string) string, name string, def bool, bad func(string, ...any)) bool {
+	v := getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		bad("%s is %q: expected true or false", name, v)
+		return def
+	}
+	return b
+}

@@ -1,0 +1,60 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/views"
+)
+
+// handleError is the one place errors become pages. A booking.Error carries a
+// message fit for a patient; anything else is logged with its cause and shown
+// as a plain "something went wrong" page with the request id.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	req := c.Request()
+	id := requestIDFrom(c)
+	var clinic *booking.Clinic
+	if svc, ok := s.clinics.Clinic(req.Context(), c.Param("clinic")); ok {
+		cl := svc.Clinic()
+		clinic = &cl
+	}
+	m := views.ErrorPage{Page: s.page(c, clinic, "Something went wrong"), RequestID: id}
+
+	status := http.StatusInternalServerError
+	var he *echo.HTTPError
+	switch be, ok := booking.AsError(err); {
+	case ok && be.Code == booking.CodeNotFound:
+		status = http.StatusNotFound
+		m.Heading, m.Message = "Page not found", be.Message
+	case ok && be.Code == booking.CodeInvalid:
+		status = http.StatusBadRequest
+		m.Heading, m.Message = "We couldn't use that link", be.Message
+	case ok && be.Code == booking.CodeUnavailable:
+		status = http.StatusServiceUnavailable
+		m.Heading = "Online booking isn't available right now"
+		m.Message = "The clinic's booking system didn't answer in time. Nothing has been booked. Please try again in a minute."
+		m.RetryURL = req.URL.RequestURI()
+		s.log.Warn("upstream unavailable", "request_id", id, "path", req.URL.Path, "err", be.Cause)
+	case errors.As(err, &he) && he.Code == http.StatusNotFound:
+		status = http.StatusNotFound
+		m.Heading, m.Message = "Page not found", "There is no page at this address. Check the link, or start again from the clinic's booking page."
+	case errors.As(err, &he) && he.Code < 500:
+		status = he.Code
+		m.Heading, m.Message = http.StatusText(he.Code), "The request couldn't be handled. Please go back and try again."
+	default:
+		s.log.Error("request failed", "request_id", id, "method", req.Method, "path", req.URL.Path, "err", err)
+		m.Heading = "Something went wrong"
+		m.Message = "Sorry, something went wrong on our side. Nothing has been booked. Please try again."
+	}
+	m.Title = m.Heading
+	if err := render(c, status, views.ErrorView(m)); err != nil {
+		s.log.Error("render error page", "request_id", id, "err", err)
+		_ = c.String(status, m.Message)
+	}
+}

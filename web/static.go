@@ -1,0 +1,62 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/clinic-booking/portal/static"
+)
+
+// assets serves the embedded static files under a content-hash version, so
+// they can be cached for a year and still change on every release.
+type assets struct {
+	version string
+	files   http.Handler
+}
+
+func newAssets() (*assets, error) {
+	h := sha256.New()
+	err := fs.WalkDir(static.FS, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static.FS, path)
+		if err != nil {
+			return err
+		}
+		h.Write([]byte(path))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &assets{version: hex.EncodeToString(h.Sum(nil))[:12], files: http.FileServerFS(static.FS)}, nil
+}
+
+func (a *assets) url(name string) string { return "/static/" + a.version + "/" + name }
+
+func (s *Server) static(c echo.Context) error {
+	name := c.Param("*")
+	if strings.HasSuffix(name, "/") || name == "" {
+		return echo.ErrNotFound
+	}
+	if _, err := fs.Stat(static.FS, name); err != nil {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	if c.Param("version") == s.assets.version {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "no-cache")
+	}
+	req := c.Request().Clone(c.Request().Context())
+	req.URL.Path = "/" + name
+	s.assets.files.ServeHTTP(c.Response(), req)
+	return nil
+}
