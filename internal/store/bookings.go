@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Booking statuses. pending: claimed, not yet sent or answered; booked:
+// coreplus confirmed; unknown: sent with no clear answer, so it may exist in
+// coreplus; failed: coreplus refused; cancelled: booked, then cancelled.
+// Only pending, booked and unknown hold the slot.
+const (
+	BookingPending   = "pending"
+	BookingBooked    = "booked"
+	BookingUnknown   = "unknown"
+	BookingFailed    = "failed"
+	BookingCancelled = "cancelled"
+)
+
+// Booking records one booking sent (or about to be sent) to coreplus. It
+// holds ids only, no patient names or contact details.
+type Booking struct {
+	// DraftID is the idempotency key: one booking per draft.
+	DraftID           string
+	Clinic            string
+	AppointmentID     string
+	ReferenceNumber   string
+	ClientID          string
+	PractitionerID    string
+	LocationID        string
+	AppointmentTypeID string
+	// Start and End keep the offset they were given with.
+	Start  time.Time
+	End    time.Time
+	Status string
+	// CreatedAt and UpdatedAt are UTC, to the second.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ClaimBooking records b with status pending before anything is sent to
+// coreplus. It returns ErrDuplicateDraft if the draft already has a booking
+// (whatever its status) and ErrSlotTaken if another draft's pending, booked
+// or unknown booking has the same clinic, practitioner and start. The
+// database enforces both, so this holds across replicas.
+//
+// Only an identical start collides: overlapping appointments with different
+// starts are left to coreplus's own availability check.
+func (s *Store) ClaimBooking(ctx context.Context, b Booking) error {
+	if b.DraftID == "" || b.Clinic == "" || b.PractitionerID == "" || b.Start.IsZero() {
+		return errors.New("claim booking: draft id, clinic, practitioner and start are required")
+	}
+	now := unix(s.now())
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO bookings (draft_id, clinic, appointment_id, reference_number, client_id,
+			practitioner_id, location_id, appointment_type_id,
+			starts_at, ends_at, start_unix, status, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+		b.DraftID, b.Clinic, b.AppointmentID, b.ReferenceNumber, b.ClientID,
+		b.PractitionerID, b.LocationID, b.AppointmentTypeID,
+		formatSlotTime(b.Start), formatSlotTime(b.End), unix(b.Start), BookingPending, now)
+	if err == nil {
+		return nil
+	}
+	switch conflict := bookingConflict(err); conflict {
+	case ErrDuplicateDraft:
+		return conflict
+	case ErrSlotTaken:
+		// A resubmitted draft whose own booking holds the slot must hear
+		// "already booked", not "taken by someone else"; which constraint
+		// the database reports first is not something to rely on.
+		if _, err := s.GetBookingByDraft(ctx, b.DraftID); err == nil {
+			return ErrDuplicateDraft
+		}
+		return conflict
+	}
+	return fmt.Errorf("claim booking for draft %s: %w", b.DraftID, err)
+}
+
+// GetBookingByDraft returns the booking made from this draft, or ErrNotFound.
+func (s *Store) GetBookingByDraft(ctx context.Context, draftID string) (Booking, error) {
+	row := s.db.QueryRowContext(ctx, selectBooking+` WHERE draft_id = $1`, draftID)
+	b, err := scanBooking(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Booking{}, ErrNotFound
+	}
+	if err != nil {
+		return Booking{}, fmt.Errorf("get booking for draft %s: %w", draftID, err)
+	}
+	return b, nil
+}
+
+// UpdateBooking records what coreplus answered: status, appointment id,
+// reference number and client id, with updated_at now. It returns
+// ErrNotFound if there is no booking for b.DraftID, and ErrSlotTaken if a
+// failed booking is revived while another draft holds its slot.
+func (s *Store) UpdateBooking(ctx context.Context, b Booking) error {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE bookings SET status = $2, appointment_id = $3, reference_number = $4,
+			client_id = $5, updated_at = $6
+		WHERE draft_id = $1`,
+		b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now()))
+	if err != nil {
+		if conflict := bookingConflict(err); conflict != err {
+			return conflict
+		}
+		return fmt.Errorf("update booking for draft %s: %w", b.DraftID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update booking for draft %s: %w", b.DraftID, err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// ListBookingsByStatus returns up to limit bookings in status, oldest
+// first, for example the unknown ones a reconciler must settle. A limit of
+// zero or less means no limit.
+func (s *Store) ListBookingsByStatus(ctx context.Context, status string, limit int) ([]Booking, error) {
+	query := selectBooking + ` WHERE status = $1 ORDER BY created_at, draft_id`
+	args := []any{status}
+	if limit > 0 {
+		query += ` LIMIT $2`
+		args = append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list %s bookings: %w", status, err)
+	}
+	defer rows.Close()
+	var list []Booking
+	for rows.Next() {
+		b, err := scanBooking(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list %s bookings: %w", status, err)
+		}
+		list = append(list, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list %s bookings: %w", status, err)
+	}
+	return list, nil
+}
+
+const selectBooking = `
+	SELECT draft_id, clinic, appointment_id, reference_number, client_id,
+		practitioner_id, location_id, appointment_type_id,
+		starts_at, ends_at, status, created_at, updated_at
+	FROM bookings`
+
+// scanBooking reads one row of selectBooking from a *sql.Row or *sql.Rows.
+func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
+	var (
+		b                Booking
+		start, end       string
+		created, updated int64
+	)
+	err := row.Scan(&b.DraftID, &b.Clinic, &b.AppointmentID, &b.ReferenceNumber, &b.ClientID,
+		&b.PractitionerID, &b.LocationID, &b.AppointmentTypeID,
+		&start, &end, &b.Status, &created, &updated)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b.Start, err = parseSlotTime(start); err != nil {
+		return Booking{}, fmt.Errorf("booking %s start: %w", b.DraftID, err)
+	}
+	if b.End, err = parseSlotTime(end); err != nil {
+		return Booking{}, fmt.Errorf("booking %s end: %w", b.DraftID, err)
+	}
+	b.CreatedAt, b.UpdatedAt = fromUnix(created), fromUnix(updated)
+	return b, nil
+}

@@ -1,0 +1,241 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Draft statuses. A draft is open while the patient edits it, booking while
+// the submit is in flight, then booked, failed (coreplus said no; the patient
+// may try again) or unknown (no answer; a person or a reconciler must look).
+const (
+	DraftOpen    = "open"
+	DraftBooking = "booking"
+	DraftBooked  = "booked"
+	DraftUnknown = "unknown"
+	DraftFailed  = "failed"
+)
+
+// Draft is an in-progress booking: the patient's choices and details.
+type Draft struct {
+	// ID is 32 hex characters from NewDraftID; it is the only thing that
+	// ties a browser to its draft, so it must be unguessable.
+	ID                string
+	Clinic            string
+	LocationID        string
+	AppointmentTypeID string
+	// PractitionerID is the patient's choice and may be empty ("anyone");
+	// SlotPractitionerID is whose slot was picked.
+	PractitionerID     string
+	SlotStart          time.Time
+	SlotEnd            time.Time
+	SlotPractitionerID string
+	Details            PatientDetails
+	Status             string
+	// Timestamps are UTC, to the second.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// PatientDetails is what the patient typed. It is stored as one JSON
+// document so that it can be wiped in one go once no longer needed.
+type PatientDetails struct {
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	// DateOfBirth is a calendar date, "2006-01-02".
+	DateOfBirth string `json:"dob,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Mobile      string `json:"mobile,omitempty"`
+	Note        string `json:"note,omitempty"`
+	Consent     bool   `json:"consent,omitempty"`
+}
+
+// NewDraftID returns 128 random bits as 32 lowercase hex characters.
+func NewDraftID() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("new draft id: %w", err)
+	}
+	return hex.EncodeToString(b[:]), nil
+}
+
+// CreateDraft inserts d. ID, Clinic and ExpiresAt are required; an empty
+// Status means open, and zero CreatedAt or UpdatedAt mean now.
+func (s *Store) CreateDraft(ctx context.Context, d Draft) error {
+	if d.ID == "" || d.Clinic == "" || d.ExpiresAt.IsZero() {
+		return errors.New("create draft: id, clinic and expiry are required")
+	}
+	if d.Status == "" {
+		d.Status = DraftOpen
+	}
+	now := s.now()
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = now
+	}
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = d.CreatedAt
+	}
+	details, err := json.Marshal(d.Details)
+	if err != nil {
+		return fmt.Errorf("create draft: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `
+		INSERT INTO drafts (id, clinic, location_id, appointment_type_id, practitioner_id,
+			slot_start, slot_end, slot_practitioner_id, details, status,
+			created_at, updated_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		d.ID, d.Clinic, d.LocationID, d.AppointmentTypeID, d.PractitionerID,
+		formatSlotTime(d.SlotStart), formatSlotTime(d.SlotEnd), d.SlotPractitionerID,
+		string(details), d.Status,
+		unix(d.CreatedAt), unix(d.UpdatedAt), unix(d.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("create draft: %w", err)
+	}
+	return nil
+}
+
+// GetDraft returns the draft with this id, or ErrNotFound if there is none
+// or it is open or failed and has expired at now. Drafts whose submit started
+// (booking, unknown, booked) outlive their expiry: the first two because
+// their outcome still has to be settled, and a booked one so a late visit
+// can be told the booking was made; a booked draft past its expiry comes
+// back without Details, whether or not DeleteExpiredDrafts has run yet.
+func (s *Store) GetDraft(ctx context.Context, id string, now time.Time) (Draft, error) {
+	var (
+		d                    Draft
+		slotStart, slotEnd   string
+		details              sql.NullString
+		created, updated, ex int64
+	)
+	err := s.db.QueryRowContext(ctx, `
+		SELECT id, clinic, location_id, appointment_type_id, practitioner_id,
+			slot_start, slot_end, slot_practitioner_id, details, status,
+			created_at, updated_at, expires_at
+		FROM drafts WHERE id = $1`, id).Scan(
+		&d.ID, &d.Clinic, &d.LocationID, &d.AppointmentTypeID, &d.PractitionerID,
+		&slotStart, &slotEnd, &d.SlotPractitionerID, &details, &d.Status,
+		&created, &updated, &ex)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Draft{}, ErrNotFound
+	}
+	if err != nil {
+		return Draft{}, fmt.Errorf("get draft: %w", err)
+	}
+	d.CreatedAt, d.UpdatedAt, d.ExpiresAt = fromUnix(created), fromUnix(updated), fromUnix(ex)
+	expired := !now.Before(d.ExpiresAt)
+	if expired && (d.Status == DraftOpen || d.Status == DraftFailed) {
+		return Draft{}, ErrNotFound
+	}
+	if d.SlotStart, err = parseSlotTime(slotStart); err != nil {
+		return Draft{}, fmt.Errorf("get draft %s: slot start: %w", id, err)
+	}
+	if d.SlotEnd, err = parseSlotTime(slotEnd); err != nil {
+		return Draft{}, fmt.Errorf("get draft %s: slot end: %w", id, err)
+	}
+	if details.Valid && !(expired && d.Status == DraftBooked) {
+		if err := json.Unmarshal([]byte(details.String), &d.Details); err != nil {
+			return Draft{}, fmt.Errorf("get draft %s: details: %w", id, err)
+		}
+	}
+	return d, nil
+}
+
+// UpdateDraft saves d's choices, details and, when set, ExpiresAt (to let a
+// caller extend a draft the patient is still working on). It keeps
+// created_at and status, and sets updated_at to d.UpdatedAt or now. Only an
+// open draft can change: once a submit starts, what was sent must stay what
+// is stored, so any other status gives ErrDraftNotOpen.
+func (s *Store) UpdateDraft(ctx context.Context, d Draft) error {
+	if d.UpdatedAt.IsZero() {
+		d.UpdatedAt = s.now()
+	}
+	details, err := json.Marshal(d.Details)
+	if err != nil {
+		return fmt.Errorf("update draft: %w", err)
+	}
+	var expires sql.NullInt64
+	if !d.ExpiresAt.IsZero() {
+		expires = sql.NullInt64{Int64: unix(d.ExpiresAt), Valid: true}
+	}
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE drafts SET location_id = $2, appointment_type_id = $3, practitioner_id = $4,
+			slot_start = $5, slot_end = $6, slot_practitioner_id = $7, details = $8,
+			updated_at = $9, expires_at = COALESCE($10, expires_at)
+		WHERE id = $1 AND status = 'open'`,
+		d.ID, d.LocationID, d.AppointmentTypeID, d.PractitionerID,
+		formatSlotTime(d.SlotStart), formatSlotTime(d.SlotEnd), d.SlotPractitionerID,
+		string(details), unix(d.UpdatedAt), expires)
+	if err != nil {
+		return fmt.Errorf("update draft: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update draft: %w", err)
+	} else if n == 1 {
+		return nil
+	}
+	// Nothing changed: tell a missing draft from one that moved on.
+	var status string
+	err = s.db.QueryRowContext(ctx, `SELECT status FROM drafts WHERE id = $1`, d.ID).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("update draft: %w", err)
+	}
+	return ErrDraftNotOpen
+}
+
+// SetDraftStatus moves a draft from one status to another only if it is
+// still in from, so that of two concurrent submits exactly one proceeds. It
+// reports whether it changed the draft; false with a nil error means the
+// draft is missing or was not in from.
+func (s *Store) SetDraftStatus(ctx context.Context, id, from, to string) (bool, error) {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE drafts SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2`,
+		id, from, to, unix(s.now()))
+	if err != nil {
+		return false, fmt.Errorf("set draft %s status %s to %s: %w", id, from, to, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("set draft %s status %s to %s: %w", id, from, to, err)
+	}
+	return n == 1, nil
+}
+
+// DeleteExpiredDrafts removes personal data that is no longer needed:
+// it deletes open and failed drafts that expired at or before now, and
+// empties the details of booked drafts past their expiry (the row stays so a
+// late visit can still be told the booking was made). Drafts in booking or
+// unknown keep everything until their outcome is settled. It returns how many
+// drafts were deleted or wiped.
+func (s *Store) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, error) {
+	cutoff := unix(now)
+	res, err := s.db.ExecContext(ctx,
+		`DELETE FROM drafts WHERE expires_at <= $1 AND status IN ('open', 'failed')`, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("delete expired drafts: %w", err)
+	}
+	deleted, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete expired drafts: %w", err)
+	}
+	res, err = s.db.ExecContext(ctx, `
+		UPDATE drafts SET details = NULL, updated_at = $1
+		WHERE expires_at <= $1 AND status = 'booked' AND details IS NOT NULL`, cutoff)
+	if err != nil {
+		return deleted, fmt.Errorf("wipe booked drafts: %w", err)
+	}
+	wiped, err := res.RowsAffected()
+	if err != nil {
+		return deleted, fmt.Errorf("wipe booked drafts: %w", err)
+	}
+	return deleted + wiped, nil
+}

@@ -1,0 +1,322 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// base is a fixed instant so expiry tests do not depend on the wall clock.
+var base = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+
+// brisbane is a fixed +10:00 zone like the offsets coreplus sends.
+var brisbane = time.FixedZone("", 10*60*60)
+
+func testDraft(t *testing.T, clinic string, expires time.Time) Draft {
+	t.Helper()
+	id, err := NewDraftID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Draft{
+		ID:                 id,
+		Clinic:             clinic,
+		LocationID:         "loc-1",
+		AppointmentTypeID:  "type-1",
+		PractitionerID:     "",
+		SlotStart:          time.Date(2026, 3, 4, 9, 0, 0, 0, brisbane),
+		SlotEnd:            time.Date(2026, 3, 4, 9, 45, 0, 0, brisbane),
+		SlotPractitionerID: "prac-1",
+		Details: PatientDetails{
+			FirstName: "Jo", LastName: "Citizen", DateOfBirth: "1950-07-01",
+			Email: "jo@example.com", Mobile: "0400 000 000", Note: "left knee", Consent: true,
+		},
+		ExpiresAt: expires,
+	}
+}
+
+func TestNewDraftID(t *testing.T) {
+	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	seen := map[string]bool{}
+	for range 100 {
+		id, err := NewDraftID()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !hex32.MatchString(id) {
+			t.Fatalf("NewDraftID() = %q, want 32 lowercase hex characters", id)
+		}
+		if seen[id] {
+			t.Fatalf("NewDraftID() repeated %q", id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestDraftRoundTrip(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		want := testDraft(t, "demo", base.Add(time.Hour))
+		if err := s.CreateDraft(ctx, want); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetDraft(ctx, want.ID, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want.Status = DraftOpen
+		want.CreatedAt, want.UpdatedAt = base, base
+		assertDraft(t, got, want)
+		// The clinic's offset survives, not just the instant.
+		if got.SlotStart.Format(time.RFC3339) != "2026-03-04T09:00:00+10:00" {
+			t.Errorf("SlotStart = %s, want the +10:00 offset kept", got.SlotStart.Format(time.RFC3339))
+		}
+
+		if err := s.CreateDraft(ctx, want); err == nil {
+			t.Error("CreateDraft with an existing id succeeded")
+		}
+		if err := s.CreateDraft(ctx, Draft{ID: "x", Clinic: "demo"}); err == nil {
+			t.Error("CreateDraft with no expiry succeeded")
+		}
+	})
+}
+
+func TestGetDraftExpiry(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		expires := base.Add(30 * time.Minute)
+
+		if _, err := s.GetDraft(ctx, "0123456789abcdef0123456789abcdef", base); !errors.Is(err, ErrNotFound) {
+			t.Errorf("missing draft: err = %v, want ErrNotFound", err)
+		}
+
+		byStatus := map[string]Draft{}
+		for _, status := range []string{DraftOpen, DraftFailed, DraftBooking, DraftUnknown, DraftBooked} {
+			d := testDraft(t, "demo", expires)
+			d.Status = status
+			if err := s.CreateDraft(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			byStatus[status] = d
+		}
+
+		for status, d := range byStatus {
+			got, err := s.GetDraft(ctx, d.ID, expires.Add(-time.Second))
+			if err != nil {
+				t.Errorf("%s draft before expiry: %v", status, err)
+			} else if got.Details != d.Details {
+				t.Errorf("%s draft before expiry: details %+v, want %+v", status, got.Details, d.Details)
+			}
+		}
+
+		// At the expiry instant an abandoned draft is gone; a draft whose
+		// submit started stays readable.
+		for _, status := range []string{DraftOpen, DraftFailed} {
+			if _, err := s.GetDraft(ctx, byStatus[status].ID, expires); !errors.Is(err, ErrNotFound) {
+				t.Errorf("expired %s draft: err = %v, want ErrNotFound", status, err)
+			}
+		}
+		for _, status := range []string{DraftBooking, DraftUnknown} {
+			got, err := s.GetDraft(ctx, byStatus[status].ID, expires)
+			if err != nil {
+				t.Errorf("expired %s draft: %v", status, err)
+			} else if got.Details != byStatus[status].Details {
+				t.Errorf("expired %s draft lost its details: %+v", status, got.Details)
+			}
+		}
+		got, err := s.GetDraft(ctx, byStatus[DraftBooked].ID, expires)
+		if err != nil {
+			t.Fatalf("expired booked draft: %v", err)
+		}
+		if got.Details != (PatientDetails{}) {
+			t.Errorf("expired booked draft still shows details %+v", got.Details)
+		}
+		if got.Status != DraftBooked || got.SlotPractitionerID != "prac-1" {
+			t.Errorf("expired booked draft = %+v, want its status and choices", got)
+		}
+	})
+}
+
+func TestUpdateDraft(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		d := testDraft(t, "demo", base.Add(time.Hour))
+		if err := s.CreateDraft(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+
+		later := base.Add(10 * time.Minute)
+		setClock(s, later)
+		d.PractitionerID = "prac-2"
+		d.SlotPractitionerID = "prac-2"
+		d.SlotStart = time.Date(2026, 3, 5, 14, 30, 0, 0, brisbane)
+		d.SlotEnd = d.SlotStart.Add(45 * time.Minute)
+		d.Details.Note = "right knee, actually"
+		d.Details.Consent = false
+		d.ExpiresAt = later.Add(time.Hour)
+		d.CreatedAt = time.Time{} // a caller cannot move created_at
+		if err := s.UpdateDraft(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetDraft(ctx, d.ID, later)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := d
+		want.Status = DraftOpen
+		want.CreatedAt, want.UpdatedAt = base, later
+		assertDraft(t, got, want)
+
+		// A zero ExpiresAt keeps the stored expiry.
+		got.ExpiresAt = time.Time{}
+		if err := s.UpdateDraft(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := s.GetDraft(ctx, d.ID, later); err != nil {
+			t.Fatal(err)
+		} else if !again.ExpiresAt.Equal(later.Add(time.Hour)) {
+			t.Errorf("ExpiresAt = %v, want it kept at %v", again.ExpiresAt, later.Add(time.Hour))
+		}
+
+		// Once a submit has started, what was sent stays what is stored.
+		if ok, err := s.SetDraftStatus(ctx, d.ID, DraftOpen, DraftBooking); err != nil || !ok {
+			t.Fatalf("SetDraftStatus = %v, %v", ok, err)
+		}
+		d.Details.Email = "someone-else@example.com"
+		if err := s.UpdateDraft(ctx, d); !errors.Is(err, ErrDraftNotOpen) {
+			t.Errorf("UpdateDraft while booking: err = %v, want ErrDraftNotOpen", err)
+		}
+		if got, _ := s.GetDraft(ctx, d.ID, later); got.Details.Email != "jo@example.com" {
+			t.Errorf("details changed while booking: email %q", got.Details.Email)
+		}
+
+		missing := d
+		missing.ID = "ffffffffffffffffffffffffffffffff"
+		if err := s.UpdateDraft(ctx, missing); !errors.Is(err, ErrNotFound) {
+			t.Errorf("UpdateDraft of a missing draft: err = %v, want ErrNotFound", err)
+		}
+	})
+}
+
+func TestSetDraftStatusCompareAndSet(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		d := testDraft(t, "demo", time.Now().Add(time.Hour))
+		if err := s.CreateDraft(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		steps := []struct {
+			from, to string
+			want     bool
+		}{
+			{DraftOpen, DraftBooking, true},
+			{DraftOpen, DraftBooking, false}, // the second of two submits loses
+			{DraftBooking, DraftBooked, true},
+			{DraftBooking, DraftFailed, false},
+		}
+		for _, step := range steps {
+			ok, err := s.SetDraftStatus(ctx, d.ID, step.from, step.to)
+			if err != nil {
+				t.Fatalf("SetDraftStatus(%s -> %s): %v", step.from, step.to, err)
+			}
+			if ok != step.want {
+				t.Errorf("SetDraftStatus(%s -> %s) = %v, want %v", step.from, step.to, ok, step.want)
+			}
+		}
+		if got, err := s.GetDraft(ctx, d.ID, time.Now()); err != nil || got.Status != DraftBooked {
+			t.Errorf("status = %q, %v; want booked", got.Status, err)
+		}
+		if ok, err := s.SetDraftStatus(ctx, "ffffffffffffffffffffffffffffffff", DraftOpen, DraftBooking); ok || err != nil {
+			t.Errorf("SetDraftStatus on a missing draft = %v, %v; want false, nil", ok, err)
+		}
+		if _, err := s.SetDraftStatus(ctx, d.ID, DraftBooked, "lost"); err == nil {
+			t.Error("SetDraftStatus to an unknown status succeeded")
+		}
+	})
+}
+
+func TestDeleteExpiredDrafts(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		now := base.Add(time.Hour)
+		type row struct {
+			status      string
+			expired     bool
+			wantKept    bool
+			wantDetails bool
+		}
+		rows := []row{
+			{DraftOpen, true, false, false},
+			{DraftFailed, true, false, false},
+			{DraftBooked, true, true, false}, // kept, details wiped
+			{DraftBooking, true, true, true}, // outcome not settled yet
+			{DraftUnknown, true, true, true},
+			{DraftOpen, false, true, true},
+			{DraftFailed, false, true, true},
+			{DraftBooked, false, true, true},
+		}
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			expires := now.Add(time.Minute)
+			if r.expired {
+				expires = now // expired at exactly now counts
+			}
+			d := testDraft(t, "demo", expires)
+			d.Status = r.status
+			if err := s.CreateDraft(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			ids[i] = d.ID
+		}
+
+		n, err := s.DeleteExpiredDrafts(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 3 {
+			t.Errorf("DeleteExpiredDrafts = %d, want 3 (2 deleted, 1 wiped)", n)
+		}
+		for i, r := range rows {
+			var details *string
+			err := s.db.QueryRowContext(ctx, `SELECT details FROM drafts WHERE id = $1`, ids[i]).Scan(&details)
+			kept := err == nil
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				t.Fatal(err)
+			}
+			if kept != r.wantKept || (kept && (details != nil) != r.wantDetails) {
+				t.Errorf("%s draft (expired %v): kept %v with details %v; want kept %v with details %v",
+					r.status, r.expired, kept, details != nil, r.wantKept, r.wantDetails)
+			}
+		}
+
+		if n, err := s.DeleteExpiredDrafts(ctx, now); err != nil || n != 0 {
+			t.Errorf("second DeleteExpiredDrafts = %d, %v; want 0", n, err)
+		}
+	})
+}
+
+func assertDraft(t *testing.T, got, want Draft) {
+	t.Helper()
+	// Times are compared as instants; the stored offset is checked apart.
+	times := [][2]time.Time{
+		{got.SlotStart, want.SlotStart}, {got.SlotEnd, want.SlotEnd},
+		{got.CreatedAt, want.CreatedAt}, {got.UpdatedAt, want.UpdatedAt}, {got.ExpiresAt, want.ExpiresAt},
+	}
+	for i, pair := range times {
+		if !pair[0].Equal(pair[1]) {
+			t.Errorf("time %d: got %v, want %v", i, pair[0], pair[1])
+		}
+	}
+	got.SlotStart, got.SlotEnd, got.CreatedAt, got.UpdatedAt, got.ExpiresAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	want.SlotStart, want.SlotEnd, want.CreatedAt, want.UpdatedAt, want.ExpiresAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
+	if got != want {
+		t.Errorf("draft:\n got %+v\nwant %+v", got, want)
+	}
+}

@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/pressly/goose/v3"
+
+	"github.com/clinic-booking/portal/migrations"
+)
+
+// forEachStore runs fn against a fresh SQLite file and, when
+// TEST_DATABASE_URL names a PostgreSQL server, against a fresh schema there.
+func forEachStore(t *testing.T, fn func(t *testing.T, s *Store)) {
+	t.Helper()
+	forEachDatabase(t, func(t *testing.T, databaseURL string) {
+		fn(t, openTestStore(t, databaseURL))
+	})
+}
+
+// forEachDatabase runs fn with the URL of an empty database for each dialect.
+func forEachDatabase(t *testing.T, fn func(t *testing.T, databaseURL string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		fn(t, filepath.Join(t.TempDir(), "data", "portal.db"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		fn(t, freshPostgresSchema(t))
+	})
+}
+
+func openTestStore(t *testing.T, databaseURL string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), databaseURL)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", databaseURL, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// freshPostgresSchema creates a schema of its own for the calling test and
+// returns TEST_DATABASE_URL pointed at it through search_path, so tests never
+// see each other's rows and need no truncating.
+func freshPostgresSchema(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("TEST_DATABASE_URL")
+	if base == "" {
+		t.Skip("TEST_DATABASE_URL is not set; set it to postgres://... to run the PostgreSQL variant")
+	}
+	id, err := NewDraftID()
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := "store_test_" + id[:16]
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema: %v", err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// setClock makes the store stamp rows with now instead of the wall clock.
+func setClock(s *Store, now time.Time) { s.now = func() time.Time { return now } }
+
+func TestOpenMigratesOnceAndReopens(t *testing.T) {
+	forEachDatabase(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		s := openTestStore(t, databaseURL)
+		d := testDraft(t, "demo", time.Now().Add(time.Hour))
+		if err := s.CreateDraft(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Ping(ctx); err != nil {
+			t.Fatalf("Ping: %v", err)
+		}
+
+		// A second open (a restart, or another replica) finds the schema
+		// current and the data intact.
+		again := openTestStore(t, databaseURL)
+		if _, err := again.GetDraft(ctx, d.ID, time.Now()); err != nil {
+			t.Fatalf("GetDraft after reopen: %v", err)
+		}
+		files, err := fs.Glob(migrations.FS, "*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows, versions int
+		err = again.db.QueryRowContext(ctx,
+			`SELECT COUNT(*), COUNT(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0`).Scan(&rows, &versions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows != len(files) || versions != len(files) {
+			t.Errorf("goose_db_version has %d rows for %d versions; want each of the %d migrations applied once",
+				rows, versions, len(files))
+		}
+	})
+}
+
+// TestMigrationsRollBack keeps every Down section honest: all the way down
+// and up again must work on both dialects.
+func TestMigrationsRollBack(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		dialect := goose.DialectSQLite3
+		if s.Dialect() == DialectPostgres {
+			dialect = goose.DialectPostgres
+		}
+		p, err := goose.NewProvider(dialect, s.db, migrations.FS, goose.WithDisableGlobalRegistry(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.DownTo(ctx, 0); err != nil {
+			t.Fatalf("down: %v", err)
+		}
+		if _, err := p.Up(ctx); err != nil {
+			t.Fatalf("up again: %v", err)
+		}
+	})
+}
+
+func TestOpenDialect(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		// The subtest is named after the dialect it runs on.
+		if want := path.Base(t.Name()); s.Dialect() != want {
+			t.Errorf("Dialect() = %q, want %q", s.Dialect(), want)
+		}
+	})
+}
+
+func TestOpenSQLiteSpellings(t *testing.T) {
+	dir := t.TempDir()
+	for _, databaseURL := range []string{
+		filepath.Join(dir, "plain", "a.db"),
+		"sqlite:" + filepath.Join(dir, "prefixed", "b.db"),
+		"file:" + filepath.Join(dir, "uri", "c.db") + "?_pragma=cache_size(-4000)",
+		":memory:",
+	} {
+		t.Run(databaseURL, func(t *testing.T) {
+			s := openTestStore(t, databaseURL)
+			if s.Dialect() != DialectSQLite {
+				t.Errorf("Dialect() = %q", s.Dialect())
+			}
+			var mode string
+			if err := s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil {
+				t.Fatal(err)
+			}
+			if databaseURL != ":memory:" && mode != "wal" {
+				t.Errorf("journal_mode = %q, want wal", mode)
+			}
+			var fk int
+			if err := s.db.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil {
+				t.Fatal(err)
+			}
+			if fk != 1 {
+				t.Errorf("foreign_keys = %d, want 1", fk)
+			}
+		})
+	}
+	for _, name := range []string{"plain/a.db", "prefixed/b.db", "uri/c.db"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("database file %s: %v", name, err)
+		}
+	}
+}
