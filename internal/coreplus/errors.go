@@ -24,9 +24,10 @@ type Error struct {
 	Status     int    // HTTP status, 0 when no answer came
 	Reason     string // coreplus's reason, when it gave one
 	RetryAfter time.Duration
-	// Sent is true when the request may have reached coreplus but no answer
-	// was read (a timeout or dropped connection after the body went out). A
-	// booking in that state may or may not exist.
+	// Sent is true when a POST may have reached coreplus but no answer
+	// was read (a timeout or dropped connection after the body went out), or
+	// the answer was a 5xx or unreadable. A booking in that state may or may
+	// not exist.
 	Sent  bool
 	Cause error
 }

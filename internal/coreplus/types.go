@@ -117,6 +117,9 @@ type Appointment struct {
 	Start             time.Time
 	End               time.Time
 	ClientIDs         []string
+	// Cancelled is set when coreplus marks the appointment deleted or its
+	// status names a cancellation.
+	Cancelled bool
 }
 
 // AppointmentQuery asks for the appointments in a date range.
