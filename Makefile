@@ -32,8 +32,9 @@ lint: ## gofmt, go vet, staticcheck, and generated code up to date
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
-	$(GO) tool templ generate
-	@git diff --exit-code -- '*_templ.go' || (echo "generated templ code was out of date: run make generate and commit"; exit 1)
+	@sum() { cat $$(git ls-files -co --exclude-standard '*_templ.go') | sha256sum; }; \
+	before=$$(sum); $(GO) tool templ generate >/dev/null 2>&1; after=$$(sum); \
+	if [ "$$before" != "$$after" ]; then echo "generated templ code was out of date: run make generate and commit"; git status --short -- '*_templ.go'; exit 1; fi
 
 fuzz: ## run each fuzz target for $(FUZZTIME) inputs
 	@for pkg in $$($(GO) list ./...); do \

@@ -10,6 +10,10 @@ import (
 	"github.com/clinic-booking/portal/views"
 )
 
+// retryKey names the context value holding where "Try again" leads after
+// a failed POST.
+const retryKey = "retry_url"
+
 // handleError is the one place errors become pages. A booking.Error carries a
 // message fit for a patient; anything else is logged with its cause and shown
 // as a plain "something went wrong" page with the request id.
@@ -38,8 +42,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case ok && be.Code == booking.CodeUnavailable:
 		status = http.StatusServiceUnavailable
 		m.Heading = "Online booking isn't available right now"
-		m.Message = "The clinic's booking system didn't answer in time. Nothing has been booked. Please try again in a minute."
-		m.RetryURL = req.URL.RequestURI()
+		m.Message = "The clinic's booking system isn't answering at the moment. Nothing has been booked. Please try again in a minute."
+		if retry, _ := c.Get(retryKey).(string); retry != "" {
+			m.RetryURL = retry
+		} else if req.Method == http.MethodGet {
+			m.RetryURL = req.URL.RequestURI()
+		}
 		s.log.Warn("upstream unavailable", "request_id", id, "path", req.URL.Path, "err", be.Cause)
 	case errors.As(err, &he) && he.Code == http.StatusNotFound:
 		status = http.StatusNotFound
@@ -51,6 +59,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("request failed", "request_id", id, "method", req.Method, "path", req.URL.Path, "err", err)
 		m.Heading = "Something went wrong"
 		m.Message = "Sorry, something went wrong on our side. Nothing has been booked. Please try again."
+	}
+	if clinic != nil && status != http.StatusServiceUnavailable {
+		m.StartURL = "/" + clinic.Slug
 	}
 	m.Title = m.Heading
 	if err := render(c, status, views.ErrorView(m)); err != nil {

@@ -5,8 +5,6 @@ import (
 	"net/url"
 
 	"github.com/labstack/echo/v4"
-
-	"github.com/clinic-booking/portal/views"
 )
 
 func (s *Server) healthz(c echo.Context) error {
@@ -25,26 +23,4 @@ func (s *Server) root(c echo.Context) error {
 		return c.Redirect(http.StatusFound, "/"+url.PathEscape(slug))
 	}
 	return echo.ErrNotFound
-}
-
-// locations is the first step: where the patient wants to be seen.
-func (s *Server) locations(c echo.Context) error {
-	svc, err := s.clinicFrom(c)
-	if err != nil {
-		return err
-	}
-	locs, err := svc.Locations(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	clinic := svc.Clinic()
-	m := views.LocationsPage{Page: s.page(c, &clinic, "Choose a location")}
-	for _, l := range locs {
-		m.Locations = append(m.Locations, views.LocationChoice{
-			Name:     l.Name,
-			TimeZone: l.TimeZoneName,
-			Href:     "/" + url.PathEscape(clinic.Slug) + "/book?location=" + url.QueryEscape(l.ID),
-		})
-	}
-	return render(c, http.StatusOK, views.LocationsView(m))
 }

@@ -9,5 +9,17 @@ func (s *Server) routes() {
 	e.GET("/static/:version/*", s.static)
 
 	e.GET("/", s.root)
-	e.GET("/:clinic", s.locations)
+
+	// The patient's booking flow. Every step is a GET with the choices in
+	// its query; personal details travel only in POST bodies.
+	clinic := e.Group("/:clinic", s.framePolicy)
+	clinic.GET("", s.book)
+	clinic.GET("/", s.book)
+	clinic.GET("/book", s.book)
+	clinic.GET("/book/details", s.detailsForm)
+	clinic.POST("/book/details", s.saveDetails)
+	clinic.GET("/book/review", s.review)
+	clinic.POST("/book/confirm", s.confirm)
+	clinic.GET("/booking/:ref", s.confirmation) // "<token>.ics" is the calendar file
+	clinic.GET("/booking/:ref/", s.confirmation)
 }

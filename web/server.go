@@ -4,12 +4,15 @@ package web
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 
+	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/views"
 )
 
 // Clinics finds the booking service of the clinic a URL names.
@@ -25,15 +28,20 @@ type Config struct {
 	Logger  *slog.Logger
 	// Ready reports whether the portal can serve (its database answers).
 	Ready func(ctx context.Context) error
+	// SecretKey signs draft ids and session cookies (at least 32 bytes).
+	SecretKey []byte
 }
 
 // Server is the portal's http.Handler.
 type Server struct {
-	echo    *echo.Echo
-	clinics Clinics
-	log     *slog.Logger
-	ready   func(ctx context.Context) error
-	assets  *assets
+	echo     *echo.Echo
+	handler  http.Handler
+	clinics  Clinics
+	log      *slog.Logger
+	ready    func(ctx context.Context) error
+	assets   *assets
+	signer   draftSigner
+	sessions *sessions.CookieStore
 }
 
 // New builds the server with every route.
@@ -41,16 +49,42 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if len(cfg.SecretKey) < 32 {
+		return nil, errors.New("web: Config.SecretKey must be at least 32 bytes")
+	}
 	a, err := newAssets()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a}
+	s := &Server{
+		echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a,
+		signer: newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
+	}
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
 	s.routes()
+
+	// Every POST must come from the portal's own pages (Fetch Metadata and
+	// Origin): no token and no cookie, so it works inside a blocked iframe.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
+	s.handler = cop.Handler(s.echo)
 	return s, nil
 }
 
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// crossOriginDenied answers a form posted from another site.
+func (s *Server) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
+	s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path)
+	m := views.ErrorPage{
+		Page:    views.Page{Title: "We couldn't accept that form", Asset: s.assets.url},
+		Heading: "We couldn't accept that form",
+		Message: "The form was sent from another website, so nothing was saved or booked. Go back to the booking page and try again.",
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	w.WriteHeader(http.StatusForbidden)
+	_ = views.ErrorView(m).Render(r.Context(), w)
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 )
 
 // config is everything the portal reads at start, validated in one place.
@@ -155,6 +157,33 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 		c.Clinic.FrameOrigins = append(c.Clinic.FrameOrigins, u.Scheme+"://"+u.Host)
 	}
 
+	c.Clinic.DraftTTL = parseDuration(getenv, "BOOKING_DRAFT_TTL", booking.DefaultDraftTTL, bad)
+	if c.Clinic.DraftTTL < 10*time.Minute {
+		bad("BOOKING_DRAFT_TTL is %q: expected at least 10m, so patients have time to finish", getenv("BOOKING_DRAFT_TTL"))
+	}
+	c.Clinic.Services = strings.FieldsFunc(getenv("CLINIC_SERVICES"), func(r rune) bool { return r == ',' || r == ' ' })
+	if v := getenv("CLINIC_LOCATION_ADDRESSES"); v != "" {
+		if err := json.Unmarshal([]byte(v), &c.Clinic.Addresses); err != nil {
+			bad(`CLINIC_LOCATION_ADDRESSES is not valid: expected JSON such as {"<coreplus location id>": "12 Crown St, Surry Hills NSW 2010"}`)
+		}
+	}
+	if v := getenv("CLINIC_PRACTITIONERS"); v != "" {
+		var ps map[string]struct {
+			Description string   `json:"description"`
+			Services    []string `json:"services"`
+		}
+		if err := json.Unmarshal([]byte(v), &ps); err != nil {
+			bad(`CLINIC_PRACTITIONERS is not valid: expected JSON such as {"<coreplus practitioner id>": {"description": "Sports physiotherapist", "services": ["<appointment type id>"]}}`)
+		}
+		c.Clinic.Practitioners = map[string]booking.PractitionerProfile{}
+		for id, p := range ps {
+			c.Clinic.Practitioners[id] = booking.PractitionerProfile{Description: p.Description, Services: p.Services}
+		}
+	}
+	if c.Demo {
+		demoClinic(&c.Clinic)
+	}
+
 	if len(problems) > 0 {
 		return config{}, errors.New("configuration:\n  - " + strings.Join(problems, "\n  - "))
 	}
@@ -237,4 +266,25 @@ func parseBool(getenv func(string) string, name string, def bool, bad func(strin
 		return def
 	}
 	return b
+}
+
+// demoClinic describes the sandbox's demo practitioners and locations, where
+// configuration has not.
+func demoClinic(c *booking.Clinic) {
+	if c.Addresses == nil {
+		c.Addresses = map[string]string{
+			sandbox.LocationSydneyID:   "112 Crown Street, Surry Hills NSW 2010",
+			sandbox.LocationBrisbaneID: "40 Grey Street, South Brisbane QLD 4101",
+		}
+	}
+	if c.Practitioners == nil {
+		c.Practitioners = map[string]booking.PractitionerProfile{
+			sandbox.PractitionerPriyaID: {Description: "Physiotherapist: sports injuries and running"},
+			sandbox.PractitionerTomID:   {Description: "Physiotherapist: back and neck pain"},
+			sandbox.PractitionerMeiID:   {Description: "Physiotherapist: women's health and pelvic floor"},
+			sandbox.PractitionerLiamID:  {Description: "Physiotherapist: rehabilitation after surgery"},
+			sandbox.PractitionerAishaID: {Description: "Physiotherapist: evening appointments, headaches and jaw pain"},
+			sandbox.PractitionerJackID:  {Description: "Exercise physiologist: strength and balance"},
+		}
+	}
 }

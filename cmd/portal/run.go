@@ -12,7 +12,10 @@ import (
 
 	_ "time/tzdata" // appointment times are shown in each location's zone, on any host
 
+	"golang.org/x/time/rate"
+
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/internal/store"
@@ -53,20 +56,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		ConsumerSecret: cfg.ConsumerSecret,
 		AccessToken:    cfg.AccessToken,
 		Issuer:         cfg.PublicURL,
+		// coreplus allows 10 requests a second per consumer, shared by
+		// every patient: stay under it rather than meet its 429s.
+		Limiter: rate.NewLimiter(rate.Limit(8), 1),
 	})
 	if err != nil {
 		return fmt.Errorf("coreplus client: %w", err)
 	}
-	clinic := booking.NewService(cfg.Clinic, api, nil)
+	clinic := booking.NewService(cfg.Clinic, api, bookingstore.New(db), nil)
+	clinic.SetLogger(logger)
 
 	handler, err := web.New(web.Config{
-		Clinics: booking.NewDirectory(clinic),
-		Logger:  logger,
-		Ready:   db.Ping,
+		Clinics:   booking.NewDirectory(clinic),
+		Logger:    logger,
+		Ready:     db.Ping,
+		SecretKey: cfg.SecretKey,
 	})
 	if err != nil {
 		return err
 	}
+
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	sweepDone := make(chan struct{})
+	go func() {
+		defer close(sweepDone)
+		sweepDrafts(sweepCtx, db, draftSweepEvery, logger)
+	}()
+	defer func() { stopSweep(); <-sweepDone }() // before the database closes
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -121,3 +137,27 @@ func startDemoSandbox(ctx context.Context, cfg *config) (stop func(), err error)
 	}, nil
 }
 
+// draftSweepEvery is how often expired drafts (and the personal details in
+// them) are deleted.
+const draftSweepEvery = 10 * time.Minute
+
+// sweepDrafts deletes expired drafts now and then every interval, until ctx
+// is done.
+func sweepDrafts(ctx context.Context, db *store.Store, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		n, err := db.DeleteExpiredDrafts(ctx, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("delete expired drafts", "err", err)
+		case n > 0:
+			log.Info("deleted expired drafts", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -58,3 +58,10 @@ func (c *refCache) get(ctx context.Context, key string, load func(context.Contex
 		return nil, ctx.Err()
 	}
 }
+
+// put stores a value loaded elsewhere (a fresh read), for the next get.
+func (c *refCache) put(key string, v any) {
+	c.mu.Lock()
+	c.entries[key] = cacheEntry{value: v, expires: c.now().Add(c.ttl)}
+	c.mu.Unlock()
+}

@@ -22,10 +22,53 @@ type Clinic struct {
 	SMSReminders   bool
 	// FrameOrigins are the sites allowed to embed the portal in an iframe.
 	FrameOrigins []string
+
+	// Services lists the appointment type ids offered online; empty offers
+	// every type coreplus lists.
+	Services []string
+	// Practitioners describes practitioners by coreplus id. A practitioner
+	// with no entry offers every service and has no description.
+	Practitioners map[string]PractitionerProfile
+	// Addresses gives each location's street address by coreplus location id
+	// (coreplus locations carry none).
+	Addresses map[string]string
+	// DraftTTL is how long a patient's typed details are kept after their
+	// last change if no booking is made.
+	DraftTTL time.Duration
+}
+
+// PractitionerProfile is what the clinic says about one practitioner.
+type PractitionerProfile struct {
+	// Description is one short line shown under the name.
+	Description string
+	// Services lists the appointment type ids this practitioner offers
+	// online; empty means every service.
+	Services []string
 }
 
 // Defaults for the clinic rules when configuration leaves them out.
 const (
 	DefaultMinNotice     = 2 * time.Hour
 	DefaultBookingWindow = 60 * 24 * time.Hour
+	DefaultDraftTTL      = 2 * time.Hour
 )
+
+// offersService reports whether the clinic offers type id online.
+func (c Clinic) offersService(id string) bool {
+	return len(c.Services) == 0 || contains(c.Services, id)
+}
+
+// practitionerOffers reports whether practitioner p offers type id online.
+func (c Clinic) practitionerOffers(p, typeID string) bool {
+	prof, ok := c.Practitioners[p]
+	return !ok || len(prof.Services) == 0 || contains(prof.Services, typeID)
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}

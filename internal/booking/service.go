@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/clinic-booking/portal/internal/coreplus"
@@ -26,15 +25,29 @@ type Coreplus interface {
 type Service struct {
 	clinic Clinic
 	api    Coreplus
+	store  Store
 	now    func() time.Time
 	cache  *refCache
+	slots  *refCache
+	log    Logger
 }
 
-// ReferenceTTL is how long locations, practitioners and services are cached.
-const ReferenceTTL = 5 * time.Minute
+// Logger is where the service notes things staff may need to act on. It
+// never receives a patient's details, only ids.
+type Logger interface {
+	Warn(msg string, args ...any)
+}
 
-// NewService builds the service for one clinic. now may be nil.
-func NewService(clinic Clinic, api Coreplus, now func() time.Time) *Service {
+// Caching: reference data changes rarely; free time changes as people book,
+// so it is kept only long enough to make browsing cheap.
+const (
+	ReferenceTTL    = 5 * time.Minute
+	AvailabilityTTL = 45 * time.Second
+)
+
+// NewService builds the service for one clinic. store may be nil for a
+// portal that only browses; now may be nil.
+func NewService(clinic Clinic, api Coreplus, store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -44,22 +57,33 @@ func NewService(clinic Clinic, api Coreplus, now func() time.Time) *Service {
 	if clinic.BookingWindow == 0 {
 		clinic.BookingWindow = DefaultBookingWindow
 	}
-	return &Service{clinic: clinic, api: api, now: now, cache: newRefCache(ReferenceTTL, now)}
+	if clinic.DraftTTL == 0 {
+		clinic.DraftTTL = DefaultDraftTTL
+	}
+	return &Service{
+		clinic: clinic, api: api, store: store, now: now,
+		cache: newRefCache(ReferenceTTL, now),
+		slots: newRefCache(AvailabilityTTL, now),
+		log:   nopLogger{},
+	}
 }
+
+// SetLogger sets where warnings go (ids only, never personal details).
+func (s *Service) SetLogger(l Logger) {
+	if l != nil {
+		s.log = l
+	}
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Warn(string, ...any) {}
 
 // Clinic returns the clinic's settings.
 func (s *Service) Clinic() Clinic { return s.clinic }
 
-// Locations lists the clinic's locations, from cache when fresh.
-func (s *Service) Locations(ctx context.Context) ([]coreplus.Location, error) {
-	v, err := s.cache.get(ctx, "locations", func(ctx context.Context) (any, error) {
-		return s.api.ListLocations(ctx)
-	})
-	if err != nil {
-		return nil, upstream(fmt.Errorf("list locations: %w", err))
-	}
-	return v.([]coreplus.Location), nil
-}
+// Now is the service's clock.
+func (s *Service) Now() time.Time { return s.now() }
 
 // upstream wraps a coreplus failure in a patient-safe error.
 func upstream(err error) error {

@@ -1,0 +1,307 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/coreplus"
+)
+
+// Week is one week of the time step.
+type Week struct {
+	Start time.Time // first day shown, midnight in the location's zone
+	Days  []Day
+	// Earlier and Later start the neighbouring weeks; zero when outside
+	// the booking window.
+	Earlier, Later time.Time
+	// NextFrom is where "next available" searches from: the day after
+	// this week (zero when outside the window). The search happens when the
+	// patient follows it, to keep upstream requests few.
+	NextFrom time.Time
+	// Moved is set when the week asked for had no free time and the next
+	// week that has some is shown instead.
+	Moved bool
+	// Empty is set when nothing at all is free in the booking window.
+	Empty bool
+}
+
+// Day is one calendar day of a week and its free times.
+type Day struct {
+	Date  time.Time
+	Slots []Slot
+}
+
+// weekDays is how many days the time step shows at once.
+const weekDays = 7
+
+// ShowWeek finds the free times to show for sel, which must have a location,
+// a service and a practitioner choice. Without a week it opens on the first
+// day with a free time; a week with none moves forward to the next that has.
+func (s *Service) ShowWeek(ctx context.Context, sel Selection) (Week, error) {
+	loc := sel.Location
+	now := s.now()
+	today := dayOf(now, loc.Zone)
+	last := dayOf(now.Add(s.clinic.BookingWindow), loc.Zone)
+	pracs, err := s.offering(ctx, sel)
+	if err != nil {
+		return Week{}, err
+	}
+
+	start := sel.Week
+	if start.Before(today) {
+		start = today
+	}
+	if start.After(last) {
+		start = last
+	}
+	var w Week
+	if sel.Week.IsZero() || sel.FromWeek {
+		first, ok, err := s.firstFreeDay(ctx, sel, pracs, start, last)
+		if err != nil {
+			return Week{}, err
+		}
+		if !ok {
+			return Week{Start: today, Empty: true}, nil
+		}
+		start = first
+	}
+	slots, err := s.freeSlots(ctx, sel, pracs, start, addDays(start, weekDays-1), false)
+	if err != nil {
+		return Week{}, err
+	}
+	if len(slots) == 0 {
+		next, ok, err := s.firstFreeDay(ctx, sel, pracs, addDays(start, weekDays), last)
+		if err != nil {
+			return Week{}, err
+		}
+		if !ok {
+			// Nothing later: look from today before saying nothing is free.
+			if next, ok, err = s.firstFreeDay(ctx, sel, pracs, today, last); err != nil {
+				return Week{}, err
+			}
+		}
+		if !ok {
+			return Week{Start: today, Empty: true}, nil
+		}
+		w.Moved = true
+		start = next
+		if slots, err = s.freeSlots(ctx, sel, pracs, start, addDays(start, weekDays-1), false); err != nil {
+			return Week{}, err
+		}
+	}
+
+	w.Start = start
+	for i := 0; i < weekDays; i++ {
+		d := addDays(start, i)
+		if d.After(last) {
+			break
+		}
+		day := Day{Date: d}
+		for _, sl := range slots {
+			if sameDay(sl.Start, d) {
+				day.Slots = append(day.Slots, sl)
+			}
+		}
+		w.Days = append(w.Days, day)
+	}
+	if start.After(today) {
+		w.Earlier = addDays(start, -weekDays)
+		if w.Earlier.Before(today) {
+			w.Earlier = today
+		}
+	}
+	if after := addDays(start, weekDays); !after.After(last) {
+		w.Later, w.NextFrom = after, after
+	}
+	return w, nil
+}
+
+func sameDay(t, d time.Time) bool {
+	t = t.In(d.Location())
+	return t.Year() == d.Year() && t.Month() == d.Month() && t.Day() == d.Day()
+}
+
+// firstFreeDay searches forward a week at a time, within the window.
+func (s *Service) firstFreeDay(ctx context.Context, sel Selection, pracs []Practitioner, from, last time.Time) (time.Time, bool, error) {
+	for d := from; !d.After(last); d = addDays(d, weekDays) {
+		slots, err := s.freeSlots(ctx, sel, pracs, d, addDays(d, weekDays-1), false)
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		if len(slots) > 0 {
+			return dayOf(slots[0].Start, sel.Location.Zone), true, nil
+		}
+	}
+	return time.Time{}, false, nil
+}
+
+// offering lists whose free time counts for sel: the chosen practitioner, or
+// for "first available" everyone who offers the service at the location.
+func (s *Service) offering(ctx context.Context, sel Selection) ([]Practitioner, error) {
+	if sel.Practitioner != nil {
+		return []Practitioner{*sel.Practitioner}, nil
+	}
+	return s.Practitioners(ctx, *sel.Location, *sel.Service)
+}
+
+// freeSlots returns the bookable slots from day from to day to (inclusive),
+// sorted by start then practitioner name. Requests are cut into weeks
+// counted from today, so browsing reuses cached answers; fresh skips the
+// cache (and refreshes it).
+func (s *Service) freeSlots(ctx context.Context, sel Selection, pracs []Practitioner, from, to time.Time, fresh bool) ([]Slot, error) {
+	if len(pracs) == 0 {
+		return nil, nil
+	}
+	loc, svc := sel.Location, sel.Service
+	now := s.now()
+	today := dayOf(now, loc.Zone)
+	if from.Before(today) {
+		from = today
+	}
+	byID := map[string]Practitioner{}
+	ids := make([]string, 0, len(pracs))
+	for _, p := range pracs {
+		byID[p.ID] = p
+		ids = append(ids, p.ID)
+	}
+	sort.Strings(ids)
+
+	var out []Slot
+	seen := map[string]bool{}
+	for cs := chunkStart(today, from); !cs.After(to); cs = addDays(cs, weekDays) {
+		raw, err := s.chunk(ctx, loc, svc.ID, ids, cs, fresh)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range raw {
+			p, ok := byID[r.PractitionerID]
+			if !ok || (r.LocationID != "" && r.LocationID != loc.ID) {
+				continue
+			}
+			start := r.Start.In(loc.Zone)
+			if start.Before(from) || !start.Before(addDays(to, 1)) || !s.clinic.Bookable(start, now) {
+				continue
+			}
+			key := start.Format(time.RFC3339) + p.ID
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, Slot{Start: start, End: start.Add(svc.Length()), Practitioner: p, LocationID: loc.ID})
+		}
+	}
+	sortSlots(out)
+	return out, nil
+}
+
+// sortSlots orders slots by time, then by practitioner name: the merged list
+// for "first available practitioner".
+func sortSlots(slots []Slot) {
+	sort.SliceStable(slots, func(i, j int) bool {
+		if !slots[i].Start.Equal(slots[j].Start) {
+			return slots[i].Start.Before(slots[j].Start)
+		}
+		return slots[i].Practitioner.Name < slots[j].Practitioner.Name
+	})
+}
+
+// chunkStart is the start of the week-long request chunk holding day d,
+// counting weeks from today.
+func chunkStart(today, d time.Time) time.Time {
+	n := 0
+	for c := today; !addDays(c, weekDays).After(d); c = addDays(c, weekDays) {
+		n++
+	}
+	return addDays(today, n*weekDays)
+}
+
+func (s *Service) chunk(ctx context.Context, loc *Location, typeID string, pracIDs []string, start time.Time, fresh bool) ([]coreplus.Slot, error) {
+	q := coreplus.SlotQuery{
+		StartDate: start.Format(dateLayout), EndDate: addDays(start, weekDays-1).Format(dateLayout),
+		TimezoneID: loc.TimezoneID, LocationIDs: []string{loc.ID}, PractitionerIDs: pracIDs,
+		AppointmentTypeID: typeID,
+	}
+	key := strings.Join([]string{"slots", loc.ID, typeID, strings.Join(pracIDs, ","), q.StartDate}, "|")
+	if fresh {
+		slots, err := s.api.FindAvailability(ctx, q)
+		if err != nil {
+			return nil, upstream(fmt.Errorf("find availability: %w", err))
+		}
+		s.slots.put(key, slots)
+		return slots, nil
+	}
+	v, err := s.slots.get(ctx, key, func(ctx context.Context) (any, error) {
+		return s.api.FindAvailability(ctx, q)
+	})
+	if err != nil {
+		return nil, upstream(fmt.Errorf("find availability: %w", err))
+	}
+	return v.([]coreplus.Slot), nil
+}
+
+// stillFree asks coreplus, uncached, whether the slot is still free time:
+// it must lie wholly inside one free block of its practitioner's day.
+func (s *Service) stillFree(ctx context.Context, loc *Location, sl Slot) (bool, error) {
+	day := sl.Start.In(loc.Zone).Format(dateLayout)
+	blocks, err := s.api.FindAvailability(ctx, coreplus.SlotQuery{
+		StartDate: day, EndDate: day, TimezoneID: loc.TimezoneID,
+		LocationIDs: []string{loc.ID}, PractitionerIDs: []string{sl.Practitioner.ID},
+	})
+	if err != nil {
+		return false, upstream(fmt.Errorf("re-check availability: %w", err))
+	}
+	for _, b := range blocks {
+		if b.PractitionerID == sl.Practitioner.ID && (b.LocationID == "" || b.LocationID == loc.ID) &&
+			!b.Start.After(sl.Start) && !b.End.Before(sl.End) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Alternatives finds up to n free times nearest to the taken slot, with the
+// same practitioner choice (the same person, or anyone), fresh from coreplus.
+func (s *Service) Alternatives(ctx context.Context, sel Selection, n int) ([]Slot, error) {
+	if sel.Slot == nil {
+		return nil, nil
+	}
+	pracs, err := s.offering(ctx, sel)
+	if err != nil {
+		return nil, err
+	}
+	taken := *sel.Slot
+	day := dayOf(taken.Start, sel.Location.Zone)
+	slots, err := s.freeSlots(ctx, sel, pracs, addDays(day, -3), addDays(day, weekDays), true)
+	if err != nil {
+		return nil, err
+	}
+	return nearest(slots, taken, n), nil
+}
+
+// nearest picks the n slots closest in time to taken (leaving taken itself
+// out), in time order.
+func nearest(slots []Slot, taken Slot, n int) []Slot {
+	var cands []Slot
+	for _, sl := range slots {
+		if sl.Start.Equal(taken.Start) && sl.Practitioner.ID == taken.Practitioner.ID {
+			continue
+		}
+		cands = append(cands, sl)
+	}
+	dist := func(sl Slot) time.Duration {
+		d := sl.Start.Sub(taken.Start)
+		if d < 0 {
+			return -d
+		}
+		return d
+	}
+	sort.SliceStable(cands, func(i, j int) bool { return dist(cands[i]) < dist(cands[j]) })
+	if len(cands) > n {
+		cands = cands[:n]
+	}
+	sortSlots(cands)
+	return cands
+}

@@ -1,0 +1,121 @@
+// Package bookingstore adapts internal/store to booking.Store, so that the
+// booking rules never import a database driver.
+package bookingstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/store"
+)
+
+// Adapter is a booking.Store over a *store.Store.
+type Adapter struct{ S *store.Store }
+
+var _ booking.Store = Adapter{}
+
+// New wraps s.
+func New(s *store.Store) Adapter { return Adapter{S: s} }
+
+func (a Adapter) NewDraftID() (string, error) { return store.NewDraftID() }
+
+func (a Adapter) CreateDraft(ctx context.Context, d booking.Draft) error {
+	return mapErr(a.S.CreateDraft(ctx, toStoreDraft(d)))
+}
+
+func (a Adapter) GetDraft(ctx context.Context, id string, now time.Time) (booking.Draft, error) {
+	d, err := a.S.GetDraft(ctx, id, now)
+	if err != nil {
+		return booking.Draft{}, mapErr(err)
+	}
+	return fromStoreDraft(d), nil
+}
+
+func (a Adapter) UpdateDraft(ctx context.Context, d booking.Draft) error {
+	return mapErr(a.S.UpdateDraft(ctx, toStoreDraft(d)))
+}
+
+func (a Adapter) SetDraftStatus(ctx context.Context, id, from, to string) (bool, error) {
+	return a.S.SetDraftStatus(ctx, id, from, to)
+}
+
+func (a Adapter) ClaimBooking(ctx context.Context, r booking.Record) error {
+	return mapErr(a.S.ClaimBooking(ctx, toStoreBooking(r)))
+}
+
+func (a Adapter) GetBookingByDraft(ctx context.Context, draftID string) (booking.Record, error) {
+	b, err := a.S.GetBookingByDraft(ctx, draftID)
+	if errors.Is(err, store.ErrNotFound) {
+		return booking.Record{}, booking.ErrNoBooking
+	}
+	if err != nil {
+		return booking.Record{}, err
+	}
+	return booking.Record{
+		DraftID: b.DraftID, Clinic: b.Clinic, AppointmentID: b.AppointmentID, ReferenceNumber: b.ReferenceNumber,
+		ClientID: b.ClientID, PractitionerID: b.PractitionerID, LocationID: b.LocationID,
+		ServiceID: b.AppointmentTypeID, Start: b.Start, End: b.End, Status: b.Status,
+	}, nil
+}
+
+func (a Adapter) UpdateBooking(ctx context.Context, r booking.Record) error {
+	return mapErr(a.S.UpdateBooking(ctx, toStoreBooking(r)))
+}
+
+func mapErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNotFound):
+		return booking.ErrDraftNotFound
+	case errors.Is(err, store.ErrDraftNotOpen):
+		return booking.ErrDraftNotOpen
+	case errors.Is(err, store.ErrDuplicateDraft):
+		return booking.ErrDuplicateBooking
+	case errors.Is(err, store.ErrSlotTaken):
+		return booking.ErrSlotClaimed
+	}
+	return err
+}
+
+func toStoreDraft(d booking.Draft) store.Draft {
+	sd := store.Draft{
+		ID: d.ID, Clinic: d.Clinic, LocationID: d.LocationID, AppointmentTypeID: d.ServiceID,
+		PractitionerID: d.PractitionerID, SlotStart: d.SlotStart, SlotEnd: d.SlotEnd,
+		SlotPractitionerID: d.SlotPractitionerID, Status: d.Status, ExpiresAt: d.ExpiresAt,
+		Details: store.PatientDetails{
+			FirstName: d.Details.FirstName, LastName: d.Details.LastName, Email: d.Details.Email,
+			Mobile: d.Details.Mobile, Note: d.Details.Note, Consent: d.Details.Consent,
+		},
+	}
+	if !d.Details.DateOfBirth.IsZero() {
+		sd.Details.DateOfBirth = d.Details.DateOfBirth.Format("2006-01-02")
+	}
+	return sd
+}
+
+func fromStoreDraft(d store.Draft) booking.Draft {
+	bd := booking.Draft{
+		ID: d.ID, Clinic: d.Clinic, LocationID: d.LocationID, ServiceID: d.AppointmentTypeID,
+		PractitionerID: d.PractitionerID, SlotStart: d.SlotStart, SlotEnd: d.SlotEnd,
+		SlotPractitionerID: d.SlotPractitionerID, Status: d.Status, ExpiresAt: d.ExpiresAt,
+		Details: booking.Details{
+			FirstName: d.Details.FirstName, LastName: d.Details.LastName, Email: d.Details.Email,
+			Mobile: d.Details.Mobile, Note: d.Details.Note, Consent: d.Details.Consent,
+		},
+	}
+	if t, err := time.Parse("2006-01-02", d.Details.DateOfBirth); err == nil {
+		bd.Details.DateOfBirth = t
+	}
+	return bd
+}
+
+func toStoreBooking(r booking.Record) store.Booking {
+	return store.Booking{
+		DraftID: r.DraftID, Clinic: r.Clinic, AppointmentID: r.AppointmentID, ReferenceNumber: r.ReferenceNumber,
+		ClientID: r.ClientID, PractitionerID: r.PractitionerID, LocationID: r.LocationID,
+		AppointmentTypeID: r.ServiceID, Start: r.Start, End: r.End, Status: r.Status,
+	}
+}

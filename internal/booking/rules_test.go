@@ -1,0 +1,292 @@
+package booking
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/coreplus"
+)
+
+var sydney = func() *time.Location {
+	z, err := time.LoadLocation("Australia/Sydney")
+	if err != nil {
+		panic(err)
+	}
+	return z
+}()
+
+func TestNormaliseMobile(t *testing.T) {
+	for in, want := range map[string]string{
+		"0412 345 678":        "0412345678",
+		"0412345678":          "0412345678",
+		"+61 412 345 678":     "0412345678",
+		"+61412345678":        "0412345678",
+		"61 412 345 678":      "0412345678",
+		"+61 (0) 412 345 678": "0412345678",
+		"(04) 1234-5678":      "0412345678",
+		"0412.345.678":        "0412345678",
+		" 0412 345 678 ":      "0412345678",
+	} {
+		if got, ok := NormaliseMobile(in); !ok || got != want {
+			t.Errorf("NormaliseMobile(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "02 9555 0123", "0412 345 67", "0412 345 6789", "+1 412 345 678", "0412 abc 678", "04123456781", "+61 2 9555 0123", "0412+345678"} {
+		if got, ok := NormaliseMobile(in); ok {
+			t.Errorf("NormaliseMobile(%q) accepted as %q", in, got)
+		}
+	}
+}
+
+func TestParseDateOfBirth(t *testing.T) {
+	today := time.Date(2026, 11, 30, 9, 0, 0, 0, sydney)
+	cases := []struct{ d, m, y, msg string }{
+		{"14", "2", "1983", ""},
+		{"29", "2", "2024", ""},
+		{"29", "11", "2026", ""},
+		{"", "", "", "Enter your date of birth"},
+		{"14", "", "1983", "Enter a real date of birth"},
+		{"29", "2", "2023", "Enter a real date of birth"},
+		{"31", "4", "1990", "Enter a real date of birth"},
+		{"1", "13", "1990", "Enter a real date of birth"},
+		{"1", "1", "83", "Enter a real date of birth"},
+		{"1", "1", "1899", "Enter a real date of birth"},
+		{"x", "1", "1990", "Enter a real date of birth"},
+		{"30", "11", "2026", "Date of birth must be in the past"},
+		{"1", "1", "2031", "Date of birth must be in the past"},
+	}
+	for _, c := range cases {
+		got, msg := ParseDateOfBirth(c.d, c.m, c.y, today)
+		if msg != c.msg {
+			t.Errorf("%s/%s/%s: message %q, want %q", c.d, c.m, c.y, msg, c.msg)
+		}
+		if msg == "" && got.Format("2006-01-02") == "0001-01-01" {
+			t.Errorf("%s/%s/%s: no date", c.d, c.m, c.y)
+		}
+	}
+}
+
+func TestValidateCountsCharactersNotBytes(t *testing.T) {
+	today := time.Date(2026, 11, 30, 9, 0, 0, 0, sydney)
+	f := DetailsForm{FirstName: strings.Repeat("é", 50), LastName: "  de   la Cruz ", DOBDay: "1", DOBMonth: "2", DOBYear: "1990",
+		Email: " a@b.co ", Mobile: "0412 345 678", Note: strings.Repeat("ü", 300), Consent: true}
+	d, errs := f.Validate(today)
+	if len(errs) != 0 {
+		t.Fatalf("errors %v", errs)
+	}
+	if d.LastName != "de la Cruz" || d.Email != "a@b.co" || d.Mobile != "0412345678" {
+		t.Errorf("normalised %+v", d)
+	}
+	f.FirstName += "é"
+	if _, errs := f.Validate(today); len(errs) != 1 || errs[0].Message != "First name must be 50 characters or fewer" {
+		t.Errorf("51 characters: %v", errs)
+	}
+}
+
+func TestBookableRespectsNoticeAndWindow(t *testing.T) {
+	c := Clinic{MinNotice: 2 * time.Hour, BookingWindow: 60 * 24 * time.Hour}
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, sydney)
+	for _, tc := range []struct {
+		start time.Time
+		want  bool
+	}{
+		{now.Add(time.Hour), false},
+		{now.Add(119 * time.Minute), false},
+		{now.Add(2 * time.Hour), true},
+		{now.Add(59 * 24 * time.Hour), true},
+		{now.Add(60 * 24 * time.Hour), true},
+		{now.Add(60*24*time.Hour + time.Minute), false},
+		{now.Add(-time.Hour), false},
+	} {
+		if got := c.Bookable(tc.start, now); got != tc.want {
+			t.Errorf("Bookable(%v) = %v", tc.start, got)
+		}
+	}
+}
+
+// fakeAPI answers from fixed data and records calls.
+type fakeAPI struct {
+	Coreplus
+	slots   []coreplus.Slot
+	queries []coreplus.SlotQuery
+	clients []coreplus.Client
+	created []coreplus.NewClient
+}
+
+func (f *fakeAPI) FindAvailability(_ context.Context, q coreplus.SlotQuery) ([]coreplus.Slot, error) {
+	f.queries = append(f.queries, q)
+	var out []coreplus.Slot
+	for _, s := range f.slots {
+		d := s.Start.In(sydney).Format("2006-01-02")
+		if d >= q.StartDate && d <= q.EndDate {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAPI) SearchClients(_ context.Context, q coreplus.ClientSearch) ([]coreplus.Client, error) {
+	var out []coreplus.Client
+	for _, c := range f.clients {
+		if strings.Contains(strings.ToLower(c.LastName), strings.ToLower(q.Name)) && *c.DateOfBirth == *q.DateOfBirth {
+			lite := c
+			lite.Email, lite.Mobile = "", "" // list items carry no contact details
+			out = append(out, lite)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeAPI) GetClient(_ context.Context, id string) (coreplus.Client, error) {
+	for _, c := range f.clients {
+		if c.ID == id {
+			return c, nil
+		}
+	}
+	return coreplus.Client{}, &coreplus.Error{Kind: coreplus.ErrNotFound}
+}
+
+func (f *fakeAPI) CreateClient(_ context.Context, c coreplus.NewClient) (string, error) {
+	f.created = append(f.created, c)
+	return "new-client", nil
+}
+
+func TestFreeSlotsMergesFiltersAndSorts(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, sydney)
+	at := func(day, h, m int) time.Time { return time.Date(2026, 11, day, h, m, 0, 0, sydney) }
+	api := &fakeAPI{slots: []coreplus.Slot{
+		{Start: at(30, 10, 0), PractitionerID: "tom", LocationID: "syd"}, // inside the notice
+		{Start: at(30, 11, 0), PractitionerID: "tom", LocationID: "syd"}, // exactly 2 h: bookable
+		{Start: at(30, 11, 0), PractitionerID: "amy", LocationID: "syd"}, // same time, other practitioner
+		{Start: at(30, 11, 0), PractitionerID: "amy", LocationID: "syd"}, // duplicate
+		{Start: at(30, 12, 0), PractitionerID: "amy", LocationID: "bne"}, // other location
+		{Start: at(30, 13, 0), PractitionerID: "zed", LocationID: "syd"}, // does not offer the service
+		{Start: at(30, 14, 0).UTC(), PractitionerID: "amy", LocationID: "syd"},
+	}}
+	svc := NewService(Clinic{Slug: "x", Practitioners: map[string]PractitionerProfile{"zed": {Services: []string{"other"}}}}, api, nil, func() time.Time { return now })
+	loc := &Location{ID: "syd", Zone: sydney, TimezoneID: "tz"}
+	sel := Selection{Location: loc, Service: &ServiceType{ID: "std", Name: "Standard", Minutes: 30}, Any: true}
+	pracs := []Practitioner{{ID: "tom", Name: "Tom"}, {ID: "amy", Name: "Amy"}}
+	got, err := svc.freeSlots(t.Context(), sel, pracs, dayOf(now, sydney), addDays(dayOf(now, sydney), 6), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var desc []string
+	for _, s := range got {
+		desc = append(desc, s.Start.Format("15:04 -0700")+" "+s.Practitioner.Name)
+	}
+	want := "11:00 +1100 Amy, 11:00 +1100 Tom, 14:00 +1100 Amy"
+	if strings.Join(desc, ", ") != want {
+		t.Errorf("slots %q, want %q", strings.Join(desc, ", "), want)
+	}
+	if !got[0].End.Equal(got[0].Start.Add(30 * time.Minute)) {
+		t.Error("slot end is not start plus the service length")
+	}
+	// A second look within the cache's life asks coreplus nothing more.
+	n := len(api.queries)
+	if _, err := svc.freeSlots(t.Context(), sel, pracs, dayOf(now, sydney), addDays(dayOf(now, sydney), 6), false); err != nil {
+		t.Fatal(err)
+	}
+	if len(api.queries) != n {
+		t.Errorf("cached read made %d more requests", len(api.queries)-n)
+	}
+	if q := api.queries[0]; q.AppointmentTypeID != "std" || len(q.PractitionerIDs) != 2 || q.LocationIDs[0] != "syd" || q.TimezoneID != "tz" {
+		t.Errorf("query %+v", q)
+	}
+}
+
+func TestShowWeekOpensOnFirstFreeDay(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, sydney)
+	api := &fakeAPI{slots: []coreplus.Slot{
+		{Start: time.Date(2026, 12, 16, 9, 0, 0, 0, sydney), PractitionerID: "tom", LocationID: "syd"},
+	}}
+	svc := NewService(Clinic{Slug: "x"}, api, nil, func() time.Time { return now })
+	sel := Selection{Location: &Location{ID: "syd", Zone: sydney, TimezoneID: "tz"},
+		Service: &ServiceType{ID: "std", Minutes: 30}, Practitioner: &Practitioner{ID: "tom", Name: "Tom"}}
+	w, err := svc.ShowWeek(t.Context(), sel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Start.Format("2006-01-02") != "2026-12-16" || w.Empty || len(w.Days[0].Slots) != 1 {
+		t.Errorf("week %+v", w)
+	}
+	if w.Earlier.Format("2006-01-02") != "2026-12-09" {
+		t.Errorf("earlier %v", w.Earlier)
+	}
+	// Asking for an empty week moves on to the next with a free time.
+	sel.Week = dayOf(now, sydney)
+	w, _ = svc.ShowWeek(t.Context(), sel)
+	if !w.Moved || w.Start.Format("2006-01-02") != "2026-12-16" {
+		t.Errorf("empty week: moved %v start %v", w.Moved, w.Start)
+	}
+	api.slots = nil
+	svc = NewService(Clinic{Slug: "x"}, api, nil, func() time.Time { return now })
+	if w, _ = svc.ShowWeek(t.Context(), Selection{Location: sel.Location, Service: sel.Service, Practitioner: sel.Practitioner}); !w.Empty {
+		t.Error("no free time at all is not reported as empty")
+	}
+}
+
+func TestNearestAlternatives(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, sydney) }
+	tom := Practitioner{ID: "tom", Name: "Tom"}
+	taken := Slot{Start: at(10), Practitioner: tom}
+	slots := []Slot{{Start: at(8), Practitioner: tom}, {Start: at(10), Practitioner: tom}, {Start: at(11), Practitioner: tom}, {Start: at(9), Practitioner: tom}, {Start: at(16), Practitioner: tom}}
+	got := nearest(slots, taken, 3)
+	if len(got) != 3 || got[0].Start.Hour() != 8 || got[1].Start.Hour() != 9 || got[2].Start.Hour() != 11 {
+		t.Errorf("nearest %v", got)
+	}
+}
+
+func TestFindOrCreateClient(t *testing.T) {
+	dob := &coreplus.Date{Year: 1988, Month: 11, Day: 20}
+	clients := []coreplus.Client{
+		{ID: "jo", FirstName: "Joanna", LastName: "Varga", DateOfBirth: dob, Email: "Jo.Varga@example.com", Mobile: "+61 412 000 111"},
+		{ID: "jo-other-dob", FirstName: "Joanna", LastName: "Varga", DateOfBirth: &coreplus.Date{Year: 1990, Month: 1, Day: 1}, Email: "jo.varga@example.com"},
+		{ID: "joe", FirstName: "Joe", LastName: "Varga", DateOfBirth: dob, Email: "jo.varga@example.com"},
+	}
+	patient := Details{FirstName: "joanna", LastName: "VARGA", DateOfBirth: time.Date(1988, 11, 20, 0, 0, 0, 0, time.UTC)}
+	cases := []struct {
+		name, email, mobile string
+		extra               []coreplus.Client
+		want                string
+	}{
+		{"email matches, any case", "jo.varga@example.com", "0499000000", nil, "jo"},
+		{"mobile matches, other format", "x@example.com", "0412000111", nil, "jo"},
+		{"name and birthday only", "x@example.com", "0499000000", nil, "new-client"},
+		{"two records of one person: the first", "jo.varga@example.com", "", []coreplus.Client{{ID: "jo-dup", FirstName: "Joanna", LastName: "Varga", DateOfBirth: dob, Email: "jo.varga@example.com"}}, "jo"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &fakeAPI{clients: append(append([]coreplus.Client(nil), clients...), tc.extra...)}
+			svc := NewService(Clinic{Slug: "x"}, api, nil, nil)
+			d := patient
+			d.Email, d.Mobile = tc.email, tc.mobile
+			got, err := svc.findOrCreateClient(t.Context(), d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("client %q, want %q", got, tc.want)
+			}
+			if (tc.want == "new-client") != (len(api.created) == 1) {
+				t.Errorf("created %v", api.created)
+			}
+		})
+	}
+}
+
+func TestAppointmentNotesNeverCutTheNote(t *testing.T) {
+	id := "0123456789abcdef0123456789abcdef"
+	if got := appointmentNotes("", id); got != "Booked online (ref 01234567)" {
+		t.Errorf("no note: %q", got)
+	}
+	if got := appointmentNotes("Sore knee", id); got != "Sore knee\nBooked online (ref 01234567)" {
+		t.Errorf("short note: %q", got)
+	}
+	long := strings.Repeat("x", 300)
+	if got := appointmentNotes(long, id); got != long {
+		t.Errorf("a full note was changed")
+	}
+}

@@ -1,0 +1,81 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Draft statuses: open while the patient edits, booking while a submit is in
+// flight, then booked, failed (coreplus said no) or unknown (no answer came).
+const (
+	DraftOpen    = "open"
+	DraftBooking = "booking"
+	DraftBooked  = "booked"
+	DraftUnknown = "unknown"
+	DraftFailed  = "failed"
+)
+
+// Booking record statuses.
+const (
+	RecordPending = "pending"
+	RecordBooked  = "booked"
+	RecordUnknown = "unknown"
+	RecordFailed  = "failed"
+)
+
+// Draft is a booking in progress: the choices and the patient's details,
+// kept server-side under a random id.
+type Draft struct {
+	ID                 string
+	Clinic             string
+	LocationID         string
+	ServiceID          string
+	PractitionerID     string // empty for "first available practitioner"
+	SlotStart          time.Time
+	SlotEnd            time.Time
+	SlotPractitionerID string
+	Details            Details
+	Status             string
+	ExpiresAt          time.Time
+}
+
+// Record is what the portal keeps of a booking sent to coreplus: ids and
+// times, no personal details.
+type Record struct {
+	DraftID         string
+	Clinic          string
+	AppointmentID   string
+	ReferenceNumber string
+	ClientID        string
+	PractitionerID  string
+	LocationID      string
+	ServiceID       string
+	Start           time.Time
+	End             time.Time
+	Status          string
+}
+
+// Store keeps drafts and booking records.
+type Store interface {
+	NewDraftID() (string, error)
+	CreateDraft(ctx context.Context, d Draft) error
+	// GetDraft returns ErrDraftNotFound for a missing or expired draft.
+	GetDraft(ctx context.Context, id string, now time.Time) (Draft, error)
+	// UpdateDraft returns ErrDraftNotOpen once a submit has started.
+	UpdateDraft(ctx context.Context, d Draft) error
+	SetDraftStatus(ctx context.Context, id, from, to string) (bool, error)
+	// ClaimBooking returns ErrDuplicateBooking or ErrSlotClaimed.
+	ClaimBooking(ctx context.Context, r Record) error
+	GetBookingByDraft(ctx context.Context, draftID string) (Record, error)
+	UpdateBooking(ctx context.Context, r Record) error
+}
+
+// Errors a Store returns.
+var (
+	ErrDraftNotFound    = errors.New("booking: draft not found or expired")
+	ErrDraftNotOpen     = errors.New("booking: draft is no longer open")
+	ErrDuplicateBooking = errors.New("booking: draft already has a booking")
+	ErrSlotClaimed      = errors.New("booking: slot already claimed by another draft")
+	ErrNoBooking        = errors.New("booking: no booking for this draft")
+)

@@ -1,0 +1,272 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/views"
+)
+
+// flow is one request's place in the booking flow.
+type flow struct {
+	svc      *booking.Service
+	clinic   booking.Clinic
+	sel      booking.Selection
+	links    flowLinks
+	multiLoc bool
+}
+
+// Steps of the flow, in order; the location step is skipped when the clinic
+// has one location.
+const (
+	stepLocation     = "location"
+	stepService      = "service"
+	stepPractitioner = "practitioner"
+	stepTime         = "time"
+	stepDetails      = "details"
+	stepReview       = "review"
+)
+
+// startFlow finds the clinic and checks the choices in get (the query, or a
+// form's fields).
+func (s *Server) startFlow(c echo.Context, get func(string) string) (*flow, error) {
+	svc, err := s.clinicFrom(c)
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.Request().Context()
+	locs, err := svc.Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := &flow{svc: svc, clinic: svc.Clinic(), links: s.linksFor(get, svc.Clinic().Slug), multiLoc: len(locs) > 1}
+	if f.sel, err = svc.Resolve(ctx, choiceFrom(get)); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func (f *flow) progress(step, back string) views.Progress {
+	order := []string{stepLocation, stepService, stepPractitioner, stepTime, stepDetails, stepReview}
+	if !f.multiLoc {
+		order = order[1:]
+	}
+	p := views.Progress{Of: len(order), BackURL: back}
+	for i, st := range order {
+		if st == step {
+			p.Step = i + 1
+		}
+	}
+	return p
+}
+
+// Choices for going back a step: each drops the choice it revisits and
+// anything that depends on it.
+func (f *flow) without(step string) booking.Choice {
+	ch := f.sel.Choice()
+	ch.Slot, ch.With = "", ""
+	switch step {
+	case stepLocation:
+		ch.LocationID, ch.Week = "", ""
+		if ch.PractitionerID != booking.AnyPractitioner {
+			ch.PractitionerID = "" // they may not work at the next location
+		}
+	case stepService:
+		ch.ServiceID, ch.Week = "", ""
+		if ch.PractitionerID != booking.AnyPractitioner {
+			ch.PractitionerID = "" // they may not offer the next service
+		}
+	case stepPractitioner:
+		ch.PractitionerID, ch.Week = "", ""
+	case stepTime:
+		if f.sel.Slot != nil {
+			ch.Week = f.sel.Slot.Start.Format("2006-01-02")
+		}
+	}
+	return ch
+}
+
+// backFrom is the back link of a step: the step before it, or none.
+func (f *flow) backFrom(step string) string {
+	switch step {
+	case stepService:
+		if f.multiLoc {
+			return f.links.book(f.without(stepLocation))
+		}
+	case stepPractitioner:
+		return f.links.book(f.without(stepService))
+	case stepTime:
+		return f.links.book(f.without(stepPractitioner))
+	case stepDetails:
+		return f.links.book(f.without(stepTime))
+	case stepReview:
+		return f.links.to("book/details", f.sel.Choice())
+	}
+	return ""
+}
+
+// book works out the next step from the choices in the query and shows it:
+// location, then service, then practitioner, then time. With everything
+// chosen it moves on to the details form (or, with a draft, the review).
+func (s *Server) book(c echo.Context) error {
+	f, err := s.startFlow(c, c.QueryParam)
+	if err != nil {
+		return err
+	}
+	sel := f.sel
+	switch {
+	case sel.Location == nil:
+		return s.locationStep(c, f)
+	case sel.Service == nil:
+		return s.serviceStep(c, f)
+	case !sel.PractitionerChosen():
+		return s.practitionerStep(c, f)
+	case sel.Slot == nil:
+		return s.timeStep(c, f)
+	}
+	return c.Redirect(http.StatusSeeOther, f.slotTarget(sel.Choice()))
+}
+
+// slotTarget is where picking a time leads: the details form, or straight
+// to the review when the patient's details are already saved in a draft.
+func (f *flow) slotTarget(ch booking.Choice) string {
+	if f.links.draft != "" {
+		return f.links.to("book/review", ch)
+	}
+	return f.links.to("book/details", ch)
+}
+
+func (s *Server) locationStep(c echo.Context, f *flow) error {
+	locs, err := f.svc.Locations(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	m := views.LocationsPage{Page: s.page(c, &f.clinic, "Choose a location"), Progress: f.progress(stepLocation, "")}
+	now := f.svc.Now()
+	for _, l := range locs {
+		ch := f.sel.Choice()
+		ch.LocationID, ch.Slot, ch.With, ch.Week = l.ID, "", "", ""
+		m.Locations = append(m.Locations, views.LocationChoice{
+			Name: l.Name, Address: l.Address, TimeZone: "Times shown in " + zoneLabel(now, l.Zone), Href: f.links.book(ch),
+		})
+	}
+	return render(c, http.StatusOK, views.LocationsView(m))
+}
+
+func (s *Server) serviceStep(c echo.Context, f *flow) error {
+	svcs, err := f.svc.Services(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	m := views.ServicesPage{Page: s.page(c, &f.clinic, "Choose a service"), Progress: f.progress(stepService, f.backFrom(stepService))}
+	if f.multiLoc {
+		m.LocationName = f.sel.Location.Name
+	}
+	for _, t := range svcs {
+		ch := f.sel.Choice()
+		ch.ServiceID, ch.Slot, ch.With, ch.Week = t.ID, "", "", ""
+		m.Services = append(m.Services, views.LinkChoice{Label: t.Name, Meta: minutesLabel(t.Minutes), Href: f.links.book(ch)})
+	}
+	return render(c, http.StatusOK, views.ServicesView(m))
+}
+
+func (s *Server) practitionerStep(c echo.Context, f *flow) error {
+	pracs, err := f.svc.Practitioners(c.Request().Context(), *f.sel.Location, *f.sel.Service)
+	if err != nil {
+		return err
+	}
+	m := views.PractitionersPage{
+		Page:         s.page(c, &f.clinic, "Choose a practitioner"),
+		Progress:     f.progress(stepPractitioner, f.backFrom(stepPractitioner)),
+		ServiceName:  f.sel.Service.Name + " (" + minutesLabel(f.sel.Service.Minutes) + ")",
+		LocationName: f.sel.Location.Name,
+	}
+	pick := func(id string) string {
+		ch := f.sel.Choice()
+		ch.PractitionerID, ch.Slot, ch.With, ch.Week = id, "", "", ""
+		return f.links.book(ch)
+	}
+	m.Any = views.LinkChoice{Label: "First available practitioner", Meta: "See the earliest times with anyone who offers this service", Href: pick(booking.AnyPractitioner)}
+	for _, p := range pracs {
+		m.Practitioners = append(m.Practitioners, views.LinkChoice{Label: p.Name, Meta: p.Description, Href: pick(p.ID)})
+	}
+	return render(c, http.StatusOK, views.PractitionersView(m))
+}
+
+func (s *Server) timeStep(c echo.Context, f *flow) error {
+	sel := f.sel
+	week, err := f.svc.ShowWeek(c.Request().Context(), sel)
+	if err != nil {
+		return err
+	}
+	zone := sel.Location.Zone
+	m := views.TimesPage{
+		Page:       s.page(c, &f.clinic, "Choose a time"),
+		Progress:   f.progress(stepTime, f.backFrom(stepTime)),
+		Summary:    bookingSummary(sel),
+		Empty:      week.Empty,
+		WindowDays: int(f.clinic.BookingWindow / (24 * time.Hour)),
+	}
+	weekLink := func(d time.Time) string {
+		ch := sel.Choice()
+		ch.Week = d.Format("2006-01-02")
+		return f.links.book(ch)
+	}
+	if sel.Any {
+		m.OthersLabel, m.OthersURL = "Choose a practitioner instead", f.links.book(f.without(stepPractitioner))
+	} else {
+		ch := f.without(stepPractitioner)
+		ch.PractitionerID = booking.AnyPractitioner
+		m.OthersLabel, m.OthersURL = "See times with any practitioner", f.links.book(ch)
+	}
+	if week.Empty {
+		return render(c, http.StatusOK, views.TimesView(m))
+	}
+	noon := func(d time.Time) time.Time { return d.Add(12 * time.Hour) }
+	m.ZoneLabel = zoneLabel(noon(week.Start), zone)
+	lastDay := week.Start
+	if n := len(week.Days); n > 0 {
+		lastDay = week.Days[n-1].Date
+	}
+	m.WeekLabel = "Times from " + dayLabel(week.Start) + " to " + dayLabel(lastDay)
+	if week.Moved {
+		m.Notice = "There are no free times in the week you asked for, so these are the next free times."
+	}
+	if !week.Earlier.IsZero() {
+		m.EarlierURL = weekLink(week.Earlier)
+	}
+	if !week.Later.IsZero() {
+		m.LaterURL = weekLink(week.Later)
+	}
+	if !week.NextFrom.IsZero() {
+		ch := sel.Choice()
+		ch.Week, ch.FromWeek = week.NextFrom.Format("2006-01-02"), true
+		m.NextAvailableURL = f.links.book(ch)
+	}
+	for _, d := range week.Days {
+		day := views.TimeDay{ID: "day-" + d.Date.Format("2006-01-02"), Heading: dayLabel(d.Date), Date: d.Date.Format("2006-01-02")}
+		if l := zoneLabel(noon(d.Date), zone); l != m.ZoneLabel {
+			day.ZoneLabel = l
+		}
+		for _, sl := range d.Slots {
+			ch := sel.Choice()
+			ch.Week = week.Start.Format("2006-01-02")
+			ch.Slot, ch.With = sl.Start.Format(time.RFC3339), sl.Practitioner.ID
+			day.Slots = append(day.Slots, slotChoice(sl, zone, sel.Any, f.slotTarget(ch)))
+		}
+		m.Days = append(m.Days, day)
+	}
+	return render(c, http.StatusOK, views.TimesView(m))
+}
+
+// bookingSummary says what is being booked, in a sentence.
+func bookingSummary(sel booking.Selection) string {
+	who := "the first available practitioner"
+	if sel.Practitioner != nil {
+		who = sel.Practitioner.Name
+	}
+	return sel.Service.Name + " (" + minutesLabel(sel.Service.Minutes) + ") with " + who + " at " + sel.Location.Name + "."
+}

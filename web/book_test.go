@@ -1,0 +1,599 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/clinic-booking/portal/internal/coreplus"
+	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+)
+
+func TestRootLeadsToTheOnlyClinic(t *testing.T) {
+	h := newHarness(t)
+	p := h.get("/")
+	if !strings.HasSuffix(p.url, "/demo") {
+		t.Fatalf("/ led to %s", p.url)
+	}
+	p.wantH1("Where would you like to be seen?")
+	if got := p.doc.Find("p.step").Text(); got != "Step 1 of 6" {
+		t.Errorf("step indicator %q", got)
+	}
+}
+
+func TestEveryStepBeforeDetails(t *testing.T) {
+	h := newHarness(t)
+	p := h.get("/demo").wantH1("Where would you like to be seen?")
+	for _, want := range []string{"Harbourside Physio Surry Hills", "112 Crown Street", "Sydney time, AEDT", "Riverside Physio South Brisbane", "Brisbane time, AEST"} {
+		if !strings.Contains(p.text(), want) {
+			t.Errorf("location step lacks %q", want)
+		}
+	}
+
+	p = h.get(p.link("Harbourside Physio Surry Hills")).wantH1("What would you like to book?")
+	if p.doc.Find("p.back a").Length() != 1 || p.doc.Find("p.step").Text() != "Step 2 of 6" {
+		t.Errorf("service step: back link or step indicator missing")
+	}
+	for _, want := range []string{"Initial Physiotherapy Assessment 1 hour", "Standard Consultation 30 minutes", "Extended Consultation 45 minutes", "Short Review 15 minutes"} {
+		if !strings.Contains(p.text(), want) {
+			t.Errorf("service step lacks %q:\n%s", want, p.text())
+		}
+	}
+
+	p = h.get(p.link("Standard Consultation")).wantH1("Who would you like to see?")
+	// Sydney's roster: Priya, Tom, Liam and Aisha work there; Mei and Jack do not.
+	for _, want := range []string{"First available practitioner", "Priya Nandakumar Sports injuries and running", "Tom Whitfield", "Liam O'Connor", "Aisha Rahman"} {
+		if !strings.Contains(p.text(), want) {
+			t.Errorf("practitioner step lacks %q:\n%s", want, p.text())
+		}
+	}
+	for _, absent := range []string{"Mei Chen", "Jack Morrison"} {
+		if strings.Contains(p.text(), absent) {
+			t.Errorf("practitioner step offers %s, who doesn't work in Sydney", absent)
+		}
+	}
+
+	p = h.get(p.link("Priya Nandakumar")).wantH1("Choose a time")
+	if !strings.Contains(p.text(), "All times are Sydney time, AEDT") {
+		t.Errorf("time step doesn't name its zone:\n%s", p.text())
+	}
+	// Opens on the first day with a free time: today, Monday 30 November.
+	first := p.doc.Find("section.day h3 time").First()
+	if first.AttrOr("datetime", "") != "2026-11-30" || first.Text() != "Monday 30 November" {
+		t.Errorf("first day %q %q", first.AttrOr("datetime", ""), first.Text())
+	}
+	href, label := p.firstSlot()
+	if !regexp.MustCompile(`^\d{1,2}:\d\d [ap]m, Monday 30 November, with Priya Nandakumar$`).MatchString(label) {
+		t.Errorf("slot label %q", label)
+	}
+	dt := p.doc.Find("ul.slots a time").First().AttrOr("datetime", "")
+	if !strings.HasSuffix(dt, "+11:00") || !strings.HasPrefix(dt, "2026-11-30T") {
+		t.Errorf("summer Sydney slot datetime %q, want +11:00", dt)
+	}
+	start, _ := time.Parse(time.RFC3339, dt)
+	if start.Before(h.now.Add(2 * time.Hour)) {
+		t.Errorf("first slot %v is inside the 2 hour notice", start)
+	}
+	for _, nav := range []string{"Later times", "Next available time"} {
+		p.link(nav)
+	}
+	if p.doc.Find("a:contains('Earlier times')").Length() != 0 {
+		t.Error("the first week offers earlier times")
+	}
+	later := h.get(p.link("Later times")).wantH1("Choose a time")
+	if got := later.doc.Find("section.day h3 time").First().AttrOr("datetime", ""); got != "2026-12-07" {
+		t.Errorf("later week starts %s", got)
+	}
+	later.link("Earlier times")
+	h.get(later.link("Next available time")).wantH1("Choose a time")
+
+	p = h.get(href).wantH1("Your details")
+	for _, l := range []string{"First name", "Last name", "Day", "Month", "Year", "Email address", "Mobile number", "Note to the clinic (optional)", "I agree to the clinic's privacy policy"} {
+		p.labelled(l)
+	}
+	if p.doc.Find("button:contains('Continue')").Length() != 1 {
+		t.Error("details form has no Continue button")
+	}
+}
+
+func TestFirstAvailableMergesPractitioners(t *testing.T) {
+	h := newHarness(t)
+	p := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "First available practitioner")
+	names := map[string]bool{}
+	var last time.Time
+	p.doc.Find("ul.slots a").Each(func(_ int, s *goquery.Selection) {
+		names[strings.TrimSpace(s.Find(".with").Text())] = true
+		start, err := time.Parse(time.RFC3339, s.Find("time").AttrOr("datetime", ""))
+		if err != nil || start.Before(last) {
+			t.Errorf("slots out of order at %v", s.Find("time").AttrOr("datetime", ""))
+		}
+		last = start
+	})
+	for _, n := range []string{"Priya Nandakumar", "Tom Whitfield", "Aisha Rahman", "Liam O'Connor"} {
+		if !names[n] {
+			t.Errorf("merged week has no time with %s (has %v)", n, names)
+		}
+	}
+	if names["Mei Chen"] {
+		t.Error("a Brisbane-only practitioner shows in Sydney")
+	}
+}
+
+func TestBrisbaneTimesAreAEST(t *testing.T) {
+	h := newHarness(t)
+	p := h.toTimes("Riverside Physio South Brisbane", "Short Review", "Mei Chen")
+	if !strings.Contains(p.text(), "All times are Brisbane time, AEST") {
+		t.Errorf("zone label:\n%s", p.text())
+	}
+	if dt := p.doc.Find("ul.slots a time").First().AttrOr("datetime", ""); !strings.HasSuffix(dt, "+10:00") {
+		t.Errorf("Brisbane slot %q, want +10:00", dt)
+	}
+}
+
+func TestDaylightSavingChangeIsLabelledPerDay(t *testing.T) {
+	// Sydney leaves daylight saving on Sunday 4 April 2027; the week shown
+	// runs from Thursday 1 to Wednesday 7 April.
+	h := newHarnessAt(t, time.Date(2027, 4, 1, 6, 0, 0, 0, sydney))
+	p := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Tom Whitfield")
+	if !strings.Contains(p.text(), "All times are Sydney time, AEDT") || !strings.Contains(p.text(), "Times on this day are Sydney time, AEST") {
+		t.Errorf("DST week labels:\n%s", p.text())
+	}
+	var before, after bool
+	p.doc.Find("ul.slots a time").Each(func(_ int, s *goquery.Selection) {
+		dt := s.AttrOr("datetime", "")
+		before = before || strings.HasPrefix(dt, "2027-04-01") && strings.HasSuffix(dt, "+11:00")
+		after = after || strings.HasPrefix(dt, "2027-04-0") && dt >= "2027-04-05" && strings.HasSuffix(dt, "+10:00")
+	})
+	if !before {
+		t.Error("no +11:00 time before the change")
+	}
+	if !after {
+		t.Errorf("no +10:00 time after the change")
+	}
+}
+
+func TestDeepLinkKeepsChoicesAndRejectsUnknownIDs(t *testing.T) {
+	h := newHarness(t)
+	p := h.get("/demo/book?type=" + sandbox.AppointmentTypeStandardID + "&practitioner=" + sandbox.PractitionerTomID).
+		wantH1("Where would you like to be seen?")
+	p = h.get(p.link("Harbourside Physio Surry Hills")).wantH1("Choose a time")
+	if !strings.Contains(p.text(), "Standard Consultation (30 minutes) with Tom Whitfield") {
+		t.Errorf("deep link lost a choice:\n%s", p.text())
+	}
+
+	for _, u := range []string{
+		"/demo/book?location=nope",
+		"/demo/book?location=" + sandbox.LocationSydneyID + "&type=nope",
+		"/demo/book?location=" + sandbox.LocationSydneyID + "&type=" + sandbox.AppointmentTypeStandardID + "&practitioner=nope",
+	} {
+		p := h.get(u)
+		if p.status != http.StatusBadRequest {
+			t.Errorf("%s: status %d", u, p.status)
+		}
+		p.wantH1("We couldn't use that link")
+		p.link("Start again")
+	}
+	h.get("/nosuchclinic").wantH1("Page not found")
+}
+
+func TestBookingWithNoCookieJarEndToEnd(t *testing.T) {
+	h := newHarness(t)
+	clientsBefore := len(h.sb.Clients())
+	review := h.toReview(newPatient, "First available practitioner")
+	for _, want := range []string{"Zephyrine Quillfeather", "14 February 1983", "zq.test@example.com", "0499 111 222", "Left knee, worse on stairs", "Standard Consultation", "Harbourside Physio Surry Hills", "Sydney time, AEDT"} {
+		if !strings.Contains(review.text(), want) {
+			t.Errorf("review lacks %q:\n%s", want, review.text())
+		}
+	}
+	if n := review.doc.Find("a:contains('Change')").Length(); n < 8 {
+		t.Errorf("review has %d change links", n)
+	}
+	if got := review.doc.Find("p.step").Text(); got != "Step 6 of 6" {
+		t.Errorf("review step %q", got)
+	}
+
+	done := h.confirm(review).wantH1("Booking confirmed")
+	appts := h.portalAppointments()
+	if len(appts) != 1 {
+		t.Fatalf("%d portal appointments in the sandbox", len(appts))
+	}
+	a := appts[0]
+	if !strings.Contains(done.text(), "Your reference number is "+a.ReferenceNumber) {
+		t.Errorf("confirmation lacks reference %s:\n%s", a.ReferenceNumber, done.text())
+	}
+	for _, want := range []string{"Standard Consultation", "Harbourside Physio Surry Hills", "112 Crown Street, Surry Hills NSW 2010", "Sydney time, AEDT", "call Harbourside Physio (test) on 07 3000 0000"} {
+		if !strings.Contains(done.text(), want) {
+			t.Errorf("confirmation lacks %q:\n%s", want, done.text())
+		}
+	}
+	if !a.EmailReminder || !a.SMSReminder || !strings.HasPrefix(a.Notes, "Left knee, worse on stairs\nBooked online (ref ") {
+		t.Errorf("appointment reminders %v/%v notes %q", a.EmailReminder, a.SMSReminder, a.Notes)
+	}
+	clients := h.sb.Clients()
+	if len(clients) != clientsBefore+1 {
+		t.Fatalf("clients %d -> %d, want one new", clientsBefore, len(clients))
+	}
+	c := clients[len(clients)-1]
+	if c.ID != a.ClientID || c.FirstName != "Zephyrine" || c.DateOfBirth != "1983-02-14" || c.Mobile != "0499111222" || c.Email != "zq.test@example.com" {
+		t.Errorf("new client %+v for appointment client %s", c, a.ClientID)
+	}
+
+	ics := h.get(done.link("Add to your calendar"))
+	ics.body = strings.ReplaceAll(ics.body, "\r\n ", "") // unfold long lines
+	if ct := ics.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/calendar") {
+		t.Errorf(".ics content type %q", ct)
+	}
+	wantStart := "DTSTART:" + a.Start.UTC().Format("20060102T150405Z")
+	for _, want := range []string{"BEGIN:VEVENT", wantStart, "SUMMARY:Standard Consultation with ", "LOCATION:Harbourside Physio Surry Hills\\, 112 Crown Street\\, Surry Hills NSW 2010", "Reference " + a.ReferenceNumber} {
+		if !strings.Contains(ics.body, want) {
+			t.Errorf(".ics lacks %q:\n%s", want, ics.body)
+		}
+	}
+	h.assertPrivate(newPatient)
+}
+
+func TestDoubleConfirmBooksOnce(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Priya Nandakumar")
+	action, form := review.form()
+	var wg sync.WaitGroup
+	pages := make([]*page, 3)
+	for i := range pages {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, h.abs(action), strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			resp, err := h.http.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			pages[i] = &page{status: resp.StatusCode, header: resp.Header}
+		}()
+	}
+	wg.Wait()
+	again := h.confirm(review).wantH1("Booking confirmed")
+	if n := len(h.portalAppointments()); n != 1 {
+		t.Fatalf("%d appointments after confirming four times", n)
+	}
+	for _, p := range pages {
+		if p == nil {
+			continue
+		}
+		if p.status != http.StatusSeeOther || !strings.HasSuffix(again.url, p.header.Get("Location")) {
+			t.Errorf("a confirm answered %d %s, want the same confirmation %s", p.status, p.header.Get("Location"), again.url)
+		}
+	}
+}
+
+func TestMatchesAnExistingClient(t *testing.T) {
+	h := newHarness(t)
+	jo := patient{First: "joanna", Last: "VARGA", Day: "20", Month: "11", Year: "1988",
+		Email: "someone.else@example.com", Mobile: "+61 412 000 111", Consent: true}
+	before := len(h.sb.Clients())
+	h.confirm(h.toReview(jo, "Priya Nandakumar")).wantH1("Booking confirmed")
+	if len(h.sb.Clients()) != before {
+		t.Errorf("a client was created for an existing patient")
+	}
+	appts := h.portalAppointments()
+	if len(appts) != 1 || appts[0].ClientID != sandbox.ClientJoannaVargaID {
+		t.Fatalf("appointment on %+v, want Joanna Varga's record", appts)
+	}
+}
+
+func TestSameNameAndBirthdayButOtherContactIsANewClient(t *testing.T) {
+	h := newHarness(t)
+	// Same name and date of birth as a demo client, but neither her email
+	// nor her mobile: not enough to be sure it is her.
+	jo := patient{First: "Joanna", Last: "Varga", Day: "20", Month: "11", Year: "1988",
+		Email: "another.jo@example.com", Mobile: "0400 000 001", Consent: true}
+	before := len(h.sb.Clients())
+	done := h.confirm(h.toReview(jo, "Priya Nandakumar")).wantH1("Booking confirmed")
+	if len(h.sb.Clients()) != before+1 {
+		t.Fatalf("no new client created")
+	}
+	if appts := h.portalAppointments(); appts[0].ClientID == sandbox.ClientJoannaVargaID {
+		t.Error("booked on the existing record without a contact match")
+	}
+	if strings.Contains(strings.ToLower(done.text()), "existing") || strings.Contains(strings.ToLower(done.text()), "new client") {
+		t.Error("the confirmation says whether a record existed")
+	}
+}
+
+func TestSlotTakenMeanwhile(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Priya Nandakumar")
+	_, form := review.form()
+	start, err := time.Parse(time.RFC3339, form.Get("slot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone else books the same time directly in coreplus.
+	if _, err := h.api.CreateAppointment(t.Context(), coreplus.NewAppointment{
+		Start: start, End: start.Add(30 * time.Minute), PractitionerID: sandbox.PractitionerPriyaID,
+		LocationID: sandbox.LocationSydneyID, AppointmentTypeID: sandbox.AppointmentTypeStandardID,
+		ClientID: sandbox.ClientPeterNguyenID,
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	taken := h.confirm(review)
+	if taken.status != http.StatusConflict {
+		t.Errorf("status %d", taken.status)
+	}
+	taken.wantH1("Check your booking")
+	if summary := taken.doc.Find(".error-summary").Text(); !strings.Contains(summary, "That time has just been taken") {
+		t.Errorf("no error summary:\n%s", taken.text())
+	}
+	if !strings.Contains(taken.text(), "Zephyrine Quillfeather") {
+		t.Error("the patient's details are not kept")
+	}
+	alts := taken.doc.Find("section.taken ul.slots a")
+	if alts.Length() == 0 {
+		t.Fatalf("no alternatives offered:\n%s", taken.text())
+	}
+	alts.Each(func(_ int, s *goquery.Selection) {
+		if !strings.Contains(s.AttrOr("aria-label", ""), "with Priya Nandakumar") {
+			t.Errorf("alternative with someone else: %s", s.AttrOr("aria-label", ""))
+		}
+	})
+	taken.link("See all free times")
+	if len(h.portalAppointments()) != 0 {
+		t.Fatal("a booking was made on a taken time")
+	}
+
+	// Picking an alternative needs no retyping: straight back to the review.
+	again := h.get(alts.First().AttrOr("href", "")).wantH1("Check your booking")
+	if !strings.Contains(again.text(), "Zephyrine Quillfeather") {
+		t.Error("details lost after choosing another time")
+	}
+	h.confirm(again).wantH1("Booking confirmed")
+	if n := len(h.portalAppointments()); n != 1 {
+		t.Fatalf("%d bookings", n)
+	}
+	h.assertPrivate(newPatient)
+}
+
+func TestCoreplusDownShowsAFriendlyPage(t *testing.T) {
+	h := newHarness(t)
+	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+	p := h.get("/demo")
+	if p.status != http.StatusServiceUnavailable {
+		t.Errorf("status %d", p.status)
+	}
+	p.wantH1("Online booking isn't available right now")
+	p.link("Try again")
+	p.link("07 3000 0000")
+	for _, leak := range []string{"coreplus", "503", "Service Unavailable", "HTTP", "GET /"} {
+		if strings.Contains(p.text(), leak) {
+			t.Errorf("error page shows %q:\n%s", leak, p.text())
+		}
+	}
+}
+
+func TestCoreplusDownAtConfirmKeepsTheDraft(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Tom Whitfield")
+	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+	down := h.confirm(review)
+	if down.status != http.StatusServiceUnavailable {
+		t.Errorf("status %d", down.status)
+	}
+	down.wantH1("Online booking isn't available right now")
+	retry := down.link("Try again")
+	if strings.Contains(down.text(), "coreplus") {
+		t.Errorf("error page names the upstream:\n%s", down.text())
+	}
+
+	h.sb.SetFaults(sandbox.Faults{})
+	again := h.get(retry).wantH1("Check your booking")
+	if !strings.Contains(again.text(), "Zephyrine Quillfeather") {
+		t.Error("details lost after a failed confirm")
+	}
+	h.confirm(again).wantH1("Booking confirmed")
+	h.assertPrivate(newPatient)
+}
+
+func TestLostAnswerIsNotResent(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Tom Whitfield")
+	h.sb.SetFaults(sandbox.Faults{StoreThenDropRate: 1})
+	p := h.confirm(review).wantH1("We're confirming your booking")
+	if !strings.Contains(p.text(), "Please don't book again") {
+		t.Errorf("pending page:\n%s", p.text())
+	}
+	h.sb.SetFaults(sandbox.Faults{})
+	h.confirm(review).wantH1("We're confirming your booking")
+	if n := len(h.portalAppointments()); n != 1 {
+		t.Errorf("%d appointments: the booking was resent", n)
+	}
+}
+
+func TestDetailsValidation(t *testing.T) {
+	long := strings.Repeat("a", 51)
+	cases := []struct {
+		name    string
+		change  func(*patient)
+		field   string
+		message string
+	}{
+		{"first name missing", func(p *patient) { p.First = "  " }, "first-name", "Enter your first name"},
+		{"first name long", func(p *patient) { p.First = long }, "first-name", "First name must be 50 characters or fewer"},
+		{"last name missing", func(p *patient) { p.Last = "" }, "last-name", "Enter your last name"},
+		{"last name long", func(p *patient) { p.Last = long }, "last-name", "Last name must be 50 characters or fewer"},
+		{"dob missing", func(p *patient) { p.Day, p.Month, p.Year = "", "", "" }, "dob-day", "Enter your date of birth"},
+		{"dob not a date", func(p *patient) { p.Day, p.Month = "31", "2" }, "dob-day", "Enter a real date of birth"},
+		{"dob in the future", func(p *patient) { p.Year = "2030" }, "dob-day", "Date of birth must be in the past"},
+		{"email missing", func(p *patient) { p.Email = "" }, "email", "Enter your email address"},
+		{"email format", func(p *patient) { p.Email = "zq.test.example.com" }, "email", "Enter an email address in the correct format, like name@example.com"},
+		{"email long", func(p *patient) { p.Email = strings.Repeat("z", 40) + "@example.com" }, "email", "Email address must be 50 characters or fewer"},
+		{"mobile missing", func(p *patient) { p.Mobile = "" }, "mobile", "Enter your mobile number"},
+		{"mobile landline", func(p *patient) { p.Mobile = "02 9555 0123" }, "mobile", "Enter an Australian mobile number, like 0412 345 678"},
+		{"note long", func(p *patient) { p.Note = strings.Repeat("n", 301) }, "note", "Your note must be 300 characters or fewer"},
+		{"no consent", func(p *patient) { p.Consent = false }, "consent", "Confirm that you agree to the privacy policy"},
+	}
+	h := newHarness(t)
+	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
+	slot, _ := times.firstSlot()
+	details := h.get(slot).wantH1("Your details")
+	action, blank := details.form()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pt := newPatient
+			tc.change(&pt)
+			form := url.Values{}
+			for k, v := range blank {
+				form[k] = v
+			}
+			p := h.post(action, pt.fill(form))
+			p.t = t
+			if p.status != http.StatusUnprocessableEntity {
+				t.Errorf("status %d", p.status)
+			}
+			p.wantH1("Your details")
+			summary := p.doc.Find(".error-summary a")
+			if summary.Length() != 1 || strings.TrimSpace(summary.Text()) != tc.message || summary.AttrOr("href", "") != "#"+tc.field {
+				t.Errorf("summary %q -> %q, want %q -> #%s", summary.Text(), summary.AttrOr("href", ""), tc.message, tc.field)
+			}
+			ctl := p.doc.Find("#" + tc.field)
+			field := ctl.Closest(".field")
+			if got := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(field.Find(".field-error").Text()), "Error:")); got != tc.message {
+				t.Errorf("message by the field %q, want %q", got, tc.message)
+			}
+			if ctl.AttrOr("aria-invalid", "") != "true" {
+				t.Error("field not marked aria-invalid")
+			}
+			if !strings.Contains(ctl.AttrOr("aria-describedby", "")+field.Find("fieldset").AttrOr("aria-describedby", ""), "-error") {
+				t.Error("field not described by its error")
+			}
+			// Everything typed is kept, the mistake included.
+			for label, want := range map[string]string{"First name": pt.First, "Last name": pt.Last, "Day": pt.Day, "Month": pt.Month, "Year": pt.Year, "Email address": pt.Email, "Mobile number": pt.Mobile} {
+				if got := p.labelled(label).AttrOr("value", ""); got != want {
+					t.Errorf("%s kept as %q, want %q", label, got, want)
+				}
+			}
+			if got := p.labelled("Note to the clinic (optional)").Text(); got != pt.Note {
+				t.Errorf("note kept as %q", got)
+			}
+			_, checked := p.labelled("I agree to the clinic's privacy policy").Attr("checked")
+			if checked != pt.Consent {
+				t.Errorf("consent kept as %v", checked)
+			}
+		})
+	}
+	h.assertPrivate(newPatient)
+}
+
+func TestMobileIsNormalisedAndChangeLinksKeepDetails(t *testing.T) {
+	h := newHarness(t)
+	pt := newPatient
+	pt.Mobile = "+61 (499) 111-222"
+	review := h.toReview(pt, "Priya Nandakumar")
+	if !strings.Contains(review.text(), "0499 111 222") {
+		t.Errorf("mobile not normalised:\n%s", review.text())
+	}
+	// Change the time: the details stay, and the new time returns to the review.
+	times := h.get(review.link("Change date and time")).wantH1("Choose a time")
+	links := times.doc.Find("ul.slots a")
+	if links.Length() < 2 {
+		t.Fatal("not enough times")
+	}
+	changed := h.get(links.Eq(1).AttrOr("href", "")).wantH1("Check your booking")
+	if !strings.Contains(changed.text(), "Zephyrine Quillfeather") {
+		t.Error("details lost when changing the time")
+	}
+	// Change the details: the form comes back filled in.
+	form := h.get(changed.link("Change name")).wantH1("Your details")
+	if form.labelled("First name").AttrOr("value", "") != "Zephyrine" || form.labelled("Mobile number").AttrOr("value", "") != "0499111222" {
+		t.Error("details form not filled from the draft")
+	}
+	// Change the service: the practitioner choice is asked again.
+	h.get(changed.link("Change service")).wantH1("What would you like to book?")
+	h.assertPrivate(pt)
+}
+
+func TestPagesAreFramableOnlyByTheClinic(t *testing.T) {
+	h := newHarness(t)
+	p := h.get("/demo")
+	csp := p.header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-ancestors 'self' https://www.example-clinic.com.au") || p.header.Get("X-Frame-Options") != "" {
+		t.Errorf("clinic page CSP %q, XFO %q", csp, p.header.Get("X-Frame-Options"))
+	}
+	if csp := h.get("/healthz").header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("non-clinic CSP %q", csp)
+	}
+}
+
+func TestCrossSitePostIsRefused(t *testing.T) {
+	h := newHarness(t)
+	req, _ := http.NewRequest(http.MethodPost, h.abs("/demo/book/details"), strings.NewReader(newPatient.fill(url.Values{}).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	p := h.do(req)
+	if p.status != http.StatusForbidden {
+		t.Fatalf("status %d", p.status)
+	}
+	p.wantH1("We couldn't accept that form")
+}
+
+func TestSecondBookingOffersTheSameDetailsWhereCookiesWork(t *testing.T) {
+	h := newHarness(t)
+	h.withTLSAndJar()
+	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
+	var cookie *http.Cookie
+	for _, c := range h.http.Jar.Cookies(mustURL(h.portal.URL)) {
+		if c.Name == "portal" {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatal("no session cookie kept")
+	}
+	if strings.Contains(cookie.Value, "Zephyrine") {
+		t.Error("session cookie is readable")
+	}
+
+	times := h.toTimes("Harbourside Physio Surry Hills", "Short Review", "Tom Whitfield")
+	slot, _ := times.firstSlot()
+	form := h.get(slot).wantH1("Your details")
+	if got := form.labelled("First name").AttrOr("value", ""); got != "Zephyrine" {
+		t.Errorf("first name offered again as %q", got)
+	}
+	if _, checked := form.labelled("I agree to the clinic's privacy policy").Attr("checked"); checked {
+		t.Error("consent was given for the patient")
+	}
+	if !strings.Contains(form.text(), "from your last booking on this device") {
+		t.Error("no notice that details were filled in")
+	}
+}
+
+func TestSessionCookieAttributes(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Priya Nandakumar")
+	action, form := review.form()
+	req, _ := http.NewRequest(http.MethodPost, h.abs(action), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	p := h.do(req)
+	setCookie := p.header.Get("Set-Cookie")
+	for _, want := range []string{"portal=", "HttpOnly", "Secure", "SameSite=None", "Partitioned"} {
+		if !strings.Contains(setCookie, want) {
+			t.Errorf("Set-Cookie %q lacks %s", setCookie, want)
+		}
+	}
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}

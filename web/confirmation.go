@@ -1,0 +1,135 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/views"
+)
+
+// confirmation shows a booking made from a draft, or its calendar file when
+// the address ends in ".ics".
+func (s *Server) confirmation(c echo.Context) error {
+	svc, err := s.clinicFrom(c)
+	if err != nil {
+		return err
+	}
+	clinic := svc.Clinic()
+	ref := c.Param("ref")
+	ics := strings.HasSuffix(ref, ".ics")
+	token := strings.TrimSuffix(ref, ".ics")
+	id, ok := s.signer.verify(token)
+	if !ok {
+		return &booking.Error{Code: booking.CodeNotFound, Message: "We couldn't find that booking. Check the link, or call the clinic."}
+	}
+	links := s.linksFor(c.QueryParam, clinic.Slug)
+	b, err := svc.Booking(c.Request().Context(), id)
+	if errors.Is(err, booking.ErrNoBooking) {
+		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking hasn't been made. Start again to book.", Cause: err}
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case b.Status == booking.RecordBooked && ics:
+		return s.icsFile(c, clinic, b)
+	case b.Status == booking.RecordBooked:
+	case b.Status == booking.RecordPending || b.Status == booking.RecordUnknown:
+		m := views.PendingPage{Page: s.page(c, &clinic, "We're confirming your booking"), RetryURL: c.Request().URL.RequestURI()}
+		return render(c, http.StatusAccepted, views.PendingView(m))
+	default:
+		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking wasn't made. Start again to book, or call the clinic."}
+	}
+	if ics {
+		return echo.ErrNotFound
+	}
+	sel := b.Selection
+	zone := sel.Location.Zone
+	loc := sel.Location.Name
+	m := views.ConfirmationPage{
+		Page:      s.page(c, &clinic, "Booking confirmed"),
+		Reference: b.Reference,
+		Rows: []views.SummaryRow{
+			{Key: "Reference number", Value: b.Reference},
+			{Key: "Practitioner", Value: sel.Slot.Practitioner.Name},
+			{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
+			{Key: "Location", Value: loc, Extra: sel.Location.Address},
+			{Key: "Date and time", Value: whenLabel(*sel.Slot, zone)},
+		},
+		ICSURL:   links.booking(token, ".ics"),
+		AgainURL: links.home(),
+	}
+	return render(c, http.StatusOK, views.ConfirmationView(m))
+}
+
+// icsFile is the booking as an iCalendar event, times in UTC.
+func (s *Server) icsFile(c echo.Context, clinic booking.Clinic, b booking.Confirmed) error {
+	sel := b.Selection
+	utc := func(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+	where := sel.Location.Name
+	if sel.Location.Address != "" {
+		where += ", " + sel.Location.Address
+	}
+	desc := "Reference " + b.Reference + "."
+	if clinic.Phone != "" {
+		desc += " To change or cancel, call " + clinic.Name + " on " + clinic.Phone + "."
+	}
+	host := c.Request().Host
+	if host == "" {
+		host = "portal.invalid"
+	}
+	lines := []string{
+		"BEGIN:VCALENDAR",
+		"VERSION:2.0",
+		"PRODID:-//clinic-booking//portal//EN",
+		"CALSCALE:GREGORIAN",
+		"METHOD:PUBLISH",
+		"BEGIN:VEVENT",
+		"UID:" + b.DraftID + "@" + host,
+		"DTSTAMP:" + utc(time.Now()),
+		"DTSTART:" + utc(sel.Slot.Start),
+		"DTEND:" + utc(sel.Slot.End),
+		"SUMMARY:" + icsText(sel.Service.Name+" with "+sel.Slot.Practitioner.Name),
+		"LOCATION:" + icsText(where),
+		"DESCRIPTION:" + icsText(desc),
+		"STATUS:CONFIRMED",
+		"END:VEVENT",
+		"END:VCALENDAR",
+	}
+	var out strings.Builder
+	for _, l := range lines {
+		out.WriteString(foldICS(l))
+		out.WriteString("\r\n")
+	}
+	h := c.Response().Header()
+	h.Set("Content-Disposition", `attachment; filename="appointment-`+b.Reference+`.ics"`)
+	h.Set("Cache-Control", "private, no-store")
+	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(out.String()))
+}
+
+// icsText escapes a TEXT value (RFC 5545 §3.3.11).
+func icsText(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`)
+	return r.Replace(s)
+}
+
+// foldICS folds a content line at 75 octets without splitting a character.
+func foldICS(line string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range line {
+		size := len(string(r))
+		if n+size > 75 {
+			b.WriteString("\r\n ")
+			n = 1
+		}
+		b.WriteRune(r)
+		n += size
+	}
+	return b.String()
+}

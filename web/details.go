@@ -1,0 +1,125 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/views"
+)
+
+// detailsForm shows the form for the patient's details: empty, or filled
+// from the draft being changed, or from the last booking on this device.
+func (s *Server) detailsForm(c echo.Context) error {
+	f, err := s.startFlow(c, c.QueryParam)
+	if err != nil {
+		return err
+	}
+	if f.sel.Slot == nil {
+		return c.Redirect(http.StatusSeeOther, f.links.book(f.sel.Choice()))
+	}
+	var values booking.DetailsForm
+	notice := ""
+	if c.QueryParam("expired") == "1" {
+		notice = expiredNotice
+	}
+	if id, ok := s.signer.verify(f.links.draft); ok {
+		d, err := f.svc.Draft(c.Request().Context(), id)
+		switch be, isBE := booking.AsError(err); {
+		case err == nil:
+			values = d.Details.Form()
+		case isBE && be.Code == booking.CodeNotFound:
+			f.links.draft, notice = "", expiredNotice
+		default:
+			return err
+		}
+	} else if d, ok := s.rememberedDetails(c, f.clinic.Slug); ok {
+		values = d.Form()
+		values.Consent = false
+		notice = "We've filled in the details from your last booking on this device. Check they're still right."
+	}
+	return s.renderDetails(c, f, http.StatusOK, values, nil, notice)
+}
+
+const expiredNotice = "To keep your details safe we only keep them for a short time, and they've been cleared. Please enter them again."
+
+func (s *Server) renderDetails(c echo.Context, f *flow, status int, v booking.DetailsForm, errs []booking.FieldError, notice string) error {
+	title := "Your details"
+	if len(errs) > 0 {
+		title = "Error: " + title
+	}
+	m := views.DetailsPage{
+		Page:       s.page(c, &f.clinic, title),
+		Progress:   f.progress(stepDetails, f.backFrom(stepDetails)),
+		Booking:    appointmentRows(f, false),
+		Notice:     notice,
+		Action:     "/" + f.clinic.Slug + "/book/details",
+		Hidden:     toHidden(f.links.hidden(f.sel.Choice())),
+		PrivacyURL: f.clinic.PrivacyURL,
+		Values: views.DetailsValues{
+			FirstName: v.FirstName, LastName: v.LastName, DOBDay: v.DOBDay, DOBMonth: v.DOBMonth, DOBYear: v.DOBYear,
+			Email: v.Email, Mobile: v.Mobile, Note: v.Note, Consent: v.Consent,
+		},
+	}
+	for _, e := range errs {
+		m.Errors = append(m.Errors, views.FieldError{Field: e.Field, Message: e.Message})
+	}
+	return render(c, status, views.DetailsView(m))
+}
+
+// saveDetails checks the form; on a problem the same page comes back with
+// everything typed kept, else the details go into a server-side draft and
+// the patient moves on to the review.
+func (s *Server) saveDetails(c echo.Context) error {
+	f, err := s.startFlow(c, c.FormValue)
+	if err != nil {
+		return err
+	}
+	if f.sel.Slot == nil {
+		return &booking.Error{Code: booking.CodeInvalid, Message: "Some of your choices were missing from the form. Start again to choose a time."}
+	}
+	form := booking.DetailsForm{
+		FirstName: c.FormValue("first_name"), LastName: c.FormValue("last_name"),
+		DOBDay: c.FormValue("dob_day"), DOBMonth: c.FormValue("dob_month"), DOBYear: c.FormValue("dob_year"),
+		Email: c.FormValue("email"), Mobile: c.FormValue("mobile"), Note: c.FormValue("note"),
+		Consent: c.FormValue("consent") != "",
+	}
+	today := f.svc.Now().In(f.sel.Location.Zone)
+	details, errs := form.Validate(today)
+	if len(errs) > 0 {
+		return s.renderDetails(c, f, http.StatusUnprocessableEntity, form, errs, "")
+	}
+	draftID, _ := s.signer.verify(f.links.draft)
+	id, err := f.svc.SaveDetails(c.Request().Context(), draftID, f.sel, details)
+	if err != nil {
+		return err
+	}
+	f.links.draft = s.signer.sign(id)
+	return c.Redirect(http.StatusSeeOther, f.links.to("book/review", f.sel.Choice()))
+}
+
+// appointmentRows describes the chosen appointment, with change links when
+// asked for.
+func appointmentRows(f *flow, change bool) []views.SummaryRow {
+	sel := f.sel
+	who := "First available practitioner"
+	if sel.Slot != nil {
+		who = sel.Slot.Practitioner.Name
+	}
+	rows := []views.SummaryRow{
+		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address},
+		{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
+		{Key: "Practitioner", Value: who},
+		{Key: "Date and time", Value: whenLabel(*sel.Slot, sel.Location.Zone)},
+	}
+	if change {
+		if f.multiLoc {
+			rows[0].ChangeURL, rows[0].ChangeText = f.links.book(f.without(stepLocation)), "location"
+		}
+		rows[1].ChangeURL, rows[1].ChangeText = f.links.book(f.without(stepService)), "service"
+		rows[2].ChangeURL, rows[2].ChangeText = f.links.book(f.without(stepPractitioner)), "practitioner"
+		rows[3].ChangeURL, rows[3].ChangeText = f.links.book(f.without(stepTime)), "date and time"
+	}
+	return rows
+}

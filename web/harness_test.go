@@ -1,0 +1,412 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
+	"github.com/clinic-booking/portal/internal/coreplus"
+	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/store"
+	"github.com/clinic-booking/portal/web"
+)
+
+var sydney = mustZone("Australia/Sydney")
+
+func mustZone(name string) *time.Location {
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return z
+}
+
+// summerMonday is early on a Monday in Sydney's daylight-saving time.
+var summerMonday = time.Date(2026, 11, 30, 6, 0, 0, 0, sydney)
+
+// syncBuffer collects log output from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// harness is the whole portal over real HTTP: the router, an in-process
+// coreplus sandbox, and a SQLite store in a temporary folder, all on one
+// fixed clock.
+type harness struct {
+	t       *testing.T
+	now     time.Time
+	sb      *sandbox.Server
+	api     *coreplus.API
+	portal  *httptest.Server
+	handler http.Handler
+	http    *http.Client // no cookie jar; redirects are followed by hand
+	logs    *syncBuffer
+	seen    []string // every URL the patient was sent to or shown
+}
+
+type harnessOption func(*booking.Clinic)
+
+func newHarness(t *testing.T, opts ...harnessOption) *harness {
+	t.Helper()
+	h := &harness{t: t, now: summerMonday, logs: &syncBuffer{}}
+	clock := func() time.Time { return h.now }
+	h.sb = sandbox.New(sandbox.Config{Now: clock, RateLimit: -1})
+	sbSrv := httptest.NewServer(h.sb)
+	t.Cleanup(sbSrv.Close)
+
+	api, err := coreplus.New(coreplus.Config{
+		BaseURL: sbSrv.URL + "/API/Core/v2.1/", ConsumerID: sandbox.DemoConsumerID,
+		ConsumerSecret: sandbox.DemoConsumerSecret, AccessToken: sandbox.DemoAccessToken,
+		Now: clock, Timeout: 5 * time.Second,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.api = api
+
+	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+
+	clinic := booking.Clinic{
+		Slug: "demo", Name: "Harbourside Physio (test)", Phone: "07 3000 0000",
+		PrivacyURL:     "https://example.com/privacy",
+		EmailReminders: true, SMSReminders: true,
+		FrameOrigins: []string{"https://www.example-clinic.com.au"},
+		Addresses: map[string]string{
+			sandbox.LocationSydneyID:   "112 Crown Street, Surry Hills NSW 2010",
+			sandbox.LocationBrisbaneID: "40 Grey Street, South Brisbane QLD 4101",
+		},
+		Practitioners: map[string]booking.PractitionerProfile{
+			sandbox.PractitionerPriyaID: {Description: "Sports injuries and running"},
+		},
+	}
+	for _, o := range opts {
+		o(&clinic)
+	}
+	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc := booking.NewService(clinic, api, bookingstore.New(db), clock)
+	svc.SetLogger(logger)
+	handler, err := web.New(web.Config{
+		Clinics: booking.NewDirectory(svc), Logger: logger, Ready: db.Ping,
+		SecretKey: bytes.Repeat([]byte{7}, 32),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.handler = handler
+	h.portal = httptest.NewServer(handler)
+	t.Cleanup(h.portal.Close)
+	h.http = &http.Client{
+		Timeout:       20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return h
+}
+
+// page is one response, parsed.
+type page struct {
+	t      *testing.T
+	status int
+	url    string
+	header http.Header
+	body   string
+	doc    *goquery.Document
+}
+
+func (h *harness) do(req *http.Request) *page {
+	h.t.Helper()
+	resp, err := h.http.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	p := &page{t: h.t, status: resp.StatusCode, url: req.URL.String(), header: resp.Header, body: string(b)}
+	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		if p.doc, err = goquery.NewDocumentFromReader(bytes.NewReader(b)); err != nil {
+			h.t.Fatal(err)
+		}
+		p.doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) { h.seen = append(h.seen, s.AttrOr("href", "")) })
+		p.doc.Find("form[action]").Each(func(_ int, s *goquery.Selection) { h.seen = append(h.seen, s.AttrOr("action", "")) })
+	}
+	if loc := resp.Header.Get("Location"); loc != "" {
+		h.seen = append(h.seen, loc)
+	}
+	return p
+}
+
+func (h *harness) abs(u string) string {
+	if strings.HasPrefix(u, "http") {
+		return u
+	}
+	return h.portal.URL + u
+}
+
+// get fetches u and follows redirects, as a browser does.
+func (h *harness) get(u string) *page {
+	h.t.Helper()
+	for range 10 {
+		req, _ := http.NewRequest(http.MethodGet, h.abs(u), nil)
+		p := h.do(req)
+		if p.status < 300 || p.status > 399 {
+			return p
+		}
+		u = p.header.Get("Location")
+	}
+	h.t.Fatalf("too many redirects from %s", u)
+	return nil
+}
+
+// post sends a form as the portal's own page would, and follows redirects.
+func (h *harness) post(action string, form url.Values) *page {
+	h.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, h.abs(action), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", h.portal.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	p := h.do(req)
+	if p.status >= 300 && p.status <= 399 {
+		return h.get(p.header.Get("Location"))
+	}
+	return p
+}
+
+func (p *page) h1() string {
+	p.t.Helper()
+	if p.doc == nil {
+		p.t.Fatalf("%s: not HTML (status %d): %.300s", p.url, p.status, p.body)
+	}
+	hs := p.doc.Find("h1")
+	if hs.Length() != 1 {
+		p.t.Fatalf("%s: %d h1 elements, want 1", p.url, hs.Length())
+	}
+	return strings.TrimSpace(hs.Text())
+}
+
+func (p *page) wantH1(want string) *page {
+	p.t.Helper()
+	if got := p.h1(); got != want {
+		p.t.Fatalf("%s: status %d, h1 %q, want %q\n%s", p.url, p.status, got, want, p.text())
+	}
+	return p
+}
+
+func (p *page) text() string {
+	if p.doc == nil {
+		return p.body
+	}
+	return strings.Join(strings.Fields(p.doc.Find("body").Text()), " ")
+}
+
+// link finds the link whose visible text (or aria-label) contains text.
+func (p *page) link(text string) string {
+	p.t.Helper()
+	var href string
+	p.doc.Find("a[href]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		if strings.Contains(strings.Join(strings.Fields(s.Text()), " "), text) || strings.Contains(s.AttrOr("aria-label", ""), text) {
+			href = s.AttrOr("href", "")
+			return false
+		}
+		return true
+	})
+	if href == "" {
+		p.t.Fatalf("%s: no link %q in:\n%s", p.url, text, p.text())
+	}
+	return href
+}
+
+// firstSlot is the first time offered on a time page.
+func (p *page) firstSlot() (href, label string) {
+	p.t.Helper()
+	a := p.doc.Find("ul.slots a").First()
+	if a.Length() == 0 {
+		p.t.Fatalf("%s: no times offered:\n%s", p.url, p.text())
+	}
+	return a.AttrOr("href", ""), a.AttrOr("aria-label", "")
+}
+
+// labelled returns the form control labelled text.
+func (p *page) labelled(text string) *goquery.Selection {
+	p.t.Helper()
+	var id string
+	p.doc.Find("label").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		if strings.TrimSpace(s.Text()) == text {
+			id = s.AttrOr("for", "")
+			return false
+		}
+		return true
+	})
+	if id == "" {
+		p.t.Fatalf("%s: no label %q", p.url, text)
+	}
+	ctl := p.doc.Find("#" + id)
+	if ctl.Length() != 1 {
+		p.t.Fatalf("%s: label %q points at %q, which is not one control", p.url, text, id)
+	}
+	return ctl
+}
+
+// form returns the fields of the page's POST form (hidden and visible)
+// and its action.
+func (p *page) form() (string, url.Values) {
+	p.t.Helper()
+	f := p.doc.Find("form[method=post]").First()
+	if f.Length() == 0 {
+		p.t.Fatalf("%s: no form:\n%s", p.url, p.text())
+	}
+	v := url.Values{}
+	f.Find("input[name], textarea[name]").Each(func(_ int, s *goquery.Selection) {
+		name := s.AttrOr("name", "")
+		switch s.AttrOr("type", "") {
+		case "checkbox":
+			if _, ok := s.Attr("checked"); ok {
+				v.Set(name, s.AttrOr("value", "on"))
+			}
+		default:
+			if goquery.NodeName(s) == "textarea" {
+				v.Set(name, s.Text())
+			} else {
+				v.Set(name, s.AttrOr("value", ""))
+			}
+		}
+	})
+	return f.AttrOr("action", ""), v
+}
+
+// patient is what a test patient types.
+type patient struct {
+	First, Last, Day, Month, Year, Email, Mobile, Note string
+	Consent                                            bool
+}
+
+var newPatient = patient{
+	First: "Zephyrine", Last: "Quillfeather", Day: "14", Month: "2", Year: "1983",
+	Email: "zq.test@example.com", Mobile: "0499 111 222", Note: "Left knee, worse on stairs", Consent: true,
+}
+
+func (pt patient) fill(v url.Values) url.Values {
+	v.Set("first_name", pt.First)
+	v.Set("last_name", pt.Last)
+	v.Set("dob_day", pt.Day)
+	v.Set("dob_month", pt.Month)
+	v.Set("dob_year", pt.Year)
+	v.Set("email", pt.Email)
+	v.Set("mobile", pt.Mobile)
+	v.Set("note", pt.Note)
+	v.Del("consent")
+	if pt.Consent {
+		v.Set("consent", "yes")
+	}
+	return v
+}
+
+// toTimes walks from the clinic's first page to the time step.
+func (h *harness) toTimes(location, service, practitioner string) *page {
+	h.t.Helper()
+	p := h.get("/demo").wantH1("Where would you like to be seen?")
+	p = h.get(p.link(location)).wantH1("What would you like to book?")
+	p = h.get(p.link(service)).wantH1("Who would you like to see?")
+	return h.get(p.link(practitioner)).wantH1("Choose a time")
+}
+
+// toReview walks to the review page with the first free time.
+func (h *harness) toReview(pt patient, practitioner string) *page {
+	h.t.Helper()
+	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", practitioner)
+	slot, _ := times.firstSlot()
+	details := h.get(slot).wantH1("Your details")
+	action, form := details.form()
+	return h.post(action, pt.fill(form)).wantH1("Check your booking")
+}
+
+// confirm presses "Confirm booking" on a review page.
+func (h *harness) confirm(review *page) *page {
+	h.t.Helper()
+	action, form := review.form()
+	return h.post(action, form)
+}
+
+// bookedBy finds the sandbox appointments made through the portal.
+func (h *harness) portalAppointments() []sandbox.Appointment {
+	var out []sandbox.Appointment
+	for _, a := range h.sb.Appointments() {
+		if strings.Contains(a.Notes, "Booked online") && a.Status == "Booked" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// assertPrivate fails if a personal detail appears in any URL seen or in
+// the logs.
+func (h *harness) assertPrivate(pt patient) {
+	h.t.Helper()
+	secrets := []string{pt.First, pt.Last, pt.Email, strings.ReplaceAll(pt.Mobile, " ", ""), pt.Mobile, url.QueryEscape(pt.Email), url.QueryEscape(pt.Mobile)}
+	if pt.Note != "" {
+		secrets = append(secrets, pt.Note, url.QueryEscape(pt.Note))
+	}
+	for _, u := range h.seen {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(strings.ToLower(u), strings.ToLower(s)) {
+				h.t.Errorf("personal detail %q in URL %s", s, u)
+			}
+		}
+	}
+	logs := h.logs.String()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(logs, s) {
+			h.t.Errorf("personal detail %q in the logs:\n%s", s, logs)
+		}
+	}
+}
+
+// newHarnessAt is newHarness with the clock (and the sandbox's seeded
+// diary) at now.
+func newHarnessAt(t *testing.T, now time.Time, opts ...harnessOption) *harness {
+	saved := summerMonday
+	summerMonday = now
+	defer func() { summerMonday = saved }()
+	return newHarness(t, opts...)
+}
+
+// withTLSAndJar serves the portal over HTTPS to a client that keeps
+// cookies, as a browser that allows them does.
+func (h *harness) withTLSAndJar() {
+	h.portal.Close()
+	h.portal = httptest.NewTLSServer(h.handler)
+	h.t.Cleanup(h.portal.Close)
+	jar, _ := cookiejar.New(nil)
+	h.http = h.portal.Client()
+	h.http.Jar = jar
+	h.http.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+}

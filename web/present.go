@@ -1,0 +1,71 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/views"
+)
+
+// zoneLabel names the zone a time is shown in: "Brisbane time, AEST". The
+// abbreviation is the one in force at t, so Sydney reads AEDT in summer.
+func zoneLabel(t time.Time, zone *time.Location) string {
+	name := zone.String()
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.ReplaceAll(name, "_", " ")
+	abbr, _ := t.In(zone).Zone()
+	return name + " time, " + abbr
+}
+
+func clockLabel(t time.Time) string { return t.Format("3:04 pm") }
+
+func dayLabel(t time.Time) string { return t.Format("Monday 2 January") }
+
+func fullDateLabel(t time.Time) string { return t.Format("Monday 2 January 2006") }
+
+// whenLabel is a slot's date and time with its zone, for summaries.
+func whenLabel(sl booking.Slot, zone *time.Location) string {
+	start := sl.Start.In(zone)
+	return fullDateLabel(start) + ", " + clockLabel(start) + " to " + clockLabel(sl.End.In(zone)) + " (" + zoneLabel(start, zone) + ")"
+}
+
+func minutesLabel(n int) string {
+	switch {
+	case n == 60:
+		return "1 hour"
+	case n > 60 && n%60 == 0:
+		return itoa(n/60) + " hours"
+	case n > 60:
+		return itoa(n/60) + " h " + itoa(n%60) + " min"
+	}
+	return itoa(n) + " minutes"
+}
+
+// slotChoice renders one slot as a link, announced as a date and time.
+func slotChoice(sl booking.Slot, zone *time.Location, showWith bool, href string) views.TimeSlot {
+	start := sl.Start.In(zone)
+	ts := views.TimeSlot{
+		Label:     clockLabel(start),
+		DateTime:  start.Format(time.RFC3339),
+		AriaLabel: clockLabel(start) + ", " + dayLabel(start) + ", with " + sl.Practitioner.Name,
+		Href:      href,
+	}
+	if showWith {
+		ts.With = sl.Practitioner.Name
+	}
+	return ts
+}
+
+func toHidden(fs []hiddenField) []views.Hidden {
+	out := make([]views.Hidden, len(fs))
+	for i, f := range fs {
+		out[i] = views.Hidden{Name: f.name, Value: f.value}
+	}
+	return out
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
