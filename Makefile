@@ -31,7 +31,9 @@ lint: ## gofmt, go vet, staticcheck, and generated code up to date
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	@command -v staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GO) vet -tags browser ./web/browsertest/
 	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck ./...
+	PATH="$$PATH:$$($(GO) env GOPATH)/bin" staticcheck -tags browser ./web/browsertest/
 	@sum() { cat $$(git ls-files -co --exclude-standard '*_templ.go') | sha256sum; }; \
 	before=$$(sum); $(GO) tool templ generate >/dev/null 2>&1; after=$$(sum); \
 	if [ "$$before" != "$$after" ]; then echo "generated templ code was out of date: run make generate and commit"; git status --short -- '*_templ.go'; exit 1; fi
@@ -49,8 +51,8 @@ bench: ## benchmarks
 browser-test: ## browser tests in Debian's chromium (apt-get install chromium)
 	$(GO) test -count=1 -tags browser ./web/...
 
-postgres-test: ## store tests against PostgreSQL at $$TEST_DATABASE_URL
-	$(GO) test -count=1 $(GOTESTFLAGS) ./internal/store/...
+postgres-test: ## store, clinic and two-replica tests against PostgreSQL at $$TEST_DATABASE_URL
+	$(GO) test -count=1 $(GOTESTFLAGS) ./internal/store/... ./internal/clinics/... ./cmd/portal/...
 
 clean:
 	rm -rf bin

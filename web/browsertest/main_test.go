@@ -1,0 +1,331 @@
+//go:build browser
+
+// Package browsertest drives the real portal in a real browser: TestMain
+// builds cmd/portal and cmd/coreplus-sandbox, runs them as processes on
+// loopback ports (the portal in its production mode, pointed at the
+// sandbox over HTTP), and each test books an appointment in headless
+// Chromium the way a patient would, then asks coreplus (the sandbox,
+// through the signed API client) whether the booking is there.
+//
+// Run with `make browser-test`. Chromium comes from /usr/bin/chromium or
+// $CHROMIUM_PATH; set BROWSER_SCREENSHOTS to a folder to keep a screenshot
+// of every step.
+package browsertest
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+)
+
+// The sandbox accepts these when it is started with no credential flags.
+const (
+	demoConsumerID     = sandbox.DemoConsumerID
+	demoConsumerSecret = sandbox.DemoConsumerSecret
+	demoAccessToken    = sandbox.DemoAccessToken
+)
+
+// The clinic as the portal is configured for these tests.
+const (
+	clinicSlug  = "demo"
+	clinicName  = "Harbourside Physio (browser test)"
+	clinicPhone = "07 3000 0000"
+)
+
+// Timeouts sized for a slow two-core machine.
+const (
+	buildTimeout   = 5 * time.Minute
+	startupTimeout = 60 * time.Second
+	stopTimeout    = 15 * time.Second
+)
+
+// suite is what TestMain started, for the tests to use.
+var suite struct {
+	portalURL   string // http://127.0.0.1:PORT, no trailing slash
+	coreplusURL string // the sandbox's API base, ending in /API/Core/v2.1/
+	chromium    string // path of the browser binary
+	screenshots string // folder for step screenshots, "" to keep none
+	portalLog   string // the portal's output
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
+}
+
+// runSuite starts the processes, runs the tests and stops the processes,
+// printing their output when anything failed.
+func runSuite(m *testing.M) (code int) {
+	dir, err := os.MkdirTemp("", "portal-browsertest-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "browsertest:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+
+	var procs []*process
+	defer func() {
+		for i := len(procs) - 1; i >= 0; i-- {
+			procs[i].stop()
+		}
+		if code != 0 {
+			for _, p := range procs {
+				p.dumpLog(os.Stderr)
+			}
+		}
+	}()
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "browsertest: setup:", err)
+		return 1
+	}
+
+	suite.chromium = chromiumPath()
+	if _, err := os.Stat(suite.chromium); err != nil {
+		return fail(fmt.Errorf("no browser at %s (apt-get install chromium, or set CHROMIUM_PATH): %w", suite.chromium, err))
+	}
+	suite.screenshots = os.Getenv("BROWSER_SCREENSHOTS")
+	if suite.screenshots != "" {
+		if err := os.MkdirAll(suite.screenshots, 0o755); err != nil {
+			return fail(fmt.Errorf("BROWSER_SCREENSHOTS: %w", err))
+		}
+	}
+
+	start := time.Now()
+	bins, err := buildCommands(dir, "portal", "coreplus-sandbox")
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(os.Stderr, "browsertest: built the portal and the sandbox in %v\n", time.Since(start).Round(time.Millisecond))
+
+	// Port 0: the sandbox picks a free port and prints it in its banner.
+	sandbox, err := startProcess(dir, "coreplus-sandbox", bins["coreplus-sandbox"], []string{"--addr", "127.0.0.1:0"}, nil)
+	if err != nil {
+		return fail(err)
+	}
+	procs = append(procs, sandbox)
+	addr, err := sandbox.waitForLine(regexp.MustCompile(`listening on http://(\S+)`), startupTimeout)
+	if err != nil {
+		return fail(fmt.Errorf("coreplus sandbox did not start: %w", err))
+	}
+	suite.coreplusURL = "http://" + addr + "/API/Core/v2.1/"
+
+	port, err := freePort()
+	if err != nil {
+		return fail(err)
+	}
+	dataDir := filepath.Join(dir, "data")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return fail(err)
+	}
+	// The portal's production configuration: everything from the
+	// environment, as a single-clinic deployment would have it.
+	env := []string{
+		"COREPLUS_BASE_URL=" + suite.coreplusURL,
+		"COREPLUS_CONSUMER_ID=" + demoConsumerID,
+		"COREPLUS_CONSUMER_SECRET=" + demoConsumerSecret,
+		"COREPLUS_ACCESS_TOKEN=" + demoAccessToken,
+		"PORTAL_SECRET_KEY=" + randomHex(32),
+		"CLINIC_SLUG=" + clinicSlug,
+		"CLINIC_NAME=" + clinicName,
+		"CLINIC_PHONE=" + clinicPhone,
+		"DATA_DIR=" + dataDir,
+		"DATABASE_URL=sqlite:" + filepath.Join(dataDir, "portal.db"),
+		"HOST=127.0.0.1",
+		"PORT=" + port,
+	}
+	portal, err := startProcess(dir, "portal", bins["portal"], nil, env)
+	if err != nil {
+		return fail(err)
+	}
+	procs = append(procs, portal)
+	suite.portalLog = portal.logPath
+	suite.portalURL = "http://127.0.0.1:" + port
+	if err := waitHealthy(suite.portalURL+"/healthz", portal, startupTimeout); err != nil {
+		return fail(fmt.Errorf("portal did not become healthy: %w", err))
+	}
+	fmt.Fprintf(os.Stderr, "browsertest: portal %s, coreplus sandbox %s, ready after %v\n",
+		suite.portalURL, suite.coreplusURL, time.Since(start).Round(time.Millisecond))
+
+	return m.Run()
+}
+
+func chromiumPath() string {
+	if p := os.Getenv("CHROMIUM_PATH"); p != "" {
+		return p
+	}
+	return "/usr/bin/chromium"
+}
+
+// buildCommands builds each ./cmd/NAME of this module into dir.
+func buildCommands(dir string, names ...string) (map[string]string, error) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return nil, fmt.Errorf("the go command is needed to build the portal: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	bins := map[string]string{}
+	for _, name := range names {
+		out := filepath.Join(dir, name)
+		cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, "github.com/clinic-booking/portal/cmd/"+name)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go build ./cmd/%s: %w\n%s", name, err, b)
+		}
+		bins[name] = out
+	}
+	return bins, nil
+}
+
+// process is a started program whose output goes to a file.
+type process struct {
+	name    string
+	cmd     *exec.Cmd
+	logPath string
+	exited  chan struct{}
+	waitErr error
+}
+
+func startProcess(dir, name, bin string, args, env []string) (*process, error) {
+	logPath := filepath.Join(dir, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = f, f
+	dieWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &process{name: name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	go func() {
+		p.waitErr = cmd.Wait()
+		f.Close()
+		close(p.exited)
+	}()
+	return p, nil
+}
+
+// waitForLine polls the process's output for re and returns its first group.
+func (p *process) waitForLine(re *regexp.Regexp, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		b, _ := os.ReadFile(p.logPath)
+		if m := re.FindSubmatch(b); m != nil {
+			return string(m[1]), nil
+		}
+		select {
+		case <-p.exited:
+			return "", fmt.Errorf("%s exited: %v", p.name, p.waitErr)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("%s printed no line matching %q within %v", p.name, re, timeout)
+		}
+	}
+}
+
+// stop asks the process to shut down cleanly, then kills it.
+func (p *process) stop() {
+	select {
+	case <-p.exited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(stopTimeout):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+func (p *process) dumpLog(w io.Writer) {
+	fmt.Fprintf(w, "\n----- %s output (%s) -----\n", p.name, p.logPath)
+	f, err := os.Open(p.logPath)
+	if err != nil {
+		fmt.Fprintln(w, err)
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		fmt.Fprintln(w, sc.Text())
+	}
+	fmt.Fprintf(w, "----- end of %s output -----\n", p.name)
+}
+
+// waitHealthy polls url until it answers 200, the process exits, or the
+// timeout passes.
+func waitHealthy(url string, p *process, timeout time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(timeout)
+	last := errors.New("no answer yet")
+	for time.Now().Before(deadline) {
+		resp, err := client.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+			last = fmt.Errorf("GET %s: %s", url, resp.Status)
+		} else {
+			last = err
+		}
+		select {
+		case <-p.exited:
+			return fmt.Errorf("%s exited: %v", p.name, p.waitErr)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("not healthy within %v: %w", timeout, last)
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	_, port, err := net.SplitHostPort(ln.Addr().String())
+	return port, err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// logTail returns the last lines of a log file, for a failure message.
+func logTail(p string, lines int) string {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err.Error()
+	}
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
