@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 )
 
@@ -38,9 +39,21 @@ type config struct {
 	// SecretKey signs hidden form fields and session cookies. Every replica
 	// must share it.
 	SecretKey []byte
+	// TokenKeys seals and opens the access tokens of stored clinics; nil
+	// when PORTAL_TOKEN_KEYS is not set. Every replica must share it.
+	TokenKeys *clinics.Keyring
+	// ClinicRefresh is how soon a change to a stored clinic reaches this
+	// replica.
+	ClinicRefresh time.Duration
 
+	// Clinic is the clinic configured by environment; it is served only
+	// when AccessToken is set (HasEnvClinic).
 	Clinic booking.Clinic
 }
+
+// HasEnvClinic reports whether the environment configures a clinic of its
+// own (single-clinic mode).
+func (c config) HasEnvClinic() bool { return c.AccessToken != "" }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
 
@@ -76,9 +89,11 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 		bad("-addr is %q: expected host:port, such as 127.0.0.1:8080", c.Addr)
 	}
 
-	c.DatabaseURL = getenv("DATABASE_URL")
-	if c.DatabaseURL == "" {
-		c.DatabaseURL = "sqlite:" + filepath.Join(c.DataDir, "portal.db")
+	c.DatabaseURL = databaseURL(getenv, c.DataDir)
+	c.TokenKeys = tokenKeys(getenv, bad)
+	c.ClinicRefresh = parseDuration(getenv, "PORTAL_CLINIC_REFRESH", booking.DefaultRefreshEvery, bad)
+	if c.ClinicRefresh <= 0 {
+		c.ClinicRefresh = booking.DefaultRefreshEvery
 	}
 
 	c.PublicURL = getenv("PUBLIC_URL")
@@ -102,13 +117,27 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 		for _, v := range []struct{ name, value string }{
 			{"COREPLUS_CONSUMER_ID", c.ConsumerID},
 			{"COREPLUS_CONSUMER_SECRET", c.ConsumerSecret},
-			{"COREPLUS_ACCESS_TOKEN", c.AccessToken},
 		} {
 			if v.value == "" {
 				bad("%s is not set: expected the value shown in the coreplus add-on setup", v.name)
 			} else if len(v.value) > 50 && v.name != "COREPLUS_CONSUMER_SECRET" {
 				bad("%s is %d characters: coreplus issues at most 50", v.name, len(v.value))
 			}
+		}
+		// The access token is a clinic's, not the operator's: without it the
+		// portal serves only the clinics added with `portal clinic add`.
+		switch {
+		case c.AccessToken == "" && c.TokenKeys == nil:
+			bad("COREPLUS_ACCESS_TOKEN is not set: expected the clinic's access token from the coreplus add-on setup (or set PORTAL_TOKEN_KEYS to serve clinics added with `portal clinic add`)")
+		case c.AccessToken == "":
+			for _, name := range []string{"CLINIC_SLUG", "CLINIC_NAME"} {
+				if getenv(name) != "" {
+					bad("COREPLUS_ACCESS_TOKEN is not set, but %s is: the clinic configured by environment needs its access token (clinics added with `portal clinic add` need neither)", name)
+					break
+				}
+			}
+		case len(c.AccessToken) > 50:
+			bad("COREPLUS_ACCESS_TOKEN is %d characters: coreplus issues at most 50", len(c.AccessToken))
 		}
 	}
 
@@ -188,6 +217,28 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 		return config{}, errors.New("configuration:\n  - " + strings.Join(problems, "\n  - "))
 	}
 	return c, nil
+}
+
+// databaseURL is DATABASE_URL, or a SQLite file in the data folder.
+func databaseURL(getenv func(string) string, dataDir string) string {
+	if u := getenv("DATABASE_URL"); u != "" {
+		return u
+	}
+	return "sqlite:" + filepath.Join(dataDir, "portal.db")
+}
+
+// tokenKeys reads PORTAL_TOKEN_KEYS; nil when it is not set.
+func tokenKeys(getenv func(string) string, bad func(string, ...any)) *clinics.Keyring {
+	v := getenv("PORTAL_TOKEN_KEYS")
+	if v == "" {
+		return nil
+	}
+	k, err := clinics.ParseKeyring(v)
+	if err != nil {
+		bad("PORTAL_TOKEN_KEYS: %v", err)
+		return nil
+	}
+	return k
 }
 
 func decodeKey(s string) ([]byte, error) {

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	_ "time/tzdata" // appointment times are shown in each location's zone, on any host
@@ -16,15 +18,60 @@ import (
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
+	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/internal/store"
 	"github.com/clinic-booking/portal/web"
 )
 
-// run builds and wires the portal, serves until ctx is cancelled, then shuts
-// down cleanly. Everything it needs from the outside comes in as arguments.
+// run runs the command args name: serving the portal (no command, or
+// "serve"), or one of the operator's commands. Everything it needs from the
+// outside comes in as arguments; stdin is the process's own.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return runCommand(ctx, args, getenv, os.Stdin, stdout)
+}
+
+// runCommand is run with stdin, for tests.
+func runCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return serve(ctx, args, getenv, stdout)
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], getenv, stdout)
+	case "clinic":
+		return clinicCommand(ctx, args[1:], getenv, stdin, stdout)
+	case "check":
+		return checkCommand(ctx, args[1:], getenv, stdout)
+	case "migrate":
+		return migrateCommand(ctx, args[1:], getenv, stdout)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q: expected serve, clinic, check, migrate or help", args[0])
+}
+
+const usage = `portal serves the patient booking portal.
+
+  portal [serve] [-demo] [-addr HOST:PORT] [-data DIR]   serve (the default)
+  portal clinic add --slug S --name N --access-token-file PATH|- [flags]
+  portal clinic list
+  portal clinic show S
+  portal clinic update S [flags]                          only the flags given change
+  portal clinic disable S | enable S
+  portal clinic rotate-keys                               re-seal every token with the first key
+  portal check [S]                                        test a clinic's credentials against coreplus
+  portal migrate                                          bring the database schema up to date
+
+"portal clinic add -h" lists the clinic flags. Configuration comes from the
+environment (DATABASE_URL, PORTAL_TOKEN_KEYS, COREPLUS_*): see README.md.
+`
+
+// serve builds and wires the portal, serves until ctx is cancelled, then
+// shuts down cleanly.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := loadConfig(args, getenv, stdout)
 	if err != nil {
 		return err
@@ -50,24 +97,42 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	defer db.Close()
 
-	api, err := coreplus.New(coreplus.Config{
-		BaseURL:        cfg.CoreplusBaseURL,
-		ConsumerID:     cfg.ConsumerID,
-		ConsumerSecret: cfg.ConsumerSecret,
-		AccessToken:    cfg.AccessToken,
-		Issuer:         cfg.PublicURL,
-		// coreplus allows 10 requests a second per consumer, shared by
-		// every patient: stay under it rather than meet its 429s.
-		Limiter: rate.NewLimiter(rate.Limit(8), 1),
-	})
-	if err != nil {
-		return fmt.Errorf("coreplus client: %w", err)
+	// coreplus allows 10 requests a second per consumer, shared by every
+	// clinic and every patient: one limiter for all of them keeps this
+	// replica under it rather than meeting its 429s.
+	limiter := rate.NewLimiter(rate.Limit(8), 1)
+	newService := func(c booking.Clinic, accessToken clinics.Token) (*booking.Service, error) {
+		api, err := coreplus.New(coreplus.Config{
+			BaseURL:        cfg.CoreplusBaseURL,
+			ConsumerID:     cfg.ConsumerID,
+			ConsumerSecret: cfg.ConsumerSecret,
+			AccessToken:    accessToken.Reveal(),
+			Issuer:         cfg.PublicURL,
+			Limiter:        limiter,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("coreplus client for clinic %s: %w", c.Slug, err)
+		}
+		svc := booking.NewService(c, api, bookingstore.New(db), nil)
+		svc.SetLogger(logger.With("clinic", c.Slug))
+		return svc, nil
 	}
-	clinic := booking.NewService(cfg.Clinic, api, bookingstore.New(db), nil)
-	clinic.SetLogger(logger)
+
+	var fixed []*booking.Service
+	if cfg.HasEnvClinic() {
+		svc, err := newService(cfg.Clinic, clinics.Token(cfg.AccessToken))
+		if err != nil {
+			return err
+		}
+		fixed = append(fixed, svc)
+	}
+	directory, err := clinicDirectory(ctx, cfg, db, newService, logger, fixed)
+	if err != nil {
+		return err
+	}
 
 	handler, err := web.New(web.Config{
-		Clinics:   booking.NewDirectory(clinic),
+		Clinics:   directory,
 		Logger:    logger,
 		Ready:     db.Ping,
 		SecretKey: cfg.SecretKey,
@@ -96,7 +161,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	fmt.Fprintf(stdout, "portal: serving %s on http://%s/%s\n", cfg.Clinic.Name, ln.Addr(), cfg.Clinic.Slug)
+	if slugs := directory.Slugs(ctx); len(slugs) == 1 {
+		svc, _ := directory.Clinic(ctx, slugs[0])
+		fmt.Fprintf(stdout, "portal: serving %s on http://%s/%s\n", svc.Clinic().Name, ln.Addr(), slugs[0])
+	} else {
+		fmt.Fprintf(stdout, "portal: serving %d clinics on http://%s/\n", len(slugs), ln.Addr())
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -114,6 +184,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	return nil
+}
+
+// clinicDirectory holds the clinic configured by environment and, when
+// token keys are configured, every enabled clinic in the database, re-read
+// every cfg.ClinicRefresh so that any replica sees a change made anywhere.
+func clinicDirectory(ctx context.Context, cfg config, db *store.Store, newService func(booking.Clinic, clinics.Token) (*booking.Service, error), logger *slog.Logger, fixed []*booking.Service) (*booking.Directory, error) {
+	repo := clinics.NewRepo(db, cfg.TokenKeys)
+	if cfg.TokenKeys == nil {
+		stored, err := repo.List(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list clinics: %w", err)
+		}
+		if len(stored) > 0 {
+			return nil, fmt.Errorf("the database holds %d clinic(s) but %w", len(stored), clinics.ErrNoKeys)
+		}
+		return booking.NewDirectory(fixed...), nil
+	}
+	d, err := booking.NewLoadingDirectory(ctx, repo.Loader(newService), cfg.ClinicRefresh, logger, fixed...)
+	if err != nil {
+		return nil, fmt.Errorf("load clinics: %w", err)
+	}
+	if len(d.Slugs(ctx)) == 0 {
+		logger.Warn("no clinic to serve yet: add one with `portal clinic add`; replicas pick it up within the refresh interval", "refresh", cfg.ClinicRefresh.String())
+	}
+	return d, nil
 }
 
 // startDemoSandbox serves the coreplus sandbox on a loopback port, over real

@@ -153,3 +153,31 @@ func TestLoadConfigNeverEchoesTheSecret(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 }
+
+func TestLoadConfigMultiClinicNeedsNoAccessToken(t *testing.T) {
+	env := map[string]string{
+		"COREPLUS_BASE_URL":        "https://sandbox.coreplus.example/API/Core/v2.1/",
+		"COREPLUS_CONSUMER_ID":     "consumer",
+		"COREPLUS_CONSUMER_SECRET": "s3cret-value",
+		"PORTAL_SECRET_KEY":        strings.Repeat("ab", 32),
+		"PORTAL_TOKEN_KEYS":        strings.Repeat("cd", 32),
+	}
+	getenv := func(k string) string { return env[k] }
+	cfg, err := loadConfig(nil, getenv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HasEnvClinic() || cfg.TokenKeys == nil {
+		t.Errorf("env clinic %v, keys %v", cfg.HasEnvClinic(), cfg.TokenKeys != nil)
+	}
+
+	env["CLINIC_SLUG"] = "northside"
+	if _, err := loadConfig(nil, getenv, io.Discard); err == nil || !strings.Contains(err.Error(), "COREPLUS_ACCESS_TOKEN is not set, but CLINIC_SLUG is") {
+		t.Errorf("a clinic named by environment without its token: %v", err)
+	}
+	delete(env, "CLINIC_SLUG")
+	env["PORTAL_TOKEN_KEYS"] = "short"
+	if _, err := loadConfig(nil, getenv, io.Discard); err == nil || !strings.Contains(err.Error(), "PORTAL_TOKEN_KEYS: key 1") {
+		t.Errorf("bad PORTAL_TOKEN_KEYS: %v", err)
+	}
+}

@@ -23,9 +23,15 @@ type Clinic struct {
 	// FrameOrigins are the sites allowed to embed the portal in an iframe.
 	FrameOrigins []string
 
+	// Locations lists the coreplus location ids offered online; empty
+	// offers every location coreplus lists.
+	Locations []string
 	// Services lists the appointment type ids offered online; empty offers
 	// every type coreplus lists.
 	Services []string
+	// OfferedPractitioners lists the practitioner ids offered online; empty
+	// offers every practitioner coreplus lists.
+	OfferedPractitioners []string
 	// Practitioners describes practitioners by coreplus id. A practitioner
 	// with no entry offers every service and has no description.
 	Practitioners map[string]PractitionerProfile
@@ -35,6 +41,20 @@ type Clinic struct {
 	// DraftTTL is how long a patient's typed details are kept after their
 	// last change if no booking is made.
 	DraftTTL time.Duration
+	// CancellationCutoff is how long before the start a patient may still
+	// cancel online; zero means online cancellation is not offered.
+	CancellationCutoff time.Duration
+	// Theme is how the clinic's pages look.
+	Theme Theme
+}
+
+// Theme is a clinic's branding on the portal's pages.
+type Theme struct {
+	// BrandColour is a CSS hex colour such as "#0b5cad"; empty keeps the
+	// portal's own.
+	BrandColour string
+	// LogoURL is an absolute https URL of the clinic's logo; empty shows none.
+	LogoURL string
 }
 
 // PractitionerProfile is what the clinic says about one practitioner.
@@ -56,6 +76,16 @@ const (
 // offersService reports whether the clinic offers type id online.
 func (c Clinic) offersService(id string) bool {
 	return len(c.Services) == 0 || contains(c.Services, id)
+}
+
+// offersLocation reports whether the clinic offers location id online.
+func (c Clinic) offersLocation(id string) bool {
+	return len(c.Locations) == 0 || contains(c.Locations, id)
+}
+
+// offersPractitioner reports whether practitioner id is bookable online.
+func (c Clinic) offersPractitioner(id string) bool {
+	return len(c.OfferedPractitioners) == 0 || contains(c.OfferedPractitioners, id)
 }
 
 // practitionerOffers reports whether practitioner p offers type id online.

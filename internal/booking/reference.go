@@ -111,6 +111,9 @@ func (s *Service) Locations(ctx context.Context) ([]Location, error) {
 		}
 		out := make([]Location, 0, len(locs))
 		for _, l := range locs {
+			if !s.clinic.offersLocation(l.ID) {
+				continue
+			}
 			zone, err := time.LoadLocation(l.TimeZoneName)
 			if err != nil || l.TimeZoneName == "" {
 				// A location whose zone we cannot read cannot show honest times.
@@ -152,7 +155,8 @@ func (s *Service) Services(ctx context.Context) ([]ServiceType, error) {
 	return v.([]ServiceType), nil
 }
 
-// allPractitioners lists every practitioner with the clinic's descriptions.
+// allPractitioners lists every practitioner offered online, with the
+// clinic's descriptions.
 func (s *Service) allPractitioners(ctx context.Context) ([]Practitioner, error) {
 	v, err := s.cache.get(ctx, "practitioners", func(ctx context.Context) (any, error) {
 		ps, err := s.api.ListPractitioners(ctx)
@@ -161,6 +165,9 @@ func (s *Service) allPractitioners(ctx context.Context) ([]Practitioner, error) 
 		}
 		out := make([]Practitioner, 0, len(ps))
 		for _, p := range ps {
+			if !s.clinic.offersPractitioner(p.ID) {
+				continue
+			}
 			name := strings.TrimSpace(p.FirstName + " " + p.LastName)
 			out = append(out, Practitioner{ID: p.ID, Name: name, Description: s.clinic.Practitioners[p.ID].Description})
 		}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/clinics"
+	"github.com/clinic-booking/portal/internal/coreplus"
+)
+
+// checkCommand runs `portal check [slug]`: it asks coreplus, with the
+// operator's consumer credentials and the clinic's access token, for the
+// clinic's locations, practitioners and services, and reports what it found
+// or exactly what failed. With no slug it checks the clinic configured by
+// environment (COREPLUS_ACCESS_TOKEN).
+func checkCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 1 || (len(args) == 1 && strings.HasPrefix(args[0], "-")) {
+		return errors.New("check: expected at most one clinic slug, such as: portal check northside-physio")
+	}
+	var problems []string
+	base, consumerID, secret := getenv("COREPLUS_BASE_URL"), getenv("COREPLUS_CONSUMER_ID"), getenv("COREPLUS_CONSUMER_SECRET")
+	for _, v := range []struct{ name, value string }{
+		{"COREPLUS_BASE_URL", base}, {"COREPLUS_CONSUMER_ID", consumerID}, {"COREPLUS_CONSUMER_SECRET", secret},
+	} {
+		if v.value == "" {
+			problems = append(problems, v.name+" is not set: expected the operator's value from the coreplus add-on setup")
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New("check: " + strings.Join(problems, "; "))
+	}
+
+	var (
+		rec clinics.Record
+		err error
+	)
+	if len(args) == 1 {
+		repo, db, _, err := openRepo(ctx, getenv)
+		if err != nil {
+			return err
+		}
+		rec, err = repo.Get(ctx, args[0])
+		db.Close()
+		if errors.Is(err, clinics.ErrNotFound) {
+			return fmt.Errorf("check: there is no clinic %q (portal clinic list shows them)", args[0])
+		} else if err != nil {
+			return fmt.Errorf("check: %w", err)
+		}
+	} else {
+		tok := getenv("COREPLUS_ACCESS_TOKEN")
+		if tok == "" {
+			return errors.New("check: expected a clinic slug (portal check northside-physio), or COREPLUS_ACCESS_TOKEN set to check the clinic configured by environment")
+		}
+		rec = clinics.NewRecord()
+		rec.Slug, rec.Name, rec.Enabled = firstNonEmpty(getenv("CLINIC_SLUG"), "clinic"), firstNonEmpty(getenv("CLINIC_NAME"), "(configured by environment)"), true
+		rec.AccessToken = clinics.Token(tok)
+	}
+
+	api, err := coreplus.New(coreplus.Config{
+		BaseURL: base, ConsumerID: consumerID, ConsumerSecret: secret,
+		AccessToken: rec.AccessToken.Reveal(), Issuer: getenv("PUBLIC_URL"),
+		Timeout: 15 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("check %s: %w", rec.Slug, err)
+	}
+	fmt.Fprintf(stdout, "checking clinic %s (%s) at %s with consumer %s and access token %s\n", rec.Slug, rec.Name, hostOf(base), consumerID, rec.AccessToken)
+	if !rec.Enabled {
+		fmt.Fprintln(stdout, "note: the clinic is disabled, so patients cannot book it until: portal clinic enable "+rec.Slug)
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	var warnings []string
+	report := func(what string, ids []string, offered []string, err error) error {
+		if err != nil {
+			return fmt.Errorf("check %s: listing %s failed: %s", rec.Slug, what, failureKind(err, base))
+		}
+		line := fmt.Sprintf("ok: %d %s found", len(ids), what)
+		if len(offered) > 0 {
+			line += fmt.Sprintf(", %d offered online", len(offered))
+			for _, id := range offered {
+				if !contains(ids, id) {
+					warnings = append(warnings, fmt.Sprintf("--%s lists %q, which coreplus does not have", what, id))
+				}
+			}
+		}
+		fmt.Fprintln(stdout, line)
+		return nil
+	}
+
+	locs, err := api.ListLocations(ctx)
+	if err := report("locations", ids(locs, func(l coreplus.Location) string { return l.ID }), rec.Locations, err); err != nil {
+		return err
+	}
+	pracs, err := api.ListPractitioners(ctx)
+	if err := report("practitioners", ids(pracs, func(p coreplus.Practitioner) string { return p.ID }), rec.Practitioners, err); err != nil {
+		return err
+	}
+	types, err := api.ListAppointmentTypes(ctx)
+	if err := report("services", ids(types, func(t coreplus.AppointmentType) string { return t.ID }), rec.Services, err); err != nil {
+		return err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(stdout, "warning: "+w)
+	}
+	if len(warnings) > 0 {
+		return fmt.Errorf("check %s: the credentials work, but %d configured id(s) are not in coreplus", rec.Slug, len(warnings))
+	}
+	fmt.Fprintf(stdout, "clinic %s: the credentials work\n", rec.Slug)
+	return nil
+}
+
+// failureKind says which kind of failure err is, in the operator's terms.
+func failureKind(err error, base string) string {
+	var detail string
+	var ce *coreplus.Error
+	if errors.As(err, &ce) {
+		if ce.Status != 0 {
+			detail = fmt.Sprintf(" (HTTP %d)", ce.Status)
+		}
+		if ce.Reason != "" {
+			detail += ": " + ce.Reason
+		}
+	}
+	switch {
+	case errors.Is(err, coreplus.ErrInvalidCredentials):
+		return "invalid credentials" + detail + ": coreplus rejected the consumer id, consumer secret or the clinic's access token; check COREPLUS_CONSUMER_ID and COREPLUS_CONSUMER_SECRET, and that the clinic still grants the add-on (portal clinic update <slug> --access-token-file - replaces the token)"
+	case errors.Is(err, coreplus.ErrRateLimited):
+		return "rate limited" + detail + ": coreplus allows 10 requests a second per consumer, shared with every running portal; try again in a minute"
+	case errors.Is(err, coreplus.ErrUnavailable):
+		cause := ""
+		if ce != nil && ce.Cause != nil {
+			cause = ": " + ce.Cause.Error()
+		}
+		return "unreachable" + detail + ": no usable answer from " + hostOf(base) + cause + "; check COREPLUS_BASE_URL and the network"
+	}
+	return err.Error()
+}
+
+func hostOf(base string) string {
+	if u, err := url.Parse(base); err == nil && u.Host != "" {
+		return u.Scheme + "://" + u.Host + u.Path
+	}
+	return "COREPLUS_BASE_URL"
+}
+
+func ids[T any](items []T, id func(T) string) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = id(it)
+	}
+	return out
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,482 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/clinics"
+	"github.com/clinic-booking/portal/internal/store"
+)
+
+// operatorEnv is what the operator's commands read from the environment:
+// where the database is and the token keys.
+type operatorEnv struct {
+	DatabaseURL string
+	Keys        *clinics.Keyring
+}
+
+func loadOperatorEnv(getenv func(string) string) (operatorEnv, error) {
+	var problems []string
+	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	e := operatorEnv{
+		DatabaseURL: databaseURL(getenv, firstNonEmpty(getenv("DATA_DIR"), "data")),
+		Keys:        tokenKeys(getenv, bad),
+	}
+	if len(problems) > 0 {
+		return e, errors.New("configuration: " + strings.Join(problems, "; "))
+	}
+	return e, nil
+}
+
+// openRepo opens the database (migrating it) and the clinic records in it.
+func openRepo(ctx context.Context, getenv func(string) string) (*clinics.Repo, *store.Store, operatorEnv, error) {
+	env, err := loadOperatorEnv(getenv)
+	if err != nil {
+		return nil, nil, env, err
+	}
+	db, err := store.Open(ctx, env.DatabaseURL)
+	if err != nil {
+		return nil, nil, env, fmt.Errorf("open database: %w", err)
+	}
+	return clinics.NewRepo(db, env.Keys), db, env, nil
+}
+
+// clinicCommand runs `portal clinic <add|list|show|update|disable|enable|rotate-keys>`.
+func clinicCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("clinic: expected a command: add, list, show, update, disable, enable or rotate-keys (portal help)")
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "add":
+		return clinicAdd(ctx, args, getenv, stdin, stdout)
+	case "update":
+		return clinicUpdate(ctx, args, getenv, stdin, stdout)
+	case "list":
+		if len(args) > 0 {
+			return fmt.Errorf("clinic list: unexpected argument %q: it takes none", args[0])
+		}
+		return clinicList(ctx, getenv, stdout)
+	case "show", "disable", "enable":
+		if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+			return fmt.Errorf("clinic %s: expected one clinic slug, such as: portal clinic %s northside-physio", cmd, cmd)
+		}
+		if cmd == "show" {
+			return clinicShow(ctx, args[0], getenv, stdout)
+		}
+		return clinicSetEnabled(ctx, args[0], cmd == "enable", getenv, stdout)
+	case "rotate-keys":
+		if len(args) > 0 {
+			return fmt.Errorf("clinic rotate-keys: unexpected argument %q: it takes none", args[0])
+		}
+		repo, db, _, err := openRepo(ctx, getenv)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		n, err := repo.RotateKeys(ctx)
+		if err != nil {
+			return fmt.Errorf("clinic rotate-keys: %w", err)
+		}
+		fmt.Fprintf(stdout, "re-sealed %d access token(s) with the first key of PORTAL_TOKEN_KEYS\n", n)
+		return nil
+	}
+	return fmt.Errorf("clinic: unknown command %q: expected add, list, show, update, disable, enable or rotate-keys", cmd)
+}
+
+// clinicFlags are the settings flags shared by add and update.
+type clinicFlags struct {
+	fs          *flag.FlagSet
+	slug        *string
+	tokenFile   *string
+	set         map[string]bool
+	apply       []func(*clinics.Record) error
+	accessToken *string
+}
+
+func newClinicFlags(name string, withSlug bool) *clinicFlags {
+	f := &clinicFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), set: map[string]bool{}}
+	f.fs.SetOutput(io.Discard)
+	if withSlug {
+		f.slug = f.fs.String("slug", "", "the clinic's URL name: lower-case letters, digits and hyphens (required)")
+	}
+	str := func(flagName, usage string, into func(*clinics.Record, string)) {
+		v := f.fs.String(flagName, "", usage)
+		f.apply = append(f.apply, func(r *clinics.Record) error {
+			if f.set[flagName] {
+				into(r, strings.TrimSpace(*v))
+			}
+			return nil
+		})
+	}
+	list := func(flagName, usage string, into func(*clinics.Record, []string)) {
+		str(flagName, usage, func(r *clinics.Record, s string) {
+			into(r, strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' }))
+		})
+	}
+	duration := func(flagName, usage string, into func(*clinics.Record, time.Duration)) {
+		v := f.fs.String(flagName, "", usage)
+		f.apply = append(f.apply, func(r *clinics.Record) error {
+			if !f.set[flagName] {
+				return nil
+			}
+			d, err := time.ParseDuration(strings.TrimSpace(*v))
+			if err != nil {
+				return fmt.Errorf("--%s is %q: expected a duration such as 2h, 90m or 0", flagName, *v)
+			}
+			into(r, d)
+			return nil
+		})
+	}
+	boolean := func(flagName, usage string, into func(*clinics.Record, bool)) {
+		v := f.fs.String(flagName, "", usage)
+		f.apply = append(f.apply, func(r *clinics.Record) error {
+			if !f.set[flagName] {
+				return nil
+			}
+			b, err := strconv.ParseBool(strings.TrimSpace(*v))
+			if err != nil {
+				return fmt.Errorf("--%s is %q: expected true or false", flagName, *v)
+			}
+			into(r, b)
+			return nil
+		})
+	}
+
+	str("name", "the clinic's name as patients know it", func(r *clinics.Record, s string) { r.Name = s })
+	str("phone", "the clinic's phone number, shown to patients", func(r *clinics.Record, s string) { r.Phone = s })
+	str("privacy-url", "the clinic's privacy policy, which patients consent to", func(r *clinics.Record, s string) { r.PrivacyURL = s })
+	f.accessToken = f.fs.String("access-token", "", "the clinic's coreplus access token (visible in shell history and ps: prefer --access-token-file)")
+	f.tokenFile = f.fs.String("access-token-file", "", "read the access token from this file, or from standard input when -")
+	list("frame-origins", "sites allowed to embed the portal, comma-separated origins such as https://www.example-clinic.com.au", func(r *clinics.Record, l []string) { r.FrameOrigins = l })
+	duration("min-notice", "shortest notice for a booking (default 2h)", func(r *clinics.Record, d time.Duration) { r.MinNotice = d })
+	f.fs.String("window-days", "", "how many days ahead patients may book (default 60)")
+	f.apply = append(f.apply, func(r *clinics.Record) error {
+		if !f.set["window-days"] {
+			return nil
+		}
+		v := f.fs.Lookup("window-days").Value.String()
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return fmt.Errorf("--window-days is %q: expected a whole number of days from 1 to 730", v)
+		}
+		r.WindowDays = n
+		return nil
+	})
+	boolean("email-reminders", "ask coreplus to send email reminders (default true)", func(r *clinics.Record, b bool) { r.EmailReminders = b })
+	boolean("sms-reminders", "ask coreplus to send SMS reminders (default true)", func(r *clinics.Record, b bool) { r.SMSReminders = b })
+	duration("cancellation-cutoff", "how long before the start a patient may still cancel online; 0 offers no online cancelling", func(r *clinics.Record, d time.Duration) { r.CancellationCutoff = d })
+	list("locations", "coreplus location ids offered online, comma-separated; empty offers all", func(r *clinics.Record, l []string) { r.Locations = l })
+	list("practitioners", "coreplus practitioner ids offered online, comma-separated; empty offers all", func(r *clinics.Record, l []string) { r.Practitioners = l })
+	list("services", "coreplus appointment type ids offered online, comma-separated; empty offers all", func(r *clinics.Record, l []string) { r.Services = l })
+	str("brand-colour", "the clinic's colour as hex, such as #0b5cad", func(r *clinics.Record, s string) { r.Theme.BrandColour = s })
+	str("logo-url", "an https URL of the clinic's logo", func(r *clinics.Record, s string) { r.Theme.LogoURL = s })
+	return f
+}
+
+// parse reads the flags; a request for help prints them and reports
+// flag.ErrHelp.
+func (f *clinicFlags) parse(args []string, stdout io.Writer) error {
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			f.fs.SetOutput(stdout)
+			fmt.Fprintf(stdout, "usage of portal clinic %s:\n", f.fs.Name())
+			f.fs.PrintDefaults()
+			return err
+		}
+		return fmt.Errorf("%v (portal clinic %s -h lists the flags)", err, f.fs.Name())
+	}
+	if f.fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q: flags take the form --name value (portal clinic %s -h lists them)", f.fs.Arg(0), f.fs.Name())
+	}
+	f.fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return nil
+}
+
+// applyTo sets every flag given on r, reporting every bad value at once.
+func (f *clinicFlags) applyTo(r *clinics.Record, stdin io.Reader) error {
+	var problems []string
+	for _, apply := range f.apply {
+		if err := apply(r); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
+	switch {
+	case f.set["access-token"] && f.set["access-token-file"]:
+		problems = append(problems, "--access-token and --access-token-file are both given: expected one of them")
+	case f.set["access-token"]:
+		r.AccessToken = clinics.Token(strings.TrimSpace(*f.accessToken))
+	case f.set["access-token-file"]:
+		tok, err := readTokenFile(*f.tokenFile, stdin)
+		if err != nil {
+			problems = append(problems, err.Error())
+		}
+		r.AccessToken = clinics.Token(tok)
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// readTokenFile reads a token from a file or, for "-", from stdin; surrounding
+// white space (a trailing newline) is dropped.
+func readTokenFile(path string, stdin io.Reader) (string, error) {
+	var (
+		b   []byte
+		err error
+	)
+	if path == "-" {
+		b, err = io.ReadAll(io.LimitReader(stdin, 4096))
+	} else {
+		b, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("--access-token-file %q cannot be read: %v", path, err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("--access-token-file %q is empty: expected the access token on one line", path)
+	}
+	return tok, nil
+}
+
+func clinicAdd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	f := newClinicFlags("add", true)
+	if err := f.parse(args, stdout); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("clinic add: %w", err)
+	}
+	var missing []string
+	for _, name := range []string{"slug", "name"} {
+		if !f.set[name] {
+			missing = append(missing, "--"+name)
+		}
+	}
+	if !f.set["access-token"] && !f.set["access-token-file"] {
+		missing = append(missing, "--access-token-file (or --access-token)")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("clinic add: missing %s: for example portal clinic add --slug northside-physio --name 'Northside Physio' --access-token-file -", strings.Join(missing, ", "))
+	}
+	rec := clinics.NewRecord()
+	rec.Slug = strings.TrimSpace(*f.slug)
+	if err := f.applyTo(&rec, stdin); err != nil {
+		return fmt.Errorf("clinic add: %w", err)
+	}
+	if err := rec.Validate(); err != nil {
+		return fmt.Errorf("clinic add: %w", err)
+	}
+	repo, db, _, err := openRepo(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch err := repo.Add(ctx, rec); {
+	case errors.Is(err, clinics.ErrDuplicate):
+		return fmt.Errorf("clinic add: --slug %q is taken by another clinic: choose another, or change that one with portal clinic update %s", rec.Slug, rec.Slug)
+	case err != nil:
+		return fmt.Errorf("clinic add: %w", err)
+	}
+	fmt.Fprintf(stdout, "added clinic %s (%s), access token %s; running portals serve it within their refresh interval\n", rec.Slug, rec.Name, rec.AccessToken)
+	return nil
+}
+
+func clinicUpdate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			return newClinicFlags("update", false).parse(args, stdout)
+		}
+		return errors.New("clinic update: expected the clinic's slug first, then the flags to change: portal clinic update northside-physio --phone '02 9000 0000'")
+	}
+	slug := args[0]
+	f := newClinicFlags("update", false)
+	if err := f.parse(args[1:], stdout); errors.Is(err, flag.ErrHelp) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("clinic update: %w", err)
+	}
+	if len(f.set) == 0 {
+		return errors.New("clinic update: no flag given: name the settings to change (portal clinic update -h lists them)")
+	}
+	repo, db, _, err := openRepo(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rec, err := repo.Get(ctx, slug)
+	if errors.Is(err, clinics.ErrNotFound) {
+		return fmt.Errorf("clinic update: there is no clinic %q (portal clinic list shows them)", slug)
+	} else if err != nil {
+		return fmt.Errorf("clinic update: %w", err)
+	}
+	if err := f.applyTo(&rec, stdin); err != nil {
+		return fmt.Errorf("clinic update: %w", err)
+	}
+	switch err := repo.Update(ctx, rec); {
+	case errors.Is(err, clinics.ErrChanged):
+		return fmt.Errorf("clinic update: clinic %s was changed by someone else while this ran; nothing was saved: run the command again", slug)
+	case err != nil:
+		return fmt.Errorf("clinic update: %w", err)
+	}
+	var changed []string
+	f.fs.Visit(func(fl *flag.Flag) { changed = append(changed, "--"+fl.Name) })
+	fmt.Fprintf(stdout, "updated clinic %s: %s; running portals pick it up within their refresh interval\n", slug, strings.Join(changed, ", "))
+	return nil
+}
+
+func clinicSetEnabled(ctx context.Context, slug string, enabled bool, getenv func(string) string, stdout io.Writer) error {
+	_, db, _, err := openRepo(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	verb := map[bool]string{true: "enable", false: "disable"}[enabled]
+	// The token stays sealed as it is, so disabling works without the keys.
+	for {
+		row, err := db.GetClinic(ctx, slug)
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("clinic %s: there is no clinic %q (portal clinic list shows them)", verb, slug)
+		} else if err != nil {
+			return fmt.Errorf("clinic %s: %w", verb, err)
+		}
+		if row.Enabled == enabled {
+			fmt.Fprintf(stdout, "clinic %s is already %sd\n", slug, verb)
+			return nil
+		}
+		row.Enabled = enabled
+		if err := db.UpdateClinic(ctx, row); errors.Is(err, store.ErrClinicChanged) {
+			continue // someone changed something else: read again
+		} else if err != nil {
+			return fmt.Errorf("clinic %s: %w", verb, err)
+		}
+		fmt.Fprintf(stdout, "%sd clinic %s; running portals follow within their refresh interval\n", verb, slug)
+		return nil
+	}
+}
+
+func clinicList(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	repo, db, _, err := openRepo(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	all, err := repo.List(ctx)
+	if err != nil {
+		return fmt.Errorf("clinic list: %w", err)
+	}
+	if len(all) == 0 {
+		fmt.Fprintln(stdout, "no clinics yet: add one with portal clinic add")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SLUG\tSTATUS\tNAME\tTOKEN KEY\tUPDATED")
+	for _, c := range all {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Slug, status(c.Enabled), c.Name, c.SealedKeyID, c.UpdatedAt.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+func status(enabled bool) string {
+	if enabled {
+		return "enabled"
+	}
+	return "disabled"
+}
+
+func clinicShow(ctx context.Context, slug string, getenv func(string) string, stdout io.Writer) error {
+	repo, db, env, err := openRepo(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	all, err := repo.List(ctx)
+	if err != nil {
+		return fmt.Errorf("clinic show: %w", err)
+	}
+	var c *clinics.Sealed
+	for i := range all {
+		if all[i].Slug == slug {
+			c = &all[i]
+		}
+	}
+	if c == nil {
+		return fmt.Errorf("clinic show: there is no clinic %q (portal clinic list shows them)", slug)
+	}
+	token := "sealed; set PORTAL_TOKEN_KEYS to see its last characters"
+	if env.Keys != nil {
+		if rec, err := repo.Get(ctx, slug); err != nil {
+			token = "CANNOT BE OPENED: " + err.Error()
+		} else {
+			token = rec.AccessToken.String()
+		}
+	}
+	orNone := func(s string) string {
+		if s == "" {
+			return "(none)"
+		}
+		return s
+	}
+	all0 := func(l []string) string {
+		if len(l) == 0 {
+			return "all"
+		}
+		return strings.Join(l, ", ")
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	for _, row := range [][2]string{
+		{"slug", c.Slug},
+		{"name", c.Name},
+		{"status", status(c.Enabled)},
+		{"phone", orNone(c.Phone)},
+		{"privacy url", orNone(c.PrivacyURL)},
+		{"access token", token + " (key " + c.SealedKeyID + ")"},
+		{"frame origins", orNone(strings.Join(c.FrameOrigins, ", "))},
+		{"brand colour", orNone(c.Theme.BrandColour)},
+		{"logo url", orNone(c.Theme.LogoURL)},
+		{"min notice", c.MinNotice.String()},
+		{"window", strconv.Itoa(c.WindowDays) + " days"},
+		{"email reminders", strconv.FormatBool(c.EmailReminders)},
+		{"sms reminders", strconv.FormatBool(c.SMSReminders)},
+		{"cancellation cutoff", c.CancellationCutoff.String()},
+		{"locations", all0(c.Locations)},
+		{"practitioners", all0(c.Practitioners)},
+		{"services", all0(c.Services)},
+		{"revision", strconv.FormatInt(c.Revision, 10)},
+		{"updated", c.UpdatedAt.Format(time.RFC3339)},
+	} {
+		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
+	}
+	return tw.Flush()
+}
+
+// migrateCommand brings the database schema up to date and says where it is.
+func migrateCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 {
+		return fmt.Errorf("migrate: unexpected argument %q: it takes none (DATABASE_URL names the database)", args[0])
+	}
+	env, err := loadOperatorEnv(getenv)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, env.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer db.Close()
+	v, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fmt.Fprintf(stdout, "%s database is at schema version %d\n", db.Dialect(), v)
+	return nil
+}

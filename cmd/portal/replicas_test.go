@@ -1,0 +1,376 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/clinic-booking/portal/internal/coreplus"
+	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/store/storetest"
+)
+
+// TestTwoReplicasOnePostgresBookOnce builds the portal and the coreplus
+// sandbox, starts one sandbox and two portal processes on one PostgreSQL
+// database, adds the clinic with `portal clinic add`, and drives one
+// patient's booking with its steps alternating between the two portals, as
+// a load balancer with no session affinity would. The booking must complete
+// once: one confirmation, one appointment in coreplus, even when the confirm
+// is sent again to the other replica.
+//
+// It needs TEST_DATABASE_URL (a PostgreSQL server); .ci/run sets it.
+func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts processes; skipped with -short")
+	}
+	databaseURL := storetest.FreshPostgresSchema(t) // skips without TEST_DATABASE_URL
+
+	bin := t.TempDir()
+	for _, cmd := range []string{"portal", "coreplus-sandbox"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(bin, cmd), "github.com/clinic-booking/portal/cmd/"+cmd)
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", cmd, err, out)
+		}
+	}
+
+	// The sandbox's own 10 requests a second would make two busy portals
+	// meet 429s; this test is about shared state, not the rate limit.
+	sandboxAddr := freeAddr(t)
+	startProcess(t, "sandbox", filepath.Join(bin, "coreplus-sandbox"), nil, "", "--addr", sandboxAddr, "--rate-limit", "-1")
+	coreplusURL := "http://" + sandboxAddr + "/API/Core/v2.1/"
+	waitForTCP(t, sandboxAddr)
+
+	env := []string{
+		"DATABASE_URL=" + databaseURL,
+		"PORTAL_SECRET_KEY=" + strings.Repeat("5e", 32),
+		"PORTAL_TOKEN_KEYS=" + testKeyA,
+		"COREPLUS_BASE_URL=" + coreplusURL,
+		"COREPLUS_CONSUMER_ID=" + sandbox.DemoConsumerID,
+		"COREPLUS_CONSUMER_SECRET=" + sandbox.DemoConsumerSecret,
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+	}
+	add := exec.Command(filepath.Join(bin, "portal"), "clinic", "add", "--slug", "harbourside", "--name", "Harbourside Physio",
+		"--access-token-file", "-", "--phone", "07 3000 0000")
+	add.Env = env
+	add.Stdin = strings.NewReader(sandbox.DemoAccessToken + "\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("portal clinic add: %v\n%s", err, out)
+	}
+
+	a := startPortal(t, "A", filepath.Join(bin, "portal"), env)
+	b := startPortal(t, "B", filepath.Join(bin, "portal"), env)
+	if a.base == b.base {
+		t.Fatal("both portals serve on one address")
+	}
+	t.Logf("portal A %s, portal B %s, sandbox %s", a.base, b.base, coreplusURL)
+
+	// GET steps alternate B, A, B, A, B; then POST details to A, review
+	// from B, confirm to A, confirmation from B.
+	p := b.get(t, "/harbourside")
+	p = a.get(t, p.link(t, "Harbourside Physio Surry Hills"))
+	p = b.get(t, p.link(t, "Standard Consultation"))
+	p = a.get(t, p.link(t, "First available practitioner"))
+	slot := p.doc.Find("ul.slots a").First().AttrOr("href", "")
+	if slot == "" {
+		t.Fatalf("no times offered:\n%s", p.text())
+	}
+	p = b.get(t, slot).wantH1(t, "Your details")
+
+	action, form := p.form(t)
+	form.Set("first_name", "Oriel")
+	form.Set("last_name", "Replicaworth")
+	form.Set("dob_day", "9")
+	form.Set("dob_month", "11")
+	form.Set("dob_year", "1961")
+	form.Set("email", "oriel.r@example.com")
+	form.Set("mobile", "0499 333 444")
+	form.Set("consent", "yes")
+	review := b.get(t, a.post(t, action, form)).wantH1(t, "Check your booking")
+	if !strings.Contains(review.text(), "Oriel Replicaworth") {
+		t.Fatalf("review from B does not show the details posted to A:\n%s", review.text())
+	}
+
+	action, form = review.form(t)
+	confirmation := b.get(t, a.post(t, action, form))
+	ref := strings.TrimSpace(confirmation.doc.Find(".reference").First().Text())
+	if ref == "" || !strings.Contains(confirmation.text(), "Your reference number is "+ref) {
+		t.Fatalf("confirmation from B shows no reference number:\n%s", confirmation.text())
+	}
+
+	// The patient presses Confirm again (a double tap, a retry) and the
+	// load balancer sends it to B this time: still one booking.
+	again := a.get(t, b.post(t, action, form))
+	if !strings.Contains(again.text(), "Your reference number is "+ref) {
+		t.Errorf("a repeated confirm on the other replica did not lead to the same booking %s:\n%s", ref, again.text())
+	}
+
+	api, err := coreplus.New(coreplus.Config{
+		BaseURL: coreplusURL, ConsumerID: sandbox.DemoConsumerID,
+		ConsumerSecret: sandbox.DemoConsumerSecret, AccessToken: sandbox.DemoAccessToken,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	locs, err := api.ListLocations(ctx)
+	if err != nil || len(locs) == 0 {
+		t.Fatalf("list locations: %v", err)
+	}
+	// Every appointment in the next 60 days, at most 31 days a request.
+	var all []coreplus.Appointment
+	today := time.Now()
+	for from := -1; from < 60; from += 31 {
+		appts, err := api.ListAppointments(ctx, coreplus.AppointmentQuery{
+			StartDate:  today.AddDate(0, 0, from).Format("2006-01-02"),
+			EndDate:    today.AddDate(0, 0, from+30).Format("2006-01-02"),
+			TimezoneID: locs[0].TimezoneID,
+		})
+		if err != nil {
+			t.Fatalf("list appointments: %v", err)
+		}
+		all = append(all, appts...)
+	}
+	var booked []coreplus.Appointment
+	for _, ap := range all {
+		if ap.ReferenceNumber == ref && !ap.Cancelled {
+			booked = append(booked, ap)
+		}
+	}
+	if len(booked) != 1 || len(booked[0].ClientIDs) != 1 {
+		t.Fatalf("coreplus holds %d appointment(s) with reference %s; want exactly one, for one client", len(booked), ref)
+	}
+	patient := booked[0].ClientIDs[0]
+	var forPatient int
+	for _, ap := range all {
+		for _, c := range ap.ClientIDs {
+			if c == patient && !ap.Cancelled {
+				forPatient++
+			}
+		}
+	}
+	if forPatient != 1 {
+		t.Errorf("coreplus holds %d appointments for the patient; want exactly one", forPatient)
+	}
+}
+
+// replica is one running portal process.
+type replica struct {
+	name string
+	base string
+	http *http.Client
+}
+
+func startPortal(t *testing.T, name, bin string, env []string) *replica {
+	t.Helper()
+	out := startProcess(t, name, bin, env, "", "serve", "-addr", "127.0.0.1:0")
+	base := waitForServing(t, out)
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	return &replica{name: name, base: base, http: &http.Client{
+		Timeout: 30 * time.Second,
+		// No cookie jar, and redirects are followed by hand, on the other replica.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// startProcess starts bin and stops it when the test ends; it returns the
+// process's standard output. Its standard error goes to the test log on failure.
+func startProcess(t *testing.T, name, bin string, env []string, stdin string, args ...string) io.Reader {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = env
+	}
+	cmd.Stdin = strings.NewReader(stdin)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		if t.Failed() && stderr.Len() > 0 {
+			t.Logf("%s stderr:\n%s", name, stderr.String())
+		}
+	})
+	return stdout
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Len() int { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Len() }
+
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitForTCP(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nothing listens on %s: %v", addr, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// htmlPage is one response from a replica, parsed.
+type htmlPage struct {
+	url    string
+	status int
+	doc    *goquery.Document
+}
+
+func (r *replica) abs(u string) string {
+	if strings.HasPrefix(u, "http") {
+		// A link or redirect from the other replica: same path, this replica.
+		parsed, err := url.Parse(u)
+		if err == nil {
+			return r.base + parsed.RequestURI()
+		}
+	}
+	return r.base + u
+}
+
+// get fetches u from this replica and follows redirects on it.
+func (r *replica) get(t *testing.T, u string) *htmlPage {
+	t.Helper()
+	for range 10 {
+		resp, err := r.http.Get(r.abs(u))
+		if err != nil {
+			t.Fatalf("%s GET %s: %v", r.name, u, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			u = resp.Header.Get("Location")
+			continue
+		}
+		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &htmlPage{url: r.name + " " + u, status: resp.StatusCode, doc: doc}
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d\n%s", p.url, resp.StatusCode, p.text())
+		}
+		return p
+	}
+	t.Fatalf("%s: too many redirects", u)
+	return nil
+}
+
+// post sends a form as the portal's own page would and returns where the
+// answer redirects to, for the other replica to follow.
+func (r *replica) post(t *testing.T, action string, form url.Values) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, r.abs(action), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", r.base)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := r.http.Do(req)
+	if err != nil {
+		t.Fatalf("%s POST %s: %v", r.name, action, err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode < 300 || resp.StatusCode > 399 || loc == "" {
+		t.Fatalf("%s POST %s: status %d, no redirect:\n%.2000s", r.name, action, resp.StatusCode, body)
+	}
+	return loc
+}
+
+func (p *htmlPage) text() string {
+	return strings.Join(strings.Fields(p.doc.Find("body").Text()), " ")
+}
+
+func (p *htmlPage) wantH1(t *testing.T, want string) *htmlPage {
+	t.Helper()
+	if got := strings.TrimSpace(p.doc.Find("h1").First().Text()); got != want {
+		t.Fatalf("%s: h1 %q, want %q\n%s", p.url, got, want, p.text())
+	}
+	return p
+}
+
+func (p *htmlPage) link(t *testing.T, text string) string {
+	t.Helper()
+	var href string
+	p.doc.Find("a[href]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		if strings.Contains(strings.Join(strings.Fields(s.Text()), " "), text) {
+			href = s.AttrOr("href", "")
+			return false
+		}
+		return true
+	})
+	if href == "" {
+		t.Fatalf("%s: no link %q in:\n%s", p.url, text, p.text())
+	}
+	return href
+}
+
+func (p *htmlPage) form(t *testing.T) (string, url.Values) {
+	t.Helper()
+	f := p.doc.Find("form[method=post]").First()
+	if f.Length() == 0 {
+		t.Fatalf("%s: no form:\n%s", p.url, p.text())
+	}
+	v := url.Values{}
+	f.Find("input[name], textarea[name]").Each(func(_ int, s *goquery.Selection) {
+		if s.AttrOr("type", "") == "checkbox" {
+			if _, ok := s.Attr("checked"); ok {
+				v.Set(s.AttrOr("name", ""), s.AttrOr("value", "on"))
+			}
+			return
+		}
+		v.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	return f.AttrOr("action", ""), v
+}

@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var (
+	// ErrDuplicateClinic means a clinic with this slug already exists.
+	ErrDuplicateClinic = errors.New("store: a clinic with this slug already exists")
+	// ErrClinicChanged means the clinic was changed by someone else since it
+	// was read (its revision moved on); read it again and retry.
+	ErrClinicChanged = errors.New("store: the clinic was changed since it was read")
+)
+
+// Clinic is a clinic's stored record. The access token is kept sealed: the
+// store never sees it in the clear.
+type Clinic struct {
+	Slug       string
+	Name       string
+	Phone      string
+	PrivacyURL string
+	// SealedAccessToken is the coreplus access token encrypted by the
+	// caller; the store keeps it as given.
+	SealedAccessToken  string
+	FrameOrigins       []string
+	BrandColour        string
+	LogoURL            string
+	MinNotice          time.Duration // to the second
+	WindowDays         int
+	EmailReminders     bool
+	SMSReminders       bool
+	CancellationCutoff time.Duration // to the second
+	LocationIDs        []string
+	PractitionerIDs    []string
+	ServiceIDs         []string
+	Enabled            bool
+	// Revision is 1 on creation and goes up by one with every update.
+	Revision  int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+const clinicColumns = `slug, name, phone, privacy_url, access_token, frame_origins,
+	brand_colour, logo_url, min_notice_seconds, window_days, email_reminders,
+	sms_reminders, cancellation_cutoff_seconds, location_ids, practitioner_ids,
+	service_ids, enabled, revision, created_at, updated_at`
+
+// CreateClinic inserts c with revision 1. Slug, Name and SealedAccessToken
+// are required; ErrDuplicateClinic if the slug is taken.
+func (s *Store) CreateClinic(ctx context.Context, c Clinic) error {
+	if c.Slug == "" || c.Name == "" || c.SealedAccessToken == "" {
+		return errors.New("create clinic: slug, name and access token are required")
+	}
+	now := unix(s.now())
+	lists, err := clinicLists(c)
+	if err != nil {
+		return fmt.Errorf("create clinic %s: %w", c.Slug, err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO clinics (`+clinicColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $18)`,
+		c.Slug, c.Name, c.Phone, c.PrivacyURL, c.SealedAccessToken, lists[0],
+		c.BrandColour, c.LogoURL, seconds(c.MinNotice), c.WindowDays, boolInt(c.EmailReminders),
+		boolInt(c.SMSReminders), seconds(c.CancellationCutoff), lists[1], lists[2],
+		lists[3], boolInt(c.Enabled), now)
+	if isUniqueViolation(err) {
+		return ErrDuplicateClinic
+	}
+	if err != nil {
+		return fmt.Errorf("create clinic %s: %w", c.Slug, err)
+	}
+	return nil
+}
+
+// GetClinic returns the clinic with this slug, enabled or not, or ErrNotFound.
+func (s *Store) GetClinic(ctx context.Context, slug string) (Clinic, error) {
+	c, err := scanClinic(s.db.QueryRowContext(ctx, `SELECT `+clinicColumns+` FROM clinics WHERE slug = $1`, slug))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Clinic{}, ErrNotFound
+	}
+	if err != nil {
+		return Clinic{}, fmt.Errorf("get clinic %s: %w", slug, err)
+	}
+	return c, nil
+}
+
+// ListClinics returns every clinic, enabled or not, by slug.
+func (s *Store) ListClinics(ctx context.Context) ([]Clinic, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+clinicColumns+` FROM clinics ORDER BY slug`)
+	if err != nil {
+		return nil, fmt.Errorf("list clinics: %w", err)
+	}
+	defer rows.Close()
+	var out []Clinic
+	for rows.Next() {
+		c, err := scanClinic(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list clinics: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list clinics: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateClinic saves every field of c but the slug and creation time, if the
+// stored revision is still c.Revision; the stored revision then goes up by
+// one. ErrNotFound for an unknown slug, ErrClinicChanged if someone else
+// updated it since c was read.
+func (s *Store) UpdateClinic(ctx context.Context, c Clinic) error {
+	if c.Name == "" || c.SealedAccessToken == "" {
+		return errors.New("update clinic: name and access token are required")
+	}
+	lists, err := clinicLists(c)
+	if err != nil {
+		return fmt.Errorf("update clinic %s: %w", c.Slug, err)
+	}
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE clinics SET name = $2, phone = $3, privacy_url = $4, access_token = $5,
+			frame_origins = $6, brand_colour = $7, logo_url = $8, min_notice_seconds = $9,
+			window_days = $10, email_reminders = $11, sms_reminders = $12,
+			cancellation_cutoff_seconds = $13, location_ids = $14, practitioner_ids = $15,
+			service_ids = $16, enabled = $17, revision = revision + 1, updated_at = $18
+		WHERE slug = $1 AND revision = $19`,
+		c.Slug, c.Name, c.Phone, c.PrivacyURL, c.SealedAccessToken,
+		lists[0], c.BrandColour, c.LogoURL, seconds(c.MinNotice),
+		c.WindowDays, boolInt(c.EmailReminders), boolInt(c.SMSReminders),
+		seconds(c.CancellationCutoff), lists[1], lists[2],
+		lists[3], boolInt(c.Enabled), unix(s.now()), c.Revision)
+	if err != nil {
+		return fmt.Errorf("update clinic %s: %w", c.Slug, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update clinic %s: %w", c.Slug, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	if _, err := s.GetClinic(ctx, c.Slug); err != nil {
+		return err
+	}
+	return ErrClinicChanged
+}
+
+func scanClinic(row interface{ Scan(...any) error }) (Clinic, error) {
+	var (
+		c                                   Clinic
+		origins, locs, pracs, svcs          string
+		notice, cutoff, email, sms, enabled int64
+		created, updated, windowDays        int64
+	)
+	err := row.Scan(&c.Slug, &c.Name, &c.Phone, &c.PrivacyURL, &c.SealedAccessToken, &origins,
+		&c.BrandColour, &c.LogoURL, &notice, &windowDays, &email,
+		&sms, &cutoff, &locs, &pracs,
+		&svcs, &enabled, &c.Revision, &created, &updated)
+	if err != nil {
+		return Clinic{}, err
+	}
+	for _, l := range []struct {
+		text string
+		into *[]string
+	}{{origins, &c.FrameOrigins}, {locs, &c.LocationIDs}, {pracs, &c.PractitionerIDs}, {svcs, &c.ServiceIDs}} {
+		if err := json.Unmarshal([]byte(l.text), l.into); err != nil {
+			return Clinic{}, fmt.Errorf("clinic %s: list column: %w", c.Slug, err)
+		}
+	}
+	c.MinNotice, c.CancellationCutoff = time.Duration(notice)*time.Second, time.Duration(cutoff)*time.Second
+	c.WindowDays = int(windowDays)
+	c.EmailReminders, c.SMSReminders, c.Enabled = email == 1, sms == 1, enabled == 1
+	c.CreatedAt, c.UpdatedAt = fromUnix(created), fromUnix(updated)
+	return c, nil
+}
+
+// clinicLists encodes frame origins, locations, practitioners and services.
+func clinicLists(c Clinic) ([4]string, error) {
+	var out [4]string
+	for i, l := range [][]string{c.FrameOrigins, c.LocationIDs, c.PractitionerIDs, c.ServiceIDs} {
+		if l == nil {
+			l = []string{}
+		}
+		b, err := json.Marshal(l)
+		if err != nil {
+			return out, err
+		}
+		out[i] = string(b)
+	}
+	return out, nil
+}
+
+func seconds(d time.Duration) int64 { return int64(d / time.Second) }
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// isUniqueViolation reports a primary key or unique constraint violation on
+// either driver.
+func isUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		return liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY || liteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	}
+	return false
+}
