@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -87,6 +89,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if cfg.SecretKey == nil {
 			if cfg.SecretKey, err = demoKey(cfg.DataDir); err != nil {
 				return fmt.Errorf("demo secret key in %s: %w", cfg.DataDir, err)
+			}
+		}
+		if getenv("DATABASE_URL") == "" {
+			// The in-process sandbox forgets its diary on exit, so the demo's
+			// booking records start afresh with it; otherwise a time booked in
+			// an earlier run would look free upstream but claimed locally.
+			if cfg.DatabaseURL, err = freshDemoDatabase(cfg.DataDir); err != nil {
+				return fmt.Errorf("demo database in %s: %w", cfg.DataDir, err)
 			}
 		}
 	}
@@ -255,4 +265,16 @@ func sweepDrafts(ctx context.Context, db *store.Store, every time.Duration, log 
 		case <-t.C:
 		}
 	}
+}
+
+// freshDemoDatabase removes the previous demo run's SQLite files and names
+// the file for this run.
+func freshDemoDatabase(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, "demo.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", err
+		}
+	}
+	return "sqlite:" + path, nil
 }
