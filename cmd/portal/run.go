@@ -16,8 +16,6 @@ import (
 
 	_ "time/tzdata" // appointment times are shown in each location's zone, on any host
 
-	"golang.org/x/time/rate"
-
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/clinics"
@@ -110,7 +108,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// coreplus allows 10 requests a second per consumer, shared by every
 	// clinic and every patient: one limiter for all of them keeps this
 	// replica under it rather than meeting its 429s.
-	limiter := rate.NewLimiter(rate.Limit(8), 1)
+	// A sliding window (at most 9 starts in any 1.1 s), not a token bucket:
+	// coreplus counts requests in any one-second window.
+	limiter := coreplus.NewWindowLimiter(coreplus.DefaultLimit, coreplus.DefaultLimitWindow)
 	newService := func(c booking.Clinic, accessToken clinics.Token) (*booking.Service, error) {
 		api, err := coreplus.New(coreplus.Config{
 			BaseURL:        cfg.CoreplusBaseURL,

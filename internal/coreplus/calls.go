@@ -257,7 +257,7 @@ func (a *API) CancelAppointment(ctx context.Context, id string) error {
 // itemCall addresses one record; an empty or dot id would address the list
 // or its parent instead.
 func itemCall(method, collection, id string) (call, error) {
-	c := call{method: method, path: collection + url.PathEscape(id)}
+	c := call{method: method, path: collection + url.PathEscape(id), route: collection + "{id}"}
 	if s := strings.TrimSpace(id); s == "" || s == "." || s == ".." {
 		return c, &Error{Kind: ErrNotFound, Op: method + " /" + collection + "{id}", Reason: "no id given"}
 	}

@@ -11,12 +11,13 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/sony/gobreaker/v2"
 )
 
 // Defaults for Config fields left empty.
@@ -26,8 +27,21 @@ const (
 	DefaultIssuer = "https://booking-portal.invalid"
 	// DefaultAudience is coreplus's own site, as the doc asks.
 	DefaultAudience = "https://coreplus.com.au"
-	// DefaultTimeout bounds each HTTP request, including any wait on Limiter.
+	// DefaultTimeout bounds each attempt. It is generous because a booking
+	// that times out has an unknown outcome, which costs far more than a wait.
 	DefaultTimeout = 20 * time.Second
+	// DefaultCallTimeout bounds a whole call, retries and waits included.
+	DefaultCallTimeout = 30 * time.Second
+	// DefaultMaxAttempts tries a read three times: enough to ride out a
+	// dropped connection or a restarting server, few enough not to pile on
+	// a struggling one.
+	DefaultMaxAttempts = 3
+	// DefaultBreakerFailures upstream failures in a row open the circuit:
+	// more than one read's worth of attempts, so one unlucky read does not.
+	DefaultBreakerFailures = 5
+	// DefaultBreakerOpen is how long an open circuit answers at once, before
+	// one request is let through to see whether coreplus is back.
+	DefaultBreakerOpen = 15 * time.Second
 )
 
 const (
@@ -49,24 +63,54 @@ type Config struct {
 	// Audience is the aud claim (DefaultAudience if empty).
 	Audience string
 	// HTTPClient is copied, never changed; its Transport is wrapped by the
-	// signer. Nil means a client with dial and TLS timeouts.
+	// signer. Nil means a client with dial, TLS and response-header timeouts.
 	HTTPClient *http.Client
-	// Timeout bounds each HTTP request (each page of a list); DefaultTimeout if zero.
+	// Timeout bounds each attempt: one HTTP request, from dialling to the
+	// last byte of the answer (DefaultTimeout if zero). Waiting on the
+	// Limiter is not part of it, so a queue at our end is never mistaken
+	// for a slow coreplus.
 	Timeout time.Duration
-	// Limiter, when set, is waited on before every request, so the whole
-	// portal stays under coreplus's 10 requests a second.
-	Limiter *rate.Limiter
+	// CallTimeout bounds a whole call: every page of a list, every attempt,
+	// the waits between them and on the Limiter (DefaultCallTimeout if zero).
+	// A shorter deadline on the caller's context wins.
+	CallTimeout time.Duration
+	// MaxAttempts is how many times a read (GET) is tried when coreplus fails
+	// it or answers 429 (DefaultMaxAttempts if zero; 1 turns retries off).
+	// Writes (POST) are tried once whatever this says: coreplus documents no
+	// idempotency key, so a resent booking could be a second booking.
+	MaxAttempts int
+	// Limiter is waited on before every request, retries and pages
+	// included. coreplus allows 10 requests a second per consumer, so every
+	// client of one consumer (one per clinic) must share one Limiter. Nil
+	// means NewWindowLimiter(DefaultLimit, DefaultLimitWindow) for this client
+	// alone; rate.NewLimiter(rate.Inf, 0) means no limit.
+	Limiter Limiter
+	// BreakerFailures is how many upstream failures in a row (5xx, timeouts,
+	// dropped connections; not 4xx answers or refusals) open the circuit, so
+	// that calls fail at once instead of queueing behind a dead coreplus.
+	// DefaultBreakerFailures if zero; negative turns the breaker off.
+	BreakerFailures int
+	// BreakerOpen is how long the circuit stays open before one probe
+	// request is let through (DefaultBreakerOpen if zero).
+	BreakerOpen time.Duration
+	// OnCall, when set, is told about every attempt, for logs and metrics.
+	// It runs on the caller's goroutine, so it must be quick.
+	OnCall func(CallInfo)
 	// Now is the clock for token times and Retry-After dates (time.Now if nil).
 	Now func() time.Time
 }
 
 // API is a coreplus API client. It is safe for concurrent use.
 type API struct {
-	base    *url.URL
-	http    *http.Client
-	timeout time.Duration
-	limiter *rate.Limiter
-	now     func() time.Time
+	base        *url.URL
+	http        *http.Client
+	timeout     time.Duration // per attempt
+	callTimeout time.Duration
+	maxAttempts int
+	limiter     Limiter
+	breaker     *gobreaker.TwoStepCircuitBreaker[struct{}] // nil when turned off
+	onCall      func(CallInfo)
+	now         func() time.Time
 	// secrets are scrubbed from any reason text coreplus echoes back.
 	secrets []string
 }
@@ -104,12 +148,22 @@ func New(cfg Config) (*API, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("coreplus: Config.Timeout is %v; want a positive duration, or zero for %v", cfg.Timeout, DefaultTimeout)
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+		def  time.Duration
+	}{{"Timeout", cfg.Timeout, DefaultTimeout}, {"CallTimeout", cfg.CallTimeout, DefaultCallTimeout}, {"BreakerOpen", cfg.BreakerOpen, DefaultBreakerOpen}} {
+		if d.v < 0 {
+			return nil, fmt.Errorf("coreplus: Config.%s is %v; want a positive duration, or zero for %v", d.name, d.v, d.def)
+		}
 	}
-	timeout := cfg.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
+	if cfg.MaxAttempts < 0 {
+		return nil, fmt.Errorf("coreplus: Config.MaxAttempts is %d; want 1 or more, or zero for %d", cfg.MaxAttempts, DefaultMaxAttempts)
+	}
+	timeout := orDefault(cfg.Timeout, DefaultTimeout)
+	limiter := cfg.Limiter
+	if limiter == nil {
+		limiter = NewWindowLimiter(DefaultLimit, DefaultLimitWindow)
 	}
 	now := cfg.Now
 	if now == nil {
@@ -125,7 +179,7 @@ func New(cfg Config) (*API, error) {
 		if cfg.HTTPClient != nil {
 			transport = http.DefaultTransport
 		} else {
-			transport = defaultTransport()
+			transport = defaultTransport(timeout)
 		}
 	}
 	hc.Transport = &signer{
@@ -142,12 +196,16 @@ func New(cfg Config) (*API, error) {
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 	return &API{
-		base:    base,
-		http:    &hc,
-		timeout: timeout,
-		limiter: cfg.Limiter,
-		now:     now,
-		secrets: []string{cfg.ConsumerSecret, cfg.AccessToken},
+		base:        base,
+		http:        &hc,
+		timeout:     timeout,
+		callTimeout: orDefault(cfg.CallTimeout, DefaultCallTimeout),
+		maxAttempts: orDefault(cfg.MaxAttempts, DefaultMaxAttempts),
+		limiter:     limiter,
+		breaker:     newBreaker(base.Host+" "+cfg.ConsumerID, cfg.BreakerFailures, orDefault(cfg.BreakerOpen, DefaultBreakerOpen)),
+		onCall:      cfg.OnCall,
+		now:         now,
+		secrets:     []string{cfg.ConsumerSecret, cfg.AccessToken},
 	}, nil
 }
 
@@ -183,14 +241,16 @@ func claimURL(field, v, def string) (string, error) {
 	return v, nil
 }
 
-// defaultTransport bounds the steps a context deadline alone would leave
-// open-ended for idle pooled connections.
-func defaultTransport() *http.Transport {
+// defaultTransport bounds each step of a request on its own, so a stuck
+// dial or handshake fails with its own cause well inside the attempt's
+// deadline, which still covers the body.
+func defaultTransport(attempt time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = 10 * time.Second
-	t.ResponseHeaderTimeout = 60 * time.Second
+	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.TLSHandshakeTimeout = 5 * time.Second
+	t.ResponseHeaderTimeout = attempt
 	t.ExpectContinueTimeout = time.Second
+	// About one second of coreplus's allowance in flight at once.
 	t.MaxIdleConnsPerHost = 10
 	return t
 }
@@ -201,14 +261,26 @@ type call struct {
 	path   string // relative to BaseURL, already escaped: "Client/" + url.PathEscape(id)
 	query  url.Values
 	body   any // marshalled as JSON when not nil
+	// route is path with the record's id as "{id}", for logs and metrics.
+	route string
 }
 
 // op names the call in errors: method and path, never the query.
 func (c call) op() string { return c.method + " /" + c.path }
 
-// do sends one request and decodes a 2xx answer into out. Every failure is an
-// *Error. A 2xx answer whose payload is missing but which carries a "result"
-// refusal is a failure too: coreplus says no with HTTP 200.
+// routeOp names the call for CallInfo: no query and no record id, so that
+// logs can group by it and hold nothing that points at a patient.
+func (c call) routeOp() string {
+	if c.route != "" {
+		return c.method + " /" + c.route
+	}
+	return c.op()
+}
+
+// do makes one call: it sends the request, retrying a read that failed in
+// a way another try may cure, and decodes a 2xx answer into out. Every
+// failure is an *Error. A 2xx answer whose payload is missing but which
+// carries a "result" refusal is a failure too: coreplus says no with HTTP 200.
 func (a *API) do(ctx context.Context, c call, out envelope) error {
 	u, err := a.base.Parse(c.path)
 	if err != nil {
@@ -227,18 +299,95 @@ func (a *API) do(ctx context.Context, c call, out envelope) error {
 		}
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	ctx, cancel := context.WithTimeout(ctx, a.callTimeout)
 	defer cancel()
-	if a.limiter != nil {
-		if err := a.limiter.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return &Error{Kind: ErrUnavailable, Op: c.op(), Cause: ctx.Err()}
-			}
-			// Waiting would outlast the deadline: our own budget is spent.
-			return &Error{Kind: ErrRateLimited, Op: c.op(), Reason: "the portal's request budget is used up"}
+	r := retrier{max: 1}
+	if c.method == http.MethodGet {
+		r.max = a.maxAttempts
+	}
+	var last *Error // the last answer coreplus actually gave, or its absence
+	for n := 1; ; n++ {
+		if n > 1 {
+			// A failed attempt may have half-filled out.
+			reflect.ValueOf(out).Elem().SetZero()
+		}
+		e, info := a.attempt(ctx, c, u, payload, out, scrub)
+		if e == nil {
+			info.Attempt = n
+			a.report(info)
+			return nil
+		}
+		if errors.Is(e.Cause, errCircuitOpen) && last != nil {
+			// The circuit opened between attempts: coreplus's own last
+			// answer tells the caller more than the refusal does.
+			info.Attempt = n
+			a.report(info)
+			return last
+		}
+		last = e
+		wait, again := r.next(ctx, n, e)
+		info.Attempt, info.Retry = n, again
+		a.report(info)
+		if !again {
+			return e
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return e
+		}
+	}
+}
+
+// attempt sends one request, once the circuit breaker and the limiter let it.
+func (a *API) attempt(ctx context.Context, c call, u *url.URL, payload []byte, out envelope, scrub func(string) string) (*Error, CallInfo) {
+	info := CallInfo{Op: c.routeOp()}
+	// Checked before the limiter, so that a dead coreplus costs no wait.
+	if a.breaker != nil && a.breaker.State() == gobreaker.StateOpen {
+		info.Err, info.NotTried = ErrUnavailable, true
+		return notTried(c), info
+	}
+	start := time.Now()
+	err := a.limiter.Wait(ctx)
+	info.Wait = time.Since(start)
+	if err != nil {
+		if ctx.Err() != nil {
+			info.Err = ErrUnavailable
+			return &Error{Kind: ErrUnavailable, Op: c.op(), Cause: ctx.Err()}, info
+		}
+		// Waiting would outlast the deadline: our own budget is spent.
+		info.Err = ErrRateLimited
+		return &Error{Kind: ErrRateLimited, Op: c.op(), Reason: "the portal's request budget is used up"}, info
+	}
+	var done func(error)
+	if a.breaker != nil {
+		// Half-open lets one probe through; the others must not wait on it.
+		if done, err = a.breaker.Allow(); err != nil {
+			info.Err, info.NotTried = ErrUnavailable, true
+			return notTried(c), info
 		}
 	}
 
+	actx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	start = time.Now()
+	e, status := a.send(actx, c, u, payload, out, scrub)
+	info.Duration = time.Since(start)
+	info.Status = status
+	if e != nil {
+		info.Err = e.Kind
+	}
+	if done != nil {
+		done(breakerOutcome(ctx, e))
+	}
+	return e, info
+}
+
+// send makes one HTTP request within ctx and reads its answer. It returns
+// the HTTP status, 0 when none came.
+func (a *API) send(ctx context.Context, c call, u *url.URL, payload []byte, out envelope, scrub func(string) string) (*Error, int) {
 	// wrote records that request bytes may have left, so a lost answer to a
 	// POST is reported as an unknown outcome rather than a clean failure.
 	var wrote atomic.Bool
@@ -251,7 +400,7 @@ func (a *API) do(ctx context.Context, c call, out envelope) error {
 	}
 	req, err := http.NewRequestWithContext(ctx, c.method, u.String(), rd)
 	if err != nil {
-		return &Error{Kind: ErrRejected, Op: c.op(), Reason: "request cannot be built"}
+		return &Error{Kind: ErrRejected, Op: c.op(), Reason: "request cannot be built"}, 0
 	}
 	req.Header.Set("Accept", "application/json")
 
@@ -262,37 +411,39 @@ func (a *API) do(ctx context.Context, c call, out envelope) error {
 			Op:    c.op(),
 			Sent:  c.method == http.MethodPost && wrote.Load(),
 			Cause: transportCause(err),
-		}
+		}, 0
 	}
 	defer resp.Body.Close()
+	// The attempt's deadline covers this read too: a body that trickles
+	// stops with the attempt.
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err == nil && len(body) > maxBody {
 		err = fmt.Errorf("response is larger than %d bytes", maxBody)
 	}
 	if err != nil {
 		return &Error{Kind: ErrUnavailable, Op: c.op(), Status: resp.StatusCode,
-			Sent: c.method == http.MethodPost, Cause: transportCause(err)}
+			Sent: c.method == http.MethodPost, Cause: transportCause(err)}, resp.StatusCode
 	}
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return a.statusError(c, resp, body, scrub)
+		return a.statusError(c, resp, body, scrub), resp.StatusCode
 	}
 	if len(bytes.TrimSpace(body)) > 0 {
 		if err := json.Unmarshal(body, out); err != nil {
 			// Invalid token may come back as 200 and plain text.
 			if e := failureError(c, resp.StatusCode, reasonText(body), scrub); e.Kind == ErrInvalidCredentials {
-				return e
+				return e, resp.StatusCode
 			}
 			return &Error{Kind: ErrUnavailable, Op: c.op(), Status: resp.StatusCode,
-				Sent: c.method == http.MethodPost, Cause: fmt.Errorf("decode response: %w", err)}
+				Sent: c.method == http.MethodPost, Cause: fmt.Errorf("decode response: %w", err)}, resp.StatusCode
 		}
 	}
 	if !out.present() {
 		if reason := out.failure().reason(); reason != "" {
-			return failureError(c, resp.StatusCode, reason, scrub)
+			return failureError(c, resp.StatusCode, reason, scrub), resp.StatusCode
 		}
 	}
-	return nil
+	return nil, resp.StatusCode
 }
 
 // transportCause strips *url.Error, whose text holds the whole URL and so
@@ -318,6 +469,9 @@ func getAll[P any, PP interface {
 	*P
 	page
 }](ctx context.Context, a *API, c call, collect func(PP)) error {
+	// One deadline for every page: a list is one call to the caller.
+	ctx, cancel := context.WithTimeout(ctx, a.callTimeout)
+	defer cancel()
 	q := url.Values{}
 	for k, v := range c.query {
 		q[k] = v

@@ -594,6 +594,9 @@ func TestErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api, _ := newTestAPI(t, tt.handler, func(c *Config) {
+				// Each case is about how one answer is read; retries have
+				// their own tests in resilience_test.go.
+				c.MaxAttempts = 1
 				if tt.timeout != 0 {
 					c.Timeout = tt.timeout
 				}
@@ -714,6 +717,9 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"bad issuer", func(c *Config) { c.Issuer = "portal" }, "Issuer"},
 		{"bad audience", func(c *Config) { c.Audience = "coreplus" }, "Audience"},
 		{"negative timeout", func(c *Config) { c.Timeout = -time.Second }, "Timeout"},
+		{"negative call timeout", func(c *Config) { c.CallTimeout = -time.Second }, "CallTimeout"},
+		{"negative attempts", func(c *Config) { c.MaxAttempts = -1 }, "MaxAttempts"},
+		{"negative breaker open", func(c *Config) { c.BreakerOpen = -time.Second }, "BreakerOpen"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -735,6 +741,12 @@ func TestNewValidatesConfig(t *testing.T) {
 	}
 	if api.timeout != DefaultTimeout {
 		t.Errorf("timeout %v, want %v", api.timeout, DefaultTimeout)
+	}
+	if api.callTimeout != DefaultCallTimeout || api.maxAttempts != DefaultMaxAttempts || api.breaker == nil {
+		t.Errorf("call timeout %v, attempts %d, breaker %v: want the defaults", api.callTimeout, api.maxAttempts, api.breaker)
+	}
+	if _, ok := api.limiter.(*WindowLimiter); !ok {
+		t.Errorf("limiter %T, want a *WindowLimiter by default", api.limiter)
 	}
 	noSlash := good
 	noSlash.BaseURL = "https://sandbox.coreplus.com.au/API/Core/v2.1"

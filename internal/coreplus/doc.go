@@ -2,4 +2,10 @@
 // with a fresh HS256 token bound to that request's URL and method, decodes the
 // API's loosely typed JSON, and turns failures into typed errors (see Error).
 // It knows the wire format and nothing about bookings.
+//
+// It also keeps the portal a good consumer of an API it does not control:
+// every attempt has a deadline, reads are retried with capped, jittered
+// backoff (honouring Retry-After), writes are never resent, a Limiter
+// shared by all of a consumer's clients keeps under coreplus's 10 requests
+// a second, and a circuit breaker answers at once while coreplus is down.
 package coreplus

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 )
@@ -63,6 +65,9 @@ func newFixture(t *testing.T, cfg sandbox.Config, tweak ...func(*coreplus.Config
 		Issuer:         "https://book.example-clinic.com.au",
 		Timeout:        5 * time.Second,
 		Now:            c.Now,
+		// The sandbox's clock stands still, so the client's own real-time
+		// limit would only slow these tests; it has its own test.
+		Limiter: rate.NewLimiter(rate.Inf, 0),
 	}
 	for _, f := range tweak {
 		f(&ccfg)
@@ -429,8 +434,9 @@ func TestSandboxWrongSecret(t *testing.T) {
 }
 
 func TestSandboxRateLimit(t *testing.T) {
-	// The clock stands still, so every request falls in one second.
-	f := newFixture(t, sandbox.Config{RateLimit: 10})
+	// The clock stands still, so every request falls in one second, and a
+	// retry would meet the same full window: this test reads one 429.
+	f := newFixture(t, sandbox.Config{RateLimit: 10}, func(c *coreplus.Config) { c.MaxAttempts = 1 })
 	ctx := context.Background()
 	for i := range 10 {
 		if _, err := f.api.ListPractitioners(ctx); err != nil {

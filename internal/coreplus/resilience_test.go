@@ -1,0 +1,349 @@
+package coreplus
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+)
+
+// script answers the n-th request (from 1) with step(n, w, r) and keeps
+// what it saw.
+type script struct {
+	mu   sync.Mutex
+	seen []seen
+	step func(n int, w http.ResponseWriter, r *http.Request)
+}
+
+func (s *script) handle(w http.ResponseWriter, r *http.Request) {
+	rec := record(r)
+	s.mu.Lock()
+	s.seen = append(s.seen, rec)
+	n := len(s.seen)
+	s.mu.Unlock()
+	s.step(n, w, r)
+}
+
+func (s *script) count() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.seen) }
+
+const locationsJSON = `{"locations":[{"locationId":"L1","name":"Northside"}],"paging":{"totalRows":1,"pageNumber":1,"pageSize":100}}`
+
+// tickingClock moves a second on every reading, so tokens minted for two
+// attempts differ as they would a second apart.
+func tickingClock() func() time.Time {
+	var mu sync.Mutex
+	t := time.Unix(1741046400, 0)
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t = t.Add(time.Second)
+		return t
+	}
+}
+
+func TestReadRetriedAfter503(t *testing.T) {
+	s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, locationsJSON)
+	}}
+	var infos []CallInfo
+	api, _ := newTestAPI(t, s.handle, func(c *Config) {
+		c.Now = tickingClock()
+		c.OnCall = func(i CallInfo) { infos = append(infos, i) }
+	})
+	locs, err := api.ListLocations(context.Background())
+	if err != nil || len(locs) != 1 {
+		t.Fatalf("got %v, %v; want one location after a retry", locs, err)
+	}
+	if s.count() != 2 {
+		t.Fatalf("server saw %d requests, want 2", s.count())
+	}
+	if s.seen[0].auth == s.seen[1].auth {
+		t.Error("the retry reused the first attempt's token")
+	}
+	if len(infos) != 2 {
+		t.Fatalf("OnCall told of %d attempts, want 2: %+v", len(infos), infos)
+	}
+	first, second := infos[0], infos[1]
+	if first.Op != "GET /Location/" || first.Attempt != 1 || first.Status != 503 || first.Err != ErrUnavailable || !first.Retry {
+		t.Errorf("first attempt %+v", first)
+	}
+	if second.Attempt != 2 || second.Status != 200 || second.Err != nil || second.Retry || second.Duration <= 0 {
+		t.Errorf("second attempt %+v", second)
+	}
+}
+
+func TestReadGivesUpAfterMaxAttempts(t *testing.T) {
+	for _, tt := range []struct{ max, want int }{{0, DefaultMaxAttempts}, {1, 1}, {2, 2}} {
+		s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+		}}
+		api, _ := newTestAPI(t, s.handle, func(c *Config) { c.MaxAttempts = tt.max })
+		_, err := api.ListPractitioners(context.Background())
+		var e *Error
+		if !errors.As(err, &e) || e.Kind != ErrUnavailable || e.Status != 503 {
+			t.Errorf("MaxAttempts %d: got %v, want ErrUnavailable (503)", tt.max, err)
+		}
+		if s.count() != tt.want {
+			t.Errorf("MaxAttempts %d: server saw %d requests, want %d", tt.max, s.count(), tt.want)
+		}
+	}
+}
+
+func TestReadThatTimesOutIsRetried(t *testing.T) {
+	s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			<-r.Context().Done() // never answers; the client gives up
+			return
+		}
+		io.WriteString(w, locationsJSON)
+	}}
+	api, _ := newTestAPI(t, s.handle, func(c *Config) { c.Timeout = 100 * time.Millisecond })
+	start := time.Now()
+	if _, err := api.ListLocations(context.Background()); err != nil {
+		t.Fatalf("got %v, want success on the second attempt", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v; the first attempt should have ended at its 100 ms timeout", d)
+	}
+	if s.count() != 2 {
+		t.Errorf("server saw %d requests, want 2", s.count())
+	}
+}
+
+func TestCallTimeoutBoundsEveryAttempt(t *testing.T) {
+	s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }}
+	api, _ := newTestAPI(t, s.handle, func(c *Config) {
+		c.Timeout = 150 * time.Millisecond
+		c.CallTimeout = 250 * time.Millisecond
+		c.MaxAttempts = 10
+	})
+	start := time.Now()
+	_, err := api.ListLocations(context.Background())
+	if !errors.Is(err, ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want ErrUnavailable after the deadline", err)
+	}
+	if d := time.Since(start); d > 600*time.Millisecond {
+		t.Errorf("took %v, want about the 250 ms call timeout", d)
+	}
+	if n := s.count(); n < 1 || n > 2 {
+		t.Errorf("server saw %d requests, want 1 or 2 within the call's time", n)
+	}
+}
+
+func TestRetryAfterIsHonoured(t *testing.T) {
+	s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, `{"result":[{"severity":2,"reason":"Too many requests"}]}`)
+			return
+		}
+		io.WriteString(w, locationsJSON)
+	}}
+	api, _ := newTestAPI(t, s.handle)
+	start := time.Now()
+	if _, err := api.ListLocations(context.Background()); err != nil {
+		t.Fatalf("got %v, want success after waiting", err)
+	}
+	d := time.Since(start)
+	if d < time.Second || d > 2*time.Second {
+		t.Errorf("retried after %v, want about the 1 s coreplus asked for", d)
+	}
+	if s.count() != 2 {
+		t.Errorf("server saw %d requests, want 2", s.count())
+	}
+}
+
+// A wait that cannot end before the deadline is not started: the caller
+// gets coreplus's answer, with its RetryAfter, at once.
+func TestRetryAfterPastTheDeadlineIsNotWaited(t *testing.T) {
+	s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "60")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}}
+	api, _ := newTestAPI(t, s.handle)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := api.ListLocations(ctx)
+	var e *Error
+	if !errors.As(err, &e) || e.Kind != ErrRateLimited || e.RetryAfter != time.Minute {
+		t.Fatalf("got %v, want ErrRateLimited with RetryAfter 1m", err)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("took %v, want an answer at once", d)
+	}
+	if s.count() != 1 {
+		t.Errorf("server saw %d requests, want 1", s.count())
+	}
+}
+
+// Writes are never resent: a booking coreplus stored before failing would
+// be made twice.
+func TestWritesAreNotRetried(t *testing.T) {
+	start := time.Date(2025, 3, 4, 9, 0, 0, 0, brisbane)
+	book := func(a *API) error {
+		_, err := a.CreateAppointment(context.Background(), NewAppointment{Start: start, End: start.Add(time.Hour),
+			PractitionerID: "P1", LocationID: "L1", ClientID: "C1"})
+		return err
+	}
+	newClient := func(a *API) error {
+		_, err := a.CreateClient(context.Background(), NewClient{FirstName: "Jo", LastName: "Varga",
+			DateOfBirth: Date{1988, time.November, 20}})
+		return err
+	}
+	cancelAppt := func(a *API) error { return a.CancelAppointment(context.Background(), "A1") }
+	answers := map[string]func(w http.ResponseWriter, r *http.Request){
+		"503": func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+		},
+		"dropped connection": func(w http.ResponseWriter, r *http.Request) {
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				panic(err)
+			}
+			conn.Close()
+		},
+		"429": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		},
+	}
+	for name, answer := range answers {
+		for op, run := range map[string]func(*API) error{"book": book, "new client": newClient, "cancel": cancelAppt} {
+			t.Run(name+"/"+op, func(t *testing.T) {
+				s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) { answer(w, r) }}
+				api, _ := newTestAPI(t, s.handle, func(c *Config) { c.MaxAttempts = 5 })
+				err := run(api)
+				var e *Error
+				if !errors.As(err, &e) {
+					t.Fatalf("got %v, want an *Error", err)
+				}
+				if s.count() != 1 {
+					t.Errorf("server saw %d requests, want exactly 1", s.count())
+				}
+				if wantSent := name != "429"; e.Sent != wantSent {
+					t.Errorf("Sent %v, want %v (%v)", e.Sent, wantSent, err)
+				}
+			})
+		}
+	}
+}
+
+func TestAnswersAreNotRetriedAndDoNotTripTheBreaker(t *testing.T) {
+	for _, status := range []int{400, 401, 403, 404} {
+		s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) { w.WriteHeader(status) }}
+		var ops []string
+		api, _ := newTestAPI(t, s.handle, func(c *Config) {
+			c.BreakerFailures = 2
+			c.Limiter = unlimited{}
+			c.OnCall = func(i CallInfo) { ops = append(ops, i.Op) }
+		})
+		for range 6 {
+			if _, err := api.GetClient(context.Background(), "C1"); err == nil {
+				t.Fatalf("HTTP %d: no error", status)
+			}
+		}
+		if s.count() != 6 {
+			t.Errorf("HTTP %d: server saw %d requests, want 6 (no retries, circuit closed)", status, s.count())
+		}
+		if len(ops) != 6 || ops[0] != "GET /Client/{id}" {
+			t.Errorf("OnCall ops %q, want six of GET /Client/{id} (no record id in logs)", ops)
+		}
+	}
+}
+
+// A caller that gives up says nothing about coreplus: many impatient
+// patients must not open the circuit on a healthy server.
+func TestCallerDeadlineDoesNotTripTheBreaker(t *testing.T) {
+	s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(100 * time.Millisecond):
+			io.WriteString(w, locationsJSON)
+		}
+	}}
+	api, _ := newTestAPI(t, s.handle, func(c *Config) {
+		c.BreakerFailures = 2
+		c.Limiter = unlimited{}
+	})
+	for range 4 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		_, err := api.ListLocations(ctx)
+		cancel()
+		if !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("got %v, want ErrUnavailable at the caller's deadline", err)
+		}
+	}
+	if _, err := api.ListLocations(context.Background()); err != nil {
+		t.Fatalf("a patient with time to wait: %v", err)
+	}
+	if s.count() != 5 {
+		t.Errorf("server saw %d requests, want 5", s.count())
+	}
+}
+
+type unlimited struct{}
+
+func (unlimited) Wait(context.Context) error { return nil }
+
+func TestWindowLimiter(t *testing.T) {
+	const n, per = 3, 200 * time.Millisecond
+	l := NewWindowLimiter(n, per)
+	var mu sync.Mutex
+	var starts []time.Duration
+	begin := time.Now()
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if err := l.Wait(context.Background()); err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			starts = append(starts, time.Since(begin))
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	sort.Slice(starts, func(i, j int) bool { return starts[i] < starts[j] })
+	if starts[n-1] > 50*time.Millisecond {
+		t.Errorf("the first %d starts took until %v; a burst up to the limit should not wait", n, starts[n-1])
+	}
+	// Starts are read when each goroutine wakes, a little after the time
+	// the limiter gave it; DefaultLimitWindow's margin exists for that.
+	const slack = 10 * time.Millisecond
+	for i := n; i < len(starts); i++ {
+		if d := starts[i] - starts[i-n]; d < per-slack {
+			t.Errorf("starts %d and %d are %v apart: %d requests in one %v window", i-n, i, d, n+1, per)
+		}
+	}
+
+	// The next start is an hour away: a shorter deadline fails now.
+	l = NewWindowLimiter(1, time.Hour)
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	t0 := time.Now()
+	if err := l.Wait(ctx); err == nil {
+		t.Error("Wait succeeded past the deadline")
+	}
+	if d := time.Since(t0); d > 10*time.Millisecond {
+		t.Errorf("refusal took %v, want at once", d)
+	}
+	cancelled, stop := context.WithCancel(context.Background())
+	stop()
+	if err := l.Wait(cancelled); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled context: %v", err)
+	}
+}
