@@ -42,7 +42,7 @@ func (s *Server) startFlow(c echo.Context, get func(string) string) (*flow, erro
 	if err != nil {
 		return nil, err
 	}
-	f := &flow{svc: svc, clinic: svc.Clinic(), links: s.linksFor(get, svc.Clinic().Slug), multiLoc: len(locs) > 1}
+	f := &flow{svc: svc, clinic: svc.Clinic(), links: s.linksFor(get, svc.Clinic()), multiLoc: len(locs) > 1}
 	if f.sel, err = svc.Resolve(ctx, choiceFrom(get)); err != nil {
 		return nil, err
 	}
@@ -145,6 +145,7 @@ func (s *Server) locationStep(c echo.Context, f *flow) error {
 		return err
 	}
 	m := views.LocationsPage{Page: s.page(c, &f.clinic, "Choose a location"), Progress: f.progress(stepLocation, "")}
+	stepViewed(&m.Page, stepLocation, m.Progress)
 	now := f.svc.Now()
 	for _, l := range locs {
 		ch := f.sel.Choice()
@@ -162,6 +163,7 @@ func (s *Server) serviceStep(c echo.Context, f *flow) error {
 		return err
 	}
 	m := views.ServicesPage{Page: s.page(c, &f.clinic, "Choose a service"), Progress: f.progress(stepService, f.backFrom(stepService))}
+	stepViewed(&m.Page, stepService, m.Progress)
 	if f.multiLoc {
 		m.LocationName = f.sel.Location.Name
 	}
@@ -184,6 +186,7 @@ func (s *Server) practitionerStep(c echo.Context, f *flow) error {
 		ServiceName:  f.sel.Service.Name + " (" + minutesLabel(f.sel.Service.Minutes) + ")",
 		LocationName: f.sel.Location.Name,
 	}
+	stepViewed(&m.Page, stepPractitioner, m.Progress)
 	pick := func(id string) string {
 		ch := f.sel.Choice()
 		ch.PractitionerID, ch.Slot, ch.With, ch.Week = id, "", "", ""
@@ -209,6 +212,10 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 		Summary:    bookingSummary(sel),
 		Empty:      week.Empty,
 		WindowDays: int(f.clinic.BookingWindow / (24 * time.Hour)),
+	}
+	stepViewed(&m.Page, stepTime, m.Progress)
+	if m.Host != nil {
+		m.Host.Context = &views.HostEvent{LocationID: sel.Location.ID, ServiceID: sel.Service.ID}
 	}
 	weekLink := func(d time.Time) string {
 		ch := sel.Choice()

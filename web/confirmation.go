@@ -27,7 +27,7 @@ func (s *Server) confirmation(c echo.Context) error {
 	if !ok {
 		return &booking.Error{Code: booking.CodeNotFound, Message: "We couldn't find that booking. Check the link, or call the clinic."}
 	}
-	links := s.linksFor(c.QueryParam, clinic.Slug)
+	links := s.linksFor(c.QueryParam, clinic)
 	b, err := svc.Booking(c.Request().Context(), id)
 	if errors.Is(err, booking.ErrNoBooking) {
 		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking hasn't been made. Start again to book.", Cause: err}
@@ -41,7 +41,11 @@ func (s *Server) confirmation(c echo.Context) error {
 	case b.Status == booking.RecordBooked:
 	case b.Status == booking.RecordPending || b.Status == booking.RecordUnknown:
 		m := views.PendingPage{Page: s.page(c, &clinic, "We're confirming your booking"), RetryURL: c.Request().URL.RequestURI()}
+		stepViewed(&m.Page, "pending", views.Progress{})
+		c.Response().Header().Set("Refresh", pendingRefresh) // shows the outcome once settled, without script
 		return render(c, http.StatusAccepted, views.PendingView(m))
+	case b.Status == booking.RecordFailed && !ics:
+		return s.bookingFailed(c, svc, links, token, b)
 	default:
 		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking wasn't made. Start again to book, or call the clinic."}
 	}
@@ -63,6 +67,14 @@ func (s *Server) confirmation(c echo.Context) error {
 		},
 		ICSURL:   links.booking(token, ".ics"),
 		AgainURL: links.home(),
+	}
+	stepViewed(&m.Page, "confirmation", views.Progress{})
+	if m.Host != nil {
+		m.Host.Events = append(m.Host.Events, views.HostEvent{
+			Event: "booking-confirmed", Reference: b.Reference,
+			LocationID: sel.Location.ID, ServiceID: sel.Service.ID, PractitionerID: sel.Slot.Practitioner.ID,
+			Start: sel.Slot.Start.Format(time.RFC3339), UTM: links.utm(),
+		})
 	}
 	return render(c, http.StatusOK, views.ConfirmationView(m))
 }

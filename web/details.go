@@ -62,6 +62,7 @@ func (s *Server) renderDetails(c echo.Context, f *flow, status int, v booking.De
 			Email: v.Email, Mobile: v.Mobile, Note: v.Note, Consent: v.Consent,
 		},
 	}
+	stepViewed(&m.Page, stepDetails, m.Progress)
 	for _, e := range errs {
 		m.Errors = append(m.Errors, views.FieldError{Field: e.Field, Message: e.Message})
 	}
@@ -84,6 +85,9 @@ func (s *Server) saveDetails(c echo.Context) error {
 		DOBDay: c.FormValue("dob_day"), DOBMonth: c.FormValue("dob_month"), DOBYear: c.FormValue("dob_year"),
 		Email: c.FormValue("email"), Mobile: c.FormValue("mobile"), Note: c.FormValue("note"),
 		Consent: c.FormValue("consent") != "",
+	}
+	if done, err := s.screenDetails(c, f, form); done {
+		return err
 	}
 	today := f.svc.Now().In(f.sel.Location.Zone)
 	details, errs := form.Validate(today)

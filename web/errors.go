@@ -48,6 +48,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 		} else if req.Method == http.MethodGet {
 			m.RetryURL = req.URL.RequestURI()
 		}
+		if clinic != nil {
+			m.RequestURL = s.requestLink(c, *clinic)
+		}
 		s.log.Warn("upstream unavailable", "request_id", id, "path", req.URL.Path, "err", be.Cause)
 	case errors.As(err, &he) && he.Code == http.StatusNotFound:
 		status = http.StatusNotFound
@@ -61,9 +64,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 		m.Message = "Sorry, something went wrong on our side. Nothing has been booked. Please try again."
 	}
 	if clinic != nil && status != http.StatusServiceUnavailable {
-		m.StartURL = "/" + clinic.Slug
+		m.StartURL = s.linksFor(requestValues(c), *clinic).home()
 	}
 	m.Title = m.Heading
+	stepViewed(&m.Page, "error", views.Progress{})
 	if err := render(c, status, views.ErrorView(m)); err != nil {
 		s.log.Error("render error page", "request_id", id, "err", err)
 		_ = c.String(status, m.Message)

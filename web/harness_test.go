@@ -70,25 +70,48 @@ type harness struct {
 	http    *http.Client // no cookie jar; redirects are followed by hand
 	logs    *syncBuffer
 	seen    []string // every URL the patient was sent to or shown
+	db      *store.Store
+	dir     *booking.Directory
 }
 
 type harnessOption func(*booking.Clinic)
 
 func newHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
+	return newHarnessSetup(t, harnessSetup{}, opts...)
+}
+
+// harnessSetup changes the harness's coreplus client, sandbox or web
+// configuration before they are built.
+type harnessSetup struct {
+	sandbox func(*sandbox.Config)
+	api     func(*coreplus.Config)
+	web     func(*web.Config)
+}
+
+func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *harness {
+	t.Helper()
 	h := &harness{t: t, now: summerMonday, logs: &syncBuffer{}}
 	clock := func() time.Time { return h.now }
-	h.sb = sandbox.New(sandbox.Config{Now: clock, RateLimit: -1})
+	sbCfg := sandbox.Config{Now: clock, RateLimit: -1}
+	if setup.sandbox != nil {
+		setup.sandbox(&sbCfg)
+	}
+	h.sb = sandbox.New(sbCfg)
 	sbSrv := httptest.NewServer(h.sb)
 	t.Cleanup(sbSrv.Close)
 
-	api, err := coreplus.New(coreplus.Config{
+	apiCfg := coreplus.Config{
 		BaseURL: sbSrv.URL + "/API/Core/v2.1/", ConsumerID: sandbox.DemoConsumerID,
 		ConsumerSecret: sandbox.DemoConsumerSecret, AccessToken: sandbox.DemoAccessToken,
 		Now: clock, Timeout: 5 * time.Second,
 		// These tests are about the flow, not the upstream budget.
 		Limiter: rate.NewLimiter(rate.Inf, 0),
-	})
+	}
+	if setup.api != nil {
+		setup.api(&apiCfg)
+	}
+	api, err := coreplus.New(apiCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +122,7 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	h.db = db
 
 	clinic := booking.Clinic{
 		Slug: "demo", Name: "Harbourside Physio (test)", Phone: "07 3000 0000",
@@ -117,12 +141,17 @@ func newHarness(t *testing.T, opts ...harnessOption) *harness {
 		o(&clinic)
 	}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := booking.NewService(clinic, api, bookingstore.New(db), clock)
+	svc := booking.NewService(clinic, booking.Observed(api, web.CountUpstream), bookingstore.New(db), clock)
 	svc.SetLogger(logger)
-	handler, err := web.New(web.Config{
-		Clinics: booking.NewDirectory(svc), Logger: logger, Ready: db.Ping,
+	h.dir = booking.NewDirectory(svc)
+	webCfg := web.Config{
+		Clinics: h.dir, Logger: logger, Ready: db.Ping,
 		SecretKey: bytes.Repeat([]byte{7}, 32),
-	})
+	}
+	if setup.web != nil {
+		setup.web(&webCfg)
+	}
+	handler, err := web.New(webCfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/clinic-booking/portal/internal/booking"
 )
@@ -18,14 +20,28 @@ const (
 	qNext         = "next"
 	qDraft        = "draft"
 	qEmbed        = "embed"
+	// qBackground "transparent" lets the host page's background show
+	// through an embedded page.
+	qBackground = "bg"
+	// qHost is the origin of the page embedding the portal, which the
+	// framed pages send their events and height to.
+	qHost = "host"
 )
 
+// utmKeys are the campaign parameters of the host page's address, carried
+// through the flow and reported with the booking.
+var utmKeys = []string{"utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"}
+
+// carriedKeys are the parameters every link, redirect and form of the flow
+// carries along, after the choices and the draft.
+var carriedKeys = append([]string{qEmbed, qBackground, qHost}, utmKeys...)
+
 // flowLinks builds the URLs of one clinic's booking flow, carrying the
-// signed draft and the embed flag along.
+// signed draft, the embed settings and the campaign parameters along.
 type flowLinks struct {
 	slug  string
-	draft string // signed draft token, or ""
-	embed bool
+	draft string     // signed draft token, or ""
+	carry url.Values // embed, bg, host, utm_*: checked by linksFor
 }
 
 func choiceFrom(get func(string) string) booking.Choice {
@@ -52,8 +68,8 @@ func (l flowLinks) values(ch booking.Choice) url.Values {
 	set(qSlot, ch.Slot)
 	set(qWith, ch.With)
 	set(qDraft, l.draft)
-	if l.embed {
-		v.Set(qEmbed, "1")
+	for _, k := range carriedKeys {
+		set(k, l.carry.Get(k))
 	}
 	return v
 }
@@ -72,8 +88,9 @@ func (l flowLinks) book(ch booking.Choice) string { return l.to("book", ch) }
 // hidden is the choices as hidden form fields.
 func (l flowLinks) hidden(ch booking.Choice) []hiddenField {
 	var out []hiddenField
-	for _, k := range []string{qLocation, qType, qPractitioner, qDate, qSlot, qWith, qDraft, qEmbed} {
-		if val := l.values(ch).Get(k); val != "" {
+	v := l.values(ch)
+	for _, k := range append([]string{qLocation, qType, qPractitioner, qDate, qSlot, qWith, qDraft}, carriedKeys...) {
+		if val := v.Get(k); val != "" {
 			out = append(out, hiddenField{k, val})
 		}
 	}
@@ -82,31 +99,77 @@ func (l flowLinks) hidden(ch booking.Choice) []hiddenField {
 
 type hiddenField struct{ name, value string }
 
-// home is the clinic's first page.
-func (l flowLinks) home() string {
-	u := "/" + url.PathEscape(l.slug)
-	if l.embed {
-		u += "?embed=1"
+// withCarried appends the carried parameters to u, which has no query.
+func (l flowLinks) withCarried(u string) string {
+	if q := l.carry.Encode(); q != "" {
+		u += "?" + q
 	}
 	return u
 }
+
+// home is the clinic's first page.
+func (l flowLinks) home() string { return l.withCarried("/" + url.PathEscape(l.slug)) }
 
 func (l flowLinks) booking(token, suffix string) string {
 	u := "/" + url.PathEscape(l.slug) + "/booking/" + url.PathEscape(token) + suffix
-	if l.embed && suffix == "/" {
-		u += "?embed=1"
+	if suffix == "/" {
+		u = l.withCarried(u)
 	}
 	return u
 }
 
-// linksFor reads the embed flag and a verified draft token from the
-// request's query or, for a form, its fields.
-func (s *Server) linksFor(get func(string) string, slug string) flowLinks {
-	l := flowLinks{slug: slug, embed: get(qEmbed) == "1"}
+// linksFor reads the embed settings, the campaign parameters and a
+// verified draft token from the request's query or, for a form, its
+// fields. A host origin is kept only when the clinic allows it to frame
+// its pages, so events are never sent anywhere else.
+func (s *Server) linksFor(get func(string) string, clinic booking.Clinic) flowLinks {
+	l := flowLinks{slug: clinic.Slug, carry: carriedFrom(get, clinic)}
 	if tok := get(qDraft); tok != "" {
 		if _, ok := s.signer.verify(tok); ok {
 			l.draft = tok
 		}
 	}
 	return l
+}
+
+// carriedFrom checks the parameters a flow carries and drops any that are
+// not what they should be.
+func carriedFrom(get func(string) string, clinic booking.Clinic) url.Values {
+	v := url.Values{}
+	if get(qEmbed) == "1" {
+		v.Set(qEmbed, "1")
+		if get(qBackground) == "transparent" {
+			v.Set(qBackground, "transparent")
+		}
+		if h := get(qHost); h != "" && slices.Contains(clinic.FrameOrigins, h) {
+			v.Set(qHost, h)
+		}
+	}
+	for _, k := range utmKeys {
+		if val := utmValue(get(k)); val != "" {
+			v.Set(k, val)
+		}
+	}
+	return v
+}
+
+// utmValue keeps a campaign value that is short and cannot be an email
+// address: a host page's address should never bring personal details in.
+func utmValue(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 100 || strings.ContainsAny(s, "@\r\n") {
+		return ""
+	}
+	return s
+}
+
+// utm returns the carried campaign parameters by name, for events.
+func (l flowLinks) utm() map[string]string {
+	out := map[string]string{}
+	for _, k := range utmKeys {
+		if val := l.carry.Get(k); val != "" {
+			out[k] = val
+		}
+	}
+	return out
 }

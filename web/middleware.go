@@ -33,13 +33,16 @@ func requestIDFrom(c echo.Context) string {
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		tally := withUpstreamTally(c)
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
 		req := c.Request()
+		calls, upstreamMS := tally.read()
 		s.log.Info("request", "request_id", requestIDFrom(c), "method", req.Method, "path", req.URL.Path,
-			"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds())
+			"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(),
+			"upstream_calls", calls, "upstream_ms", upstreamMS)
 		return nil
 	}
 }

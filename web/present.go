@@ -53,6 +53,8 @@ func slotChoice(sl booking.Slot, zone *time.Location, showWith bool, href string
 		DateTime:  start.Format(time.RFC3339),
 		AriaLabel: clockLabel(start) + ", " + dayLabel(start) + ", with " + sl.Practitioner.Name,
 		Href:      href,
+
+		PractitionerID: sl.Practitioner.ID,
 	}
 	if showWith {
 		ts.With = sl.Practitioner.Name

@@ -2,6 +2,9 @@ package web
 
 import (
 	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/a-h/templ"
 	"github.com/labstack/echo/v4"
@@ -20,15 +23,79 @@ func render(c echo.Context, status int, page templ.Component) error {
 	return c.HTMLBlob(status, buf.Bytes())
 }
 
-// page fills the layout fields every page shares.
+// page fills the layout fields every page shares: the clinic, its theme,
+// and, inside a frame, the embed settings and the host page's origin.
 func (s *Server) page(c echo.Context, clinic *booking.Clinic, title string) views.Page {
-	p := views.Page{Title: title, Asset: s.assets.url, Embed: c.QueryParam("embed") == "1"}
-	if clinic != nil {
-		p.ClinicName = clinic.Name
-		p.ClinicSlug = clinic.Slug
-		p.Phone = clinic.Phone
+	p := views.Page{Title: title, Asset: s.assets.url}
+	if clinic == nil {
+		p.Embed = c.QueryParam(qEmbed) == "1"
+		return p
+	}
+	p.ClinicName = clinic.Name
+	p.ClinicSlug = clinic.Slug
+	p.Phone = clinic.Phone
+	th := themeFor(clinic.Theme)
+	p.ThemeCSS, p.LogoURL = th.css, th.logoURL
+
+	get := requestValues(c)
+	carry := carriedFrom(get, *clinic)
+	p.Embed = carry.Get(qEmbed) == "1"
+	p.Transparent = carry.Get(qBackground) == "transparent"
+	if p.Embed {
+		p.NewTabURL = newTabURL(c.Request(), get)
+	}
+	if h := carry.Get(qHost); h != "" {
+		p.Host = &views.HostMessages{Parent: h, Events: []views.HostEvent{}}
 	}
 	return p
+}
+
+// stepViewed adds the step-viewed event for the host page, if any.
+func stepViewed(p *views.Page, step string, pr views.Progress) {
+	if p.Host != nil {
+		p.Host.Events = append(p.Host.Events, views.HostEvent{Event: "step-viewed", Step: step, StepNumber: pr.Step, Steps: pr.Of})
+	}
+}
+
+// requestValues reads the query of a GET and the fields of a form.
+func requestValues(c echo.Context) func(string) string {
+	if c.Request().Method == http.MethodPost {
+		return c.FormValue
+	}
+	return c.QueryParam
+}
+
+// newTabKeys are the parameters an "Open in a new tab" link keeps: the
+// choices, the signed draft id and the campaign, never a typed detail and
+// never the embed settings.
+var newTabKeys = append([]string{qLocation, qType, qPractitioner, qDate, qNext, qSlot, qWith, qDraft}, utmKeys...)
+
+// newTabURL is the address of the step being shown, to open outside the
+// frame. After a form was posted it is the step the form belongs to.
+func newTabURL(req *http.Request, get func(string) string) string {
+	path := req.URL.EscapedPath()
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") {
+		path = "/"
+	}
+	if req.Method == http.MethodPost {
+		if p, ok := strings.CutSuffix(path, "/book/confirm"); ok {
+			path = p + "/book/review"
+		}
+	}
+	v := url.Values{}
+	for _, k := range newTabKeys {
+		val := get(k)
+		if strings.HasPrefix(k, "utm_") {
+			val = utmValue(val)
+		}
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if q := v.Encode(); q != "" {
+		path += "?" + q
+	}
+	return path
 }
 
 // clinicFrom finds the clinic named in the URL or answers 404.

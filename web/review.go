@@ -58,6 +58,7 @@ func (s *Server) renderReview(c echo.Context, f *flow, status int, d booking.Dra
 		Action:      "/" + f.clinic.Slug + "/book/confirm",
 		Hidden:      toHidden(f.links.hidden(f.sel.Choice())),
 	}
+	stepViewed(&m.Page, stepReview, m.Progress)
 	if taken != nil {
 		m.Taken = true
 		m.AllTimesURL = f.links.book(f.without(stepTime))

@@ -7,6 +7,7 @@ func (s *Server) routes() {
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/:version/*", s.static)
+	e.GET("/embed.js", s.embedScript) // the loader the clinic's snippet names
 
 	e.GET("/", s.root)
 
@@ -19,7 +20,17 @@ func (s *Server) routes() {
 	clinic.GET("/book/details", s.detailsForm)
 	clinic.POST("/book/details", s.saveDetails)
 	clinic.GET("/book/review", s.review)
-	clinic.POST("/book/confirm", s.confirm)
+	clinic.POST("/book/confirm", s.confirm, s.limitConfirms)
 	clinic.GET("/booking/:ref", s.confirmation) // "<token>.ics" is the calendar file
 	clinic.GET("/booking/:ref/", s.confirmation)
+
+	// When coreplus cannot be reached: a booking request for staff to call
+	// back. These pages never call coreplus.
+	clinic.GET("/request", s.requestForm)
+	clinic.POST("/request", s.saveRequest)
+	clinic.GET("/request/received", s.requestReceived)
+
+	// For clinic staff: the snippets to paste into the clinic's website.
+	// Not embeddable: it keeps the default frame-ancestors 'none'.
+	e.GET("/:clinic/embed-code", s.embedCode)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -30,6 +31,11 @@ type Config struct {
 	Ready func(ctx context.Context) error
 	// SecretKey signs draft ids and session cookies (at least 32 bytes).
 	SecretKey []byte
+	// TrustedProxies are the proxies whose X-Forwarded-For names the
+	// client; with none, the client is the TCP peer.
+	TrustedProxies []netip.Prefix
+	// Limits caps how often one client address may send the forms.
+	Limits Limits
 }
 
 // Server is the portal's http.Handler.
@@ -42,6 +48,7 @@ type Server struct {
 	assets   *assets
 	signer   draftSigner
 	sessions *sessions.CookieStore
+	abuse    *abuseGuard
 }
 
 // New builds the server with every route.
@@ -59,7 +66,9 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a,
 		signer: newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
+		abuse: newAbuseGuard(cfg.Limits),
 	}
+	s.echo.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError

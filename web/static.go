@@ -60,3 +60,12 @@ func (s *Server) static(c echo.Context) error {
 	s.assets.files.ServeHTTP(c.Response(), req)
 	return nil
 }
+
+// embedScript sends the snippet's stable /embed.js to the loader's
+// content-hashed URL. The redirect is cached for five minutes and the
+// script for a year, so a release reaches every clinic's site within
+// minutes while browsers keep the script itself.
+func (s *Server) embedScript(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Redirect(http.StatusFound, s.assets.url("js/embed.js"))
+}

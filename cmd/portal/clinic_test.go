@@ -123,7 +123,7 @@ func TestClinicCommandsHappyPath(t *testing.T) {
 		t.Errorf("the retired key still opens the token:\n%s", out)
 	}
 
-	if out := o.must("", "migrate"); !strings.Contains(out, "sqlite database is at schema version 2") {
+	if out := o.must("", "migrate"); !strings.Contains(out, "sqlite database is at schema version 4") {
 		t.Errorf("migrate said %q", out)
 	}
 	if out := o.must("", "help"); !strings.Contains(out, "portal clinic add") {

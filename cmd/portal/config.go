@@ -9,7 +9,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -21,6 +23,7 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/web"
 )
 
 // config is everything the portal reads at start, validated in one place.
@@ -45,6 +48,17 @@ type config struct {
 	// ClinicRefresh is how soon a change to a stored clinic reaches this
 	// replica.
 	ClinicRefresh time.Duration
+	// SettleEvery is how often bookings with an unknown outcome are looked
+	// for in coreplus.
+	SettleEvery time.Duration
+
+	// TrustedProxies are the reverse proxies (load balancers) whose
+	// X-Forwarded-For header names the client; none means the TCP peer is.
+	TrustedProxies []netip.Prefix
+	// Limits caps how often one client address may send each form.
+	Limits web.Limits
+	// LogLevel is the least important log line written.
+	LogLevel slog.Level
 
 	// Clinic is the clinic configured by environment; it is served only
 	// when AccessToken is set (HasEnvClinic).
@@ -94,6 +108,41 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	c.ClinicRefresh = parseDuration(getenv, "PORTAL_CLINIC_REFRESH", booking.DefaultRefreshEvery, bad)
 	if c.ClinicRefresh <= 0 {
 		c.ClinicRefresh = booking.DefaultRefreshEvery
+	}
+	c.SettleEvery = parseDuration(getenv, "PORTAL_SETTLE_EVERY", booking.DefaultSweepEvery, bad)
+	if c.SettleEvery <= 0 {
+		c.SettleEvery = booking.DefaultSweepEvery
+	}
+	if v := getenv("TRUSTED_PROXIES"); v != "" {
+		p, err := web.ParseTrustedProxies(v)
+		if err != nil {
+			bad("TRUSTED_PROXIES is %q: expected the load balancers' addresses or CIDR ranges, comma-separated, such as 10.0.0.0/8,192.0.2.7", v)
+		}
+		c.TrustedProxies = p
+	}
+	// 0 turns a limit off; web.Limits takes 0 for its default, so negate.
+	limit := func(name string, def int) int {
+		if n := parseInt(getenv, name, def, 0, 100000, bad); n > 0 {
+			return n
+		}
+		return -1
+	}
+	c.Limits = web.Limits{
+		DraftsPerMinute:   limit("RATE_LIMIT_DRAFTS_PER_MINUTE", web.DefaultDraftsPerMinute),
+		ConfirmsPerMinute: limit("RATE_LIMIT_CONFIRMS_PER_MINUTE", web.DefaultConfirmsPerMinute),
+		RequestsPerMinute: limit("RATE_LIMIT_REQUESTS_PER_MINUTE", web.DefaultRequestsPerMinute),
+	}
+	switch v := strings.ToLower(getenv("LOG_LEVEL")); v {
+	case "", "info":
+		c.LogLevel = slog.LevelInfo
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		bad("LOG_LEVEL is %q: expected debug, info, warn or error", v)
 	}
 
 	c.PublicURL = getenv("PUBLIC_URL")
@@ -184,6 +233,15 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 			continue
 		}
 		c.Clinic.FrameOrigins = append(c.Clinic.FrameOrigins, u.Scheme+"://"+u.Host)
+	}
+	c.Clinic.Theme = booking.Theme{BrandColour: getenv("CLINIC_BRAND_COLOUR"), LogoURL: getenv("CLINIC_LOGO_URL")}
+	if v := c.Clinic.Theme.BrandColour; v != "" && !regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`).MatchString(v) {
+		bad("CLINIC_BRAND_COLOUR is %q: expected a hex colour such as #0b5cad", v)
+	}
+	if v := c.Clinic.Theme.LogoURL; v != "" {
+		if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
+			bad("CLINIC_LOGO_URL is %q: expected an absolute https URL", v)
+		}
 	}
 
 	c.Clinic.DraftTTL = parseDuration(getenv, "BOOKING_DRAFT_TTL", booking.DefaultDraftTTL, bad)

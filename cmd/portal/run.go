@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "time/tzdata" // appointment times are shown in each location's zone, on any host
@@ -46,11 +47,13 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		return checkCommand(ctx, args[1:], getenv, stdout)
 	case "migrate":
 		return migrateCommand(ctx, args[1:], getenv, stdout)
+	case "requests":
+		return requestsCommand(ctx, args[1:], getenv, stdout)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q: expected serve, clinic, check, migrate or help", args[0])
+	return fmt.Errorf("unknown command %q: expected serve, clinic, check, migrate, requests or help", args[0])
 }
 
 const usage = `portal serves the patient booking portal.
@@ -64,6 +67,7 @@ const usage = `portal serves the patient booking portal.
   portal clinic rotate-keys                               re-seal every token with the first key
   portal check [S]                                        test a clinic's credentials against coreplus
   portal migrate                                          bring the database schema up to date
+  portal requests S [--json]                              booking requests patients left for clinic S, newest first
 
 "portal clinic add -h" lists the clinic flags. Configuration comes from the
 environment (DATABASE_URL, PORTAL_TOKEN_KEYS, COREPLUS_*): see README.md.
@@ -76,7 +80,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	if cfg.Demo {
 		stopSandbox, err := startDemoSandbox(ctx, &cfg)
@@ -119,11 +123,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			AccessToken:    accessToken.Reveal(),
 			Issuer:         cfg.PublicURL,
 			Limiter:        limiter,
+			OnCall:         logUpstreamCall(logger.With("clinic", c.Slug)),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("coreplus client for clinic %s: %w", c.Slug, err)
 		}
-		svc := booking.NewService(c, api, bookingstore.New(db), nil)
+		svc := booking.NewService(c, booking.Observed(api, web.CountUpstream), bookingstore.New(db), nil)
 		svc.SetLogger(logger.With("clinic", c.Slug))
 		return svc, nil
 	}
@@ -146,18 +151,22 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:    logger,
 		Ready:     db.Ping,
 		SecretKey: cfg.SecretKey,
+
+		TrustedProxies: cfg.TrustedProxies,
+		Limits:         cfg.Limits,
 	})
 	if err != nil {
 		return err
 	}
 
 	sweepCtx, stopSweep := context.WithCancel(ctx)
-	sweepDone := make(chan struct{})
-	go func() {
-		defer close(sweepDone)
-		sweepDrafts(sweepCtx, db, draftSweepEvery, logger)
-	}()
-	defer func() { stopSweep(); <-sweepDone }() // before the database closes
+	var sweeps sync.WaitGroup
+	sweeps.Go(func() { sweepDrafts(sweepCtx, db, draftSweepEvery, logger) })
+	// Every replica sweeps; the sweeper's compare-and-set keeps them from
+	// sending one booking twice.
+	settler := &booking.Sweeper{Clinics: directory, Store: bookingstore.New(db), Log: logger}
+	sweeps.Go(func() { settler.Run(sweepCtx, cfg.SettleEvery) })
+	defer func() { stopSweep(); sweeps.Wait() }() // before the database closes
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -246,8 +255,8 @@ func startDemoSandbox(ctx context.Context, cfg *config) (stop func(), err error)
 // them) are deleted.
 const draftSweepEvery = 10 * time.Minute
 
-// sweepDrafts deletes expired drafts now and then every interval, until ctx
-// is done.
+// sweepDrafts deletes expired drafts and booking requests now and then
+// every interval, until ctx is done.
 func sweepDrafts(ctx context.Context, db *store.Store, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -258,6 +267,13 @@ func sweepDrafts(ctx context.Context, db *store.Store, every time.Duration, log 
 			log.Error("delete expired drafts", "err", err)
 		case n > 0:
 			log.Info("deleted expired drafts", "count", n)
+		}
+		n, err = db.DeleteExpiredRequests(ctx, time.Now())
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("delete expired booking requests", "err", err)
+		case n > 0:
+			log.Info("deleted expired booking requests", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -270,15 +270,19 @@ func (s *Service) slotTaken(ctx context.Context, out Outcome) (Outcome, error) {
 // (and a later reconciler) the booking came from the portal. The note is
 // never cut: when both do not fit coreplus's 300 characters, the marker goes.
 func appointmentNotes(note, draftID string) string {
-	marker := "Booked online (ref " + draftID[:8] + ")"
+	mark := marker(draftID)
 	if note == "" {
-		return marker
+		return mark
 	}
-	if len([]rune(note))+1+len(marker) <= MaxNoteLength {
-		return note + "\n" + marker
+	if len([]rune(note))+1+len(mark) <= MaxNoteLength {
+		return note + "\n" + mark
 	}
 	return note
 }
+
+// marker is what the notes of an appointment booked from a draft carry, so
+// the sweeper can find it in coreplus after an unanswered booking.
+func marker(draftID string) string { return "Booked online (ref " + short(draftID) + ")" }
 
 // findOrCreateClient matches the patient to one coreplus client with the
 // same first name, last name and date of birth and the same email or

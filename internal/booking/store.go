@@ -54,6 +54,11 @@ type Record struct {
 	Start           time.Time
 	End             time.Time
 	Status          string
+	// Resent is set once the sweeper has sent the booking a second time.
+	Resent bool
+	// CreatedAt and UpdatedAt are the store's clock.
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Store keeps drafts and booking records.
@@ -69,6 +74,17 @@ type Store interface {
 	ClaimBooking(ctx context.Context, r Record) error
 	GetBookingByDraft(ctx context.Context, draftID string) (Record, error)
 	UpdateBooking(ctx context.Context, r Record) error
+	// ListBookingsByStatus lists every clinic's bookings in status, oldest
+	// first, at most limit (no limit when limit <= 0).
+	ListBookingsByStatus(ctx context.Context, status string, limit int) ([]Record, error)
+	// SetBookingStatus moves a booking from one status to another only if
+	// it is still in from and was last updated at seen.
+	SetBookingStatus(ctx context.Context, draftID, from string, seen time.Time, to string) (bool, error)
+	// ClaimResend moves an unknown, never resent booking last updated at
+	// seen to pending and resent, for the one caller that wins it.
+	ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error)
+	// CreateRequest keeps a booking request for clinic staff.
+	CreateRequest(ctx context.Context, r Request) error
 }
 
 // Errors a Store returns.

@@ -36,6 +36,9 @@ type Booking struct {
 	Start  time.Time
 	End    time.Time
 	Status string
+	// Resent is set once a sweeper has sent the booking a second time after
+	// its first outcome was unknown; it is never sent a third time.
+	Resent bool
 	// CreatedAt and UpdatedAt are UTC, to the second.
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -94,15 +97,15 @@ func (s *Store) GetBookingByDraft(ctx context.Context, draftID string) (Booking,
 }
 
 // UpdateBooking records what coreplus answered: status, appointment id,
-// reference number and client id, with updated_at now. It returns
+// reference number, client id and resent, with updated_at now. It returns
 // ErrNotFound if there is no booking for b.DraftID, and ErrSlotTaken if a
 // failed booking is revived while another draft holds its slot.
 func (s *Store) UpdateBooking(ctx context.Context, b Booking) error {
 	res, err := s.db.ExecContext(ctx, `
 		UPDATE bookings SET status = $2, appointment_id = $3, reference_number = $4,
-			client_id = $5, updated_at = $6
+			client_id = $5, updated_at = $6, resent = $7
 		WHERE draft_id = $1`,
-		b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now()))
+		b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now()), boolInt(b.Resent))
 	if err != nil {
 		if conflict := bookingConflict(err); conflict != err {
 			return conflict
@@ -151,7 +154,7 @@ func (s *Store) ListBookingsByStatus(ctx context.Context, status string, limit i
 const selectBooking = `
 	SELECT draft_id, clinic, appointment_id, reference_number, client_id,
 		practitioner_id, location_id, appointment_type_id,
-		starts_at, ends_at, status, created_at, updated_at
+		starts_at, ends_at, status, resent, created_at, updated_at
 	FROM bookings`
 
 // scanBooking reads one row of selectBooking from a *sql.Row or *sql.Rows.
@@ -160,10 +163,11 @@ func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
 		b                Booking
 		start, end       string
 		created, updated int64
+		resent           int64
 	)
 	err := row.Scan(&b.DraftID, &b.Clinic, &b.AppointmentID, &b.ReferenceNumber, &b.ClientID,
 		&b.PractitionerID, &b.LocationID, &b.AppointmentTypeID,
-		&start, &end, &b.Status, &created, &updated)
+		&start, &end, &b.Status, &resent, &created, &updated)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -174,5 +178,43 @@ func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
 		return Booking{}, fmt.Errorf("booking %s end: %w", b.DraftID, err)
 	}
 	b.CreatedAt, b.UpdatedAt = fromUnix(created), fromUnix(updated)
+	b.Resent = resent != 0
 	return b, nil
+}
+
+// SetBookingStatus moves a booking from one status to another only if it is
+// still in from and was last updated at seen (to the second), so that of
+// several replicas' sweepers exactly one acts on what they all read. It
+// reports whether it changed the booking.
+func (s *Store) SetBookingStatus(ctx context.Context, draftID, from string, seen time.Time, to string) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE bookings SET status = $3, updated_at = $5
+		WHERE draft_id = $1 AND status = $2 AND updated_at = $4`,
+		draftID, from, to, unix(seen), unix(s.now()))
+	if err != nil {
+		return false, fmt.Errorf("set booking %s status %s to %s: %w", draftID, from, to, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("set booking %s status %s to %s: %w", draftID, from, to, err)
+	}
+	return n == 1, nil
+}
+
+// ClaimResend takes an unknown booking that was never resent and was last
+// updated at seen, marking it pending and resent, for the one caller that
+// will send it again. It reports whether this caller won the claim.
+func (s *Store) ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE bookings SET status = 'pending', resent = 1, updated_at = $3
+		WHERE draft_id = $1 AND status = 'unknown' AND resent = 0 AND updated_at = $2`,
+		draftID, unix(seen), unix(s.now()))
+	if err != nil {
+		return false, fmt.Errorf("claim resend of booking %s: %w", draftID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim resend of booking %s: %w", draftID, err)
+	}
+	return n == 1, nil
 }

@@ -114,10 +114,18 @@ func TestBookingWorksWithCookiesDisabled(t *testing.T) {
 // portal's address to the confirmation page, and returns what it shows.
 func bookAppointment(b *browser, c choices, p patient) booking {
 	b.t.Helper()
+	return bookAppointmentFrom(b, c, p, func() { b.open(suite.portalURL + "/") }, nil)
+}
+
+// bookAppointmentFrom is bookAppointment with start opening the location
+// step (or finding it open), and after, if not nil, called after each step
+// with its name.
+func bookAppointmentFrom(b *browser, c choices, p patient, start func(), after func(step string)) booking {
+	b.t.Helper()
 	out := booking{query: url.Values{}}
 	step := func(name string, f func()) {
 		b.t.Helper()
-		start := time.Now()
+		began := time.Now()
 		f()
 		b.screenshot(name)
 		b.checkPage()
@@ -135,11 +143,14 @@ func bookAppointment(b *browser, c choices, p patient) booking {
 				}
 			}
 		}
-		b.t.Logf("%-13s %7v  %q  %s", name, time.Since(start).Round(time.Millisecond), b.heading(), here)
+		b.t.Logf("%-13s %7v  %q  %s", name, time.Since(began).Round(time.Millisecond), b.heading(), here)
+		if after != nil {
+			after(name)
+		}
 	}
 
 	step("location", func() {
-		b.open(suite.portalURL + "/")
+		start()
 		b.expectHeading("Where would you like to be seen?")
 	})
 	step("service", func() {

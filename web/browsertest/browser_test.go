@@ -29,6 +29,9 @@ type browserConfig struct {
 	width, height int64
 	mobile        bool // touch and a phone's viewport meta handling
 	blockCookies  bool // the profile's "block all cookies" setting
+	// blockThirdPartyCookies is the profile's "block third-party cookies"
+	// setting, what Safari, Firefox's strict mode and Chrome's incognito do.
+	blockThirdPartyCookies bool
 }
 
 var desktop = browserConfig{width: 1280, height: 900}
@@ -45,8 +48,11 @@ type browser struct {
 func newBrowser(t *testing.T, cfg browserConfig) *browser {
 	t.Helper()
 	profile := t.TempDir()
-	if cfg.blockCookies {
-		blockAllCookies(t, profile)
+	switch {
+	case cfg.blockCookies:
+		writePreferences(t, profile, `{"profile":{"default_content_setting_values":{"cookies":2}}}`)
+	case cfg.blockThirdPartyCookies:
+		writePreferences(t, profile, `{"profile":{"cookie_controls_mode":1,"block_third_party_cookies":true}}`)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	t.Cleanup(cancel)
@@ -93,17 +99,18 @@ func newBrowser(t *testing.T, cfg browserConfig) *browser {
 	return &browser{t: t, ctx: bctx}
 }
 
-// blockAllCookies sets the profile's default cookie setting to "block", the
-// setting a person chooses in chrome://settings and the one the
-// DefaultCookiesSetting=2 policy forces: no cookie is stored or sent, from
-// HTTP or from script, first-party or third-party.
-func blockAllCookies(t *testing.T, profile string) {
+// writePreferences starts the profile with prefs, as a person's choices in
+// chrome://settings leave them. Cookies 2 is "block all cookies" (the
+// DefaultCookiesSetting=2 policy): none is stored or sent, first-party or
+// third-party. cookie_controls_mode 1 is "block third-party cookies" (the
+// BlockThirdPartyCookies policy): a cross-site iframe gets no unpartitioned
+// cookie, while partitioned (CHIPS) cookies are kept per top-level site.
+func writePreferences(t *testing.T, profile, prefs string) {
 	t.Helper()
 	dir := filepath.Join(profile, "Default")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	prefs := `{"profile":{"default_content_setting_values":{"cookies":2}}}`
 	if err := os.WriteFile(filepath.Join(dir, "Preferences"), []byte(prefs), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -57,7 +57,15 @@ const (
 
 // suite is what TestMain started, for the tests to use.
 var suite struct {
-	portalURL   string // http://127.0.0.1:PORT, no trailing slash
+	portalURL string // http://127.0.0.1:PORT, no trailing slash
+	// embedURL is the same portal as another site (http://localhost:PORT),
+	// so that inside a page of hostURL it is a cross-site iframe whose
+	// cookies are third-party.
+	embedURL string
+	// hostURL serves a clinic's website (http://127.0.0.1:PORT1), on the
+	// clinic's framing allowlist; strangerURL another site, not on it.
+	hostURL     string
+	strangerURL string
 	coreplusURL string // the sandbox's API base, ending in /API/Core/v2.1/
 	chromium    string // path of the browser binary
 	screenshots string // folder for step screenshots, "" to keep none
@@ -128,6 +136,12 @@ func runSuite(m *testing.M) (code int) {
 	if err != nil {
 		return fail(err)
 	}
+	suite.embedURL = "http://localhost:" + port
+	hosts, err := startHostSites()
+	if err != nil {
+		return fail(err)
+	}
+	defer hosts.Close()
 	dataDir := filepath.Join(dir, "data")
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fail(err)
@@ -143,6 +157,7 @@ func runSuite(m *testing.M) (code int) {
 		"CLINIC_SLUG=" + clinicSlug,
 		"CLINIC_NAME=" + clinicName,
 		"CLINIC_PHONE=" + clinicPhone,
+		"CLINIC_FRAME_ORIGINS=" + suite.hostURL,
 		"DATA_DIR=" + dataDir,
 		"DATABASE_URL=sqlite:" + filepath.Join(dataDir, "portal.db"),
 		"HOST=127.0.0.1",

@@ -53,11 +53,46 @@ func (a Adapter) GetBookingByDraft(ctx context.Context, draftID string) (booking
 	if err != nil {
 		return booking.Record{}, err
 	}
+	return fromStoreBooking(b), nil
+}
+
+func (a Adapter) ListBookingsByStatus(ctx context.Context, status string, limit int) ([]booking.Record, error) {
+	list, err := a.S.ListBookingsByStatus(ctx, status, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]booking.Record, len(list))
+	for i, b := range list {
+		out[i] = fromStoreBooking(b)
+	}
+	return out, nil
+}
+
+func (a Adapter) SetBookingStatus(ctx context.Context, draftID, from string, seen time.Time, to string) (bool, error) {
+	return a.S.SetBookingStatus(ctx, draftID, from, seen, to)
+}
+
+func (a Adapter) ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error) {
+	return a.S.ClaimResend(ctx, draftID, seen)
+}
+
+func (a Adapter) CreateRequest(ctx context.Context, r booking.Request) error {
+	return a.S.CreateRequest(ctx, store.Request{
+		ID: r.ID, Clinic: r.Clinic, LocationID: r.LocationID, AppointmentTypeID: r.ServiceID,
+		PractitionerID: r.PractitionerID, Days: r.Days, Times: r.Times,
+		Details: store.RequestDetails{
+			FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Mobile: r.Mobile, Note: r.Note,
+		},
+	})
+}
+
+func fromStoreBooking(b store.Booking) booking.Record {
 	return booking.Record{
 		DraftID: b.DraftID, Clinic: b.Clinic, AppointmentID: b.AppointmentID, ReferenceNumber: b.ReferenceNumber,
 		ClientID: b.ClientID, PractitionerID: b.PractitionerID, LocationID: b.LocationID,
 		ServiceID: b.AppointmentTypeID, Start: b.Start, End: b.End, Status: b.Status,
-	}, nil
+		Resent: b.Resent, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
+	}
 }
 
 func (a Adapter) UpdateBooking(ctx context.Context, r booking.Record) error {
@@ -116,6 +151,6 @@ func toStoreBooking(r booking.Record) store.Booking {
 	return store.Booking{
 		DraftID: r.DraftID, Clinic: r.Clinic, AppointmentID: r.AppointmentID, ReferenceNumber: r.ReferenceNumber,
 		ClientID: r.ClientID, PractitionerID: r.PractitionerID, LocationID: r.LocationID,
-		AppointmentTypeID: r.ServiceID, Start: r.Start, End: r.End, Status: r.Status,
+		AppointmentTypeID: r.ServiceID, Start: r.Start, End: r.End, Status: r.Status, Resent: r.Resent,
 	}
 }

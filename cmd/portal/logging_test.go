@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+)
+
+// TestLogsOfABookingHoldNoPersonalDetails books through the whole program
+// with debug logging and reads every log line: one line per request with
+// its id and its upstream calls and time, a line per upstream attempt, and
+// nowhere the patient's details or a credential.
+func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
+	sb := sandbox.New(sandbox.Config{RateLimit: -1})
+	sbSrv := httptest.NewServer(sb)
+	t.Cleanup(sbSrv.Close)
+	secretKey := strings.Repeat("5e", 32)
+	env := map[string]string{
+		"DATABASE_URL":             "sqlite:" + filepath.Join(t.TempDir(), "portal.db"),
+		"PORTAL_SECRET_KEY":        secretKey,
+		"COREPLUS_BASE_URL":        sbSrv.URL + "/API/Core/v2.1/",
+		"COREPLUS_CONSUMER_ID":     sandbox.DemoConsumerID,
+		"COREPLUS_CONSUMER_SECRET": sandbox.DemoConsumerSecret,
+		"COREPLUS_ACCESS_TOKEN":    sandbox.DemoAccessToken,
+		"CLINIC_SLUG":              "harbourside",
+		"CLINIC_NAME":              "Harbourside Physio",
+		"LOG_LEVEL":                "debug",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, pw)
+		pw.Close()
+	}()
+	base := waitForServing(t, pr)
+	var logs lockedBuffer
+	copied := make(chan struct{})
+	go func() { _, _ = io.Copy(&logs, pr); close(copied) }()
+
+	r := &replica{name: "portal", base: base, http: &http.Client{
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	p := r.get(t, "/harbourside")
+	p = r.get(t, p.link(t, "Harbourside Physio Surry Hills"))
+	p = r.get(t, p.link(t, "Standard Consultation"))
+	p = r.get(t, p.link(t, "Tom Whitfield"))
+	slot := p.doc.Find("ul.slots a").First().AttrOr("href", "")
+	action, form := r.get(t, slot).wantH1(t, "Your details").form(t)
+	details := url.Values{
+		"first_name": {"Marisol"}, "last_name": {"Threnody-Vale"}, "dob_day": {"23"}, "dob_month": {"7"}, "dob_year": {"1957"},
+		"email": {"marisol.tv@example.net"}, "mobile": {"0488 765 432"}, "note": {"Recurring ankle sprain"}, "consent": {"yes"},
+	}
+	for k, v := range details {
+		form[k] = v
+	}
+	review := r.get(t, r.post(t, action, form)).wantH1(t, "Check your booking")
+	action, form = review.form(t)
+	r.get(t, r.post(t, action, form)).wantH1(t, "Booking confirmed")
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	<-copied
+	out := logs.String()
+
+	var requests, withUpstream, attempts int
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			continue // the start-up line is plain text
+		}
+		switch rec["msg"] {
+		case "request":
+			requests++
+			if id, _ := rec["request_id"].(string); len(id) < 8 {
+				t.Errorf("request line without a request id: %s", line)
+			}
+			if _, ok := rec["upstream_ms"]; !ok {
+				t.Errorf("request line without upstream timing: %s", line)
+			}
+			if n, _ := rec["upstream_calls"].(float64); n > 0 {
+				withUpstream++
+			}
+			if p, _ := rec["path"].(string); strings.Contains(p, "?") {
+				t.Errorf("request line with a query: %s", line)
+			}
+		case "upstream call":
+			attempts++
+			if op, _ := rec["op"].(string); op == "" || strings.Contains(op, "?") {
+				t.Errorf("upstream line with op %q", op)
+			}
+			if _, ok := rec["ms"]; !ok {
+				t.Errorf("upstream line without its duration: %s", line)
+			}
+		}
+	}
+	if requests < 8 || withUpstream == 0 || attempts == 0 {
+		t.Errorf("%d request lines, %d with upstream calls, %d upstream attempt lines:\n%s", requests, withUpstream, attempts, out)
+	}
+	for _, secret := range []string{
+		"Marisol", "Threnody", "marisol.tv", "0488765432", "0488 765 432", "1957-07-23", "Recurring ankle",
+		sandbox.DemoAccessToken, sandbox.DemoConsumerSecret, secretKey,
+	} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the logs hold %q", secret)
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package booking
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Request is what a patient leaves when the booking system cannot be
+// reached: who to call back, and when they would like to be seen. Staff
+// list requests with `portal requests <clinic>`.
+type Request struct {
+	ID             string
+	Clinic         string
+	LocationID     string // ids from the patient's choices so far; may be empty
+	ServiceID      string
+	PractitionerID string
+	Days           []string // of RequestDays; empty means any
+	Times          []string // of RequestTimes; empty means any
+	FirstName      string
+	LastName       string
+	Email          string
+	Mobile         string // "04XXXXXXXX", or empty
+	Note           string
+}
+
+// RequestDays and RequestTimes are the preferences a request form offers,
+// as their form values, in the order shown.
+var (
+	RequestDays  = []string{"mon", "tue", "wed", "thu", "fri", "sat"}
+	RequestTimes = []string{"morning", "afternoon", "evening"}
+)
+
+// RequestForm is the request form as typed, kept so that a form with a
+// problem comes back as it was sent.
+type RequestForm struct {
+	FirstName      string
+	LastName       string
+	Email          string
+	Mobile         string
+	Days           []string
+	Times          []string
+	Note           string
+	LocationID     string
+	ServiceID      string
+	PractitionerID string
+}
+
+// FieldContact is the id the "give us a way to contact you" error points at.
+const FieldContact = FieldEmail
+
+// idPattern is what a coreplus id (or AnyPractitioner) looks like; anything
+// else in a request's choices is dropped rather than stored.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+// Validate checks the form. It returns the request (without ID and Clinic)
+// or every problem found, in the order of the form. Unknown days, times and
+// malformed ids, which only a tampered form sends, are dropped.
+func (f RequestForm) Validate() (Request, []FieldError) {
+	var errs []FieldError
+	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
+	r := Request{Note: strings.TrimSpace(f.Note)}
+
+	r.FirstName = collapseSpaces(f.FirstName)
+	if msg := nameProblem("First name", "first name", r.FirstName); msg != "" {
+		bad(FieldFirstName, msg)
+	}
+	r.LastName = collapseSpaces(f.LastName)
+	if msg := nameProblem("Last name", "last name", r.LastName); msg != "" {
+		bad(FieldLastName, msg)
+	}
+
+	email, mobile := strings.TrimSpace(f.Email), strings.TrimSpace(f.Mobile)
+	switch {
+	case email == "" && mobile == "":
+		bad(FieldContact, "Enter an email address or a mobile number, so the clinic can contact you")
+	case email == "":
+	case utf8.RuneCountInString(email) > MaxEmailLength:
+		bad(FieldEmail, "Email address must be 50 characters or fewer")
+	case !validEmail(email):
+		bad(FieldEmail, "Enter an email address in the correct format, like name@example.com")
+	default:
+		r.Email = email
+	}
+	if mobile != "" {
+		if m, ok := NormaliseMobile(mobile); ok {
+			r.Mobile = m
+		} else {
+			bad(FieldMobile, "Enter an Australian mobile number, like 0412 345 678")
+		}
+	}
+
+	r.Days = pick(RequestDays, f.Days)
+	r.Times = pick(RequestTimes, f.Times)
+	if utf8.RuneCountInString(r.Note) > MaxNoteLength {
+		bad(FieldNote, "Your note must be 300 characters or fewer")
+	}
+	for _, id := range []struct {
+		in  string
+		out *string
+	}{{f.LocationID, &r.LocationID}, {f.ServiceID, &r.ServiceID}, {f.PractitionerID, &r.PractitionerID}} {
+		if idPattern.MatchString(id.in) {
+			*id.out = id.in
+		}
+	}
+	if len(errs) > 0 {
+		return Request{}, errs
+	}
+	return r, nil
+}
+
+// nameProblem is the message for a bad name, or "".
+func nameProblem(label, lowerLabel, name string) string {
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return "Enter your " + lowerLabel
+	case n > MaxNameLength:
+		return label + " must be 50 characters or fewer"
+	case !printable(name):
+		return label + " must only include letters, spaces, hyphens and apostrophes"
+	}
+	return ""
+}
+
+// pick keeps the values of chosen that are in allowed, once each, in
+// allowed's order.
+func pick(allowed, chosen []string) []string {
+	var out []string
+	for _, a := range allowed {
+		if slices.Contains(chosen, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// LeaveRequest stores a checked request for the clinic's staff and returns
+// its id.
+func (s *Service) LeaveRequest(ctx context.Context, r Request) (string, error) {
+	id, err := s.store.NewDraftID()
+	if err != nil {
+		return "", err
+	}
+	r.ID, r.Clinic = id, s.clinic.Slug
+	if err := s.store.CreateRequest(ctx, r); err != nil {
+		return "", fmt.Errorf("create request: %w", err)
+	}
+	return id, nil
+}
+
+// RequestFromDraft fills a request form from this clinic's draft, so a
+// patient whose booking could not be sent types nothing twice. It never
+// calls coreplus.
+func (s *Service) RequestFromDraft(ctx context.Context, draftID string) (RequestForm, error) {
+	d, err := s.Draft(ctx, draftID)
+	if err != nil {
+		return RequestForm{}, err
+	}
+	f := RequestForm{
+		FirstName: d.Details.FirstName, LastName: d.Details.LastName,
+		Email: d.Details.Email, Mobile: d.Details.Mobile, Note: d.Details.Note,
+		LocationID: d.LocationID, ServiceID: d.ServiceID, PractitionerID: d.PractitionerID,
+	}
+	if f.PractitionerID == "" && d.SlotPractitionerID != "" {
+		f.PractitionerID = AnyPractitioner
+	}
+	return f, nil
+}

@@ -1,0 +1,324 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/coreplus"
+)
+
+// Settling bookings whose outcome is unknown: the request was sent and no
+// answer came, so the appointment may or may not exist in coreplus.
+const (
+	// SettleGrace is how long after its last change an unknown booking is
+	// only looked for in coreplus, never sent again: long enough for a
+	// request still in flight somewhere to land.
+	SettleGrace = 2 * time.Minute
+	// StalePending is how old a pending booking must be before it is taken
+	// to have lost the request that made it (a crash, a restart) and is
+	// treated as unknown. A live confirm holds pending for seconds.
+	StalePending = 2 * time.Minute
+	// UnsettledAlert is how old an unsettled booking must be before every
+	// sweep logs it as an alert for a person to look at.
+	UnsettledAlert = 15 * time.Minute
+	// DefaultSweepEvery is how often the portal settles bookings.
+	DefaultSweepEvery = 30 * time.Second
+	// sweepBatch bounds the bookings one sweep looks at, oldest first.
+	sweepBatch = 200
+)
+
+// ClinicFinder finds a clinic's service by slug; *Directory is one.
+type ClinicFinder interface {
+	Clinic(ctx context.Context, slug string) (*Service, bool)
+}
+
+// Sweeper settles every clinic's unknown bookings. For each, it looks in
+// coreplus for the appointment (same practitioner, start and client, with
+// the draft's marker in its notes) and records it as booked if found. One
+// not found after SettleGrace is sent again, once, after re-checking the
+// slot uncached; a slot gone by then makes the booking failed, which the
+// patient's confirmation page says plainly.
+//
+// Several replicas may sweep the same database: every change is a
+// compare-and-set on the booking's status and update time, so exactly one
+// replica sends a booking again.
+type Sweeper struct {
+	Clinics ClinicFinder
+	Store   Store
+	Log     *slog.Logger
+	// Now is the store's clock (time.Now if nil): booking times are
+	// compared with it, never with a clinic's service clock.
+	Now func() time.Time
+	// Grace, Stale and Alert default to SettleGrace, StalePending and
+	// UnsettledAlert.
+	Grace, Stale, Alert time.Duration
+}
+
+// SweepResult counts what one sweep did.
+type SweepResult struct {
+	Booked, Failed, Resent, Unsettled int
+}
+
+func (w *Sweeper) defaults() (now func() time.Time, grace, stale, alert time.Duration, log *slog.Logger) {
+	now, grace, stale, alert, log = w.Now, w.Grace, w.Stale, w.Alert, w.Log
+	if now == nil {
+		now = time.Now
+	}
+	if grace <= 0 {
+		grace = SettleGrace
+	}
+	if stale <= 0 {
+		stale = StalePending
+	}
+	if alert <= 0 {
+		alert = UnsettledAlert
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return
+}
+
+// Run sweeps now and then every interval until ctx is done.
+func (w *Sweeper) Run(ctx context.Context, every time.Duration) {
+	if every <= 0 {
+		every = DefaultSweepEvery
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := w.Sweep(ctx); err != nil && ctx.Err() == nil {
+			w.Log.Error("settle bookings", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sweep settles what it can now. An error settling one booking is logged
+// and the others are still tried; the error returned is from listing.
+func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
+	now, grace, stale, alert, log := w.defaults()
+	var res SweepResult
+
+	pending, err := w.Store.ListBookingsByStatus(ctx, RecordPending, sweepBatch)
+	if err != nil {
+		return res, err
+	}
+	for _, rec := range pending {
+		if now().Sub(rec.UpdatedAt) < stale {
+			continue
+		}
+		ok, err := w.Store.SetBookingStatus(ctx, rec.DraftID, RecordPending, rec.UpdatedAt, RecordUnknown)
+		if err != nil {
+			log.Warn("mark stale pending booking unknown", "draft", short(rec.DraftID), "clinic", rec.Clinic, "err", err)
+			continue
+		}
+		if ok {
+			if _, err := w.Store.SetDraftStatus(ctx, rec.DraftID, DraftBooking, DraftUnknown); err != nil {
+				log.Warn("set draft status", "draft", short(rec.DraftID), "err", err)
+			}
+			log.Warn("pending booking lost its request; its outcome is unknown", "draft", short(rec.DraftID), "clinic", rec.Clinic)
+		}
+	}
+
+	unknown, err := w.Store.ListBookingsByStatus(ctx, RecordUnknown, sweepBatch)
+	if err != nil {
+		return res, err
+	}
+	for _, rec := range unknown {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		status := RecordUnknown
+		svc, ok := w.Clinics.Clinic(ctx, rec.Clinic)
+		if ok {
+			st, sent, err := svc.settleUnknown(ctx, rec, now(), grace)
+			if err != nil {
+				log.Warn("settle booking", "draft", short(rec.DraftID), "clinic", rec.Clinic, "err", err)
+			}
+			status = st
+			if sent {
+				res.Resent++
+			}
+		}
+		switch status {
+		case RecordBooked:
+			res.Booked++
+			log.Info("booking settled", "draft", short(rec.DraftID), "clinic", rec.Clinic, "status", status)
+		case RecordFailed:
+			res.Failed++
+			log.Info("booking settled", "draft", short(rec.DraftID), "clinic", rec.Clinic, "status", status)
+		default:
+			res.Unsettled++
+			if age := now().Sub(rec.CreatedAt); age >= alert {
+				log.Error("booking still unsettled", "alert", true, "draft", short(rec.DraftID), "clinic", rec.Clinic,
+					"clinic_served", ok, "age_s", int(age.Seconds()), "resent", rec.Resent)
+			}
+		}
+	}
+	return res, nil
+}
+
+// settleUnknown settles one unknown booking, reporting the status it ends
+// in and whether it sent the booking again.
+func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, grace time.Duration) (status string, sent bool, err error) {
+	loc, err := s.location(ctx, rec.LocationID)
+	if err != nil {
+		return RecordUnknown, false, err
+	}
+	notes := marker(rec.DraftID)
+	if d, err := s.store.GetDraft(ctx, rec.DraftID, s.now()); err == nil {
+		notes = appointmentNotes(d.Details.Note, d.ID)
+	}
+
+	appt, found, err := s.findBooked(ctx, loc, rec, notes)
+	if err != nil {
+		return RecordUnknown, false, err
+	}
+	if found {
+		return s.recordSettled(ctx, rec, DraftUnknown, appt)
+	}
+	if now.Sub(rec.UpdatedAt) < grace || rec.Resent {
+		// Too soon to be sure it is not on its way; or already sent twice,
+		// which is for a person to sort out.
+		return RecordUnknown, false, nil
+	}
+	won, err := s.store.ClaimResend(ctx, rec.DraftID, rec.UpdatedAt)
+	if err != nil || !won {
+		return RecordUnknown, false, err // another replica has it
+	}
+	rec.Status, rec.Resent = RecordPending, true
+	wctx := context.WithoutCancel(ctx)
+	release := func(cause error) (string, bool, error) {
+		// Nothing was sent: put it back to be tried on a later sweep.
+		rec.Status, rec.Resent = RecordUnknown, false
+		if err := s.store.UpdateBooking(wctx, rec); err != nil {
+			return RecordUnknown, false, errors.Join(cause, err)
+		}
+		return RecordUnknown, false, cause
+	}
+
+	free, err := s.stillFree(ctx, loc, Slot{Start: rec.Start, End: rec.End, Practitioner: Practitioner{ID: rec.PractitionerID}})
+	if err != nil {
+		return release(err)
+	}
+	if !free {
+		// The first request may have landed after the look above.
+		if appt, found, err := s.findBooked(ctx, loc, rec, notes); err != nil {
+			return release(err)
+		} else if found {
+			return s.recordSettled(ctx, rec, DraftUnknown, appt)
+		}
+		return s.recordSettled(ctx, rec, DraftUnknown, coreplus.Appointment{})
+	}
+
+	appt, err = s.api.CreateAppointment(ctx, coreplus.NewAppointment{
+		Start: rec.Start, End: rec.End, PractitionerID: rec.PractitionerID, LocationID: rec.LocationID,
+		AppointmentTypeID: rec.ServiceID, ClientID: rec.ClientID, Notes: notes,
+		EmailReminder: s.clinic.EmailReminders, SMSReminder: s.clinic.SMSReminders,
+	})
+	var cpErr *coreplus.Error
+	switch {
+	case err == nil:
+		st, _, err := s.recordSettled(wctx, rec, DraftUnknown, appt)
+		return st, true, err
+	case errors.Is(err, coreplus.ErrSlotUnavailable):
+		st, _, err := s.recordSettled(wctx, rec, DraftUnknown, coreplus.Appointment{})
+		return st, true, err
+	case errors.As(err, &cpErr) && cpErr.Sent:
+		// Unknown again, and never sent a third time.
+		rec.Status = RecordUnknown
+		if err2 := s.store.UpdateBooking(wctx, rec); err2 != nil {
+			return RecordUnknown, true, errors.Join(err, err2)
+		}
+		return RecordUnknown, true, fmt.Errorf("resend: %w", err)
+	default:
+		st, _, err := release(fmt.Errorf("resend: %w", err))
+		return st, false, err
+	}
+}
+
+// recordSettled records the booking as booked with appt, or as failed when
+// appt has no id, and moves the draft on from draftFrom to match.
+func (s *Service) recordSettled(ctx context.Context, rec Record, draftFrom string, appt coreplus.Appointment) (string, bool, error) {
+	draftTo := DraftBooked
+	rec.Status, rec.AppointmentID, rec.ReferenceNumber = RecordBooked, appt.ID, appt.ReferenceNumber
+	if appt.ID == "" {
+		rec.Status, draftTo = RecordFailed, DraftFailed
+	}
+	if err := s.store.UpdateBooking(ctx, rec); err != nil {
+		return RecordUnknown, false, fmt.Errorf("record settled booking: %w", err)
+	}
+	if _, err := s.store.SetDraftStatus(ctx, rec.DraftID, draftFrom, draftTo); err != nil {
+		return rec.Status, false, err
+	}
+	return rec.Status, false, nil
+}
+
+// findBooked looks in coreplus for the appointment a booking record made:
+// on its day, with its practitioner, start and client, and the draft's
+// marker (or exactly the notes sent) in its notes.
+func (s *Service) findBooked(ctx context.Context, loc *Location, rec Record, notes string) (coreplus.Appointment, bool, error) {
+	day := rec.Start.In(loc.Zone).Format(dateLayout)
+	appts, err := s.api.ListAppointments(ctx, coreplus.AppointmentQuery{
+		StartDate: day, EndDate: day, TimezoneID: loc.TimezoneID, ClientID: rec.ClientID,
+	})
+	if err != nil {
+		return coreplus.Appointment{}, false, fmt.Errorf("list appointments: %w", err)
+	}
+	mark := marker(rec.DraftID)
+	for _, ap := range appts {
+		if ap.Cancelled || ap.PractitionerID != rec.PractitionerID || !ap.Start.Equal(rec.Start) {
+			continue
+		}
+		// The list leaves notes out: read the appointment itself.
+		full, err := s.api.GetAppointment(ctx, ap.ID)
+		if errors.Is(err, coreplus.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return coreplus.Appointment{}, false, fmt.Errorf("get appointment: %w", err)
+		}
+		if strings.Contains(full.Notes, mark) || strings.TrimSpace(full.Notes) == strings.TrimSpace(notes) {
+			if full.ReferenceNumber == "" {
+				full.ReferenceNumber = ap.ReferenceNumber
+			}
+			if full.ID == "" {
+				full.ID = ap.ID
+			}
+			return full, true, nil
+		}
+	}
+	return coreplus.Appointment{}, false, nil
+}
+
+// location finds one of the clinic's locations by id.
+func (s *Service) location(ctx context.Context, id string) (*Location, error) {
+	locs, err := s.Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range locs {
+		if locs[i].ID == id {
+			return &locs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("location %s is not offered online", id)
+}
+
+// short is the first 8 characters of a draft id: enough to find it in the
+// database, too few to open it.
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}

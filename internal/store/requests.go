@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Request statuses: new until staff mark it contacted.
+const (
+	RequestNew       = "new"
+	RequestContacted = "contacted"
+)
+
+// RequestTTL is how long a booking request, and the personal details in
+// it, is kept.
+const RequestTTL = 30 * 24 * time.Hour
+
+// Request is a booking request a patient left while coreplus could not be
+// reached: who to call back and what they would like.
+type Request struct {
+	// ID is 32 hex characters from NewDraftID.
+	ID                string
+	Clinic            string
+	LocationID        string
+	AppointmentTypeID string
+	PractitionerID    string
+	// Days are "mon".."sat" and Times "morning", "afternoon", "evening";
+	// empty means any.
+	Days    []string
+	Times   []string
+	Details RequestDetails
+	Status  string
+	// CreatedAt and ExpiresAt are UTC, to the second. A zero ExpiresAt
+	// means CreatedAt plus RequestTTL.
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// RequestDetails is what the patient typed, kept as one JSON document.
+type RequestDetails struct {
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Mobile    string `json:"mobile,omitempty"`
+	Note      string `json:"note,omitempty"`
+}
+
+// CreateRequest stores r with status new. ID and Clinic are required.
+func (s *Store) CreateRequest(ctx context.Context, r Request) error {
+	if r.ID == "" || r.Clinic == "" {
+		return errors.New("create request: id and clinic are required")
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = s.now()
+	}
+	if r.ExpiresAt.IsZero() {
+		r.ExpiresAt = r.CreatedAt.Add(RequestTTL)
+	}
+	details, err := json.Marshal(r.Details)
+	if err != nil {
+		return fmt.Errorf("create request: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `
+		INSERT INTO booking_requests (id, clinic, location_id, appointment_type_id, practitioner_id,
+			days, times, details, status, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		r.ID, r.Clinic, r.LocationID, r.AppointmentTypeID, r.PractitionerID,
+		strings.Join(r.Days, ","), strings.Join(r.Times, ","), string(details), RequestNew,
+		unix(r.CreatedAt), unix(r.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("create request: %w", err)
+	}
+	return nil
+}
+
+// ListRequests returns a clinic's requests that have not expired at now,
+// newest first.
+func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) ([]Request, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT id, clinic, location_id, appointment_type_id, practitioner_id,
+			days, times, details, status, created_at, expires_at
+		FROM booking_requests WHERE clinic = $1 AND expires_at > $2
+		ORDER BY created_at DESC, id`, clinic, unix(now))
+	if err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	defer rows.Close()
+	var out []Request
+	for rows.Next() {
+		var (
+			r                Request
+			days, times, det string
+			created, expires int64
+		)
+		if err := rows.Scan(&r.ID, &r.Clinic, &r.LocationID, &r.AppointmentTypeID, &r.PractitionerID,
+			&days, &times, &det, &r.Status, &created, &expires); err != nil {
+			return nil, fmt.Errorf("list requests: %w", err)
+		}
+		if err := json.Unmarshal([]byte(det), &r.Details); err != nil {
+			return nil, fmt.Errorf("list requests: request %s details: %w", r.ID, err)
+		}
+		r.Days, r.Times = splitList(days), splitList(times)
+		r.CreatedAt, r.ExpiresAt = fromUnix(created), fromUnix(expires)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list requests: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteExpiredRequests deletes requests, and the personal details in them,
+// that expired at or before now. It returns how many it deleted.
+func (s *Store) DeleteExpiredRequests(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM booking_requests WHERE expires_at <= $1`, unix(now))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired requests: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete expired requests: %w", err)
+	}
+	return n, nil
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}

@@ -1,0 +1,115 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestClaimResendOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		b := testBooking(t)
+		if err := s.ClaimBooking(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		b.Status, b.ClientID = BookingUnknown, "client-1"
+		if err := s.UpdateBooking(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.GetBookingByDraft(ctx, b.DraftID)
+		if got.Resent || got.Status != BookingUnknown {
+			t.Fatalf("got %+v", got)
+		}
+
+		setClock(s, base.Add(time.Minute))
+		if ok, err := s.ClaimResend(ctx, b.DraftID, base.Add(time.Second)); err != nil || ok {
+			t.Errorf("claim with a stale update time: %v, %v; want refused", ok, err)
+		}
+		if ok, err := s.ClaimResend(ctx, b.DraftID, got.UpdatedAt); err != nil || !ok {
+			t.Fatalf("first claim: %v, %v", ok, err)
+		}
+		if ok, _ := s.ClaimResend(ctx, b.DraftID, got.UpdatedAt); ok {
+			t.Error("a second replica won the same claim")
+		}
+		got, _ = s.GetBookingByDraft(ctx, b.DraftID)
+		if !got.Resent || got.Status != BookingPending || !got.UpdatedAt.Equal(base.Add(time.Minute)) {
+			t.Fatalf("after the claim: %+v", got)
+		}
+		// Unknown again after the resend: never claimable a second time.
+		got.Status = BookingUnknown
+		if err := s.UpdateBooking(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := s.GetBookingByDraft(ctx, b.DraftID)
+		if ok, _ := s.ClaimResend(ctx, b.DraftID, again.UpdatedAt); ok {
+			t.Error("a resent booking was claimed for a third send")
+		}
+	})
+}
+
+func TestSetBookingStatus(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		b := testBooking(t)
+		if err := s.ClaimBooking(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		setClock(s, base.Add(time.Hour))
+		if ok, _ := s.SetBookingStatus(ctx, b.DraftID, BookingUnknown, base, BookingFailed); ok {
+			t.Error("moved from a status it was not in")
+		}
+		if ok, err := s.SetBookingStatus(ctx, b.DraftID, BookingPending, base, BookingUnknown); err != nil || !ok {
+			t.Fatalf("pending to unknown: %v, %v", ok, err)
+		}
+		if ok, _ := s.SetBookingStatus(ctx, b.DraftID, BookingPending, base, BookingUnknown); ok {
+			t.Error("moved twice")
+		}
+		got, _ := s.GetBookingByDraft(ctx, b.DraftID)
+		if got.Status != BookingUnknown || !got.UpdatedAt.Equal(base.Add(time.Hour)) {
+			t.Errorf("got %+v", got)
+		}
+		list, err := s.ListBookingsByStatus(ctx, BookingUnknown, 10)
+		if err != nil || len(list) != 1 || list[0].DraftID != b.DraftID {
+			t.Errorf("unknown bookings %+v, %v", list, err)
+		}
+	})
+}
+
+func TestRequestsRoundTrip(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		r := Request{ID: "cc000000000000000000000000000001", Clinic: "demo", LocationID: "loc-1", AppointmentTypeID: "type-1",
+			PractitionerID: "any", Days: []string{"mon", "sat"}, Times: []string{"evening"},
+			Details: RequestDetails{FirstName: "Jo", LastName: "Citizen", Email: "jo@example.com", Mobile: "0400000000", Note: "hi"}}
+		if err := s.CreateRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		empty := Request{ID: "cc000000000000000000000000000002", Clinic: "demo", Details: RequestDetails{FirstName: "A"}}
+		setClock(s, base.Add(time.Minute))
+		if err := s.CreateRequest(ctx, empty); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.ListRequests(ctx, "demo", base.Add(time.Hour))
+		if err != nil || len(list) != 2 {
+			t.Fatalf("list %d, %v", len(list), err)
+		}
+		if list[0].ID != empty.ID || list[0].Days != nil {
+			t.Errorf("newest first, with no days: %+v", list[0])
+		}
+		got := list[1]
+		if got.Details != r.Details || got.Status != RequestNew || len(got.Days) != 2 || got.Days[1] != "sat" ||
+			!got.CreatedAt.Equal(base) || !got.ExpiresAt.Equal(base.Add(RequestTTL)) || got.PractitionerID != "any" {
+			t.Errorf("got %+v", got)
+		}
+		if n, err := s.DeleteExpiredRequests(ctx, base.Add(RequestTTL)); err != nil || n != 1 {
+			t.Errorf("deleted %d, %v; want the older one", n, err)
+		}
+		if list, _ := s.ListRequests(ctx, "demo", base); len(list) != 1 {
+			t.Errorf("%d left", len(list))
+		}
+	})
+}

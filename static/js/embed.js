@@ -1,0 +1,46 @@
+/* Booking portal loader: <script src="https://PORTAL/embed.js" data-clinic="SLUG" async></script>. Docs: README "Embedding". */
+(function (d, w) {
+  "use strict";
+  var s = d.currentScript, o = s && s.dataset, origin, q, f, box, seen = {};
+  if (!o || !o.clinic) return;
+  origin = new URL(s.src).origin;
+  q = new URLSearchParams({ embed: "1", host: location.origin });
+  // Deep links: ids of the clinic's location, service and practitioner.
+  [["location", "location"], ["service", "type"], ["practitioner", "practitioner"]].forEach(function (k) {
+    if (o[k[0]]) q.set(k[1], o[k[0]]);
+  });
+  if (o.background === "transparent") q.set("bg", "transparent");
+  new URLSearchParams(location.search).forEach(function (v, k) {
+    if (/^utm_(source|medium|campaign|term|content)$/.test(k)) q.set(k, v);
+  });
+  box = d.createElement("div");
+  box.className = "booking-portal";
+  f = d.createElement("iframe");
+  f.title = o.title || "Book an appointment";
+  f.loading = "lazy";
+  f.style.cssText = "display:block;width:100%;border:0;height:" + (parseInt(o.height, 10) || 700) + "px";
+  f.src = origin + "/" + encodeURIComponent(o.clinic) + "/book?" + q;
+  w.addEventListener("message", function (e) {
+    var m = e.data, name, detail = {}, k;
+    // Only this frame, only from the portal.
+    if (e.origin !== origin || e.source !== f.contentWindow || !m || m.type !== "booking-portal") return;
+    name = m.event;
+    if (name === "resize") {
+      if (m.height > 0) f.style.height = Math.ceil(m.height) + "px";
+      return;
+    }
+    if (name === "booking-confirmed") {
+      if (seen[m.reference]) return;
+      seen[m.reference] = 1;
+    }
+    if (name === "step-viewed" && box.getBoundingClientRect().top < 0) box.scrollIntoView();
+    for (k in m) if (k !== "type") detail[k] = m[k];
+    box.dispatchEvent(new CustomEvent("booking-portal:" + name, { bubbles: true, detail: detail }));
+    if (w.dataLayer && w.dataLayer.push) w.dataLayer.push(Object.assign({}, detail, { event: "booking_portal_" + name.replace(/-/g, "_") }));
+  });
+  f.addEventListener("load", function () {
+    f.contentWindow.postMessage({ type: "booking-portal", event: "ping" }, origin);
+  });
+  box.appendChild(f);
+  s.parentNode.insertBefore(box, s.nextSibling);
+})(document, window);

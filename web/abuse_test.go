@@ -1,0 +1,142 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/clinic-booking/portal/web"
+)
+
+// detailsForm walks to the details form of the first free time.
+func (h *harness) detailsForm() (string, func() url.Values) {
+	h.t.Helper()
+	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Tom Whitfield")
+	slot, _ := times.firstSlot()
+	action, blank := h.get(slot).wantH1("Your details").form()
+	return action, func() url.Values { return newPatient.fill(cloneValues(blank)) }
+}
+
+func TestDraftLimitPerClientAddress(t *testing.T) {
+	t.Run("no trusted proxy: a client's X-Forwarded-For is ignored", func(t *testing.T) {
+		h := newHarnessSetup(t, harnessSetup{web: func(c *web.Config) { c.Limits.DraftsPerMinute = 3 }})
+		action, form := h.detailsForm()
+		for i := range 3 {
+			if status, _, _, err := h.postAs(patientAddr(i), action, form()); err != nil || status != http.StatusSeeOther {
+				t.Fatalf("draft %d: status %d, %v", i+1, status, err)
+			}
+		}
+		status, _, doc, err := h.postAs(patientAddr(99), action, form())
+		if err != nil || status != http.StatusTooManyRequests {
+			t.Fatalf("fourth draft from one peer claiming another address: status %d, %v; want 429", status, err)
+		}
+		if !strings.Contains(doc.Text(), "Too many attempts from your connection. Please wait a minute and try again.") {
+			t.Errorf("429 page does not say what happened:\n%s", doc.Text())
+		}
+		if got := doc.Find("#first-name").AttrOr("value", ""); got != newPatient.First {
+			t.Errorf("typed first name not kept on the 429 page: %q", got)
+		}
+		if !strings.Contains(h.logs.String(), `"msg":"rate limited"`) {
+			t.Error("the refusal is not logged")
+		}
+	})
+
+	t.Run("trusted proxy: the address it saw, not one the client added", func(t *testing.T) {
+		h := newHarnessSetup(t, harnessSetup{web: func(c *web.Config) { behindProxy(c); c.Limits.DraftsPerMinute = 3 }})
+		action, form := h.detailsForm()
+		for i := range 3 {
+			// The client rotates a forged address to the left; the proxy
+			// appends the one it saw.
+			forged := patientAddr(100+i) + ", 203.0.113.9"
+			if status, _, _, _ := h.postAs(forged, action, form()); status != http.StatusSeeOther {
+				t.Fatalf("draft %d: status %d", i+1, status)
+			}
+		}
+		if status, _, _, _ := h.postAs(patientAddr(200)+", 203.0.113.9", action, form()); status != http.StatusTooManyRequests {
+			t.Errorf("fourth draft from 203.0.113.9: status %d, want 429", status)
+		}
+		if status, _, _, _ := h.postAs("203.0.113.10", action, form()); status != http.StatusSeeOther {
+			t.Errorf("another client behind the proxy: status %d, want 303", status)
+		}
+	})
+
+	t.Run("a form with mistakes is not counted", func(t *testing.T) {
+		h := newHarnessSetup(t, harnessSetup{web: func(c *web.Config) { c.Limits.DraftsPerMinute = 1 }})
+		action, form := h.detailsForm()
+		bad := form()
+		bad.Set("email", "not an email")
+		for range 3 {
+			if status, _, _, _ := h.postAs("", action, bad); status != http.StatusUnprocessableEntity {
+				t.Fatalf("form with a mistake: status %d, want 422", status)
+			}
+		}
+		if status, _, _, _ := h.postAs("", action, form()); status != http.StatusSeeOther {
+			t.Errorf("corrected form: status %d, want 303", status)
+		}
+	})
+}
+
+func TestConfirmLimitPerClientAddress(t *testing.T) {
+	h := newHarnessSetup(t, harnessSetup{web: func(c *web.Config) { c.Limits.ConfirmsPerMinute = 2 }})
+	review := h.toReview(newPatient, "Tom Whitfield")
+	action, form := review.form()
+	for i := range 2 {
+		if status, _, _, _ := h.postAs("", action, form); status != http.StatusSeeOther {
+			t.Fatalf("confirm %d: status %d", i+1, status)
+		}
+	}
+	status, _, doc, _ := h.postAs("", action, form)
+	if status != http.StatusTooManyRequests {
+		t.Fatalf("third confirm: status %d, want 429", status)
+	}
+	p := &page{t: t, status: status, doc: doc, url: action}
+	p.wantH1("Please wait a minute")
+	if !strings.Contains(p.text(), "Too many attempts from your connection") {
+		t.Errorf("429 page:\n%s", p.text())
+	}
+	// "Try again" leads back to the review of this draft, which, booked
+	// by the first confirm, shows the booking.
+	h.get(p.link("Try again")).wantH1("Booking confirmed")
+	if n := len(h.portalAppointments()); n != 1 {
+		t.Errorf("%d appointments", n)
+	}
+}
+
+func TestHoneypot(t *testing.T) {
+	t.Run("details", func(t *testing.T) {
+		h := newHarness(t)
+		action, form := h.detailsForm()
+		f := form()
+		f.Set("website", "http://spam.example")
+		status, loc, _, _ := h.postAs("", action, f)
+		if status != http.StatusSeeOther || strings.Contains(loc, "draft=") {
+			t.Errorf("honeypot details: status %d, location %q; want a redirect as if accepted, with no draft", status, loc)
+		}
+		if !strings.Contains(h.logs.String(), `"msg":"honeypot"`) {
+			t.Error("the honeypot is not logged")
+		}
+		h.assertPrivate(newPatient)
+	})
+	t.Run("request", func(t *testing.T) {
+		h := newHarness(t)
+		req := h.get("/demo/request").wantH1("Leave a booking request")
+		trap := req.doc.Find("input[name=website]")
+		if trap.AttrOr("tabindex", "") != "-1" || trap.AttrOr("autocomplete", "") != "off" ||
+			trap.Closest("[aria-hidden=true]").Length() != 1 || trap.Closest(".visually-hidden").Length() != 1 {
+			t.Errorf("the trap field can be reached: %s", goquery.NodeName(trap))
+		}
+		action, form := req.form()
+		form.Set("first_name", "Spam")
+		form.Set("last_name", "Bot")
+		form.Set("email", "bot@example.com")
+		form.Set("website", "http://spam.example")
+		h.post(action, form).wantH1("Request received")
+		if list, _ := h.db.ListRequests(t.Context(), "demo", time.Now()); len(list) != 0 {
+			t.Errorf("a honeypot request was stored: %+v", list)
+		}
+	})
+}

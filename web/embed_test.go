@@ -1,0 +1,398 @@
+package web_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/static"
+)
+
+const allowedHost = "https://www.example-clinic.com.au"
+
+// hostMessages is what a framed page tells the page embedding it.
+type hostMessages struct {
+	Parent  string           `json:"parent"`
+	Context map[string]any   `json:"context"`
+	Events  []map[string]any `json:"events"`
+}
+
+func (p *page) hostMessages() *hostMessages {
+	p.t.Helper()
+	s := p.doc.Find("script#portal-host")
+	if s.Length() == 0 {
+		return nil
+	}
+	if typ := s.AttrOr("type", ""); typ != "application/json" {
+		p.t.Fatalf("%s: #portal-host is a %q script", p.url, typ)
+	}
+	var m hostMessages
+	if err := json.Unmarshal([]byte(s.Text()), &m); err != nil {
+		p.t.Fatalf("%s: #portal-host: %v", p.url, err)
+	}
+	return &m
+}
+
+func (m *hostMessages) event(name string) map[string]any {
+	for _, e := range m.Events {
+		if e["event"] == name {
+			return e
+		}
+	}
+	return nil
+}
+
+// assertEmbedded checks what an embedded page owes the host: no site
+// header or footer, every link, form and redirect of the flow keeping the
+// embed settings and the campaign, and a new-tab link without them.
+func assertEmbedded(t *testing.T, p *page, carried url.Values) {
+	t.Helper()
+	if p.doc.Find("header.site, footer.site").Length() != 0 {
+		t.Errorf("%s: embedded page shows the site header or footer", p.url)
+	}
+	if cls := p.doc.Find("html").AttrOr("class", ""); !strings.Contains(cls, "embed") {
+		t.Errorf("%s: html class %q", p.url, cls)
+	}
+	keeps := func(what, u string) {
+		t.Helper()
+		pu, err := url.Parse(u)
+		if err != nil {
+			t.Errorf("%s: %s %q: %v", p.url, what, u, err)
+			return
+		}
+		for k := range carried {
+			if got := pu.Query().Get(k); got != carried.Get(k) {
+				t.Errorf("%s: %s %s has %s=%q, want %q", p.url, what, u, k, got, carried.Get(k))
+			}
+		}
+	}
+	var newTab int
+	p.doc.Find("a[href]").Each(func(_ int, a *goquery.Selection) {
+		href := a.AttrOr("href", "")
+		switch {
+		case a.Closest("p.new-tab").Length() > 0:
+			newTab++
+			if a.AttrOr("target", "") != "_blank" || !strings.Contains(a.AttrOr("rel", ""), "noopener") {
+				t.Errorf("%s: new-tab link target %q rel %q", p.url, a.AttrOr("target", ""), a.AttrOr("rel", ""))
+			}
+			u, _ := url.Parse(href)
+			for _, k := range []string{"embed", "host", "bg"} {
+				if u.Query().Has(k) {
+					t.Errorf("%s: new-tab link %s keeps %s", p.url, href, k)
+				}
+			}
+			if u.Query().Get("utm_source") != carried.Get("utm_source") {
+				t.Errorf("%s: new-tab link %s lost the campaign", p.url, href)
+			}
+		case strings.HasPrefix(href, "tel:"), strings.HasPrefix(href, "#"), strings.HasSuffix(strings.Split(href, "?")[0], ".ics"):
+		case strings.HasPrefix(href, "/"):
+			if a.AttrOr("target", "") != "" {
+				t.Errorf("%s: link %s leaves the frame (target %q)", p.url, href, a.AttrOr("target", ""))
+			}
+			keeps("link", href)
+		}
+	})
+	if newTab != 1 {
+		t.Errorf("%s: %d new-tab links, want 1", p.url, newTab)
+	}
+	p.doc.Find("form").Each(func(_ int, f *goquery.Selection) {
+		v := url.Values{}
+		f.Find("input[type=hidden]").Each(func(_ int, in *goquery.Selection) { v.Set(in.AttrOr("name", ""), in.AttrOr("value", "")) })
+		keeps("form", "/?"+v.Encode())
+		if f.AttrOr("target", "") != "" {
+			t.Errorf("%s: form leaves the frame", p.url)
+		}
+	})
+}
+
+func TestEmbeddedFlowKeepsEmbedHostAndCampaign(t *testing.T) {
+	h := newHarness(t)
+	carried := url.Values{
+		"embed": {"1"}, "host": {allowedHost}, "bg": {"transparent"},
+		"utm_source": {"newsletter"}, "utm_campaign": {"spring knees"},
+	}
+	p := h.get("/demo/book?" + carried.Encode()).wantH1("Where would you like to be seen?")
+	steps := []string{"location"}
+	check := func(p *page) {
+		t.Helper()
+		assertEmbedded(t, p, carried)
+		if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self' "+allowedHost) || p.header.Get("X-Frame-Options") != "" {
+			t.Errorf("%s: embeddable page with CSP %q and X-Frame-Options %q", p.url, csp, p.header.Get("X-Frame-Options"))
+		}
+		m := p.hostMessages()
+		if m == nil || m.Parent != allowedHost {
+			t.Fatalf("%s: host messages %+v, want parent %s", p.url, m, allowedHost)
+		}
+		if e := m.event("step-viewed"); e == nil || e["step"] != steps[len(steps)-1] {
+			t.Errorf("%s: step-viewed %v, want step %s", p.url, e, steps[len(steps)-1])
+		}
+	}
+	check(p)
+	if !strings.Contains(p.doc.Find("html").AttrOr("class", ""), "bg-transparent") {
+		t.Error("bg=transparent is not applied")
+	}
+	next := func(step, link, h1 string) {
+		t.Helper()
+		steps = append(steps, step)
+		p = h.get(p.link(link)).wantH1(h1)
+		check(p)
+	}
+	next("service", "Harbourside Physio Surry Hills", "What would you like to book?")
+	next("practitioner", "Standard Consultation", "Who would you like to see?")
+	next("time", "Priya Nandakumar", "Choose a time")
+	m := p.hostMessages()
+	if m.Context["locationId"] != sandbox.LocationSydneyID || m.Context["serviceId"] != sandbox.AppointmentTypeStandardID {
+		t.Errorf("slot-selected context %v", m.Context)
+	}
+	slot := p.doc.Find("ul.slots a").First()
+	if slot.AttrOr("data-practitioner", "") != sandbox.PractitionerPriyaID || slot.AttrOr("data-slot", "") == "" {
+		t.Errorf("slot link data: %v %v", slot.AttrOr("data-practitioner", ""), slot.AttrOr("data-slot", ""))
+	}
+	steps = append(steps, "details")
+	p = h.get(slot.AttrOr("href", "")).wantH1("Your details")
+	check(p)
+
+	// A form with a problem comes back embedded too.
+	action, form := p.form()
+	bad := newPatient
+	bad.Email = "not-an-email"
+	p = h.post(action, bad.fill(form))
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", p.status)
+	}
+	check(p)
+
+	// The 303 after the details keeps everything, and so does the review.
+	req, _ := http.NewRequest(http.MethodPost, h.abs(action), strings.NewReader(newPatient.fill(form).Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	redirect := h.do(req)
+	if redirect.status != http.StatusSeeOther {
+		t.Fatalf("details POST answered %d", redirect.status)
+	}
+	loc := redirect.header.Get("Location")
+	if u, _ := url.Parse(loc); u.Query().Get("embed") != "1" || u.Query().Get("host") != allowedHost || u.Query().Get("utm_campaign") != "spring knees" {
+		t.Errorf("redirect after details lost the embed settings: %s", loc)
+	}
+	steps = append(steps, "review")
+	p = h.get(loc).wantH1("Check your booking")
+	check(p)
+	tab, _ := url.Parse(p.doc.Find("p.new-tab a").AttrOr("href", ""))
+	if tab.Path != "/demo/book/review" || tab.Query().Get("draft") == "" || tab.Query().Get("slot") == "" {
+		t.Errorf("the review's new-tab link does not carry the progress: %s", tab)
+	}
+
+	steps = append(steps, "confirmation")
+	p = h.confirm(p).wantH1("Booking confirmed")
+	check(p)
+	confirmed := p.hostMessages().event("booking-confirmed")
+	ref := strings.TrimSpace(p.doc.Find(".reference").Text())
+	if confirmed == nil || ref == "" || confirmed["reference"] != ref {
+		t.Fatalf("booking-confirmed %v, reference shown %q", confirmed, ref)
+	}
+	want := map[string]any{
+		"locationId": sandbox.LocationSydneyID, "serviceId": sandbox.AppointmentTypeStandardID,
+		"practitionerId": sandbox.PractitionerPriyaID,
+		"utm":            map[string]any{"utm_source": "newsletter", "utm_campaign": "spring knees"},
+	}
+	for k, v := range want {
+		if got, _ := json.Marshal(confirmed[k]); string(got) != mustJSON(v) {
+			t.Errorf("booking-confirmed %s = %s, want %s", k, got, mustJSON(v))
+		}
+	}
+	// Events carry ids, never what the patient typed.
+	raw := p.doc.Find("script#portal-host").Text()
+	for _, secret := range []string{newPatient.First, newPatient.Last, newPatient.Email, "0499", "Zephyrine"} {
+		if strings.Contains(raw, secret) {
+			t.Errorf("host event holds a personal detail %q: %s", secret, raw)
+		}
+	}
+	if again := p.link("Make another booking"); !strings.Contains(again, "embed=1") || !strings.Contains(again, "utm_source=newsletter") {
+		t.Errorf("make another booking: %s", again)
+	}
+	h.assertPrivate(newPatient)
+	h.assertPrivate(bad)
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func TestEmbedPrefillsChoicesFromTheSnippet(t *testing.T) {
+	h := newHarness(t)
+	q := url.Values{"embed": {"1"}, "location": {sandbox.LocationSydneyID}, "type": {sandbox.AppointmentTypeStandardID}, "practitioner": {sandbox.PractitionerTomID}}
+	p := h.get("/demo/book?" + q.Encode()).wantH1("Choose a time")
+	if !strings.Contains(p.text(), "Standard Consultation (30 minutes) with Tom Whitfield at Harbourside Physio Surry Hills") {
+		t.Errorf("prefill lost:\n%s", p.text())
+	}
+	assertEmbedded(t, p, url.Values{"embed": {"1"}})
+
+	// A bad deep link's error page stays embedded, and so does starting again.
+	p = h.get("/demo/book?embed=1&utm_source=ads&location=nope").wantH1("We couldn't use that link")
+	assertEmbedded(t, p, url.Values{"embed": {"1"}, "utm_source": {"ads"}})
+	if again := p.link("Start again"); !strings.Contains(again, "embed=1") {
+		t.Errorf("start again: %s", again)
+	}
+}
+
+func TestHostNotOnTheAllowlistGetsNoMessages(t *testing.T) {
+	h := newHarness(t)
+	p := h.get("/demo?embed=1&host=" + url.QueryEscape("https://evil.example")).wantH1("Where would you like to be seen?")
+	if m := p.hostMessages(); m != nil {
+		t.Errorf("messages for a host not on the allowlist: %+v", m)
+	}
+	p.doc.Find("main a[href]").Each(func(_ int, a *goquery.Selection) {
+		if strings.Contains(a.AttrOr("href", ""), "evil") {
+			t.Errorf("link carries the refused host: %s", a.AttrOr("href", ""))
+		}
+	})
+	// Not embedded: no host, no new-tab link, the site header is back.
+	p = h.get("/demo?host=" + url.QueryEscape(allowedHost))
+	if p.hostMessages() != nil || p.doc.Find("p.new-tab").Length() != 0 || p.doc.Find("header.site").Length() != 1 {
+		t.Error("a page outside a frame behaves as embedded")
+	}
+}
+
+func TestCampaignValuesThatCouldBePersonalAreDropped(t *testing.T) {
+	h := newHarness(t)
+	p := h.get("/demo?embed=1&utm_source=" + url.QueryEscape("jo@example.com") + "&utm_medium=email")
+	href := p.link("Harbourside Physio Surry Hills")
+	if strings.Contains(href, "example.com") || !strings.Contains(href, "utm_medium=email") {
+		t.Errorf("link %s", href)
+	}
+}
+
+func TestEmbedCodePage(t *testing.T) {
+	h := newHarness(t, func(c *booking.Clinic) { c.Name = `O'Brien & Sons <Physio>` })
+	p := h.get("/demo/embed-code").wantH1("Put online booking on your website")
+	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, allowedHost) {
+		t.Errorf("staff page CSP %q", csp)
+	}
+	if p.header.Get("X-Frame-Options") != "" {
+		t.Error("X-Frame-Options set")
+	}
+	var snippets []string
+	p.doc.Find("pre.snippet code").Each(func(_ int, s *goquery.Selection) { snippets = append(snippets, s.Text()) })
+	if len(snippets) != 3 {
+		t.Fatalf("%d snippets: %q", len(snippets), snippets)
+	}
+	loader, deep, frame := snippets[0], snippets[1], snippets[2]
+	if want := `<script src="` + h.portal.URL + `/embed.js" data-clinic="demo" async></script>`; loader != want {
+		t.Errorf("loader snippet\n got %s\nwant %s", loader, want)
+	}
+	if !strings.Contains(deep, `data-location="`+sandbox.LocationSydneyID+`"`) && !strings.Contains(deep, `data-location="`+sandbox.LocationBrisbaneID+`"`) {
+		t.Errorf("deep-link snippet %s", deep)
+	}
+	// The iframe snippet parses as one iframe with everything it needs,
+	// the clinic's name escaped in its title.
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(frame))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifr := doc.Find("iframe")
+	if ifr.Length() != 1 || ifr.AttrOr("title", "") != `Book an appointment with O'Brien & Sons <Physio>` ||
+		ifr.AttrOr("loading", "") != "lazy" || ifr.AttrOr("height", "") == "" ||
+		ifr.AttrOr("src", "") != h.portal.URL+"/demo/book?embed=1" {
+		t.Errorf("iframe snippet %s", frame)
+	}
+	if !strings.Contains(frame, `&#39;Brien &amp; Sons &lt;Physio&gt;`) && !strings.Contains(frame, `&#34;`) {
+		t.Errorf("clinic name not escaped in %s", frame)
+	}
+	// Shown as text, never run on the staff page.
+	if p.doc.Find(`script[src$="embed.js"], iframe`).Length() != 0 {
+		t.Error("the snippets are live on the staff page")
+	}
+	for _, want := range []string{allowedHost, "data-location", "data-service", "data-practitioner", "data-background", sandbox.AppointmentTypeStandardID, "Standard Consultation"} {
+		if !strings.Contains(p.text(), want) {
+			t.Errorf("embed-code page lacks %q", want)
+		}
+	}
+}
+
+func TestEmbedCodePageWarnsWhenNoSiteMayEmbed(t *testing.T) {
+	h := newHarness(t, func(c *booking.Clinic) { c.FrameOrigins = nil })
+	p := h.get("/demo/embed-code")
+	if !strings.Contains(p.text(), "No website may show the booking form yet") {
+		t.Errorf("no warning:\n%s", p.text())
+	}
+	if csp := h.get("/demo").header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self';") {
+		t.Errorf("CSP with no origins: %q", csp)
+	}
+}
+
+func TestEmbedScriptIsSmallVersionedAndCachedLong(t *testing.T) {
+	b, err := fs.ReadFile(static.FS, "js/embed.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) >= 3072 {
+		t.Errorf("embed.js is %d bytes; keep it under 3 KB", len(b))
+	}
+	h := newHarness(t)
+	req, _ := http.NewRequest(http.MethodGet, h.abs("/embed.js"), nil)
+	r := h.do(req)
+	loc := r.header.Get("Location")
+	if r.status != http.StatusFound || !regexp.MustCompile(`^/static/[0-9a-f]{12}/js/embed\.js$`).MatchString(loc) {
+		t.Fatalf("/embed.js: %d to %q", r.status, loc)
+	}
+	if cc := r.header.Get("Cache-Control"); cc != "public, max-age=300" {
+		t.Errorf("redirect Cache-Control %q", cc)
+	}
+	js := h.get(loc)
+	if js.status != http.StatusOK || js.body != string(b) {
+		t.Fatalf("%s: %d", loc, js.status)
+	}
+	if cc := js.header.Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+		t.Errorf("script Cache-Control %q", cc)
+	}
+	if ct := js.header.Get("Content-Type"); !strings.Contains(ct, "javascript") {
+		t.Errorf("script Content-Type %q", ct)
+	}
+}
+
+func TestThemeIsInlinedUnderTheCSP(t *testing.T) {
+	h := newHarness(t, func(c *booking.Clinic) {
+		c.Theme = booking.Theme{BrandColour: "#ffcc00", LogoURL: "https://cdn.example-clinic.com.au/logo.png"}
+	})
+	p := h.get("/demo")
+	style := p.doc.Find("head style")
+	if style.Length() != 1 {
+		t.Fatalf("%d style elements", style.Length())
+	}
+	css := style.Text()
+	// Yellow takes black text; links are darkened to 4.5:1 on white.
+	if !strings.Contains(css, "--brand:#ffcc00") || !strings.Contains(css, "--brand-text:#000000") || strings.Contains(css, "--link:#ffcc00") {
+		t.Errorf("theme css %q", css)
+	}
+	sum := sha256.Sum256([]byte(css))
+	csp := p.header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "style-src 'self' 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'") {
+		t.Errorf("CSP %q does not allow the theme %q", csp, css)
+	}
+	if !strings.Contains(csp, "img-src 'self' https://cdn.example-clinic.com.au") {
+		t.Errorf("CSP %q does not allow the logo", csp)
+	}
+	if src := p.doc.Find("header.site img.logo").AttrOr("src", ""); src != "https://cdn.example-clinic.com.au/logo.png" {
+		t.Errorf("logo %q", src)
+	}
+
+	// A colour that is not a colour is not trusted into the page.
+	h = newHarness(t, func(c *booking.Clinic) {
+		c.Theme = booking.Theme{BrandColour: "red;}body{display:none", LogoURL: "javascript:alert(1)"}
+	})
+	p = h.get("/demo")
+	if p.doc.Find("head style").Length() != 0 || p.doc.Find("img.logo").Length() != 0 {
+		t.Error("a bad theme reached the page")
+	}
+}

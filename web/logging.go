@@ -1,0 +1,47 @@
+package web
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// upstreamTally counts one request's calls to coreplus for its log line.
+// Calls made for several requests at once (a coalesced read) count for the
+// request that started them.
+type upstreamTally struct {
+	mu    sync.Mutex
+	calls int
+	total time.Duration
+}
+
+type tallyKey struct{}
+
+// withUpstreamTally puts a fresh tally in the request's context.
+func withUpstreamTally(c echo.Context) *upstreamTally {
+	t := &upstreamTally{}
+	req := c.Request()
+	c.SetRequest(req.WithContext(context.WithValue(req.Context(), tallyKey{}, t)))
+	return t
+}
+
+func (t *upstreamTally) read() (calls int, ms int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.calls, t.total.Milliseconds()
+}
+
+// CountUpstream adds one call to coreplus to the tally of the request whose
+// context ctx is (a booking.CallObserver). Outside a request it does nothing.
+func CountUpstream(ctx context.Context, _ string, d time.Duration, _ error) {
+	t, _ := ctx.Value(tallyKey{}).(*upstreamTally)
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	t.calls++
+	t.total += d
+	t.mu.Unlock()
+}

@@ -1,0 +1,147 @@
+package web_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/clinic-booking/portal/web"
+)
+
+// behindProxy trusts the test's own address as a load balancer, so each
+// simulated patient can come from an address of their own.
+func behindProxy(c *web.Config) {
+	c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+}
+
+// letters spells n in letters: names may not hold digits.
+func letters(n int) string {
+	s := ""
+	for {
+		s = string(rune('a'+n%26)) + s
+		n = n/26 - 1
+		if n < 0 {
+			return s
+		}
+	}
+}
+
+// postAs sends a form from the given client address (through the trusted
+// proxy) without following the answer's redirect.
+func (h *harness) postAs(addr, action string, form url.Values) (status int, location string, doc *goquery.Document, err error) {
+	req, err := http.NewRequest(http.MethodPost, h.abs(action), strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, "", nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", h.portal.URL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	if addr != "" {
+		req.Header.Set("X-Forwarded-For", addr)
+	}
+	resp, err := h.http.Do(req)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	doc, err = goquery.NewDocumentFromReader(strings.NewReader(string(body)))
+	return resp.StatusCode, resp.Header.Get("Location"), doc, err
+}
+
+// TestFiftyPatientsOneSlot has 50 patients, each with a draft of their own,
+// confirm the same time at once through the real router: coreplus ends with
+// exactly one appointment at that time, the other 49 are shown the time was
+// taken with other times, and no request fails.
+func TestFiftyPatientsOneSlot(t *testing.T) {
+	const patients = 50
+	h := newHarnessSetup(t, harnessSetup{web: behindProxy})
+	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
+	slot, _ := times.firstSlot()
+	action, blank := h.get(slot).wantH1("Your details").form()
+
+	confirms := make([]url.Values, patients)
+	var confirmAction string
+	for i := range patients {
+		pt := newPatient
+		pt.Last = "Quillfeather-" + letters(i)
+		pt.Email = fmt.Sprintf("zq.%d@example.com", i)
+		pt.Mobile = fmt.Sprintf("0499 111 %03d", i)
+		form := pt.fill(cloneValues(blank))
+		status, loc, _, err := h.postAs(patientAddr(i), action, form)
+		if err != nil || status != http.StatusSeeOther {
+			t.Fatalf("patient %d details: status %d, %v", i, status, err)
+		}
+		review := h.get(loc).wantH1("Check your booking")
+		confirmAction, confirms[i] = review.form()
+	}
+
+	type answer struct {
+		status   int
+		location string
+		doc      *goquery.Document
+		err      error
+	}
+	answers := make([]answer, patients)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range patients {
+		wg.Go(func() {
+			<-start
+			var a answer
+			a.status, a.location, a.doc, a.err = h.postAs(patientAddr(i), confirmAction, confirms[i])
+			answers[i] = a
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	var booked, taken int
+	for i, a := range answers {
+		switch {
+		case a.err != nil:
+			t.Errorf("patient %d: %v", i, a.err)
+		case a.status >= 500:
+			t.Errorf("patient %d: status %d", i, a.status)
+		case a.status == http.StatusSeeOther && strings.Contains(a.location, "/booking/"):
+			booked++
+			h.get(a.location).wantH1("Booking confirmed")
+		case a.status == http.StatusConflict:
+			taken++
+			if s := a.doc.Find(".error-summary").Text(); !strings.Contains(s, "That time has just been taken") {
+				t.Errorf("patient %d: 409 without saying the time was taken: %q", i, s)
+			}
+			if a.doc.Find("section.taken ul.slots a").Length() == 0 {
+				t.Errorf("patient %d: no other times offered", i)
+			}
+		default:
+			t.Errorf("patient %d: status %d, location %q", i, a.status, a.location)
+		}
+	}
+	if booked != 1 || taken != patients-1 {
+		t.Errorf("%d booked and %d told the time was taken; want 1 and %d", booked, taken, patients-1)
+	}
+	if n := len(h.portalAppointments()); n != 1 {
+		t.Errorf("coreplus holds %d portal appointments for one time, want exactly 1", n)
+	}
+}
+
+func patientAddr(i int) string { return fmt.Sprintf("198.51.100.%d", i+1) }
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}

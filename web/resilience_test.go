@@ -1,0 +1,324 @@
+package web_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
+	"github.com/clinic-booking/portal/internal/coreplus"
+	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/store"
+)
+
+// Fault-injection tests of the submit path against the sandbox: what the
+// patient sees, and exactly which appointments coreplus ends with.
+
+func postAppointment(method, resource string) bool {
+	return method == http.MethodPost && resource == "appointment"
+}
+
+// everyOtherGet matches every second read, so that a retry of a failed read
+// is not failed too.
+func everyOtherGet() func(method, resource string) bool {
+	var n atomic.Int64
+	return func(method, _ string) bool { return method == http.MethodGet && n.Add(1)%2 == 0 }
+}
+
+// sweeper settles the harness's unknown bookings as if it ran after from
+// had passed on the store's clock.
+func (h *harness) sweeper(after time.Duration) *booking.Sweeper {
+	return &booking.Sweeper{
+		Clinics: h.dir, Store: bookingstore.New(h.db),
+		Log: slog.New(slog.NewJSONHandler(h.logs, nil)),
+		Now: func() time.Time { return time.Now().Add(after) },
+	}
+}
+
+func (h *harness) sweep(after time.Duration) booking.SweepResult {
+	h.t.Helper()
+	res, err := h.sweeper(after).Sweep(context.Background())
+	if err != nil {
+		h.t.Fatalf("sweep: %v", err)
+	}
+	return res
+}
+
+// wantOneAppointment checks coreplus holds exactly one portal booking, and
+// that the page shows its reference.
+func (h *harness) wantOneAppointment(confirmed *page) {
+	h.t.Helper()
+	appts := h.portalAppointments()
+	if len(appts) != 1 {
+		h.t.Fatalf("coreplus holds %d portal appointments, want exactly 1", len(appts))
+	}
+	if confirmed == nil {
+		return
+	}
+	confirmed.wantH1("Booking confirmed")
+	if got := strings.TrimSpace(confirmed.doc.Find(".reference").First().Text()); got != appts[0].ReferenceNumber {
+		h.t.Errorf("confirmation shows reference %q, coreplus has %q", got, appts[0].ReferenceNumber)
+	}
+}
+
+func TestReadsThatFailOrTimeOutAreRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		faults func() sandbox.Faults
+	}{
+		{"5xx on every other read", func() sandbox.Faults { return sandbox.Faults{ErrorRate: 1, Match: everyOtherGet()} }},
+		{"timeout on every other read", func() sandbox.Faults {
+			return sandbox.Faults{Latency: 2 * time.Second, Match: everyOtherGet()}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarnessSetup(t, harnessSetup{
+				api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond },
+			})
+			h.sb.SetFaults(tc.faults())
+			done := h.confirm(h.toReview(newPatient, "Tom Whitfield"))
+			h.wantOneAppointment(done)
+		})
+	}
+}
+
+func TestRateLimitBurstsAreRidden(t *testing.T) {
+	// coreplus allows only 3 requests a second here, and the portal's own
+	// limiter is off, so the flow meets 429s and must wait them out.
+	t0 := time.Now()
+	h := newHarnessSetup(t, harnessSetup{sandbox: func(c *sandbox.Config) {
+		c.RateLimit = 3
+		// The sandbox counts requests per second of its clock: let it run.
+		fixed := c.Now
+		c.Now = func() time.Time { return fixed().Add(time.Since(t0)) }
+	}})
+	done := h.confirm(h.toReview(newPatient, "Tom Whitfield"))
+	h.wantOneAppointment(done)
+	if h.sb.Stats().RateLimited == 0 {
+		t.Error("the sandbox sent no 429: the test did not exercise a burst")
+	}
+}
+
+func TestLostAnswerIsFoundBySweeper(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Tom Whitfield")
+	h.sb.SetFaults(sandbox.Faults{StoreThenDropRate: 1, Match: postAppointment})
+	pending := h.confirm(review).wantH1("We're confirming your booking")
+	if pending.status != http.StatusAccepted || pending.header.Get("Refresh") == "" {
+		t.Errorf("pending page: status %d, Refresh %q; want 202 and a refresh", pending.status, pending.header.Get("Refresh"))
+	}
+	h.sb.SetFaults(sandbox.Faults{})
+	if len(h.sb.Appointments()) == 0 {
+		t.Fatal("the sandbox did not store the booking")
+	}
+
+	// Within the grace period the sweeper only looks, and finds it.
+	res := h.sweep(0)
+	if res.Booked != 1 || res.Resent != 0 {
+		t.Fatalf("sweep %+v, want one booked, nothing resent", res)
+	}
+	h.wantOneAppointment(h.get(pending.url))
+	if again := h.sweep(time.Hour); again != (booking.SweepResult{}) {
+		t.Errorf("a second sweep found work: %+v", again)
+	}
+	h.assertPrivate(newPatient)
+}
+
+func TestUnansweredBookingNeverStoredIsSentOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		faults sandbox.Faults
+	}{
+		{"timeout", sandbox.Faults{Latency: 2 * time.Second, Match: postAppointment}},
+		{"dropped connection", sandbox.Faults{DropRate: 1, Match: postAppointment}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond }})
+			review := h.toReview(newPatient, "Tom Whitfield")
+			h.sb.SetFaults(tc.faults)
+			pending := h.confirm(review).wantH1("We're confirming your booking")
+			h.sb.SetFaults(sandbox.Faults{})
+			if n := len(h.portalAppointments()); n != 0 {
+				t.Fatalf("%d appointments: the fault let the booking through", n)
+			}
+
+			// Confirming again, or sweeping inside the grace period, never resends.
+			h.confirm(review).wantH1("We're confirming your booking")
+			if res := h.sweep(0); res.Resent != 0 || res.Unsettled != 1 {
+				t.Fatalf("sweep inside the grace period: %+v", res)
+			}
+			if n := len(h.portalAppointments()); n != 0 {
+				t.Fatalf("%d appointments after sweeping inside the grace period", n)
+			}
+			h.get(pending.url).wantH1("We're confirming your booking")
+
+			// After it, two replicas sweep at once: one resend between them.
+			var wg sync.WaitGroup
+			results := make([]booking.SweepResult, 2)
+			for i := range results {
+				wg.Go(func() { results[i] = h.sweep(booking.SettleGrace + time.Second) })
+			}
+			wg.Wait()
+			if sent := results[0].Resent + results[1].Resent; sent != 1 {
+				t.Errorf("two sweepers resent %d times, want once: %+v", sent, results)
+			}
+			h.wantOneAppointment(h.get(pending.url))
+			appt := h.portalAppointments()[0]
+			if !strings.Contains(appt.Notes, "Booked online (ref ") {
+				t.Errorf("resent booking has no marker in its notes: %q", appt.Notes)
+			}
+			h.assertPrivate(newPatient)
+		})
+	}
+}
+
+func TestSlotGoneBeforeResendSaysNoBooking(t *testing.T) {
+	h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond }})
+	review := h.toReview(newPatient, "Priya Nandakumar")
+	_, form := review.form()
+	start, err := time.Parse(time.RFC3339, form.Get("slot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sb.SetFaults(sandbox.Faults{Latency: 2 * time.Second, Match: postAppointment})
+	pending := h.confirm(review).wantH1("We're confirming your booking")
+	h.sb.SetFaults(sandbox.Faults{})
+	// Meanwhile the clinic gives the time to someone on the phone.
+	if _, err := h.api.CreateAppointment(t.Context(), coreplus.NewAppointment{
+		Start: start, End: start.Add(30 * time.Minute), PractitionerID: sandbox.PractitionerPriyaID,
+		LocationID: sandbox.LocationSydneyID, AppointmentTypeID: sandbox.AppointmentTypeStandardID,
+		ClientID: sandbox.ClientPeterNguyenID,
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	if res := h.sweep(booking.SettleGrace + time.Second); res.Failed != 1 || res.Resent != 0 {
+		t.Fatalf("sweep %+v, want one failed and nothing sent", res)
+	}
+	if n := len(h.portalAppointments()); n != 0 {
+		t.Fatalf("%d portal appointments, want none", n)
+	}
+	failed := h.get(pending.url).wantH1("Your booking did not go through")
+	if !strings.Contains(failed.text(), "Nothing has been booked for you") {
+		t.Errorf("failed page does not say so plainly:\n%s", failed.text())
+	}
+	failed.link("07 3000 0000")
+	failed.link("See all free times")
+	alts := failed.doc.Find("section.taken ul.slots a")
+	if alts.Length() == 0 {
+		t.Fatalf("no alternatives offered:\n%s", failed.text())
+	}
+	alts.Each(func(_ int, s *goquery.Selection) {
+		if !strings.Contains(s.AttrOr("aria-label", ""), "with Priya Nandakumar") {
+			t.Errorf("alternative with someone else: %s", s.AttrOr("aria-label", ""))
+		}
+	})
+
+	// An alternative leads back to the review with the details kept.
+	again := h.get(alts.First().AttrOr("href", "")).wantH1("Check your booking")
+	if !strings.Contains(again.text(), "Zephyrine Quillfeather") {
+		t.Error("details lost after the booking failed")
+	}
+	h.wantOneAppointment(h.confirm(again))
+	h.assertPrivate(newPatient)
+}
+
+func TestUnsettledBookingRaisesAnAlert(t *testing.T) {
+	h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond; c.BreakerFailures = -1 }})
+	review := h.toReview(newPatient, "Tom Whitfield")
+	h.sb.SetFaults(sandbox.Faults{Latency: 2 * time.Second, Match: postAppointment})
+	h.confirm(review).wantH1("We're confirming your booking")
+	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1}) // coreplus stays down: nothing can settle it
+
+	if res := h.sweep(5 * time.Minute); res.Unsettled != 1 {
+		t.Fatalf("sweep %+v", res)
+	}
+	if strings.Contains(h.logs.String(), "booking still unsettled") {
+		t.Fatal("alert raised before 15 minutes")
+	}
+	h.sweep(booking.UnsettledAlert + time.Minute)
+	var alert string
+	for _, l := range strings.Split(h.logs.String(), "\n") {
+		if strings.Contains(l, "booking still unsettled") {
+			alert = l
+		}
+	}
+	if !strings.Contains(alert, `"level":"ERROR"`) || !strings.Contains(alert, `"alert":true`) || !strings.Contains(alert, `"clinic":"demo"`) {
+		t.Errorf("no alert line with level, alert and clinic: %q", alert)
+	}
+	if n := len(h.portalAppointments()); n != 0 {
+		t.Errorf("%d appointments while coreplus was down", n)
+	}
+	h.assertPrivate(newPatient)
+}
+
+func TestCoreplusDownForTheWholeFlowLeavesARequest(t *testing.T) {
+	h := newHarness(t)
+	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+	down := h.get("/demo").wantH1("Online booking isn't available right now")
+	req := h.get(down.link("Leave a booking request")).wantH1("Leave a booking request")
+	action, form := req.form()
+	form.Set("first_name", newPatient.First)
+	form.Set("last_name", newPatient.Last)
+	form.Set("email", newPatient.Email)
+	form.Add("days", "tue")
+	form.Add("times", "morning")
+	h.post(action, form).wantH1("Request received")
+
+	list, err := h.db.ListRequests(t.Context(), "demo", time.Now())
+	if err != nil || len(list) != 1 {
+		t.Fatalf("stored requests %d, %v; want 1", len(list), err)
+	}
+	if got := list[0]; got.Details.FirstName != newPatient.First || got.Details.Email != newPatient.Email ||
+		strings.Join(got.Days, ",") != "tue" || strings.Join(got.Times, ",") != "morning" {
+		t.Errorf("stored %+v", got)
+	}
+	if n := len(h.sb.Appointments()); n != len(sandbox.New(sandbox.Config{Now: func() time.Time { return h.now }}).Appointments()) {
+		t.Errorf("the sandbox's diary changed while it was down")
+	}
+	h.assertPrivate(newPatient)
+}
+
+// TestPendingBookingOfACrashedConfirmIsSettled: a replica claimed the slot
+// and died before it recorded coreplus's answer (or before it sent). The
+// sweeper treats the old pending booking as unknown, looks, and sends it.
+func TestPendingBookingOfACrashedConfirmIsSettled(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Tom Whitfield")
+	_, form := review.form()
+	draftID := strings.SplitN(form.Get("draft"), ".", 2)[0]
+	start, err := time.Parse(time.RFC3339, form.Get("slot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if ok, err := h.db.SetDraftStatus(ctx, draftID, "open", "booking"); err != nil || !ok {
+		t.Fatalf("start the submit: %v, %v", ok, err)
+	}
+	if err := h.db.ClaimBooking(ctx, store.Booking{
+		DraftID: draftID, Clinic: "demo", ClientID: sandbox.ClientPeterNguyenID,
+		PractitionerID: sandbox.PractitionerTomID, LocationID: sandbox.LocationSydneyID,
+		AppointmentTypeID: sandbox.AppointmentTypeStandardID, Start: start, End: start.Add(30 * time.Minute),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if res := h.sweep(time.Minute); res != (booking.SweepResult{}) {
+		t.Fatalf("a fresh pending booking was touched: %+v", res)
+	}
+	if res := h.sweep(booking.StalePending + time.Minute); res.Booked != 1 || res.Resent != 1 {
+		t.Fatalf("sweep %+v, want the stale booking sent once and booked", res)
+	}
+	appts := h.portalAppointments()
+	if len(appts) != 1 || appts[0].ClientID != sandbox.ClientPeterNguyenID || !strings.Contains(appts[0].Notes, "(ref "+draftID[:8]+")") {
+		t.Fatalf("appointments %+v", appts)
+	}
+	h.wantOneAppointment(h.get("/demo/booking/" + form.Get("draft") + "/"))
+}
