@@ -178,8 +178,13 @@ func FuzzParseDate(f *testing.F) {
 		if err != nil || again != d {
 			t.Fatalf("round trip of %q: %v, %v; want %v", s, again, err, d)
 		}
+		// json.Marshal, not strconv.Quote: Go escapes such as \v are not JSON.
+		quoted, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
 		var v wireDate
-		if err := json.Unmarshal([]byte(strconv.Quote(s)), &v); err != nil {
+		if err := json.Unmarshal(quoted, &v); err != nil {
 			t.Fatalf("wireDate refused %q, which ParseDate accepts: %v", s, err)
 		}
 	})
