@@ -22,6 +22,7 @@ import (
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/clinics"
+	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/web"
 )
@@ -48,6 +49,9 @@ type config struct {
 	// ClinicRefresh is how soon a change to a stored clinic reaches this
 	// replica.
 	ClinicRefresh time.Duration
+	// Replicas is how many portal processes share one coreplus consumer;
+	// each takes an equal part of the consumer's upstream budget.
+	Replicas int
 	// SettleEvery is how often bookings with an unknown outcome are looked
 	// for in coreplus.
 	SettleEvery time.Duration
@@ -106,6 +110,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	c.DatabaseURL = databaseURL(getenv, c.DataDir)
 	c.TokenKeys = tokenKeys(getenv, bad)
 	c.ClinicRefresh = parseDuration(getenv, "PORTAL_CLINIC_REFRESH", booking.DefaultRefreshEvery, bad)
+	c.Replicas = parseInt(getenv, "PORTAL_REPLICAS", 1, 1, coreplus.DefaultLimit, bad)
 	if c.ClinicRefresh <= 0 {
 		c.ClinicRefresh = booking.DefaultRefreshEvery
 	}

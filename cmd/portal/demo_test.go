@@ -1,8 +1,10 @@
 package main
 
 import (
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -32,5 +34,23 @@ func TestFreshDemoDatabaseForgetsThePreviousRun(t *testing.T) {
 	}
 	if _, err := freshDemoDatabase(dir); err != nil {
 		t.Errorf("second call with nothing to remove: %v", err)
+	}
+}
+
+// Several replicas share one consumer's budget, so each takes its part and
+// together they stay under coreplus's limit.
+func TestUpstreamShareSplitsTheBudget(t *testing.T) {
+	for _, tc := range []struct{ replicas, want int }{{1, 9}, {2, 4}, {3, 3}, {9, 1}, {0, 9}} {
+		got := upstreamShare(tc.replicas)
+		if got != tc.want {
+			t.Errorf("upstreamShare(%d) = %d, want %d", tc.replicas, got, tc.want)
+		}
+		if tc.replicas > 0 && got*tc.replicas > 9 {
+			t.Errorf("%d replicas could together start %d requests in a window", tc.replicas, got*tc.replicas)
+		}
+	}
+	env := map[string]string{"PORTAL_REPLICAS": "0"}
+	if _, err := loadConfig([]string{"-demo"}, func(k string) string { return env[k] }, io.Discard); err == nil || !strings.Contains(err.Error(), "PORTAL_REPLICAS") {
+		t.Errorf("PORTAL_REPLICAS=0 accepted: %v", err)
 	}
 }

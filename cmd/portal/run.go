@@ -114,7 +114,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// replica under it rather than meeting its 429s.
 	// A sliding window (at most 9 starts in any 1.1 s), not a token bucket:
 	// coreplus counts requests in any one-second window.
-	limiter := coreplus.NewWindowLimiter(coreplus.DefaultLimit, coreplus.DefaultLimitWindow)
+	limiter := coreplus.NewWindowLimiter(upstreamShare(cfg.Replicas), coreplus.DefaultLimitWindow)
 	newService := func(c booking.Clinic, accessToken clinics.Token) (*booking.Service, error) {
 		api, err := coreplus.New(coreplus.Config{
 			BaseURL:        cfg.CoreplusBaseURL,
@@ -293,4 +293,14 @@ func freshDemoDatabase(dataDir string) (string, error) {
 		}
 	}
 	return "sqlite:" + path, nil
+}
+
+// upstreamShare is this process's part of the consumer's upstream budget
+// when replicas processes share it: coreplus counts per consumer, not per
+// process.
+func upstreamShare(replicas int) int {
+	if replicas < 1 {
+		replicas = 1
+	}
+	return max(1, coreplus.DefaultLimit/replicas)
 }
