@@ -178,14 +178,14 @@ func (s *Server) honeypotFilled(c echo.Context) bool {
 	if c.FormValue("website") == "" {
 		return false
 	}
-	s.log.Warn("honeypot", "request_id", requestIDFrom(c), "path", c.Request().URL.Path)
+	s.log.Warn("honeypot", "request_id", requestIDFrom(c), "path", logPath(c))
 	return true
 }
 
 // tooMany answers a form sent too often from one address with a plain page;
 // retry, when set, leads back to where the patient was.
 func (s *Server) tooMany(c echo.Context, retry string) error {
-	s.log.Warn("rate limited", "request_id", requestIDFrom(c), "path", c.Request().URL.Path)
+	s.log.Warn("rate limited", "request_id", requestIDFrom(c), "path", logPath(c))
 	m := views.ErrorPage{
 		Heading: "Please wait a minute", Message: tooManyMessage, RetryURL: retry, RequestID: requestIDFrom(c),
 	}
@@ -229,7 +229,7 @@ func (s *Server) screenDetails(c echo.Context, f *flow, form booking.DetailsForm
 	if _, errs := form.Validate(f.svc.Now().In(f.sel.Location.Zone)); len(errs) > 0 || s.abuse.drafts.allow(c.RealIP()) {
 		return false, nil
 	}
-	s.log.Warn("rate limited", "request_id", requestIDFrom(c), "path", c.Request().URL.Path)
+	s.log.Warn("rate limited", "request_id", requestIDFrom(c), "path", logPath(c))
 	c.Response().Header().Set("Retry-After", "60")
 	return true, s.renderDetails(c, f, http.StatusTooManyRequests, form, nil, tooManyMessage)
 }

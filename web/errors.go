@@ -51,7 +51,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if clinic != nil {
 			m.RequestURL = s.requestLink(c, *clinic)
 		}
-		s.log.Warn("upstream unavailable", "request_id", id, "path", req.URL.Path, "err", be.Cause)
+		s.log.Warn("upstream unavailable", "request_id", id, "path", logPath(c), "err", be.Cause)
 	case errors.As(err, &he) && he.Code == http.StatusNotFound:
 		status = http.StatusNotFound
 		m.Heading, m.Message = "Page not found", "There is no page at this address. Check the link, or start again from the clinic's booking page."
@@ -59,7 +59,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = he.Code
 		m.Heading, m.Message = http.StatusText(he.Code), "The request couldn't be handled. Please go back and try again."
 	default:
-		s.log.Error("request failed", "request_id", id, "method", req.Method, "path", req.URL.Path, "err", err)
+		s.log.Error("request failed", "request_id", id, "method", req.Method, "path", logPath(c), "err", err)
 		m.Heading = "Something went wrong"
 		m.Message = "Sorry, something went wrong on our side. Nothing has been booked. Please try again."
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -40,7 +41,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		req := c.Request()
 		calls, upstreamMS := tally.read()
-		s.log.Info("request", "request_id", requestIDFrom(c), "method", req.Method, "path", req.URL.Path,
+		s.log.Info("request", "request_id", requestIDFrom(c), "method", req.Method, "path", logPath(c),
 			"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(),
 			"upstream_calls", calls, "upstream_ms", upstreamMS)
 		return nil
@@ -71,4 +72,27 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// logPath is what logs name a request by: the route with the clinic filled
+// in, never the URL itself, because the confirmation URL carries the signed
+// draft id and that opens a patient's booking.
+func logPath(c echo.Context) string {
+	p := c.Path()
+	if p == "" || strings.HasSuffix(p, "*") && c.Param("*") != "" {
+		return redactPath(c.Request().URL.Path)
+	}
+	if slug := c.Param("clinic"); slug != "" {
+		p = strings.Replace(p, ":clinic", slug, 1)
+	}
+	return p
+}
+
+// redactPath keeps a raw path fit for a log: the segment after /booking/
+// (a signed draft id) is replaced.
+func redactPath(p string) string {
+	if i := strings.Index(p, "/booking/"); i >= 0 {
+		return p[:i] + "/booking/:ref"
+	}
+	return p
 }

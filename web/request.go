@@ -109,7 +109,7 @@ func (s *Server) saveRequest(c echo.Context) error {
 		LocationID: params.Get(qLocation), ServiceID: params.Get(qType), PractitionerID: params.Get(qPractitioner),
 	}
 	if !s.abuse.requests.allow(c.RealIP()) {
-		s.log.Warn("rate limited", "request_id", requestIDFrom(c), "path", c.Request().URL.Path)
+		s.log.Warn("rate limited", "request_id", requestIDFrom(c), "path", logPath(c))
 		c.Response().Header().Set("Retry-After", "60")
 		return s.renderRequest(c, clinic, links, http.StatusTooManyRequests, form, nil, tooManyMessage)
 	}

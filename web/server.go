@@ -86,7 +86,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // crossOriginDenied answers a form posted from another site.
 func (s *Server) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
-	s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path)
+	s.log.Warn("cross-origin request refused", "method", r.Method, "path", redactPath(r.URL.Path))
 	m := views.ErrorPage{
 		Page:    views.Page{Title: "We couldn't accept that form", Asset: s.assets.url},
 		Heading: "We couldn't accept that form",
