@@ -188,8 +188,10 @@ func TestSandboxCircuitBreaker(t *testing.T) {
 		if !errors.As(err, &e) || e.Kind != coreplus.ErrUnavailable || e.Reason != "coreplus is not answering; not tried" || e.Sent {
 			t.Fatalf("call %d while open: %v, want a not-tried ErrUnavailable", i, err)
 		}
-		if d > 5*time.Millisecond {
-			t.Errorf("call %d while open took %v, want under 5 ms", i, d)
+		// What matters is that nothing reached coreplus (checked below); the
+		// bound only catches a call that waited on something.
+		if d > 200*time.Millisecond {
+			t.Errorf("call %d while open took %v, want an answer at once", i, d)
 		}
 	}
 	start := time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC)
