@@ -1,8 +1,8 @@
-// Package static holds the portal's stylesheets and scripts, embedded so the
-// binary serves its own assets.
+// Package static holds the portal's stylesheets, scripts and icon,
+// embedded so the binary serves its own assets.
 package static
 
 import "embed"
 
-//go:embed css js
+//go:embed css img js
 var FS embed.FS

@@ -548,12 +548,7 @@ func TestSecondBookingOffersTheSameDetailsWhereCookiesWork(t *testing.T) {
 	h := newHarness(t)
 	h.withTLSAndJar()
 	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
-	var cookie *http.Cookie
-	for _, c := range h.http.Jar.Cookies(mustURL(h.portal.URL)) {
-		if c.Name == "portal" {
-			cookie = c
-		}
-	}
+	cookie := h.sessionCookie()
 	if cookie == nil {
 		t.Fatal("no session cookie kept")
 	}
@@ -561,17 +556,131 @@ func TestSecondBookingOffersTheSameDetailsWhereCookiesWork(t *testing.T) {
 		t.Error("session cookie is readable")
 	}
 
-	times := h.toTimes("Harbourside Physio Surry Hills", "Short Review", "Tom Whitfield")
-	slot, _ := times.firstSlot()
-	form := h.get(slot).wantH1("Your details")
-	if got := form.labelled("First name").AttrOr("value", ""); got != "Zephyrine" {
-		t.Errorf("first name offered again as %q", got)
+	// The device may be shared: until someone asks, the page shows the
+	// first name and nothing else kept.
+	offer := h.secondDetailsPage()
+	if !strings.Contains(offer.text(), "Booking for Zephyrine again?") {
+		t.Errorf("no offer of the saved details:\n%s", offer.text())
+	}
+	assertShowsNoSavedDetail(t, offer)
+	if cc := offer.header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+		t.Errorf("details page Cache-Control %q", cc)
+	}
+
+	form := h.post(offer.pressing("Use my saved details")).wantH1("Your details")
+	for label, want := range map[string]string{
+		"First name": "Zephyrine", "Last name": "Quillfeather", "Day": "14", "Month": "2", "Year": "1983",
+		"Email address": "zq.test@example.com", "Mobile number": "0499111222",
+	} {
+		if got := form.labelled(label).AttrOr("value", ""); got != want {
+			t.Errorf("%s filled in as %q, want %q", label, got, want)
+		}
 	}
 	if _, checked := form.labelled("I agree to the clinic's privacy policy").Attr("checked"); checked {
 		t.Error("consent was given for the patient")
 	}
+	if got := form.labelled("Note to the clinic (optional)").Text(); got != "" {
+		t.Errorf("note kept from the last booking: %q", got)
+	}
 	if !strings.Contains(form.text(), "from your last booking on this device") {
 		t.Error("no notice that details were filled in")
+	}
+	if strings.Contains(form.text(), "Use my saved details") {
+		t.Error("the offer is still shown after the details were filled in")
+	}
+
+	action, values := form.form()
+	values.Set("consent", "yes")
+	review := h.post(action, values).wantH1("Check your booking")
+	if !strings.Contains(review.text(), "Zephyrine Quillfeather") || !strings.Contains(review.text(), "Short Review") {
+		t.Errorf("review after using saved details:\n%s", review.text())
+	}
+	h.assertPrivate(newPatient)
+}
+
+func TestForgetSavedDetailsClearsTheCookie(t *testing.T) {
+	h := newHarness(t)
+	h.withTLSAndJar()
+	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
+	if h.sessionCookie() == nil {
+		t.Fatal("no session cookie kept")
+	}
+
+	forgot := h.post(h.secondDetailsPage().pressing("Forget them")).wantH1("Your details")
+	setCookie := forgot.header.Get("Set-Cookie")
+	for _, want := range []string{"portal=", "Max-Age=0", "Secure", "SameSite=None", "Partitioned"} {
+		if !strings.Contains(setCookie, want) {
+			t.Errorf("Set-Cookie %q lacks %s", setCookie, want)
+		}
+	}
+	if h.sessionCookie() != nil {
+		t.Error("the browser still keeps the session cookie")
+	}
+	if !strings.Contains(forgot.text(), "removed the saved details from this device") {
+		t.Errorf("no notice that the details were forgotten:\n%s", forgot.text())
+	}
+	assertShowsNoSavedDetail(t, forgot)
+
+	again := h.secondDetailsPage()
+	if strings.Contains(again.text(), "Zephyrine") || strings.Contains(again.text(), "Use my saved details") {
+		t.Errorf("details offered after they were forgotten:\n%s", again.text())
+	}
+	assertShowsNoSavedDetail(t, again)
+}
+
+func TestNoSavedDetailsWithoutACookie(t *testing.T) {
+	h := newHarness(t)
+	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
+	details := h.secondDetailsPage()
+	if strings.Contains(details.text(), "Use my saved details") {
+		t.Errorf("details offered with no cookie:\n%s", details.text())
+	}
+	assertShowsNoSavedDetail(t, details)
+
+	// A form asking for saved details that are not there asks for them.
+	action, values := details.form()
+	values.Set("saved", "use")
+	p := h.post(action, values).wantH1("Your details")
+	if !strings.Contains(p.text(), "no longer on this device") {
+		t.Errorf("no notice that nothing is saved:\n%s", p.text())
+	}
+	assertShowsNoSavedDetail(t, p)
+}
+
+// secondDetailsPage walks to the details form for another appointment.
+func (h *harness) secondDetailsPage() *page {
+	h.t.Helper()
+	times := h.toTimes("Harbourside Physio Surry Hills", "Short Review", "Tom Whitfield")
+	slot, _ := times.firstSlot()
+	return h.get(slot).wantH1("Your details")
+}
+
+// sessionCookie is the portal's session cookie as the client keeps it.
+func (h *harness) sessionCookie() *http.Cookie {
+	for _, c := range h.http.Jar.Cookies(mustURL(h.portal.URL)) {
+		if c.Name == "portal" {
+			return c
+		}
+	}
+	return nil
+}
+
+// assertShowsNoSavedDetail fails if the page holds any of newPatient's
+// details beyond the first name, or fills in a field.
+func assertShowsNoSavedDetail(t *testing.T, p *page) {
+	t.Helper()
+	for _, secret := range []string{"Quillfeather", "zq.test@example.com", "0499111222", "0499 111 222", "1983", "Left knee"} {
+		if strings.Contains(p.body, secret) {
+			t.Errorf("%s shows %q", p.url, secret)
+		}
+	}
+	for _, label := range []string{"First name", "Last name", "Day", "Month", "Year", "Email address", "Mobile number"} {
+		if got := p.labelled(label).AttrOr("value", ""); got != "" {
+			t.Errorf("%s: %s filled in as %q", p.url, label, got)
+		}
+	}
+	if _, checked := p.labelled("I agree to the clinic's privacy policy").Attr("checked"); checked {
+		t.Errorf("%s: consent given for the patient", p.url)
 	}
 }
 
@@ -583,7 +692,9 @@ func TestSessionCookieAttributes(t *testing.T) {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	p := h.do(req)
 	setCookie := p.header.Get("Set-Cookie")
-	for _, want := range []string{"portal=", "HttpOnly", "Secure", "SameSite=None", "Partitioned"} {
+	// Twelve hours: a second booking the same day, not overnight on a
+	// shared device.
+	for _, want := range []string{"portal=", "HttpOnly", "Secure", "SameSite=None", "Partitioned", "Max-Age=43200"} {
 		if !strings.Contains(setCookie, want) {
 			t.Errorf("Set-Cookie %q lacks %s", setCookie, want)
 		}

@@ -10,7 +10,10 @@ import (
 )
 
 // detailsForm shows the form for the patient's details: empty, or filled
-// from the draft being changed, or from the last booking on this device.
+// from the draft being changed. Where this browser kept the details of its
+// last booking, the form stays empty and only that patient's first name is
+// shown, with the choice to use the details or forget them: the device may
+// be shared, so nothing more is shown until someone asks.
 func (s *Server) detailsForm(c echo.Context) error {
 	f, err := s.startFlow(c, c.QueryParam)
 	if err != nil {
@@ -20,7 +23,7 @@ func (s *Server) detailsForm(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, f.links.book(f.sel.Choice()))
 	}
 	var values booking.DetailsForm
-	notice := ""
+	notice, savedFor := "", ""
 	if c.QueryParam("expired") == "1" {
 		notice = expiredNotice
 	}
@@ -35,16 +38,42 @@ func (s *Server) detailsForm(c echo.Context) error {
 			return err
 		}
 	} else if d, ok := s.rememberedDetails(c, f.clinic.Slug); ok {
-		values = d.Form()
-		values.Consent = false
-		notice = "We've filled in the details from your last booking on this device. Check they're still right."
+		savedFor = d.FirstName
 	}
-	return s.renderDetails(c, f, http.StatusOK, values, nil, notice)
+	m := s.detailsPage(c, f, values, nil, notice)
+	m.SavedFor = savedFor
+	return renderDetailsPage(c, http.StatusOK, m)
 }
 
-const expiredNotice = "To keep your details safe we only keep them for a short time, and they've been cleared. Please enter them again."
+const (
+	expiredNotice   = "To keep your details safe we only keep them for a short time, and they've been cleared. Please enter them again."
+	usedSavedNotice = "We've filled in the details from your last booking on this device. Check they're still right."
+	goneSavedNotice = "The saved details are no longer on this device. Please enter your details."
+	forgotNotice    = "We've removed the saved details from this device."
+)
+
+// savedDetails answers the buttons offered with the kept details: "Use my
+// saved details" fills the form (never the consent, which the patient gives
+// each time), "Forget them" clears the cookie.
+func (s *Server) savedDetails(c echo.Context, f *flow, choice string) error {
+	if choice == "forget" {
+		s.forgetDetails(c)
+		return s.renderDetails(c, f, http.StatusOK, booking.DetailsForm{}, nil, forgotNotice)
+	}
+	d, ok := s.rememberedDetails(c, f.clinic.Slug)
+	if !ok {
+		return s.renderDetails(c, f, http.StatusOK, booking.DetailsForm{}, nil, goneSavedNotice)
+	}
+	values := d.Form()
+	values.Consent, values.Note = false, ""
+	return s.renderDetails(c, f, http.StatusOK, values, nil, usedSavedNotice)
+}
 
 func (s *Server) renderDetails(c echo.Context, f *flow, status int, v booking.DetailsForm, errs []booking.FieldError, notice string) error {
+	return renderDetailsPage(c, status, s.detailsPage(c, f, v, errs, notice))
+}
+
+func (s *Server) detailsPage(c echo.Context, f *flow, v booking.DetailsForm, errs []booking.FieldError, notice string) views.DetailsPage {
 	title := "Your details"
 	if len(errs) > 0 {
 		title = "Error: " + title
@@ -66,6 +95,13 @@ func (s *Server) renderDetails(c echo.Context, f *flow, status int, v booking.De
 	for _, e := range errs {
 		m.Errors = append(m.Errors, views.FieldError{Field: e.Field, Message: e.Message})
 	}
+	return m
+}
+
+// renderDetailsPage sends the page uncached: it may hold personal details,
+// or a name from this device's cookie.
+func renderDetailsPage(c echo.Context, status int, m views.DetailsPage) error {
+	c.Response().Header().Set("Cache-Control", "private, no-store")
 	return render(c, status, views.DetailsView(m))
 }
 
@@ -79,6 +115,9 @@ func (s *Server) saveDetails(c echo.Context) error {
 	}
 	if f.sel.Slot == nil {
 		return &booking.Error{Code: booking.CodeInvalid, Message: "Some of your choices were missing from the form. Start again to choose a time."}
+	}
+	if choice := c.FormValue("saved"); choice == "use" || choice == "forget" {
+		return s.savedDetails(c, f, choice)
 	}
 	form := booking.DetailsForm{
 		FirstName: c.FormValue("first_name"), LastName: c.FormValue("last_name"),

@@ -308,14 +308,41 @@ func (p *page) labelled(text string) *goquery.Selection {
 	return ctl
 }
 
-// form returns the fields of the page's POST form (hidden and visible)
-// and its action.
+// form returns the fields of the page's main POST form (hidden and
+// visible) and its action: the last one, as an offer such as "Use my saved
+// details" comes before it.
 func (p *page) form() (string, url.Values) {
 	p.t.Helper()
-	f := p.doc.Find("form[method=post]").First()
+	f := p.doc.Find("form[method=post]").Last()
 	if f.Length() == 0 {
 		p.t.Fatalf("%s: no form:\n%s", p.url, p.text())
 	}
+	return formValues(f)
+}
+
+// pressing returns what pressing the button named text sends: the action
+// and fields of its form, with the button's own name and value.
+func (p *page) pressing(text string) (string, url.Values) {
+	p.t.Helper()
+	var b *goquery.Selection
+	p.doc.Find("form[method=post] button").EachWithBreak(func(_ int, s *goquery.Selection) bool {
+		if strings.Join(strings.Fields(s.Text()), " ") == text {
+			b = s
+			return false
+		}
+		return true
+	})
+	if b == nil {
+		p.t.Fatalf("%s: no button %q in a form:\n%s", p.url, text, p.text())
+	}
+	action, v := formValues(b.Closest("form"))
+	if name := b.AttrOr("name", ""); name != "" {
+		v.Set(name, b.AttrOr("value", ""))
+	}
+	return action, v
+}
+
+func formValues(f *goquery.Selection) (string, url.Values) {
 	v := url.Values{}
 	f.Find("input[name], textarea[name]").Each(func(_ int, s *goquery.Selection) {
 		name := s.AttrOr("name", "")

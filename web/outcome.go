@@ -29,12 +29,7 @@ func (s *Server) bookingFailed(c echo.Context, svc *booking.Service, links flowL
 		return render(c, http.StatusOK, views.BookingFailedView(m))
 	}
 	zone := sel.Location.Zone
-	m.Rows = []views.SummaryRow{
-		{Key: "Practitioner", Value: sel.Slot.Practitioner.Name},
-		{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
-		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address},
-		{Key: "Date and time", Value: whenLabel(*sel.Slot, zone)},
-	}
+	m.Rows = appointmentSummary(sel)
 	links.draft = token
 	ch := sel.Choice()
 	ch.Slot, ch.With, ch.Week = "", "", sel.Slot.Start.In(zone).Format("2006-01-02")
@@ -53,4 +48,35 @@ func (s *Server) bookingFailed(c echo.Context, svc *booking.Service, links flowL
 		m.Alternatives = append(m.Alternatives, ts)
 	}
 	return render(c, http.StatusOK, views.BookingFailedView(m))
+}
+
+// bookingNotMade tells the patient plainly that their booking did not go
+// through and nothing was booked: the submit was cut off before the slot
+// was claimed (the sweeper reopened the draft) or failed and reopened it.
+// Their details are still saved, so confirming again is one link away.
+func (s *Server) bookingNotMade(c echo.Context, svc *booking.Service, links flowLinks, token string, b booking.Confirmed) error {
+	clinic := svc.Clinic()
+	sel := b.Selection
+	m := views.BookingNotMadePage{Page: s.page(c, &clinic, "Your booking did not go through")}
+	stepViewed(&m.Page, "booking-failed", views.Progress{})
+	links.draft = token
+	m.ReviewURL = links.to("book/review", b.Choice)
+	if sel.Location != nil && sel.Service != nil && sel.Slot != nil {
+		m.Rows = appointmentSummary(sel)
+		ch := b.Choice
+		ch.Slot, ch.With, ch.Week = "", "", sel.Slot.Start.In(sel.Location.Zone).Format("2006-01-02")
+		m.AllTimesURL = links.book(ch)
+	}
+	return render(c, http.StatusOK, views.BookingNotMadeView(m))
+}
+
+// appointmentSummary is the appointment a booking was for, for an outcome
+// page; sel has a location, service and slot.
+func appointmentSummary(sel booking.Selection) []views.SummaryRow {
+	return []views.SummaryRow{
+		{Key: "Practitioner", Value: sel.Slot.Practitioner.Name},
+		{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
+		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address},
+		{Key: "Date and time", Value: whenLabel(*sel.Slot, sel.Location.Zone)},
+	}
 }

@@ -322,3 +322,71 @@ func TestPendingBookingOfACrashedConfirmIsSettled(t *testing.T) {
 	}
 	h.wantOneAppointment(h.get("/demo/booking/" + form.Get("draft") + "/"))
 }
+
+// TestSubmitCutOffBeforeClaimIsReopened: a replica moved the draft to
+// booking and died before it claimed the slot, so nothing was sent. The
+// sweeper reopens the draft, and the patient's page says the booking did
+// not go through and leads back to the review, details kept.
+func TestSubmitCutOffBeforeClaimIsReopened(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Tom Whitfield")
+	_, form := review.form()
+	token := form.Get("draft")
+	draftID := strings.SplitN(token, ".", 2)[0]
+	if ok, err := h.db.SetDraftStatus(t.Context(), draftID, "open", "booking"); err != nil || !ok {
+		t.Fatalf("start the submit: %v, %v", ok, err)
+	}
+	outcome := "/demo/booking/" + token + "/"
+	h.get(outcome).wantH1("We're confirming your booking")
+
+	if res := h.sweep(time.Minute); res != (booking.SweepResult{}) {
+		t.Fatalf("a draft in booking for a minute was touched: %+v", res)
+	}
+	h.get(outcome).wantH1("We're confirming your booking")
+	if res := h.sweep(booking.StalePending + time.Minute); res != (booking.SweepResult{Reopened: 1}) {
+		t.Fatalf("sweep %+v, want the draft reopened and nothing else", res)
+	}
+	if n := len(h.portalAppointments()); n != 0 {
+		t.Fatalf("%d appointments after reopening: nothing should have been sent", n)
+	}
+
+	notMade := h.get(outcome).wantH1("Your booking did not go through")
+	if notMade.status != http.StatusOK || notMade.header.Get("Refresh") != "" {
+		t.Errorf("status %d, Refresh %q; want 200 and no reload", notMade.status, notMade.header.Get("Refresh"))
+	}
+	for _, want := range []string{"Nothing has been booked for you", "Your details are still saved", "Tom Whitfield", "Standard Consultation"} {
+		if !strings.Contains(notMade.text(), want) {
+			t.Errorf("page lacks %q:\n%s", want, notMade.text())
+		}
+	}
+	notMade.link("07 3000 0000")
+	notMade.link("Choose another time")
+	again := h.get(notMade.link("Check and confirm again")).wantH1("Check your booking")
+	if !strings.Contains(again.text(), "Zephyrine Quillfeather") {
+		t.Errorf("details lost after the submit was cut off:\n%s", again.text())
+	}
+	h.wantOneAppointment(h.confirm(again))
+	h.wantOneAppointment(h.get(outcome))
+	if res := h.sweep(time.Hour); res != (booking.SweepResult{}) {
+		t.Errorf("a sweep after the booking found work: %+v", res)
+	}
+	h.assertPrivate(newPatient)
+}
+
+// TestOpenDraftOutcomeOffersToConfirmAgain: a confirm that coreplus failed
+// reopens the draft; its outcome page says so rather than "not found".
+func TestOpenDraftOutcomeOffersToConfirmAgain(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Tom Whitfield")
+	_, form := review.form()
+	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+	h.confirm(review).wantH1("Online booking isn't available right now")
+	h.sb.SetFaults(sandbox.Faults{})
+
+	notMade := h.get("/demo/booking/" + form.Get("draft") + "/?embed=1").wantH1("Your booking did not go through")
+	back := notMade.link("Check and confirm again")
+	if !strings.Contains(back, "embed=1") {
+		t.Errorf("the link back drops the embed setting: %s", back)
+	}
+	h.wantOneAppointment(h.confirm(h.get(back).wantH1("Check your booking")))
+}

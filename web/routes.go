@@ -8,6 +8,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/:version/*", s.static)
 	e.GET("/embed.js", s.embedScript) // the loader the clinic's snippet names
+	e.GET("/favicon.ico", s.favicon)
 
 	e.GET("/", s.root)
 

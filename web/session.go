@@ -13,11 +13,13 @@ import (
 )
 
 // The session is a convenience only: where the browser keeps the cookie, a
-// patient's details are offered again for a second booking. Nothing in the
-// flow needs it.
+// patient's details are offered again for a second booking, filled in only
+// when the patient asks (the device may be shared). Nothing in the flow
+// needs it. Twelve hours covers booking again the same day without keeping
+// the details overnight on a waiting-room tablet.
 const (
 	sessionName   = "portal"
-	sessionMaxAge = 24 * time.Hour
+	sessionMaxAge = 12 * time.Hour
 )
 
 func newSessionStore(secret []byte) *sessions.CookieStore {
@@ -30,12 +32,15 @@ func newSessionStore(secret []byte) *sessions.CookieStore {
 	st := sessions.NewCookieStore(derive("session hash v1"), derive("session block v1"))
 	st.Options = &sessions.Options{
 		Path:        "/",
-		MaxAge:      int(sessionMaxAge / time.Second),
 		Secure:      true,
 		HttpOnly:    true,
 		SameSite:    http.SameSiteNoneMode,
 		Partitioned: true,
 	}
+	// MaxAge sets the cookie's lifetime and also makes the decoder refuse a
+	// cookie signed longer ago (the default is 30 days), so a copied
+	// cookie is no good after the browser's would have expired.
+	st.MaxAge(int(sessionMaxAge / time.Second))
 	return st
 }
 
@@ -65,4 +70,16 @@ func (s *Server) rememberedDetails(c echo.Context, slug string) (booking.Details
 		d.DateOfBirth = t
 	}
 	return d, d.FirstName != ""
+}
+
+// forgetDetails removes the kept details from this browser: the cookie is
+// sent back expired, with the same attributes so that a partitioned cookie
+// is the one removed.
+func (s *Server) forgetDetails(c echo.Context) {
+	sess, _ := s.sessions.Get(c.Request(), sessionName)
+	clear(sess.Values)
+	sess.Options.MaxAge = -1
+	if err := sess.Save(c.Request(), c.Response()); err != nil {
+		s.log.Warn("clear session", "request_id", requestIDFrom(c), "err", err)
+	}
 }

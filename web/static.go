@@ -69,3 +69,10 @@ func (s *Server) embedScript(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "public, max-age=300")
 	return c.Redirect(http.StatusFound, s.assets.url("js/embed.js"))
 }
+
+// favicon answers browsers and tools that ask for /favicon.ico whatever the
+// page links to, with the versioned icon, so they get no 404.
+func (s *Server) favicon(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=86400")
+	return c.Redirect(http.StatusFound, s.assets.url("img/favicon.svg"))
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,24 +14,54 @@ import (
 	"github.com/clinic-booking/portal/internal/store"
 )
 
-// requestsCommand runs `portal requests <clinic> [--json]`: the booking
-// requests patients left while online booking was unavailable, newest
-// first, for staff to call back. It runs on the operator's machine and shows
-// the patients' contact details, which is its purpose; it never logs them.
+// requestIDShown is how much of a request's id the listing shows; --done
+// takes that much, or more, or the whole id.
+const requestIDShown = 8
+
+// requestsCommand runs `portal requests <clinic> [--all] [--json]`: the
+// booking requests patients left while online booking was unavailable,
+// newest first, for staff to call back; those marked contacted only with
+// --all. `portal requests <clinic> --done ID` marks one contacted. It runs
+// on the operator's machine and shows the patients' contact details, which
+// is its purpose; it never logs them.
 func requestsCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	const needID = "requests: --done needs a request id, such as: portal requests northside-physio --done 3f2a9c1e"
 	var (
-		slug   string
-		asJSON bool
+		slug, done  string
+		doneGiven   bool
+		asJSON, all bool
+		listFlags   []string // --all, --json: for a listing, not for --done
 	)
-	for _, a := range args {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
 		switch {
 		case a == "--json" || a == "-json":
 			asJSON = true
+			listFlags = append(listFlags, a)
+		case a == "--all" || a == "-all":
+			all = true
+			listFlags = append(listFlags, a)
+		case a == "--done" || a == "-done" || strings.HasPrefix(a, "--done=") || strings.HasPrefix(a, "-done="):
+			_, id, inline := strings.Cut(a, "=")
+			if !inline {
+				if i+1 == len(args) || strings.HasPrefix(args[i+1], "-") {
+					return errors.New(needID)
+				}
+				i++
+				id = args[i]
+			}
+			if doneGiven {
+				return errors.New("requests: --done takes one request id at a time")
+			}
+			done, doneGiven = strings.ToLower(strings.TrimSpace(id)), true
 		case a == "-h" || a == "--help" || a == "-help":
-			fmt.Fprintln(stdout, "usage: portal requests <clinic slug> [--json]\n\nLists the booking requests patients left for the clinic in the last 30 days, newest first.")
+			fmt.Fprintln(stdout, "usage: portal requests <clinic slug> [--all] [--json]\n       portal requests <clinic slug> --done ID\n\n"+
+				"Lists the booking requests patients left for the clinic in the last 30 days that no one has\n"+
+				"contacted yet, newest first; --all lists the contacted ones too. --done ID marks one as\n"+
+				"contacted: ID is the request's id as listed (its first 8 characters are enough).")
 			return nil
 		case strings.HasPrefix(a, "-"):
-			return fmt.Errorf("requests: unknown flag %q: expected --json", a)
+			return fmt.Errorf("requests: unknown flag %q: expected --all, --json or --done ID", a)
 		case slug != "":
 			return fmt.Errorf("requests: unexpected argument %q: expected one clinic slug", a)
 		default:
@@ -39,6 +70,12 @@ func requestsCommand(ctx context.Context, args []string, getenv func(string) str
 	}
 	if slug == "" {
 		return errors.New("requests: expected a clinic slug, such as: portal requests northside-physio")
+	}
+	if doneGiven && done == "" {
+		return errors.New(needID)
+	}
+	if doneGiven && len(listFlags) > 0 {
+		return fmt.Errorf("requests: --done marks a request and lists nothing: it cannot go with %s", listFlags[0])
 	}
 	env, err := loadOperatorEnv(getenv)
 	if err != nil {
@@ -53,23 +90,77 @@ func requestsCommand(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)
 	}
-	if asJSON {
-		return writeRequestsJSON(stdout, list)
+	if doneGiven {
+		return markContacted(ctx, db, slug, done, list, stdout)
 	}
-	if len(list) == 0 {
+	shown := list
+	if !all {
+		shown = slices.DeleteFunc(slices.Clone(list), func(r store.Request) bool { return r.Status != store.RequestNew })
+	}
+	if asJSON {
+		return writeRequestsJSON(stdout, shown)
+	}
+	if len(shown) == 0 {
+		if handled := len(list); handled > 0 {
+			fmt.Fprintf(stdout, "no new booking requests for clinic %s: %d in the last 30 days, all marked contacted (--all lists them)\n", slug, handled)
+			return nil
+		}
 		fmt.Fprintf(stdout, "no booking requests for clinic %s in the last 30 days\n", slug)
 		return nil
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RECEIVED\tNAME\tEMAIL\tMOBILE\tDAYS\tTIMES\tCHOSE (location/service/practitioner)\tSTATUS\tNOTE")
-	for _, r := range list {
+	fmt.Fprintln(tw, "ID\tRECEIVED\tNAME\tEMAIL\tMOBILE\tDAYS\tTIMES\tCHOSE (location/service/practitioner)\tSTATUS\tNOTE")
+	for _, r := range shown {
 		d := r.Details
 		chose := strings.Join([]string{orDash(r.LocationID), orDash(r.AppointmentTypeID), orDash(r.PractitionerID)}, "/")
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			r.CreatedAt.Local().Format("2006-01-02 15:04"), oneLine(d.FirstName+" "+d.LastName), orDash(d.Email), orDash(spaced(d.Mobile)),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			shortID(r.ID), r.CreatedAt.Local().Format("2006-01-02 15:04"), oneLine(d.FirstName+" "+d.LastName), orDash(d.Email), orDash(spaced(d.Mobile)),
 			anyIfEmpty(r.Days), anyIfEmpty(r.Times), chose, r.Status, oneLine(d.Note))
 	}
 	return tw.Flush()
+}
+
+// markContacted marks the request of list whose id is id, or starts with
+// it, as contacted: a compare-and-set from new, so that of two people
+// marking it one hears it already was.
+func markContacted(ctx context.Context, db *store.Store, slug, id string, list []store.Request, stdout io.Writer) error {
+	if len(id) < requestIDShown {
+		return fmt.Errorf("requests: --done %q is too short: give at least the %d characters of the ID column of portal requests %s", id, requestIDShown, slug)
+	}
+	var matches []store.Request
+	for _, r := range list {
+		if strings.HasPrefix(r.ID, id) {
+			matches = append(matches, r)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return fmt.Errorf("requests: clinic %s has no booking request %s in the last 30 days (portal requests %s --all lists them)", slug, id, slug)
+	case 1:
+	default:
+		return fmt.Errorf("requests: %s is the start of %d requests' ids: give more of it", id, len(matches))
+	}
+	r := matches[0]
+	name := oneLine(r.Details.FirstName + " " + r.Details.LastName)
+	if r.Status == store.RequestContacted {
+		return fmt.Errorf("requests: request %s (%s) is already marked contacted", shortID(r.ID), name)
+	}
+	ok, err := db.SetRequestStatus(ctx, slug, r.ID, store.RequestNew, store.RequestContacted)
+	if err != nil {
+		return fmt.Errorf("requests: %w", err)
+	}
+	if !ok {
+		return fmt.Errorf("requests: request %s (%s) changed meanwhile: someone else marked it, or it expired", shortID(r.ID), name)
+	}
+	fmt.Fprintf(stdout, "marked request %s (%s) contacted\n", shortID(r.ID), name)
+	return nil
+}
+
+func shortID(id string) string {
+	if len(id) > requestIDShown {
+		return id[:requestIDShown]
+	}
+	return id
 }
 
 type requestJSON struct {

@@ -67,7 +67,8 @@ const usage = `portal serves the patient booking portal.
   portal clinic rotate-keys                               re-seal every token with the first key
   portal check [S]                                        test a clinic's credentials against coreplus
   portal migrate                                          bring the database schema up to date
-  portal requests S [--json]                              booking requests patients left for clinic S, newest first
+  portal requests S [--all] [--json]                      booking requests patients left for clinic S not yet contacted, newest first
+  portal requests S --done ID                             mark one contacted (ID as listed)
 
 "portal clinic add -h" lists the clinic flags. Configuration comes from the
 environment (DATABASE_URL, PORTAL_TOKEN_KEYS, COREPLUS_*): see README.md.

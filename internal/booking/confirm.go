@@ -104,6 +104,11 @@ type Outcome struct {
 // the first to finish.
 const confirmWait = 8 * time.Second
 
+// claimWithin bounds the time from the draft becoming booking to its slot
+// being claimed: the sweeper reopens a draft left in booking with no booking
+// record for StalePending, which must only ever be one whose submit died.
+const claimWithin = StalePending / 2
+
 // Confirm books the draft's details at the selected time. It is idempotent
 // on the draft: a draft already booked answers with its booking. In order:
 // the slot is re-checked against coreplus uncached, the patient is matched
@@ -174,8 +179,10 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 			s.log.Warn("reopen draft", "draft", d.ID[:8], "err", err)
 		}
 	}
+	cctx, cancel := context.WithTimeout(ctx, claimWithin)
+	defer cancel()
 
-	free, err := s.stillFree(ctx, sel.Location, *sel.Slot)
+	free, err := s.stillFree(cctx, sel.Location, *sel.Slot)
 	if err != nil {
 		reopen()
 		return Outcome{}, err
@@ -185,7 +192,7 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 		return s.slotTaken(ctx, out)
 	}
 
-	clientID, err := s.findOrCreateClient(ctx, d.Details)
+	clientID, err := s.findOrCreateClient(cctx, d.Details)
 	if err != nil {
 		reopen()
 		return Outcome{}, upstream(err)
@@ -196,7 +203,7 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 		PractitionerID: sel.Slot.Practitioner.ID, LocationID: sel.Location.ID, ServiceID: sel.Service.ID,
 		Start: sel.Slot.Start, End: sel.Slot.End, Status: RecordPending,
 	}
-	switch err := s.store.ClaimBooking(ctx, rec); {
+	switch err := s.store.ClaimBooking(cctx, rec); {
 	case errors.Is(err, ErrSlotClaimed):
 		reopen()
 		return s.slotTaken(ctx, out)
@@ -344,14 +351,20 @@ func sameName(a, b string) bool { return strings.EqualFold(collapseSpaces(a), co
 
 // Confirmed is a booking made through the portal, for its confirmation page.
 type Confirmed struct {
-	DraftID   string
-	Status    string // a Record status
+	DraftID string
+	// Status is a Record status, or DraftOpen when nothing was booked and
+	// the draft can be confirmed again: its submit was cut off before it
+	// claimed the slot, or failed and reopened it.
+	Status    string
 	Reference string
 	Selection Selection
+	// Choice is the open draft's choices, for a link back to its review.
+	Choice Choice
 }
 
 // Booking returns the booking made from a draft. A draft with no booking
-// yet gives ErrNoBooking.
+// gives Status RecordPending while its submit is in flight and DraftOpen
+// once it is open again; any other gives ErrNoBooking.
 func (s *Service) Booking(ctx context.Context, draftID string) (Confirmed, error) {
 	d, err := s.Draft(ctx, draftID)
 	if err != nil {
@@ -359,8 +372,18 @@ func (s *Service) Booking(ctx context.Context, draftID string) (Confirmed, error
 	}
 	rec, err := s.store.GetBookingByDraft(ctx, d.ID)
 	if errors.Is(err, ErrNoBooking) {
-		if d.Status == DraftBooking {
+		switch d.Status {
+		case DraftBooking:
 			return Confirmed{DraftID: d.ID, Status: RecordPending}, nil
+		case DraftOpen:
+			if d.SlotStart.IsZero() {
+				return Confirmed{}, err // never got as far as a time: nothing to confirm
+			}
+			c := Confirmed{DraftID: d.ID, Status: DraftOpen, Choice: d.Choice()}
+			if c.Selection, err = s.Resolve(ctx, c.Choice); err != nil {
+				return Confirmed{}, err
+			}
+			return c, nil
 		}
 		return Confirmed{}, err
 	}

@@ -162,10 +162,7 @@ func (s *Service) RequestFromDraft(ctx context.Context, draftID string) (Request
 	f := RequestForm{
 		FirstName: d.Details.FirstName, LastName: d.Details.LastName,
 		Email: d.Details.Email, Mobile: d.Details.Mobile, Note: d.Details.Note,
-		LocationID: d.LocationID, ServiceID: d.ServiceID, PractitionerID: d.PractitionerID,
-	}
-	if f.PractitionerID == "" && d.SlotPractitionerID != "" {
-		f.PractitionerID = AnyPractitioner
+		LocationID: d.LocationID, ServiceID: d.ServiceID, PractitionerID: d.Choice().PractitionerID,
 	}
 	return f, nil
 }

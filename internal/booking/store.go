@@ -40,6 +40,19 @@ type Draft struct {
 	ExpiresAt          time.Time
 }
 
+// Choice is the draft's choices as URL choices, for a link back into the
+// flow with them.
+func (d Draft) Choice() Choice {
+	c := Choice{LocationID: d.LocationID, ServiceID: d.ServiceID, PractitionerID: d.PractitionerID, With: d.SlotPractitionerID}
+	if c.PractitionerID == "" && d.SlotPractitionerID != "" {
+		c.PractitionerID = AnyPractitioner
+	}
+	if !d.SlotStart.IsZero() {
+		c.Slot = d.SlotStart.Format(time.RFC3339)
+	}
+	return c
+}
+
 // Record is what the portal keeps of a booking sent to coreplus: ids and
 // times, no personal details.
 type Record struct {
@@ -83,6 +96,9 @@ type Store interface {
 	// ClaimResend moves an unknown, never resent booking last updated at
 	// seen to pending and resent, for the one caller that wins it.
 	ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error)
+	// ReopenStuckDrafts moves drafts in booking with no booking record,
+	// last updated at or before cutoff, back to open, and returns their ids.
+	ReopenStuckDrafts(ctx context.Context, cutoff time.Time) ([]string, error)
 	// CreateRequest keeps a booking request for clinic staff.
 	CreateRequest(ctx context.Context, r Request) error
 }

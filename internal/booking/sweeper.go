@@ -20,7 +20,9 @@ const (
 	SettleGrace = 2 * time.Minute
 	// StalePending is how old a pending booking must be before it is taken
 	// to have lost the request that made it (a crash, a restart) and is
-	// treated as unknown. A live confirm holds pending for seconds.
+	// treated as unknown. A live confirm holds pending for seconds. A draft
+	// in booking with no booking record this old lost its request before it
+	// claimed the slot, and is reopened; Confirm claims within claimWithin.
 	StalePending = 2 * time.Minute
 	// UnsettledAlert is how old an unsettled booking must be before every
 	// sweep logs it as an alert for a person to look at.
@@ -43,9 +45,13 @@ type ClinicFinder interface {
 // slot uncached; a slot gone by then makes the booking failed, which the
 // patient's confirmation page says plainly.
 //
+// A draft whose submit died before it claimed the slot (so nothing was
+// sent) is in booking with no booking record; after StalePending it is
+// reopened, and the patient's confirmation page offers to confirm again.
+//
 // Several replicas may sweep the same database: every change is a
-// compare-and-set on the booking's status and update time, so exactly one
-// replica sends a booking again.
+// compare-and-set on the booking's (or draft's) status and update time, so
+// exactly one replica sends a booking again.
 type Sweeper struct {
 	Clinics ClinicFinder
 	Store   Store
@@ -61,6 +67,8 @@ type Sweeper struct {
 // SweepResult counts what one sweep did.
 type SweepResult struct {
 	Booked, Failed, Resent, Unsettled int
+	// Reopened counts drafts whose submit died before it claimed the slot.
+	Reopened int
 }
 
 func (w *Sweeper) defaults() (now func() time.Time, grace, stale, alert time.Duration, log *slog.Logger) {
@@ -107,6 +115,15 @@ func (w *Sweeper) Run(ctx context.Context, every time.Duration) {
 func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	now, grace, stale, alert, log := w.defaults()
 	var res SweepResult
+
+	reopened, err := w.Store.ReopenStuckDrafts(ctx, now().Add(-stale))
+	if err != nil {
+		return res, err
+	}
+	for _, id := range reopened {
+		log.Warn("submit lost before it booked anything; draft reopened", "draft", short(id))
+	}
+	res.Reopened = len(reopened)
 
 	pending, err := w.Store.ListBookingsByStatus(ctx, RecordPending, sweepBatch)
 	if err != nil {

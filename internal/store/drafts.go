@@ -210,6 +210,36 @@ func (s *Store) SetDraftStatus(ctx context.Context, id, from, to string) (bool, 
 	return n == 1, nil
 }
 
+// ReopenStuckDrafts moves back to open every draft still in booking that
+// was last updated at or before cutoff and has no booking row: its submit
+// died (a crash, a restart) after starting and before claiming the slot, so
+// nothing was sent and the patient may confirm again. Each draft moves in
+// one compare-and-set statement, so of several replicas sweeping at once
+// exactly one reopens it. It returns the ids it reopened.
+func (s *Store) ReopenStuckDrafts(ctx context.Context, cutoff time.Time) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `
+		UPDATE drafts SET status = 'open', updated_at = $2
+		WHERE status = 'booking' AND updated_at <= $1
+			AND NOT EXISTS (SELECT 1 FROM bookings WHERE bookings.draft_id = drafts.id)
+		RETURNING id`, unix(cutoff), unix(s.now()))
+	if err != nil {
+		return nil, fmt.Errorf("reopen stuck drafts: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("reopen stuck drafts: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reopen stuck drafts: %w", err)
+	}
+	return ids, nil
+}
+
 // DeleteExpiredDrafts removes personal data that is no longer needed:
 // it deletes open and failed drafts that expired at or before now, and
 // empties the details of booked drafts past their expiry (the row stays so a

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 )
@@ -319,4 +320,95 @@ func assertDraft(t *testing.T, got, want Draft) {
 	if got != want {
 		t.Errorf("draft:\n got %+v\nwant %+v", got, want)
 	}
+}
+
+func TestReopenStuckDrafts(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		draft := func(status string) Draft {
+			t.Helper()
+			d := testDraft(t, "demo", base.Add(time.Hour))
+			d.Status = status
+			if err := s.CreateDraft(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			return d
+		}
+		stuck := draft(DraftBooking)
+		claimed := draft(DraftBooking) // died after claiming: the pending booking's sweep settles it
+		b := testBooking(t)
+		b.DraftID = claimed.ID
+		if err := s.ClaimBooking(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		for _, status := range []string{DraftOpen, DraftBooked, DraftUnknown, DraftFailed} {
+			draft(status)
+		}
+		setClock(s, base.Add(time.Minute))
+		recent := draft(DraftBooking)
+
+		if ids, err := s.ReopenStuckDrafts(ctx, base.Add(-time.Second)); err != nil || len(ids) != 0 {
+			t.Fatalf("cutoff before every update: reopened %v, %v; want none", ids, err)
+		}
+		setClock(s, base.Add(2*time.Minute))
+		ids, err := s.ReopenStuckDrafts(ctx, base)
+		if err != nil || len(ids) != 1 || ids[0] != stuck.ID {
+			t.Fatalf("reopened %v, %v; want only %s", ids, err, stuck.ID)
+		}
+		got, err := s.GetDraft(ctx, stuck.ID, base)
+		if err != nil || got.Status != DraftOpen || !got.UpdatedAt.Equal(base.Add(2*time.Minute)) || got.Details != stuck.Details {
+			t.Errorf("reopened draft: %+v, %v; want open, updated now, details kept", got, err)
+		}
+		for _, d := range []Draft{claimed, recent} {
+			if got, _ := s.GetDraft(ctx, d.ID, base); got.Status != DraftBooking {
+				t.Errorf("draft %s is %q, want still booking", d.ID[:8], got.Status)
+			}
+		}
+		if ids, _ := s.ReopenStuckDrafts(ctx, base); len(ids) != 0 {
+			t.Errorf("a second sweep reopened %v", ids)
+		}
+	})
+}
+
+// TestReopenStuckDraftsOnce: replicas sweeping together reopen each stuck
+// draft once between them.
+func TestReopenStuckDraftsOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		want := map[string]bool{}
+		for range 5 {
+			d := testDraft(t, "demo", base.Add(time.Hour))
+			d.Status = DraftBooking
+			if err := s.CreateDraft(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			want[d.ID] = true
+		}
+		setClock(s, base.Add(time.Hour))
+		results := make([][]string, 4)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Go(func() {
+				ids, err := s.ReopenStuckDrafts(ctx, base)
+				if err != nil {
+					t.Error(err)
+				}
+				results[i] = ids
+			})
+		}
+		wg.Wait()
+		seen := map[string]int{}
+		for _, ids := range results {
+			for _, id := range ids {
+				seen[id]++
+			}
+		}
+		for id := range want {
+			if seen[id] != 1 {
+				t.Errorf("draft %s reopened %d times, want once", id[:8], seen[id])
+			}
+		}
+	})
 }

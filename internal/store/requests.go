@@ -113,6 +113,25 @@ func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) 
 	return out, nil
 }
 
+// SetRequestStatus moves a clinic's request from one status to another only
+// if it is still in from, so that of two staff marking the same request
+// one hears that it already was. It reports whether it changed the request;
+// false with a nil error means there is no such request for the clinic or
+// it was not in from.
+func (s *Store) SetRequestStatus(ctx context.Context, clinic, id, from, to string) (bool, error) {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE booking_requests SET status = $4 WHERE clinic = $1 AND id = $2 AND status = $3`,
+		clinic, id, from, to)
+	if err != nil {
+		return false, fmt.Errorf("set request %s status %s to %s: %w", id, from, to, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("set request %s status %s to %s: %w", id, from, to, err)
+	}
+	return n == 1, nil
+}
+
 // DeleteExpiredRequests deletes requests, and the personal details in them,
 // that expired at or before now. It returns how many it deleted.
 func (s *Store) DeleteExpiredRequests(ctx context.Context, now time.Time) (int64, error) {

@@ -113,3 +113,36 @@ func TestRequestsRoundTrip(t *testing.T) {
 		}
 	})
 }
+
+func TestSetRequestStatusCompareAndSet(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		r := Request{ID: "cc000000000000000000000000000003", Clinic: "demo", Details: RequestDetails{FirstName: "Jo"}}
+		if err := s.CreateRequest(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		steps := []struct {
+			clinic, id, from, to string
+			want                 bool
+		}{
+			{"other", r.ID, RequestNew, RequestContacted, false}, // another clinic's staff
+			{"demo", "cc00000000000000000000000000dead", RequestNew, RequestContacted, false},
+			{"demo", r.ID, RequestContacted, RequestNew, false},
+			{"demo", r.ID, RequestNew, RequestContacted, true},
+			{"demo", r.ID, RequestNew, RequestContacted, false}, // marked twice
+		}
+		for _, st := range steps {
+			ok, err := s.SetRequestStatus(ctx, st.clinic, st.id, st.from, st.to)
+			if err != nil || ok != st.want {
+				t.Errorf("SetRequestStatus(%s, %s, %s -> %s) = %v, %v; want %v", st.clinic, st.id[:8], st.from, st.to, ok, err, st.want)
+			}
+		}
+		list, err := s.ListRequests(ctx, "demo", time.Now())
+		if err != nil || len(list) != 1 || list[0].Status != RequestContacted {
+			t.Errorf("after marking: %+v, %v", list, err)
+		}
+		if _, err := s.SetRequestStatus(ctx, "demo", r.ID, RequestContacted, "lost"); err == nil {
+			t.Error("SetRequestStatus to an unknown status succeeded")
+		}
+	})
+}

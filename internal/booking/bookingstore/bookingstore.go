@@ -76,6 +76,10 @@ func (a Adapter) ClaimResend(ctx context.Context, draftID string, seen time.Time
 	return a.S.ClaimResend(ctx, draftID, seen)
 }
 
+func (a Adapter) ReopenStuckDrafts(ctx context.Context, cutoff time.Time) ([]string, error) {
+	return a.S.ReopenStuckDrafts(ctx, cutoff)
+}
+
 func (a Adapter) CreateRequest(ctx context.Context, r booking.Request) error {
 	return a.S.CreateRequest(ctx, store.Request{
 		ID: r.ID, Clinic: r.Clinic, LocationID: r.LocationID, AppointmentTypeID: r.ServiceID,
