@@ -113,7 +113,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// coreplus allows 10 requests a second per consumer, shared by every
 	// clinic and every patient: one limiter for all of them keeps this
 	// replica under it rather than meeting its 429s.
-	// A sliding window (at most 9 starts in any 1.1 s), not a token bucket:
+	// A sliding window (at most 9 starts in any 1.25 s), not a token bucket:
 	// coreplus counts requests in any one-second window.
 	limiter := coreplus.NewWindowLimiter(upstreamShare(cfg.Replicas), coreplus.DefaultLimitWindow)
 	newService := func(c booking.Clinic, accessToken clinics.Token) (*booking.Service, error) {

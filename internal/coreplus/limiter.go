@@ -20,11 +20,12 @@ type Limiter interface {
 // the sandbox, and we assume upstream) over a sliding second at its end of
 // the wire. Our count is taken where requests start, so two margins: one
 // request fewer, against an off-by-one in how coreplus bounds its window,
-// and 100 ms more, against requests of one burst reaching coreplus later
-// than those of the next (a new connection, a slow goroutine).
+// and 250 ms more, against requests of one burst reaching coreplus later
+// than those of the next (a new connection, a slow goroutine, a loaded
+// two-core machine: 100 ms was seen to be too little under -race).
 const (
 	DefaultLimit       = 9
-	DefaultLimitWindow = 1100 * time.Millisecond
+	DefaultLimitWindow = 1250 * time.Millisecond
 )
 
 // WindowLimiter lets at most n requests start in any window of the given
