@@ -830,7 +830,7 @@ func noteField(m DetailsPage) templ.Component {
 			}
 			templ.ReleaseBuffer(templ_7745c5c3_Buffer)
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "><label for=\"note\">Note to the clinic (optional)</label><p id=\"note-hint\" class=\"hint\">Anything the clinic should know before your appointment. Up to 300 characters.</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "><label for=\"note\">Note to the clinic (optional)</label><p id=\"note-hint\" class=\"hint\">Anything the clinic should know before your appointment. Up to 270 characters.</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -437,7 +437,7 @@ func TestDetailsValidation(t *testing.T) {
 		{"email long", func(p *patient) { p.Email = strings.Repeat("z", 40) + "@example.com" }, "email", "Email address must be 50 characters or fewer"},
 		{"mobile missing", func(p *patient) { p.Mobile = "" }, "mobile", "Enter your mobile number"},
 		{"mobile landline", func(p *patient) { p.Mobile = "02 9555 0123" }, "mobile", "Enter an Australian mobile number, like 0412 345 678"},
-		{"note long", func(p *patient) { p.Note = strings.Repeat("n", 301) }, "note", "Your note must be 300 characters or fewer"},
+		{"note long", func(p *patient) { p.Note = strings.Repeat("n", 271) }, "note", "Your note must be 270 characters or fewer"},
 		{"no consent", func(p *patient) { p.Consent = false }, "consent", "Confirm that you agree to the privacy policy"},
 	}
 	h := newHarness(t)

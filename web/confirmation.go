@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,40 +55,58 @@ func (s *Server) confirmation(c echo.Context) error {
 	if ics {
 		return echo.ErrNotFound
 	}
-	sel := b.Selection
-	zone := sel.Location.Zone
-	loc := sel.Location.Name
 	m := views.ConfirmationPage{
 		Page:      s.page(c, &clinic, "Booking confirmed"),
 		Reference: b.Reference,
-		Rows: []views.SummaryRow{
-			{Key: "Reference number", Value: b.Reference},
-			{Key: "Practitioner", Value: sel.Slot.Practitioner.Name},
-			{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
-			{Key: "Location", Value: loc, Extra: sel.Location.Address},
-			{Key: "Date and time", Value: whenLabel(*sel.Slot, zone)},
-		},
-		ICSURL:   links.booking(token, ".ics"),
-		AgainURL: links.home(),
+		Rows:      confirmedRows(b),
+		ICSURL:    links.booking(token, ".ics"),
+		AgainURL:  links.home(),
 	}
 	stepViewed(&m.Page, "confirmation", views.Progress{})
 	if m.Host != nil {
 		m.Host.Events = append(m.Host.Events, views.HostEvent{
 			Event: "booking-confirmed", Reference: b.Reference,
-			LocationID: sel.Location.ID, ServiceID: sel.Service.ID, PractitionerID: sel.Slot.Practitioner.ID,
-			Start: sel.Slot.Start.Format(time.RFC3339), UTM: links.utm(),
+			LocationID: b.LocationID, ServiceID: b.ServiceID, PractitionerID: b.PractitionerID,
+			Start: b.Start.Format(time.RFC3339), UTM: links.utm(),
 		})
 	}
 	return render(c, http.StatusOK, views.ConfirmationView(m))
 }
 
-// icsFile is the booking as an iCalendar event, times in UTC.
+// confirmedRows describes a booked appointment: with names when the
+// clinic's reference data could be read, else what the stored record holds,
+// its time in the offset it was booked with.
+func confirmedRows(b booking.Confirmed) []views.SummaryRow {
+	sel := b.Selection
+	if sel.Location == nil || sel.Service == nil || sel.Slot == nil {
+		start, end := b.Start, b.End
+		return []views.SummaryRow{
+			{Key: "Reference number", Value: b.Reference},
+			{Key: "Date and time", Value: fullDateLabel(start) + ", " + clockLabel(start) + " to " + clockLabel(end) + " (the clinic's local time)",
+				Extra: "The clinic's confirmation has the practitioner, service and address."},
+		}
+	}
+	return []views.SummaryRow{
+		{Key: "Reference number", Value: b.Reference},
+		{Key: "Practitioner", Value: sel.Slot.Practitioner.Name},
+		{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
+		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address},
+		{Key: "Date and time", Value: whenLabel(*sel.Slot, sel.Location.Zone)},
+	}
+}
+
+// icsFile is the booking as an iCalendar event, times in UTC. Without the
+// clinic's reference data it names the clinic only.
 func (s *Server) icsFile(c echo.Context, clinic booking.Clinic, b booking.Confirmed) error {
 	sel := b.Selection
 	utc := func(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
-	where := sel.Location.Name
-	if sel.Location.Address != "" {
-		where += ", " + sel.Location.Address
+	summary, where := "Appointment at "+clinic.Name, ""
+	if sel.Location != nil && sel.Service != nil && sel.Slot != nil {
+		summary = sel.Service.Name + " with " + sel.Slot.Practitioner.Name
+		where = sel.Location.Name
+		if sel.Location.Address != "" {
+			where += ", " + sel.Location.Address
+		}
 	}
 	desc := "Reference " + b.Reference + "."
 	if clinic.Phone != "" {
@@ -106,14 +125,17 @@ func (s *Server) icsFile(c echo.Context, clinic booking.Clinic, b booking.Confir
 		"BEGIN:VEVENT",
 		"UID:" + b.DraftID + "@" + host,
 		"DTSTAMP:" + utc(time.Now()),
-		"DTSTART:" + utc(sel.Slot.Start),
-		"DTEND:" + utc(sel.Slot.End),
-		"SUMMARY:" + icsText(sel.Service.Name+" with "+sel.Slot.Practitioner.Name),
+		"DTSTART:" + utc(b.Start),
+		"DTEND:" + utc(b.End),
+		"SUMMARY:" + icsText(summary),
 		"LOCATION:" + icsText(where),
 		"DESCRIPTION:" + icsText(desc),
 		"STATUS:CONFIRMED",
 		"END:VEVENT",
 		"END:VCALENDAR",
+	}
+	if where == "" {
+		lines = slices.DeleteFunc(lines, func(l string) bool { return l == "LOCATION:" })
 	}
 	var out strings.Builder
 	for _, l := range lines {

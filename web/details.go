@@ -15,12 +15,18 @@ import (
 // shown, with the choice to use the details or forget them: the device may
 // be shared, so nothing more is shown until someone asks.
 func (s *Server) detailsForm(c echo.Context) error {
+	if done, err := s.toSubmittedBooking(c, c.QueryParam); done {
+		return err
+	}
 	f, err := s.startFlow(c, c.QueryParam)
 	if err != nil {
 		return err
 	}
 	if f.sel.Slot == nil {
 		return c.Redirect(http.StatusSeeOther, f.links.book(f.sel.Choice()))
+	}
+	if err := f.svc.CheckSlot(c.Request().Context(), f.sel); err != nil {
+		return err
 	}
 	var values booking.DetailsForm
 	notice, savedFor := "", ""
@@ -30,6 +36,10 @@ func (s *Server) detailsForm(c echo.Context) error {
 	if id, ok := s.signer.verify(f.links.draft); ok {
 		d, err := f.svc.Draft(c.Request().Context(), id)
 		switch be, isBE := booking.AsError(err); {
+		case err == nil && d.Submitted():
+			// Sent meanwhile (toSubmittedBooking looked a moment ago): its
+			// details are that booking's, never a new form's.
+			return c.Redirect(http.StatusSeeOther, f.links.booking(f.links.draft, "/"))
 		case err == nil:
 			values = d.Details.Form()
 		case isBE && be.Code == booking.CodeNotFound:
@@ -109,8 +119,14 @@ func renderDetailsPage(c echo.Context, status int, m views.DetailsPage) error {
 // everything typed kept, else the details go into a server-side draft and
 // the patient moves on to the review.
 func (s *Server) saveDetails(c echo.Context) error {
+	if done, err := s.toSubmittedBooking(c, c.FormValue); done {
+		return err
+	}
 	f, err := s.startFlow(c, c.FormValue)
 	if err != nil {
+		if be, ok := booking.AsError(err); ok && be.Code == booking.CodeUnavailable {
+			s.keepDetailsWhileDown(c)
+		}
 		return err
 	}
 	if f.sel.Slot == nil {
@@ -119,12 +135,7 @@ func (s *Server) saveDetails(c echo.Context) error {
 	if choice := c.FormValue("saved"); choice == "use" || choice == "forget" {
 		return s.savedDetails(c, f, choice)
 	}
-	form := booking.DetailsForm{
-		FirstName: c.FormValue("first_name"), LastName: c.FormValue("last_name"),
-		DOBDay: c.FormValue("dob_day"), DOBMonth: c.FormValue("dob_month"), DOBYear: c.FormValue("dob_year"),
-		Email: c.FormValue("email"), Mobile: c.FormValue("mobile"), Note: c.FormValue("note"),
-		Consent: c.FormValue("consent") != "",
-	}
+	form := detailsFormFrom(c)
 	if done, err := s.screenDetails(c, f, form); done {
 		return err
 	}
@@ -140,6 +151,61 @@ func (s *Server) saveDetails(c echo.Context) error {
 	}
 	f.links.draft = s.signer.sign(id)
 	return c.Redirect(http.StatusSeeOther, f.links.to("book/review", f.sel.Choice()))
+}
+
+func detailsFormFrom(c echo.Context) booking.DetailsForm {
+	return booking.DetailsForm{
+		FirstName: c.FormValue("first_name"), LastName: c.FormValue("last_name"),
+		DOBDay: c.FormValue("dob_day"), DOBMonth: c.FormValue("dob_month"), DOBYear: c.FormValue("dob_year"),
+		Email: c.FormValue("email"), Mobile: c.FormValue("mobile"), Note: c.FormValue("note"),
+		Consent: c.FormValue("consent") != "",
+	}
+}
+
+// keepDetailsWhileDown saves a details form that coreplus could not be
+// asked to check the choices of (the details themselves need only the
+// store), so that the unavailable page's "Leave a booking request" fills
+// its form from them rather than losing what was typed. A form with
+// problems, a bot's, or one over the draft limit is kept nowhere.
+func (s *Server) keepDetailsWhileDown(c echo.Context) {
+	svc, err := s.clinicFrom(c)
+	if err != nil || c.FormValue("saved") != "" || s.honeypotFilled(c) {
+		return
+	}
+	details, errs := detailsFormFrom(c).Validate(svc.Now())
+	if len(errs) > 0 || !s.abuse.drafts.allow(c.RealIP()) {
+		return
+	}
+	links := s.linksFor(c.FormValue, svc.Clinic())
+	draftID, _ := s.signer.verify(links.draft)
+	id, err := svc.SaveDetailsUnchecked(c.Request().Context(), draftID, choiceFrom(c.FormValue), details)
+	if err != nil {
+		s.log.Warn("keep details while unavailable", "request_id", requestIDFrom(c), "err", err)
+		return
+	}
+	c.Set(draftKey, s.signer.sign(id))
+}
+
+// toSubmittedBooking sends the patient to their booking's page when the
+// draft the request carries has been sent to coreplus (booking, unknown or
+// booked): after the back button, a form must neither show that booking's
+// details nor start a second booking from them. It needs only the store,
+// and reports whether it answered.
+func (s *Server) toSubmittedBooking(c echo.Context, get func(string) string) (bool, error) {
+	svc, err := s.clinicFrom(c)
+	if err != nil {
+		return true, err
+	}
+	links := s.linksFor(get, svc.Clinic())
+	id, ok := s.signer.verify(links.draft)
+	if !ok {
+		return false, nil
+	}
+	d, err := svc.Draft(c.Request().Context(), id)
+	if err != nil || !d.Submitted() {
+		return false, nil // an expired or open draft is the caller's to handle
+	}
+	return true, c.Redirect(http.StatusSeeOther, links.booking(links.draft, "/"))
 }
 
 // appointmentRows describes the chosen appointment, with change links when

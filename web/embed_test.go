@@ -16,6 +16,7 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/static"
+	"github.com/clinic-booking/portal/web"
 )
 
 const allowedHost = "https://www.example-clinic.com.au"
@@ -394,5 +395,22 @@ func TestThemeIsInlinedUnderTheCSP(t *testing.T) {
 	p = h.get("/demo")
 	if p.doc.Find("head style").Length() != 0 || p.doc.Find("img.logo").Length() != 0 {
 		t.Error("a bad theme reached the page")
+	}
+}
+
+// TestEmbedCodeUsesThePublicURL: with PUBLIC_URL set, the snippets name it,
+// whatever X-Forwarded-Proto or Host a request brings.
+func TestEmbedCodeUsesThePublicURL(t *testing.T) {
+	h := newHarnessSetup(t, harnessSetup{web: func(c *web.Config) { c.PublicURL = "https://book.example-clinic.com.au/" }})
+	req, _ := http.NewRequest(http.MethodGet, h.abs("/demo/embed-code"), nil)
+	req.Header.Set("X-Forwarded-Proto", "javascript")
+	req.Host = "evil.example"
+	p := h.do(req)
+	loader := p.doc.Find("pre.snippet code").First().Text()
+	if want := `<script src="https://book.example-clinic.com.au/embed.js" data-clinic="demo" async></script>`; loader != want {
+		t.Errorf("loader snippet\n got %s\nwant %s", loader, want)
+	}
+	if strings.Contains(p.body, "evil.example") || strings.Contains(p.body, "javascript://") {
+		t.Error("the request's host or scheme reached the snippets")
 	}
 }

@@ -19,7 +19,7 @@ func (s *Server) embedCode(c echo.Context) error {
 	}
 	cl := svc.Clinic()
 	c.Response().Header().Set("Content-Security-Policy", contentPolicy(cl, []string{"'none'"}))
-	base := portalBase(c)
+	base := s.portalBase(c)
 	attr := html.EscapeString
 	m := views.EmbedCodePage{
 		Page:    s.page(c, &cl, "Embed code"),
@@ -47,8 +47,12 @@ func (s *Server) embedCode(c echo.Context) error {
 	return render(c, http.StatusOK, views.EmbedCodeView(m))
 }
 
-// portalBase is the portal's address as the browser reached it, for the
-// snippets ("https://book.example.com").
-func portalBase(c echo.Context) string {
+// portalBase is the portal's address for the snippets
+// ("https://book.example.com"): PUBLIC_URL when set, else as the browser
+// reached it.
+func (s *Server) portalBase(c echo.Context) string {
+	if s.publicURL != "" {
+		return s.publicURL
+	}
 	return c.Scheme() + "://" + c.Request().Host
 }

@@ -10,9 +10,27 @@ import (
 	"github.com/clinic-booking/portal/views"
 )
 
-// retryKey names the context value holding where "Try again" leads after
-// a failed POST.
-const retryKey = "retry_url"
+// Context values a handler leaves for handleError.
+const (
+	// retryKey holds where "Try again" leads after a failed POST.
+	retryKey = "retry_url"
+	// nothingSentKey is set when the failed request is known to have sent
+	// no booking, so the page may say that nothing was booked.
+	nothingSentKey = "nothing_sent"
+	// draftKey holds the signed draft the details were saved in before a
+	// failure, for the "Leave a booking request" link to fill its form.
+	draftKey = "saved_draft"
+)
+
+// Messages of the error pages. Only a failure known to have sent no
+// booking says that nothing was booked: on any other, the patient may have
+// a booking from an earlier step and must not be told otherwise.
+const (
+	unavailableMessage  = "The clinic's booking system isn't answering at the moment. Please try again in a minute."
+	nothingSentMessage  = "The clinic's booking system isn't answering at the moment. Nothing has been booked. Please try again in a minute."
+	failedGetMessage    = "Sorry, something went wrong on our side. Please try again."
+	failedSubmitMessage = "Sorry, something went wrong on our side. If you were confirming a booking, check your email or call the clinic before trying again."
+)
 
 // handleError is the one place errors become pages. A booking.Error carries a
 // message fit for a patient; anything else is logged with its cause and shown
@@ -42,7 +60,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case ok && be.Code == booking.CodeUnavailable:
 		status = http.StatusServiceUnavailable
 		m.Heading = "Online booking isn't available right now"
-		m.Message = "The clinic's booking system isn't answering at the moment. Nothing has been booked. Please try again in a minute."
+		m.Message = unavailableMessage
+		if sent, _ := c.Get(nothingSentKey).(bool); sent {
+			m.Message = nothingSentMessage
+		}
 		if retry, _ := c.Get(retryKey).(string); retry != "" {
 			m.RetryURL = retry
 		} else if req.Method == http.MethodGet {
@@ -61,7 +82,10 @@ func (s *Server) handleError(err error, c echo.Context) {
 	default:
 		s.log.Error("request failed", "request_id", id, "method", req.Method, "path", logPath(c), "err", err)
 		m.Heading = "Something went wrong"
-		m.Message = "Sorry, something went wrong on our side. Nothing has been booked. Please try again."
+		m.Message = failedSubmitMessage
+		if req.Method == http.MethodGet || req.Method == http.MethodHead {
+			m.Message = failedGetMessage
+		}
 	}
 	if clinic != nil && status != http.StatusServiceUnavailable {
 		m.StartURL = s.linksFor(requestValues(c), *clinic).home()

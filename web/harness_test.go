@@ -72,6 +72,15 @@ type harness struct {
 	seen    []string // every URL the patient was sent to or shown
 	db      *store.Store
 	dir     *booking.Directory
+	start   func() // builds the service and the portal over sb and db
+}
+
+// restart stops the portal and starts it again over the same sandbox and
+// database: every cache is cold, as after a deploy. The portal's address
+// changes; links seen so far are relative and still work.
+func (h *harness) restart() {
+	h.portal.Close()
+	h.start()
 }
 
 type harnessOption func(*booking.Clinic)
@@ -87,6 +96,9 @@ type harnessSetup struct {
 	sandbox func(*sandbox.Config)
 	api     func(*coreplus.Config)
 	web     func(*web.Config)
+	// upstream and store wrap what the booking service is given.
+	upstream func(booking.Coreplus) booking.Coreplus
+	store    func(booking.Store) booking.Store
 }
 
 func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *harness {
@@ -141,23 +153,34 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 		o(&clinic)
 	}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := booking.NewService(clinic, booking.Observed(api, web.CountUpstream), bookingstore.New(db), clock)
-	svc.SetLogger(logger)
-	h.dir = booking.NewDirectory(svc)
-	webCfg := web.Config{
-		Clinics: h.dir, Logger: logger, Ready: db.Ping,
-		SecretKey: bytes.Repeat([]byte{7}, 32),
+	h.start = func() {
+		var up booking.Coreplus = booking.Observed(api, web.CountUpstream)
+		if setup.upstream != nil {
+			up = setup.upstream(up)
+		}
+		var st booking.Store = bookingstore.New(db)
+		if setup.store != nil {
+			st = setup.store(st)
+		}
+		svc := booking.NewService(clinic, up, st, clock)
+		svc.SetLogger(logger)
+		h.dir = booking.NewDirectory(svc)
+		webCfg := web.Config{
+			Clinics: h.dir, Logger: logger, Ready: db.Ping,
+			SecretKey: bytes.Repeat([]byte{7}, 32),
+		}
+		if setup.web != nil {
+			setup.web(&webCfg)
+		}
+		handler, err := web.New(webCfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.handler = handler
+		h.portal = httptest.NewServer(handler)
+		t.Cleanup(h.portal.Close)
 	}
-	if setup.web != nil {
-		setup.web(&webCfg)
-	}
-	handler, err := web.New(webCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.handler = handler
-	h.portal = httptest.NewServer(handler)
-	t.Cleanup(h.portal.Close)
+	h.start()
 	h.http = &http.Client{
 		Timeout:       20 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,12 +28,18 @@ var (
 func (s *Server) requestLink(c echo.Context, clinic booking.Clinic) string {
 	get := requestValues(c)
 	links := s.linksFor(get, clinic)
+	if tok, _ := c.Get(draftKey).(string); tok != "" {
+		links.draft = tok // the details just saved
+	}
 	return links.to("request", booking.Choice{LocationID: get(qLocation), ServiceID: get(qType), PractitionerID: get(qPractitioner)})
 }
 
 // requestForm shows the request form, filled in from the patient's draft
 // when the link carries one.
 func (s *Server) requestForm(c echo.Context) error {
+	if done, err := s.toSubmittedBooking(c, c.QueryParam); done {
+		return err
+	}
 	svc, err := s.clinicFrom(c)
 	if err != nil {
 		return err
@@ -74,10 +81,10 @@ func (s *Server) renderRequest(c echo.Context, clinic booking.Clinic, links flow
 		m.Choices = "We'll pass on the location, service and practitioner you chose."
 	}
 	for _, d := range booking.RequestDays {
-		m.Days = append(m.Days, views.Option{Value: d, Label: dayLabels[d], Checked: contains(f.Days, d)})
+		m.Days = append(m.Days, views.Option{Value: d, Label: dayLabels[d], Checked: slices.Contains(f.Days, d)})
 	}
 	for _, t := range booking.RequestTimes {
-		m.Times = append(m.Times, views.Option{Value: t, Label: timeLabels[t], Checked: contains(f.Times, t)})
+		m.Times = append(m.Times, views.Option{Value: t, Label: timeLabels[t], Checked: slices.Contains(f.Times, t)})
 	}
 	for _, e := range errs {
 		m.Errors = append(m.Errors, views.FieldError{Field: e.Field, Message: e.Message})
@@ -88,6 +95,9 @@ func (s *Server) renderRequest(c echo.Context, clinic booking.Clinic, links flow
 // saveRequest checks the form and stores the request; a problem brings the
 // form back with everything typed kept.
 func (s *Server) saveRequest(c echo.Context) error {
+	if done, err := s.toSubmittedBooking(c, c.FormValue); done {
+		return err
+	}
 	svc, err := s.clinicFrom(c)
 	if err != nil {
 		return err
@@ -136,13 +146,4 @@ func (s *Server) requestReceived(c echo.Context) error {
 		StartURL: s.linksFor(c.QueryParam, clinic).home(),
 	}
 	return render(c, http.StatusOK, views.RequestReceivedView(m))
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -119,7 +119,9 @@ func (s *Server) confirm(c echo.Context) error {
 	out, err := f.svc.Confirm(ctx, id, f.sel)
 	if err != nil {
 		if be, ok := booking.AsError(err); ok && be.Code == booking.CodeUnavailable {
+			// Confirm answers unavailable only when no booking went out.
 			c.Set(retryKey, f.links.to("book/review", f.sel.Choice()))
+			c.Set(nothingSentKey, true)
 		}
 		return s.draftGone(c, f, err)
 	}

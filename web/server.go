@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -36,6 +37,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Limits caps how often one client address may send the forms.
 	Limits Limits
+	// PublicURL is the portal's own address ("https://book.example.com"),
+	// used in the embed snippets; empty takes it from the request, which a
+	// client can shape with X-Forwarded-Proto and Host.
+	PublicURL string
 }
 
 // Server is the portal's http.Handler.
@@ -49,6 +54,8 @@ type Server struct {
 	signer   draftSigner
 	sessions *sessions.CookieStore
 	abuse    *abuseGuard
+	// publicURL is Config.PublicURL without a trailing slash.
+	publicURL string
 }
 
 // New builds the server with every route.
@@ -65,7 +72,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a,
-		signer: newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		signer:    newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
 		abuse: newAbuseGuard(cfg.Limits),
 	}
 	s.echo.IPExtractor = clientIPExtractor(cfg.TrustedProxies)

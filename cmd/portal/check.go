@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -85,7 +86,7 @@ func checkCommand(ctx context.Context, args []string, getenv func(string) string
 		if len(offered) > 0 {
 			line += fmt.Sprintf(", %d offered online", len(offered))
 			for _, id := range offered {
-				if !contains(ids, id) {
+				if !slices.Contains(ids, id) {
 					warnings = append(warnings, fmt.Sprintf("--%s lists %q, which coreplus does not have", what, id))
 				}
 			}
@@ -156,13 +157,4 @@ func ids[T any](items []T, id func(T) string) []string {
 		out[i] = id(it)
 	}
 	return out
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -232,15 +233,17 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	c.Clinic.EmailReminders = parseBool(getenv, "BOOKING_EMAIL_REMINDERS", true, bad)
 	c.Clinic.SMSReminders = parseBool(getenv, "BOOKING_SMS_REMINDERS", true, bad)
 	for _, o := range strings.FieldsFunc(getenv("CLINIC_FRAME_ORIGINS"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		origin, ok := clinics.Origin(o)
+		if !ok {
 			bad("CLINIC_FRAME_ORIGINS has %q: expected origins such as https://www.example-clinic.com.au, separated by commas", o)
 			continue
 		}
-		c.Clinic.FrameOrigins = append(c.Clinic.FrameOrigins, u.Scheme+"://"+u.Host)
+		if !slices.Contains(c.Clinic.FrameOrigins, origin) {
+			c.Clinic.FrameOrigins = append(c.Clinic.FrameOrigins, origin)
+		}
 	}
 	c.Clinic.Theme = booking.Theme{BrandColour: getenv("CLINIC_BRAND_COLOUR"), LogoURL: getenv("CLINIC_LOGO_URL")}
-	if v := c.Clinic.Theme.BrandColour; v != "" && !regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`).MatchString(v) {
+	if v := c.Clinic.Theme.BrandColour; v != "" && !clinics.ValidBrandColour(v) {
 		bad("CLINIC_BRAND_COLOUR is %q: expected a hex colour such as #0b5cad", v)
 	}
 	if v := c.Clinic.Theme.LogoURL; v != "" {

@@ -155,6 +155,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 		TrustedProxies: cfg.TrustedProxies,
 		Limits:         cfg.Limits,
+		PublicURL:      cfg.PublicURL,
 	})
 	if err != nil {
 		return err

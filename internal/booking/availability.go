@@ -242,24 +242,73 @@ func (s *Service) chunk(ctx context.Context, loc *Location, typeID string, pracI
 	return v.([]coreplus.Slot), nil
 }
 
-// stillFree asks coreplus, uncached, whether the slot is still free time:
-// it must lie wholly inside one free block of its practitioner's day.
-func (s *Service) stillFree(ctx context.Context, loc *Location, sl Slot) (bool, error) {
+// slotState is what coreplus says of a slot when asked just before booking.
+type slotState int
+
+const (
+	slotFree       slotState = iota + 1 // one of the service's offered starts
+	slotTaken                           // not free any more
+	slotNotOffered                      // inside free time, but not a start coreplus offers (an edited link)
+)
+
+// checkSlot asks coreplus, uncached, whether the slot is still one of the
+// free times it offers for the service: coreplus cuts free time into the
+// service's length from the start of each free block, and only those starts
+// are offered, so a time such as 9:07 inside a free block is not one.
+func (s *Service) checkSlot(ctx context.Context, loc *Location, serviceID string, sl Slot) (slotState, error) {
 	day := sl.Start.In(loc.Zone).Format(dateLayout)
-	blocks, err := s.api.FindAvailability(ctx, coreplus.SlotQuery{
+	offered, err := s.api.FindAvailability(ctx, coreplus.SlotQuery{
 		StartDate: day, EndDate: day, TimezoneID: loc.TimezoneID,
 		LocationIDs: []string{loc.ID}, PractitionerIDs: []string{sl.Practitioner.ID},
+		AppointmentTypeID: serviceID,
 	})
 	if err != nil {
-		return false, upstream(fmt.Errorf("re-check availability: %w", err))
+		return 0, upstream(fmt.Errorf("re-check availability: %w", err))
 	}
-	for _, b := range blocks {
-		if b.PractitionerID == sl.Practitioner.ID && (b.LocationID == "" || b.LocationID == loc.ID) &&
-			!b.Start.After(sl.Start) && !b.End.Before(sl.End) {
-			return true, nil
+	inside := false
+	for _, o := range offered {
+		if o.PractitionerID != sl.Practitioner.ID || (o.LocationID != "" && o.LocationID != loc.ID) {
+			continue
+		}
+		if o.Start.Equal(sl.Start) {
+			return slotFree, nil
+		}
+		if !o.Start.After(sl.Start) && o.End.After(sl.Start) {
+			inside = true
 		}
 	}
-	return false, nil
+	if inside {
+		return slotNotOffered, nil
+	}
+	return slotTaken, nil
+}
+
+// errSlotNotOffered is the answer to a time that is not one of the free
+// times shown for the service, which only an edited link can ask for.
+func errSlotNotOffered() error {
+	return invalid("That time isn't one of the free times for this service. Choose a time again.")
+}
+
+// CheckSlot reports, from the same (cached) free times the time step shows,
+// whether sel's slot is one of them: a CodeInvalid error if not. When
+// coreplus cannot be asked it lets the slot through; Confirm checks again,
+// uncached, before anything is booked.
+func (s *Service) CheckSlot(ctx context.Context, sel Selection) error {
+	if sel.Location == nil || sel.Service == nil || sel.Slot == nil {
+		return nil
+	}
+	day := dayOf(sel.Slot.Start, sel.Location.Zone)
+	slots, err := s.freeSlots(ctx, sel, []Practitioner{sel.Slot.Practitioner}, day, day, false)
+	if err != nil {
+		s.log.Warn("check slot", "err", err)
+		return nil
+	}
+	for _, sl := range slots {
+		if sl.Start.Equal(sel.Slot.Start) && sl.Practitioner.ID == sel.Slot.Practitioner.ID {
+			return nil
+		}
+	}
+	return errSlotNotOffered()
 }
 
 // Alternatives finds up to n free times nearest to the taken slot, with the

@@ -15,6 +15,10 @@ type refCache struct {
 	ttl   time.Duration
 	now   func() time.Time
 	group singleflight.Group
+	// onStale, when set, keeps the last good value of a key past its ttl
+	// and serves it when a reload fails: reference data a minute old is
+	// better than no page while coreplus is down. It is told each time.
+	onStale func(key string, err error)
 
 	mu      sync.Mutex
 	entries map[string]cacheEntry
@@ -30,7 +34,8 @@ func newRefCache(ttl time.Duration, now func() time.Time) *refCache {
 }
 
 // get returns the cached value for key or loads it. Failed loads are not
-// cached, so the next patient tries again.
+// cached, so the next patient tries again; with onStale set, a failed
+// reload answers with the last good value instead.
 func (c *refCache) get(ctx context.Context, key string, load func(context.Context) (any, error)) (any, error) {
 	c.mu.Lock()
 	e, ok := c.entries[key]
@@ -44,6 +49,10 @@ func (c *refCache) get(ctx context.Context, key string, load func(context.Contex
 		defer cancel()
 		v, err := load(lctx)
 		if err != nil {
+			if ok && c.onStale != nil {
+				c.onStale(key, err)
+				return e.value, nil
+			}
 			return nil, err
 		}
 		c.mu.Lock()

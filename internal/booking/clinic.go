@@ -4,7 +4,10 @@
 // templ nor SQL drivers.
 package booking
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Clinic is one practice's settings for the portal.
 type Clinic struct {
@@ -75,30 +78,21 @@ const (
 
 // offersService reports whether the clinic offers type id online.
 func (c Clinic) offersService(id string) bool {
-	return len(c.Services) == 0 || contains(c.Services, id)
+	return len(c.Services) == 0 || slices.Contains(c.Services, id)
 }
 
 // offersLocation reports whether the clinic offers location id online.
 func (c Clinic) offersLocation(id string) bool {
-	return len(c.Locations) == 0 || contains(c.Locations, id)
+	return len(c.Locations) == 0 || slices.Contains(c.Locations, id)
 }
 
 // offersPractitioner reports whether practitioner id is bookable online.
 func (c Clinic) offersPractitioner(id string) bool {
-	return len(c.OfferedPractitioners) == 0 || contains(c.OfferedPractitioners, id)
+	return len(c.OfferedPractitioners) == 0 || slices.Contains(c.OfferedPractitioners, id)
 }
 
 // practitionerOffers reports whether practitioner p offers type id online.
 func (c Clinic) practitionerOffers(p, typeID string) bool {
 	prof, ok := c.Practitioners[p]
-	return !ok || len(prof.Services) == 0 || contains(prof.Services, typeID)
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
+	return !ok || len(prof.Services) == 0 || slices.Contains(prof.Services, typeID)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clinic-booking/portal/internal/coreplus"
 )
@@ -15,6 +16,38 @@ import (
 func (s *Service) SaveDetails(ctx context.Context, draftID string, sel Selection, d Details) (string, error) {
 	draft := Draft{Clinic: s.clinic.Slug, Details: d, Status: DraftOpen}
 	setChoices(&draft, sel)
+	return s.saveDraft(ctx, draftID, draft)
+}
+
+// SaveDetailsUnchecked is SaveDetails for when the clinic's reference data
+// cannot be read: the choices are kept as the link gave them (malformed ids
+// dropped), unchecked, so that what the patient typed is not lost. It never
+// calls coreplus; anything later that books checks the choices first.
+func (s *Service) SaveDetailsUnchecked(ctx context.Context, draftID string, ch Choice, d Details) (string, error) {
+	draft := Draft{Clinic: s.clinic.Slug, Details: d, Status: DraftOpen}
+	id := func(v string) string {
+		if idPattern.MatchString(v) {
+			return v
+		}
+		return ""
+	}
+	draft.LocationID, draft.ServiceID = id(ch.LocationID), id(ch.ServiceID)
+	if ch.PractitionerID != AnyPractitioner {
+		draft.PractitionerID = id(ch.PractitionerID)
+	}
+	if start, err := time.Parse(time.RFC3339, ch.Slot); err == nil {
+		draft.SlotStart, draft.SlotEnd = start, start
+		draft.SlotPractitionerID = id(ch.With)
+		if draft.SlotPractitionerID == "" {
+			draft.SlotPractitionerID = draft.PractitionerID
+		}
+	}
+	return s.saveDraft(ctx, draftID, draft)
+}
+
+// saveDraft keeps draft under draftID when that draft is still open, else
+// under a new id, which it returns.
+func (s *Service) saveDraft(ctx context.Context, draftID string, draft Draft) (string, error) {
 	draft.ExpiresAt = s.now().Add(s.clinic.DraftTTL)
 	if draftID != "" {
 		old, err := s.store.GetDraft(ctx, draftID, s.now())
@@ -176,18 +209,20 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 	}
 	reopen := func() {
 		if _, err := s.store.SetDraftStatus(context.WithoutCancel(ctx), d.ID, DraftBooking, DraftOpen); err != nil {
-			s.log.Warn("reopen draft", "draft", d.ID[:8], "err", err)
+			s.log.Warn("reopen draft", "draft", short(d.ID), "err", err)
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, claimWithin)
 	defer cancel()
 
-	free, err := s.stillFree(cctx, sel.Location, *sel.Slot)
-	if err != nil {
+	switch state, err := s.checkSlot(cctx, sel.Location, sel.Service.ID, *sel.Slot); {
+	case err != nil:
 		reopen()
 		return Outcome{}, err
-	}
-	if !free {
+	case state == slotNotOffered:
+		reopen()
+		return Outcome{}, errSlotNotOffered()
+	case state != slotFree:
 		reopen()
 		return s.slotTaken(ctx, out)
 	}
@@ -216,10 +251,12 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 		return Outcome{}, fmt.Errorf("claim booking: %w", err)
 	}
 
-	// From here the request may reach coreplus: never let a cancelled
-	// page load leave the records half-written.
+	// From here the request may reach coreplus: a patient who closes the
+	// page must neither cut the booking off in flight (it would become
+	// unknown) nor leave the records half-written. The client's own call
+	// timeout bounds the send.
 	wctx := context.WithoutCancel(ctx)
-	appt, err := s.api.CreateAppointment(ctx, coreplus.NewAppointment{
+	appt, err := s.api.CreateAppointment(wctx, coreplus.NewAppointment{
 		Start: sel.Slot.Start, End: sel.Slot.End,
 		PractitionerID: sel.Slot.Practitioner.ID, LocationID: sel.Location.ID, AppointmentTypeID: sel.Service.ID,
 		ClientID: clientID, Notes: appointmentNotes(d.Details.Note, d.ID),
@@ -228,12 +265,18 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 	var cpErr *coreplus.Error
 	switch {
 	case err == nil:
+		// coreplus said yes: whatever the store does now, the patient is
+		// booked and must never be told otherwise. A record left pending is
+		// found in coreplus by the sweeper; a draft left in booking with a
+		// booked record shows as booked.
 		rec.Status, rec.AppointmentID, rec.ReferenceNumber = RecordBooked, appt.ID, appt.ReferenceNumber
 		if err := s.store.UpdateBooking(wctx, rec); err != nil {
-			return Outcome{}, fmt.Errorf("record booking %s: %w", appt.ID, err)
+			s.log.Warn("booked in coreplus but not recorded; the sweeper will settle it", "draft", short(d.ID), "appointment", appt.ID, "err", err)
+			out.Kind = OutcomePending
+			return out, nil
 		}
 		if _, err := s.store.SetDraftStatus(wctx, d.ID, DraftBooking, DraftBooked); err != nil {
-			return Outcome{}, err
+			s.log.Warn("booked and recorded, but the draft status was not set", "draft", short(d.ID), "err", err)
 		}
 		out.Kind = OutcomeBooked
 		return out, nil
@@ -243,7 +286,7 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 	case errors.As(err, &cpErr) && cpErr.Sent:
 		// It may exist in coreplus. Sending again could book twice.
 		s.settle(wctx, rec, RecordUnknown, DraftUnknown)
-		s.log.Warn("booking outcome unknown", "draft", d.ID[:8], "err", err)
+		s.log.Warn("booking outcome unknown", "draft", short(d.ID), "err", err)
 		out.Kind = OutcomePending
 		return out, nil
 	default:
@@ -255,10 +298,10 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 func (s *Service) settle(ctx context.Context, rec Record, recStatus, draftStatus string) {
 	rec.Status = recStatus
 	if err := s.store.UpdateBooking(ctx, rec); err != nil {
-		s.log.Warn("record booking status", "draft", rec.DraftID[:8], "status", recStatus, "err", err)
+		s.log.Warn("record booking status", "draft", short(rec.DraftID), "status", recStatus, "err", err)
 	}
 	if _, err := s.store.SetDraftStatus(ctx, rec.DraftID, DraftBooking, draftStatus); err != nil {
-		s.log.Warn("set draft status", "draft", rec.DraftID[:8], "status", draftStatus, "err", err)
+		s.log.Warn("set draft status", "draft", short(rec.DraftID), "status", draftStatus, "err", err)
 	}
 }
 
@@ -274,18 +317,24 @@ func (s *Service) slotTaken(ctx context.Context, out Outcome) (Outcome, error) {
 }
 
 // appointmentNotes is the patient's note plus a marker that tells staff
-// (and a later reconciler) the booking came from the portal. The note is
-// never cut: when both do not fit coreplus's 300 characters, the marker goes.
+// (and a later reconciler) the booking came from the portal. The marker is
+// always there: a note is checked to leave room for it, and one saved
+// before that check is shortened to fit coreplus's 300 characters.
 func appointmentNotes(note, draftID string) string {
 	mark := marker(draftID)
+	note = NormaliseNote(note)
 	if note == "" {
 		return mark
 	}
-	if len([]rune(note))+1+len(mark) <= MaxNoteLength {
-		return note + "\n" + mark
+	if room := MaxNoteLength - 1 - len(mark); utf8.RuneCountInString(note) > room {
+		note = strings.TrimSpace(string([]rune(note)[:room-1])) + "…"
 	}
-	return note
+	return note + "\n" + mark
 }
+
+// markerLength is the length of every draft's marker: draft ids are
+// shortened to 8 characters in it.
+const markerLength = len("Booked online (ref 12345678)")
 
 // marker is what the notes of an appointment booked from a draft carry, so
 // the sweeper can find it in coreplus after an unanswered booking.
@@ -357,6 +406,13 @@ type Confirmed struct {
 	// claimed the slot, or failed and reopened it.
 	Status    string
 	Reference string
+	// Start, End and the ids are the stored record's, known even when
+	// coreplus is not answering (zero for an open draft).
+	Start, End                            time.Time
+	LocationID, ServiceID, PractitionerID string
+	// Selection names the location, service and practitioner. It is empty
+	// for a pending booking, and when the clinic's reference data could not
+	// be read: the page then says what the record holds.
 	Selection Selection
 	// Choice is the open draft's choices, for a link back to its review.
 	Choice Choice
@@ -364,7 +420,10 @@ type Confirmed struct {
 
 // Booking returns the booking made from a draft. A draft with no booking
 // gives Status RecordPending while its submit is in flight and DraftOpen
-// once it is open again; any other gives ErrNoBooking.
+// once it is open again; any other gives ErrNoBooking. Only the store is
+// needed: a booking whose outcome is not known yet is exactly when coreplus
+// may be unreachable, so names are added when coreplus (or the cache) has
+// them and left out when not.
 func (s *Service) Booking(ctx context.Context, draftID string) (Confirmed, error) {
 	d, err := s.Draft(ctx, draftID)
 	if err != nil {
@@ -380,9 +439,7 @@ func (s *Service) Booking(ctx context.Context, draftID string) (Confirmed, error
 				return Confirmed{}, err // never got as far as a time: nothing to confirm
 			}
 			c := Confirmed{DraftID: d.ID, Status: DraftOpen, Choice: d.Choice()}
-			if c.Selection, err = s.Resolve(ctx, c.Choice); err != nil {
-				return Confirmed{}, err
-			}
+			c.Selection = s.resolveForPage(ctx, c.Choice)
 			return c, nil
 		}
 		return Confirmed{}, err
@@ -390,17 +447,31 @@ func (s *Service) Booking(ctx context.Context, draftID string) (Confirmed, error
 	if err != nil {
 		return Confirmed{}, fmt.Errorf("get booking: %w", err)
 	}
-	c := Confirmed{DraftID: d.ID, Status: rec.Status, Reference: rec.ReferenceNumber}
-	sel, err := s.Resolve(ctx, Choice{
+	c := Confirmed{
+		DraftID: d.ID, Status: rec.Status, Reference: rec.ReferenceNumber, Start: rec.Start, End: rec.End,
+		LocationID: rec.LocationID, ServiceID: rec.ServiceID, PractitionerID: rec.PractitionerID,
+	}
+	if rec.Status == RecordPending || rec.Status == RecordUnknown {
+		return c, nil
+	}
+	sel := s.resolveForPage(ctx, Choice{
 		LocationID: rec.LocationID, ServiceID: rec.ServiceID, PractitionerID: rec.PractitionerID,
 		Slot: rec.Start.Format(time.RFC3339), With: rec.PractitionerID,
 	})
-	if err != nil {
-		return Confirmed{}, err
-	}
 	if sel.Slot != nil {
 		sel.Slot.End = rec.End.In(sel.Location.Zone)
 	}
 	c.Selection = sel
 	return c, nil
+}
+
+// resolveForPage resolves a stored booking's choices for a page that can
+// do without them: a failure is logged and gives an empty selection.
+func (s *Service) resolveForPage(ctx context.Context, ch Choice) Selection {
+	sel, err := s.Resolve(ctx, ch)
+	if err != nil || sel.Location == nil || sel.Service == nil || sel.Slot == nil {
+		s.log.Warn("booking shown without names: reference data unavailable", "err", err)
+		return Selection{}
+	}
+	return sel
 }

@@ -14,7 +14,13 @@ const (
 	MaxNameLength  = 50
 	MaxEmailLength = 50
 	MaxNoteLength  = 300
+	// MaxPatientNoteLength leaves room in coreplus's notes for the
+	// "Booked online (ref …)" marker the portal adds on its own line.
+	MaxPatientNoteLength = 270
 )
+
+// The marker must always fit beside the longest note a patient may write.
+var _ = [MaxNoteLength - (MaxPatientNoteLength + 1 + markerLength)]struct{}{}
 
 // Details are a patient's checked, normalised personal details.
 type Details struct {
@@ -65,7 +71,7 @@ const (
 func (f DetailsForm) Validate(today time.Time) (Details, []FieldError) {
 	var errs []FieldError
 	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
-	d := Details{Note: strings.TrimSpace(f.Note), Consent: f.Consent}
+	d := Details{Note: NormaliseNote(f.Note), Consent: f.Consent}
 
 	d.FirstName = collapseSpaces(f.FirstName)
 	switch n := utf8.RuneCountInString(d.FirstName); {
@@ -110,8 +116,8 @@ func (f DetailsForm) Validate(today time.Time) (Details, []FieldError) {
 		bad(FieldMobile, "Enter an Australian mobile number, like 0412 345 678")
 	}
 
-	if utf8.RuneCountInString(d.Note) > MaxNoteLength {
-		bad(FieldNote, "Your note must be 300 characters or fewer")
+	if utf8.RuneCountInString(d.Note) > MaxPatientNoteLength {
+		bad(FieldNote, "Your note must be "+strconv.Itoa(MaxPatientNoteLength)+" characters or fewer")
 	}
 	if !f.Consent {
 		bad(FieldConsent, "Confirm that you agree to the privacy policy")
@@ -183,6 +189,15 @@ func validEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
 	domain := s[at+1:]
 	return at > 0 && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".") && !strings.ContainsAny(s, " \t")
+}
+
+// NormaliseNote trims a note and turns CRLF (what a browser sends for a
+// textarea) and lone CR line ends into LF, so the notes sent are the notes
+// coreplus keeps and the sweeper can compare them.
+func NormaliseNote(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.TrimSpace(s)
 }
 
 func collapseSpaces(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -9,7 +9,6 @@ const (
 	CodeInvalid     Code = iota + 1 // the patient's choice or input is not acceptable
 	CodeNotFound                    // the thing asked for does not exist (or is not offered online)
 	CodeUnavailable                 // coreplus could not be reached or answered badly
-	CodeSlotTaken                   // the time was booked by someone else meanwhile
 )
 
 // Error is an error fit to show a patient: Message never holds an internal

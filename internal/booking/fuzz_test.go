@@ -42,7 +42,7 @@ func FuzzDetailsForm(f *testing.F) {
 			t.Fatalf("accepted email %q", d.Email)
 		case len(d.Mobile) != 10 || !strings.HasPrefix(d.Mobile, "04"):
 			t.Fatalf("accepted mobile %q", d.Mobile)
-		case utf8.RuneCountInString(d.Note) > MaxNoteLength:
+		case utf8.RuneCountInString(d.Note) > MaxPatientNoteLength:
 			t.Fatalf("accepted a note of %d characters", utf8.RuneCountInString(d.Note))
 		case !d.DateOfBirth.Before(today) || !consent:
 			t.Fatalf("accepted date of birth %v, consent %v", d.DateOfBirth, consent)

@@ -159,6 +159,10 @@ func (s *Service) RequestFromDraft(ctx context.Context, draftID string) (Request
 	if err != nil {
 		return RequestForm{}, err
 	}
+	if d.Submitted() {
+		// Those details belong to a booking already sent.
+		return RequestForm{}, &Error{Code: CodeInvalid, Message: "That booking has already been sent."}
+	}
 	f := RequestForm{
 		FirstName: d.Details.FirstName, LastName: d.Details.LastName,
 		Email: d.Details.Email, Mobile: d.Details.Mobile, Note: d.Details.Note,

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/clinic-booking/portal/internal/coreplus"
 )
@@ -71,7 +72,7 @@ func TestParseDateOfBirth(t *testing.T) {
 func TestValidateCountsCharactersNotBytes(t *testing.T) {
 	today := time.Date(2026, 11, 30, 9, 0, 0, 0, sydney)
 	f := DetailsForm{FirstName: strings.Repeat("é", 50), LastName: "  de   la Cruz ", DOBDay: "1", DOBMonth: "2", DOBYear: "1990",
-		Email: " a@b.co ", Mobile: "0412 345 678", Note: strings.Repeat("ü", 300), Consent: true}
+		Email: " a@b.co ", Mobile: "0412 345 678", Note: strings.Repeat("ü", MaxPatientNoteLength), Consent: true}
 	d, errs := f.Validate(today)
 	if len(errs) != 0 {
 		t.Fatalf("errors %v", errs)
@@ -277,16 +278,47 @@ func TestFindOrCreateClient(t *testing.T) {
 	}
 }
 
-func TestAppointmentNotesNeverCutTheNote(t *testing.T) {
+// TestAppointmentNotesAlwaysCarryTheMarker: the sweeper finds a booking
+// by its marker, so the longest note a patient may write still leaves room
+// for it, CRLF from a textarea goes as LF, and the notes fit coreplus.
+func TestAppointmentNotesAlwaysCarryTheMarker(t *testing.T) {
 	id := "0123456789abcdef0123456789abcdef"
-	if got := appointmentNotes("", id); got != "Booked online (ref 01234567)" {
+	mark := "Booked online (ref 01234567)"
+	if len(mark) != markerLength {
+		t.Fatalf("markerLength %d, marker %d", markerLength, len(mark))
+	}
+	if got := appointmentNotes("", id); got != mark {
 		t.Errorf("no note: %q", got)
 	}
-	if got := appointmentNotes("Sore knee", id); got != "Sore knee\nBooked online (ref 01234567)" {
+	if got := appointmentNotes("Sore knee", id); got != "Sore knee\n"+mark {
 		t.Errorf("short note: %q", got)
 	}
-	long := strings.Repeat("x", 300)
-	if got := appointmentNotes(long, id); got != long {
-		t.Errorf("a full note was changed")
+	if got := appointmentNotes("Sore knee\r\nworse on stairs", id); got != "Sore knee\nworse on stairs\n"+mark {
+		t.Errorf("CRLF note: %q", got)
+	}
+	longest := strings.Repeat("ü", MaxPatientNoteLength)
+	if got := appointmentNotes(longest, id); got != longest+"\n"+mark || utf8.RuneCountInString(got) > MaxNoteLength {
+		t.Errorf("longest note allowed: %q", got)
+	}
+	// A draft saved before the limit: shortened, never the marker dropped.
+	old := strings.Repeat("x", MaxNoteLength)
+	if got := appointmentNotes(old, id); !strings.HasSuffix(got, "\n"+mark) || utf8.RuneCountInString(got) > MaxNoteLength {
+		t.Errorf("over-long note: %d characters, %q", utf8.RuneCountInString(got), got)
+	}
+}
+
+func TestNoteLimitLeavesRoomForTheMarker(t *testing.T) {
+	today := time.Date(2026, 11, 30, 9, 0, 0, 0, sydney)
+	f := DetailsForm{FirstName: "Ada", LastName: "Lovelace", DOBDay: "1", DOBMonth: "2", DOBYear: "1990",
+		Email: "a@b.co", Mobile: "0412 345 678", Consent: true}
+	f.Note = strings.Repeat("n", MaxPatientNoteLength+1)
+	if _, errs := f.Validate(today); len(errs) != 1 || errs[0].Message != "Your note must be 270 characters or fewer" {
+		t.Errorf("note of %d: %v", MaxPatientNoteLength+1, errs)
+	}
+	// A browser sends CRLF: counted and kept as LF.
+	f.Note = strings.Repeat("a\r\n", MaxPatientNoteLength/2-1) + "a" // 403 bytes sent, 269 kept
+	d, errs := f.Validate(today)
+	if len(errs) != 0 || strings.Contains(d.Note, "\r") {
+		t.Errorf("CRLF note: %v, %q", errs, d.Note)
 	}
 }

@@ -60,12 +60,18 @@ func NewService(clinic Clinic, api Coreplus, store Store, now func() time.Time) 
 	if clinic.DraftTTL == 0 {
 		clinic.DraftTTL = DefaultDraftTTL
 	}
-	return &Service{
+	s := &Service{
 		clinic: clinic, api: api, store: store, now: now,
 		cache: newRefCache(ReferenceTTL, now),
 		slots: newRefCache(AvailabilityTTL, now),
 		log:   nopLogger{},
 	}
+	// Free time is never served stale: a time shown must be one coreplus
+	// offered lately. Names and places may be.
+	s.cache.onStale = func(key string, err error) {
+		s.log.Warn("reference data reload failed; serving the last good copy", "key", key, "err", err)
+	}
+	return s
 }
 
 // SetLogger sets where warnings go (ids only, never personal details).

@@ -40,6 +40,14 @@ type Draft struct {
 	ExpiresAt          time.Time
 }
 
+// Submitted reports whether the draft's booking has been sent (or is being
+// sent): its details belong to that booking and are not to be shown or
+// edited again. An open draft is being edited; a failed one is copied to a
+// new draft when the patient tries again.
+func (d Draft) Submitted() bool {
+	return d.Status == DraftBooking || d.Status == DraftUnknown || d.Status == DraftBooked
+}
+
 // Choice is the draft's choices as URL choices, for a link back into the
 // flow with them.
 func (d Draft) Choice() Choice {

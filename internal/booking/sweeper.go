@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -223,11 +224,11 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 		return RecordUnknown, false, cause
 	}
 
-	free, err := s.stillFree(ctx, loc, Slot{Start: rec.Start, End: rec.End, Practitioner: Practitioner{ID: rec.PractitionerID}})
+	state, err := s.checkSlot(ctx, loc, rec.ServiceID, Slot{Start: rec.Start, End: rec.End, Practitioner: Practitioner{ID: rec.PractitionerID}})
 	if err != nil {
 		return release(err)
 	}
-	if !free {
+	if state != slotFree {
 		// The first request may have landed after the look above.
 		if appt, found, err := s.findBooked(ctx, loc, rec, notes); err != nil {
 			return release(err)
@@ -237,7 +238,9 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 		return s.recordSettled(ctx, rec, DraftUnknown, coreplus.Appointment{})
 	}
 
-	appt, err = s.api.CreateAppointment(ctx, coreplus.NewAppointment{
+	// Sent detached from the sweep, like a patient's confirm: a shutdown
+	// mid-send must not make it unknown twice. The client bounds the call.
+	appt, err = s.api.CreateAppointment(wctx, coreplus.NewAppointment{
 		Start: rec.Start, End: rec.End, PractitionerID: rec.PractitionerID, LocationID: rec.LocationID,
 		AppointmentTypeID: rec.ServiceID, ClientID: rec.ClientID, Notes: notes,
 		EmailReminder: s.clinic.EmailReminders, SMSReminder: s.clinic.SMSReminders,
@@ -282,7 +285,10 @@ func (s *Service) recordSettled(ctx context.Context, rec Record, draftFrom strin
 
 // findBooked looks in coreplus for the appointment a booking record made:
 // on its day, with its practitioner, start and client, and the draft's
-// marker (or exactly the notes sent) in its notes.
+// marker (or the notes sent, line ends and spacing aside) in its notes.
+// When none carries either, coreplus may have rewritten the notes: the one
+// appointment of that client with that practitioner at that start is
+// taken to be it, since the portal claims each practitioner and start once.
 func (s *Service) findBooked(ctx context.Context, loc *Location, rec Record, notes string) (coreplus.Appointment, bool, error) {
 	day := rec.Start.In(loc.Zone).Format(dateLayout)
 	appts, err := s.api.ListAppointments(ctx, coreplus.AppointmentQuery{
@@ -292,8 +298,10 @@ func (s *Service) findBooked(ctx context.Context, loc *Location, rec Record, not
 		return coreplus.Appointment{}, false, fmt.Errorf("list appointments: %w", err)
 	}
 	mark := marker(rec.DraftID)
+	var fallback []coreplus.Appointment
 	for _, ap := range appts {
-		if ap.Cancelled || ap.PractitionerID != rec.PractitionerID || !ap.Start.Equal(rec.Start) {
+		if ap.Cancelled || ap.PractitionerID != rec.PractitionerID || !ap.Start.Equal(rec.Start) ||
+			(len(ap.ClientIDs) > 0 && !slices.Contains(ap.ClientIDs, rec.ClientID)) {
 			continue
 		}
 		// The list leaves notes out: read the appointment itself.
@@ -304,17 +312,32 @@ func (s *Service) findBooked(ctx context.Context, loc *Location, rec Record, not
 		if err != nil {
 			return coreplus.Appointment{}, false, fmt.Errorf("get appointment: %w", err)
 		}
-		if strings.Contains(full.Notes, mark) || strings.TrimSpace(full.Notes) == strings.TrimSpace(notes) {
-			if full.ReferenceNumber == "" {
-				full.ReferenceNumber = ap.ReferenceNumber
-			}
-			if full.ID == "" {
-				full.ID = ap.ID
-			}
+		if full.ReferenceNumber == "" {
+			full.ReferenceNumber = ap.ReferenceNumber
+		}
+		if full.ID == "" {
+			full.ID = ap.ID
+		}
+		if strings.Contains(full.Notes, mark) || sameNotes(full.Notes, notes) {
 			return full, true, nil
 		}
+		if !strings.Contains(full.Notes, "Booked online (ref ") {
+			// Another draft's marker means another booking; no marker may
+			// mean notes coreplus rewrote.
+			fallback = append(fallback, full)
+		}
+	}
+	if len(fallback) == 1 {
+		s.log.Warn("booking found by client, practitioner and start: its notes lack the marker", "draft", short(rec.DraftID), "appointment", fallback[0].ID)
+		return fallback[0], true, nil
 	}
 	return coreplus.Appointment{}, false, nil
+}
+
+// sameNotes compares notes as coreplus may keep them: line ends and runs of
+// spaces aside.
+func sameNotes(a, b string) bool {
+	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
 }
 
 // location finds one of the clinic's locations by id.

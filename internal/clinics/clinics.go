@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,7 +130,7 @@ func (r Record) Validate() error {
 	switch {
 	case !slugPattern.MatchString(r.Slug):
 		bad("slug", "is %q: expected 1 to 40 lower-case letters, digits and inner hyphens, such as northside-physio", r.Slug)
-	case contains(ReservedSlugs, r.Slug):
+	case slices.Contains(ReservedSlugs, r.Slug):
 		bad("slug", "is %q, which the portal uses for its own pages: choose another", r.Slug)
 	}
 	if n := len([]rune(strings.TrimSpace(r.Name))); n == 0 || n > 120 {
@@ -185,14 +186,45 @@ func (r Record) Validate() error {
 	return ps
 }
 
-// Origin normalises a frame origin, reporting whether it is one.
+// Origin normalises a frame origin, reporting whether it is one: an http
+// or https scheme and a host of letters, digits, dots and hyphens with an
+// optional port, nothing else. The host is lowercased and a default port
+// (:443 for https, :80 for http) dropped, so an origin compares equal to
+// the one a browser sends. Origins go into a Content-Security-Policy
+// header: nothing that could end a source (a ';', a space, a quote) passes.
+// The portal's configuration and the clinic records both use it.
 func Origin(s string) (string, bool) {
-	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Opaque != "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" ||
+		(u.Path != "" && u.Path != "/") {
 		return "", false
 	}
-	return u.Scheme + "://" + u.Host, true
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "https" && scheme != "http" {
+		return "", false
+	}
+	host := strings.ToLower(u.Host)
+	m := originHost.FindStringSubmatch(host)
+	if m == nil || strings.HasPrefix(m[1], ".") || strings.HasSuffix(m[1], ".") || strings.Contains(m[1], "..") {
+		return "", false
+	}
+	switch port := m[2]; {
+	case port == "":
+	case scheme == "https" && port == ":443", scheme == "http" && port == ":80":
+		host = m[1]
+	default:
+		if n, err := strconv.Atoi(port[1:]); err != nil || n < 1 || n > 65535 || port[1] == '0' {
+			return "", false
+		}
+	}
+	return scheme + "://" + host, true
 }
+
+// originHost is a frame origin's host and optional port, lowercased.
+var originHost = regexp.MustCompile(`^([a-z0-9.-]+)(:[0-9]*)?$`)
+
+// ValidBrandColour reports whether s is a CSS hex colour such as #0b5cad.
+func ValidBrandColour(s string) bool { return colourPattern.MatchString(s) }
 
 func httpURL(s string, httpsOnly bool) bool {
 	u, err := url.Parse(s)
@@ -200,15 +232,6 @@ func httpURL(s string, httpsOnly bool) bool {
 		return false
 	}
 	return u.Scheme == "https" || (!httpsOnly && u.Scheme == "http")
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }
 
 // Booking turns the record into the booking rules' clinic.
@@ -219,7 +242,7 @@ func (r Record) Booking() booking.Clinic {
 		BookingWindow:        time.Duration(r.WindowDays) * 24 * time.Hour,
 		EmailReminders:       r.EmailReminders,
 		SMSReminders:         r.SMSReminders,
-		FrameOrigins:         r.FrameOrigins,
+		FrameOrigins:         normaliseOrigins(r.FrameOrigins),
 		Locations:            r.Locations,
 		Services:             r.Services,
 		OfferedPractitioners: r.Practitioners,
@@ -412,7 +435,7 @@ func fromRow(row store.Clinic) Record {
 func normaliseOrigins(os []string) []string {
 	out := make([]string, 0, len(os))
 	for _, o := range os {
-		if n, ok := Origin(o); ok && !contains(out, n) {
+		if n, ok := Origin(o); ok && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}

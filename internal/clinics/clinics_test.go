@@ -263,3 +263,49 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		t.Errorf("a good record: %v", err)
 	}
 }
+
+// TestOrigin: the one check of frame origins, for configuration and clinic
+// records alike. What it returns goes into a CSP header.
+func TestOrigin(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"https://www.example.com", "https://www.example.com", true},
+		{"https://WWW.Example.COM/", "https://www.example.com", true},
+		{"HTTPS://example.com", "https://example.com", true},
+		{" https://example.com ", "https://example.com", true},
+		{"https://example.com:443", "https://example.com", true},
+		{"http://example.com:80", "http://example.com", true},
+		{"https://example.com:8443", "https://example.com:8443", true},
+		{"http://example.com:443", "http://example.com:443", true},
+		{"https://example.com:80", "https://example.com:80", true},
+		{"http://localhost:3000", "http://localhost:3000", true},
+		{"https://xn--bcher-kva.example", "https://xn--bcher-kva.example", true},
+		{"https://example.com;script-src *", "", false},
+		{"https://example.com%3Bscript-src", "", false},
+		{"https://exa mple.com", "", false},
+		{"https://example.com'", "", false},
+		{"https://[::1]:8080", "", false},
+		{"https://example.com:", "", false},
+		{"https://example.com:0", "", false},
+		{"https://example.com:99999", "", false},
+		{"https://example.com:x", "", false},
+		{"https://example..com", "", false},
+		{"https://.example.com", "", false},
+		{"https://example.com/path", "", false},
+		{"https://example.com/?q", "", false},
+		{"https://example.com#top", "", false},
+		{"https://user@example.com", "", false},
+		{"ftp://example.com", "", false},
+		{"example.com", "", false},
+		{"https://", "", false},
+		{"*", "", false},
+		{"https://bücher.example", "", false},
+	} {
+		got, ok := Origin(tc.in)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("Origin(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -80,7 +80,7 @@ func (s *Store) ClaimBooking(ctx context.Context, b Booking) error {
 		}
 		return conflict
 	}
-	return fmt.Errorf("claim booking for draft %s: %w", b.DraftID, err)
+	return fmt.Errorf("claim booking for draft %s: %w", shortID(b.DraftID), err)
 }
 
 // GetBookingByDraft returns the booking made from this draft, or ErrNotFound.
@@ -91,7 +91,7 @@ func (s *Store) GetBookingByDraft(ctx context.Context, draftID string) (Booking,
 		return Booking{}, ErrNotFound
 	}
 	if err != nil {
-		return Booking{}, fmt.Errorf("get booking for draft %s: %w", draftID, err)
+		return Booking{}, fmt.Errorf("get booking for draft %s: %w", shortID(draftID), err)
 	}
 	return b, nil
 }
@@ -110,11 +110,11 @@ func (s *Store) UpdateBooking(ctx context.Context, b Booking) error {
 		if conflict := bookingConflict(err); conflict != err {
 			return conflict
 		}
-		return fmt.Errorf("update booking for draft %s: %w", b.DraftID, err)
+		return fmt.Errorf("update booking for draft %s: %w", shortID(b.DraftID), err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("update booking for draft %s: %w", b.DraftID, err)
+		return fmt.Errorf("update booking for draft %s: %w", shortID(b.DraftID), err)
 	}
 	if n == 0 {
 		return ErrNotFound
@@ -172,10 +172,10 @@ func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
 		return Booking{}, err
 	}
 	if b.Start, err = parseSlotTime(start); err != nil {
-		return Booking{}, fmt.Errorf("booking %s start: %w", b.DraftID, err)
+		return Booking{}, fmt.Errorf("booking %s start: %w", shortID(b.DraftID), err)
 	}
 	if b.End, err = parseSlotTime(end); err != nil {
-		return Booking{}, fmt.Errorf("booking %s end: %w", b.DraftID, err)
+		return Booking{}, fmt.Errorf("booking %s end: %w", shortID(b.DraftID), err)
 	}
 	b.CreatedAt, b.UpdatedAt = fromUnix(created), fromUnix(updated)
 	b.Resent = resent != 0
@@ -192,11 +192,11 @@ func (s *Store) SetBookingStatus(ctx context.Context, draftID, from string, seen
 		WHERE draft_id = $1 AND status = $2 AND updated_at = $4`,
 		draftID, from, to, unix(seen), unix(s.now()))
 	if err != nil {
-		return false, fmt.Errorf("set booking %s status %s to %s: %w", draftID, from, to, err)
+		return false, fmt.Errorf("set booking %s status %s to %s: %w", shortID(draftID), from, to, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("set booking %s status %s to %s: %w", draftID, from, to, err)
+		return false, fmt.Errorf("set booking %s status %s to %s: %w", shortID(draftID), from, to, err)
 	}
 	return n == 1, nil
 }
@@ -210,11 +210,11 @@ func (s *Store) ClaimResend(ctx context.Context, draftID string, seen time.Time)
 		WHERE draft_id = $1 AND status = 'unknown' AND resent = 0 AND updated_at = $2`,
 		draftID, unix(seen), unix(s.now()))
 	if err != nil {
-		return false, fmt.Errorf("claim resend of booking %s: %w", draftID, err)
+		return false, fmt.Errorf("claim resend of booking %s: %w", shortID(draftID), err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("claim resend of booking %s: %w", draftID, err)
+		return false, fmt.Errorf("claim resend of booking %s: %w", shortID(draftID), err)
 	}
 	return n == 1, nil
 }

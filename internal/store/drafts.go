@@ -134,14 +134,14 @@ func (s *Store) GetDraft(ctx context.Context, id string, now time.Time) (Draft, 
 		return Draft{}, ErrNotFound
 	}
 	if d.SlotStart, err = parseSlotTime(slotStart); err != nil {
-		return Draft{}, fmt.Errorf("get draft %s: slot start: %w", id, err)
+		return Draft{}, fmt.Errorf("get draft %s: slot start: %w", shortID(id), err)
 	}
 	if d.SlotEnd, err = parseSlotTime(slotEnd); err != nil {
-		return Draft{}, fmt.Errorf("get draft %s: slot end: %w", id, err)
+		return Draft{}, fmt.Errorf("get draft %s: slot end: %w", shortID(id), err)
 	}
 	if details.Valid && !(expired && d.Status == DraftBooked) {
 		if err := json.Unmarshal([]byte(details.String), &d.Details); err != nil {
-			return Draft{}, fmt.Errorf("get draft %s: details: %w", id, err)
+			return Draft{}, fmt.Errorf("get draft %s: details: %w", shortID(id), err)
 		}
 	}
 	return d, nil
@@ -201,11 +201,11 @@ func (s *Store) SetDraftStatus(ctx context.Context, id, from, to string) (bool, 
 		`UPDATE drafts SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2`,
 		id, from, to, unix(s.now()))
 	if err != nil {
-		return false, fmt.Errorf("set draft %s status %s to %s: %w", id, from, to, err)
+		return false, fmt.Errorf("set draft %s status %s to %s: %w", shortID(id), from, to, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("set draft %s status %s to %s: %w", id, from, to, err)
+		return false, fmt.Errorf("set draft %s status %s to %s: %w", shortID(id), from, to, err)
 	}
 	return n == 1, nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -411,4 +413,35 @@ func TestReopenStuckDraftsOnce(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestErrorsNameDraftsByPrefix: store errors reach the logs, and a full
+// draft id opens a patient's draft; they carry its first 8 characters.
+func TestErrorsNameDraftsByPrefix(t *testing.T) {
+	s := openTestStore(t, filepath.Join(t.TempDir(), "portal.db"))
+	d := testDraft(t, "demo", base.Add(time.Hour))
+	if err := s.CreateDraft(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // every call fails
+	var errs []error
+	_, err := s.SetDraftStatus(ctx, d.ID, "open", "booking")
+	errs = append(errs, err)
+	_, err = s.GetBookingByDraft(ctx, d.ID)
+	errs = append(errs, err)
+	_, err = s.SetBookingStatus(ctx, d.ID, "pending", base, "unknown")
+	errs = append(errs, err)
+	_, err = s.ClaimResend(ctx, d.ID, base)
+	errs = append(errs, err)
+	errs = append(errs, s.UpdateBooking(ctx, Booking{DraftID: d.ID, Status: "booked"}))
+	for i, err := range errs {
+		if err == nil {
+			t.Errorf("call %d: no error", i)
+			continue
+		}
+		if strings.Contains(err.Error(), d.ID) || !strings.Contains(err.Error(), d.ID[:8]) {
+			t.Errorf("call %d: %v; want the id's first 8 characters only", i, err)
+		}
+	}
 }

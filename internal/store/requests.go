@@ -101,7 +101,7 @@ func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) 
 			return nil, fmt.Errorf("list requests: %w", err)
 		}
 		if err := json.Unmarshal([]byte(det), &r.Details); err != nil {
-			return nil, fmt.Errorf("list requests: request %s details: %w", r.ID, err)
+			return nil, fmt.Errorf("list requests: request %s details: %w", shortID(r.ID), err)
 		}
 		r.Days, r.Times = splitList(days), splitList(times)
 		r.CreatedAt, r.ExpiresAt = fromUnix(created), fromUnix(expires)
@@ -123,11 +123,11 @@ func (s *Store) SetRequestStatus(ctx context.Context, clinic, id, from, to strin
 		`UPDATE booking_requests SET status = $4 WHERE clinic = $1 AND id = $2 AND status = $3`,
 		clinic, id, from, to)
 	if err != nil {
-		return false, fmt.Errorf("set request %s status %s to %s: %w", id, from, to, err)
+		return false, fmt.Errorf("set request %s status %s to %s: %w", shortID(id), from, to, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("set request %s status %s to %s: %w", id, from, to, err)
+		return false, fmt.Errorf("set request %s status %s to %s: %w", shortID(id), from, to, err)
 	}
 	return n == 1, nil
 }

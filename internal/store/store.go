@@ -217,3 +217,13 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 	}
 	return v, nil
 }
+
+// shortID is the first 8 characters of a draft or request id, for error
+// messages, which reach the logs: enough to find the row, too few to open
+// a patient's draft with.
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
