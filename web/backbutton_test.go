@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clinic-booking/portal/internal/booking"
 )
 
 // TestBackAfterBookingLeadsToTheBooking: after booking, the back button (or
@@ -86,4 +88,35 @@ func TestEditedSlotInsideFreeTimeIsRefused(t *testing.T) {
 		t.Fatalf("%d appointments booked at an edited time", n)
 	}
 	h.wantOneAppointment(h.confirm(h.get(rel(review.url)).wantH1("Check your booking")))
+}
+
+// TestSameDayTimeStillFreeAfterTheClockMoves: coreplus cuts today's first
+// free block from now rounded up to 5 minutes, so the starts it offers
+// shift as time passes. A time the patient picked that is still free must
+// be booked, not refused as not one of the free times.
+func TestSameDayTimeStillFreeAfterTheClockMoves(t *testing.T) {
+	h := newHarnessAt(t, time.Date(2026, 11, 30, 9, 16, 0, 0, sydney), func(c *booking.Clinic) { c.MinNotice = 15 * time.Minute })
+	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
+	slotLink, label := times.firstSlot()
+	u, _ := url.Parse(slotLink)
+	start, err := time.Parse(time.RFC3339, u.Query().Get("slot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameDate(start.In(sydney), h.now) {
+		t.Fatalf("first time offered is %s, want one today", label)
+	}
+	details := h.get(slotLink).wantH1("Your details")
+	action, form := details.form()
+	review := h.post(action, newPatient.fill(form)).wantH1("Check your booking")
+
+	h.now = h.now.Add(5 * time.Minute)
+	h.wantOneAppointment(h.confirm(review))
+	if got := h.portalAppointments()[0].Start; !got.Equal(start) {
+		t.Errorf("booked at %s, want %s", got, start)
+	}
+}
+
+func sameDate(a, b time.Time) bool {
+	return a.Year() == b.Year() && a.YearDay() == b.YearDay()
 }

@@ -567,7 +567,12 @@ func TestSecondBookingOffersTheSameDetailsWhereCookiesWork(t *testing.T) {
 		t.Errorf("details page Cache-Control %q", cc)
 	}
 
-	form := h.post(offer.pressing("Use my saved details")).wantH1("Your details")
+	// Only someone who knows the saved date of birth gets them filled in.
+	action, values := offer.pressing("Use my saved details")
+	values.Set("saved_dob_day", "14")
+	values.Set("saved_dob_month", "02")
+	values.Set("saved_dob_year", "1983")
+	form := h.post(action, values).wantH1("Your details")
 	for label, want := range map[string]string{
 		"First name": "Zephyrine", "Last name": "Quillfeather", "Day": "14", "Month": "2", "Year": "1983",
 		"Email address": "zq.test@example.com", "Mobile number": "0499111222",
@@ -589,7 +594,7 @@ func TestSecondBookingOffersTheSameDetailsWhereCookiesWork(t *testing.T) {
 		t.Error("the offer is still shown after the details were filled in")
 	}
 
-	action, values := form.form()
+	action, values = form.form()
 	values.Set("consent", "yes")
 	review := h.post(action, values).wantH1("Check your booking")
 	if !strings.Contains(review.text(), "Zephyrine Quillfeather") || !strings.Contains(review.text(), "Short Review") {
@@ -707,4 +712,72 @@ func mustURL(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// TestForgetSavedDetailsWhileCoreplusIsDown: "Forget them" needs only the
+// session, so the cookie goes even when coreplus is down and nothing is
+// cached.
+func TestForgetSavedDetailsWhileCoreplusIsDown(t *testing.T) {
+	h := newHarness(t)
+	h.withTLSAndJar()
+	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
+	action, form := h.secondDetailsPage().pressing("Forget them")
+	jar := h.http.Jar
+	h.restart() // every cache cold
+	h.withTLSAndJar()
+	h.http.Jar = jar
+	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+
+	req, _ := http.NewRequest(http.MethodPost, h.abs(action), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	forgot := h.do(req)
+	if forgot.status != http.StatusSeeOther || !strings.Contains(forgot.header.Get("Location"), "forgot=1") {
+		t.Errorf("forget while coreplus is down: status %d, Location %q; want 303 back to the details page", forgot.status, forgot.header.Get("Location"))
+	}
+	if setCookie := forgot.header.Get("Set-Cookie"); !strings.Contains(setCookie, "Max-Age=0") {
+		t.Errorf("Set-Cookie %q does not clear the cookie", setCookie)
+	}
+	if h.sessionCookie() != nil {
+		t.Error("the browser still keeps the session cookie")
+	}
+
+	// Once coreplus answers, the page says so.
+	h.sb.SetFaults(sandbox.Faults{})
+	back := h.get(forgot.header.Get("Location")).wantH1("Your details")
+	if !strings.Contains(back.text(), "removed the saved details from this device") {
+		t.Errorf("no notice that the details were forgotten:\n%s", back.text())
+	}
+	assertShowsNoSavedDetail(t, back)
+}
+
+// TestSavedDetailsNeedTheirDateOfBirth: on a shared device, someone who
+// does not know the saved date of birth gets nothing filled in, and the
+// saved details are removed; asking without one asks for it.
+func TestSavedDetailsNeedTheirDateOfBirth(t *testing.T) {
+	h := newHarness(t)
+	h.withTLSAndJar()
+	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
+
+	offer := h.secondDetailsPage()
+	asked := h.post(offer.pressing("Use my saved details")).wantH1("Your details")
+	if !strings.Contains(asked.text(), "Enter your date of birth to use the saved details") || h.sessionCookie() == nil {
+		t.Errorf("no date of birth: want it asked for and the details kept:\n%s", asked.text())
+	}
+	assertShowsNoSavedDetail(t, asked)
+
+	action, values := asked.pressing("Use my saved details")
+	values.Set("saved_dob_day", "15")
+	values.Set("saved_dob_month", "2")
+	values.Set("saved_dob_year", "1983")
+	refused := h.post(action, values).wantH1("Your details")
+	if !strings.Contains(refused.text(), "Those details don't match, so we've removed them from this device.") {
+		t.Errorf("no notice of the mismatch:\n%s", refused.text())
+	}
+	assertShowsNoSavedDetail(t, refused)
+	if h.sessionCookie() != nil {
+		t.Error("the browser still keeps the session cookie after a wrong date of birth")
+	}
+	if again := h.secondDetailsPage(); strings.Contains(again.text(), "Use my saved details") {
+		t.Errorf("details offered again after a wrong date of birth:\n%s", again.text())
+	}
 }

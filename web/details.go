@@ -2,6 +2,9 @@ package web
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,8 +33,11 @@ func (s *Server) detailsForm(c echo.Context) error {
 	}
 	var values booking.DetailsForm
 	notice, savedFor := "", ""
-	if c.QueryParam("expired") == "1" {
+	switch {
+	case c.QueryParam("expired") == "1":
 		notice = expiredNotice
+	case c.QueryParam(qForgot) == "1":
+		notice = forgotNotice
 	}
 	if id, ok := s.signer.verify(f.links.draft); ok {
 		d, err := f.svc.Draft(c.Request().Context(), id)
@@ -60,19 +66,65 @@ const (
 	usedSavedNotice = "We've filled in the details from your last booking on this device. Check they're still right."
 	goneSavedNotice = "The saved details are no longer on this device. Please enter your details."
 	forgotNotice    = "We've removed the saved details from this device."
+	askDOBNotice    = "Enter your date of birth to use the saved details."
+	mismatchNotice  = "Those details don't match, so we've removed them from this device."
 )
 
-// savedDetails answers the buttons offered with the kept details: "Use my
-// saved details" fills the form (never the consent, which the patient gives
-// each time), "Forget them" clears the cookie.
-func (s *Server) savedDetails(c echo.Context, f *flow, choice string) error {
-	if choice == "forget" {
-		s.forgetDetails(c)
-		return s.renderDetails(c, f, http.StatusOK, booking.DetailsForm{}, nil, forgotNotice)
+// sameDate reports whether the day, month and year typed are dob's.
+func sameDate(dob time.Time, day, month, year string) bool {
+	n := func(v string) int {
+		i, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return -1
+		}
+		return i
 	}
+	return !dob.IsZero() && n(day) == dob.Day() && n(month) == int(dob.Month()) && n(year) == dob.Year()
+}
+
+// forgetSavedDetails answers "Forget them": the cookie is cleared first,
+// needing only the session, so that it goes even while coreplus is down;
+// then the form comes back, or, when the choices cannot be checked, the
+// patient is sent to the details page, which says what it can.
+func (s *Server) forgetSavedDetails(c echo.Context) error {
+	s.forgetDetails(c)
+	f, err := s.startFlow(c, c.FormValue)
+	if err != nil || f.sel.Slot == nil {
+		svc, cerr := s.clinicFrom(c)
+		if cerr != nil {
+			return cerr
+		}
+		links := s.linksFor(c.FormValue, svc.Clinic())
+		u, sep := links.to("book/details", choiceFrom(c.FormValue)), "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		return c.Redirect(http.StatusSeeOther, u+sep+qForgot+"=1")
+	}
+	return s.renderDetails(c, f, http.StatusOK, booking.DetailsForm{}, nil, forgotNotice)
+}
+
+// qForgot marks the details page reached after "Forget them".
+const qForgot = "forgot"
+
+// savedDetails answers "Use my saved details": the device may be shared,
+// so the details are filled in (never the consent, which the patient gives
+// each time) only for someone who types the saved date of birth. A wrong
+// one forgets them; none at all asks again.
+func (s *Server) savedDetails(c echo.Context, f *flow) error {
 	d, ok := s.rememberedDetails(c, f.clinic.Slug)
 	if !ok {
 		return s.renderDetails(c, f, http.StatusOK, booking.DetailsForm{}, nil, goneSavedNotice)
+	}
+	day, month, year := c.FormValue("saved_dob_day"), c.FormValue("saved_dob_month"), c.FormValue("saved_dob_year")
+	if strings.TrimSpace(day+month+year) == "" {
+		m := s.detailsPage(c, f, booking.DetailsForm{}, nil, askDOBNotice)
+		m.SavedFor = d.FirstName
+		return renderDetailsPage(c, http.StatusUnprocessableEntity, m)
+	}
+	if !sameDate(d.DateOfBirth, day, month, year) {
+		s.forgetDetails(c)
+		return s.renderDetails(c, f, http.StatusOK, booking.DetailsForm{}, nil, mismatchNotice)
 	}
 	values := d.Form()
 	values.Consent, values.Note = false, ""
@@ -122,6 +174,9 @@ func (s *Server) saveDetails(c echo.Context) error {
 	if done, err := s.toSubmittedBooking(c, c.FormValue); done {
 		return err
 	}
+	if c.FormValue("saved") == "forget" {
+		return s.forgetSavedDetails(c)
+	}
 	f, err := s.startFlow(c, c.FormValue)
 	if err != nil {
 		if be, ok := booking.AsError(err); ok && be.Code == booking.CodeUnavailable {
@@ -132,8 +187,8 @@ func (s *Server) saveDetails(c echo.Context) error {
 	if f.sel.Slot == nil {
 		return &booking.Error{Code: booking.CodeInvalid, Message: "Some of your choices were missing from the form. Start again to choose a time."}
 	}
-	if choice := c.FormValue("saved"); choice == "use" || choice == "forget" {
-		return s.savedDetails(c, f, choice)
+	if c.FormValue("saved") == "use" {
+		return s.savedDetails(c, f)
 	}
 	form := detailsFormFrom(c)
 	if done, err := s.screenDetails(c, f, form); done {

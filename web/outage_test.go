@@ -261,3 +261,31 @@ func TestDetailsTypedWhileCoreplusIsDownAreKept(t *testing.T) {
 	}
 	h.assertPrivate(newPatient)
 }
+
+// upperCaseIDs plays a coreplus that lists appointments with its GUIDs in
+// upper case.
+type upperCaseIDs struct{ booking.Coreplus }
+
+func (u upperCaseIDs) ListAppointments(ctx context.Context, q coreplus.AppointmentQuery) ([]coreplus.Appointment, error) {
+	list, err := u.Coreplus.ListAppointments(ctx, q)
+	for i := range list {
+		list[i].PractitionerID = strings.ToUpper(list[i].PractitionerID)
+		for j := range list[i].ClientIDs {
+			list[i].ClientIDs[j] = strings.ToUpper(list[i].ClientIDs[j])
+		}
+	}
+	return list, err
+}
+
+// TestSweeperFindsABookingListedWithUpperCaseIDs: ids compare in any case.
+func TestSweeperFindsABookingListedWithUpperCaseIDs(t *testing.T) {
+	h := newHarnessSetup(t, harnessSetup{upstream: func(c booking.Coreplus) booking.Coreplus { return upperCaseIDs{c} }})
+	review := h.toReview(newPatient, "Tom Whitfield")
+	h.sb.SetFaults(sandbox.Faults{StoreThenDropRate: 1, Match: postAppointment})
+	pending := h.confirm(review).wantH1("We're confirming your booking")
+	h.sb.SetFaults(sandbox.Faults{})
+	if res := h.sweep(0); res.Booked != 1 || res.Resent != 0 {
+		t.Fatalf("sweep %+v, want the booking found", res)
+	}
+	h.wantOneAppointment(h.get(pending.url))
+}

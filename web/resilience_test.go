@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -389,4 +390,72 @@ func TestOpenDraftOutcomeOffersToConfirmAgain(t *testing.T) {
 		t.Errorf("the link back drops the embed setting: %s", back)
 	}
 	h.wantOneAppointment(h.confirm(h.get(back).wantH1("Check your booking")))
+}
+
+// landsBeforeResend plays the first, unanswered request landing in coreplus
+// just before the sweeper sends the booking again: once armed, the next
+// CreateAppointment is made twice, the first copy standing for the original.
+type landsBeforeResend struct {
+	booking.Coreplus
+	armed *atomic.Bool
+}
+
+func (l landsBeforeResend) CreateAppointment(ctx context.Context, a coreplus.NewAppointment) (coreplus.Appointment, error) {
+	if l.armed.CompareAndSwap(true, false) {
+		if _, err := l.Coreplus.CreateAppointment(ctx, a); err != nil {
+			return coreplus.Appointment{}, err
+		}
+	}
+	return l.Coreplus.CreateAppointment(ctx, a)
+}
+
+// TestOriginalLandingBeforeResendIsOurs: a resend refused because the slot
+// is taken looks again, and finds the original request's appointment.
+func TestOriginalLandingBeforeResendIsOurs(t *testing.T) {
+	var armed atomic.Bool
+	h := newHarnessSetup(t, harnessSetup{
+		api:      func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond },
+		upstream: func(c booking.Coreplus) booking.Coreplus { return landsBeforeResend{c, &armed} },
+	})
+	review := h.toReview(newPatient, "Tom Whitfield")
+	h.sb.SetFaults(sandbox.Faults{Latency: 2 * time.Second, Match: postAppointment})
+	pending := h.confirm(review).wantH1("We're confirming your booking")
+	h.sb.SetFaults(sandbox.Faults{})
+	if n := len(h.portalAppointments()); n != 0 {
+		t.Fatalf("%d appointments: the fault let the booking through", n)
+	}
+
+	armed.Store(true)
+	if res := h.sweep(booking.SettleGrace + time.Second); res.Booked != 1 || res.Failed != 0 {
+		t.Fatalf("sweep %+v, want one booked", res)
+	}
+	h.wantOneAppointment(h.get(pending.url))
+}
+
+// failingReopen is a store whose ReopenStuckDrafts always fails.
+type failingReopen struct{ booking.Store }
+
+func (failingReopen) ReopenStuckDrafts(context.Context, time.Time) ([]string, error) {
+	return nil, errors.New("database is sulking")
+}
+
+// TestSweepGoesOnWhenReopeningFails: a failure to reopen stuck drafts is
+// logged, and unknown bookings are still settled.
+func TestSweepGoesOnWhenReopeningFails(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Tom Whitfield")
+	h.sb.SetFaults(sandbox.Faults{StoreThenDropRate: 1, Match: postAppointment})
+	pending := h.confirm(review).wantH1("We're confirming your booking")
+	h.sb.SetFaults(sandbox.Faults{})
+
+	w := h.sweeper(0)
+	w.Store = failingReopen{w.Store}
+	res, err := w.Sweep(context.Background())
+	if err != nil || res.Booked != 1 {
+		t.Fatalf("sweep = %+v, %v; want the booking settled", res, err)
+	}
+	if !strings.Contains(h.logs.String(), "reopen stuck drafts") {
+		t.Error("the failure to reopen was not logged")
+	}
+	h.wantOneAppointment(h.get(pending.url))
 }

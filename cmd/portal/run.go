@@ -212,6 +212,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // every cfg.ClinicRefresh so that any replica sees a change made anywhere.
 func clinicDirectory(ctx context.Context, cfg config, db *store.Store, newService func(booking.Clinic, clinics.Token) (*booking.Service, error), logger *slog.Logger, fixed []*booking.Service) (*booking.Directory, error) {
 	repo := clinics.NewRepo(db, cfg.TokenKeys)
+	repo.SetLogger(logger)
 	if cfg.TokenKeys == nil {
 		stored, err := repo.List(ctx)
 		if err != nil {

@@ -246,41 +246,94 @@ func (s *Service) chunk(ctx context.Context, loc *Location, typeID string, pracI
 type slotState int
 
 const (
-	slotFree       slotState = iota + 1 // one of the service's offered starts
+	slotFree       slotState = iota + 1 // wholly inside free time
 	slotTaken                           // not free any more
-	slotNotOffered                      // inside free time, but not a start coreplus offers (an edited link)
+	slotNotOffered                      // never a time the portal offers (an edited link)
 )
 
-// checkSlot asks coreplus, uncached, whether the slot is still one of the
-// free times it offers for the service: coreplus cuts free time into the
-// service's length from the start of each free block, and only those starts
-// are offered, so a time such as 9:07 inside a free block is not one.
-func (s *Service) checkSlot(ctx context.Context, loc *Location, serviceID string, sl Slot) (slotState, error) {
-	day := sl.Start.In(loc.Zone).Format(dateLayout)
-	offered, err := s.api.FindAvailability(ctx, coreplus.SlotQuery{
-		StartDate: day, EndDate: day, TimezoneID: loc.TimezoneID,
-		LocationIDs: []string{loc.ID}, PractitionerIDs: []string{sl.Practitioner.ID},
-		AppointmentTypeID: serviceID,
-	})
+// slotGrid is the step free times start on: coreplus starts a day's first
+// free block at now rounded up to it.
+const slotGrid = 5 * time.Minute
+
+// offerable reports whether a slot could ever have been shown: it starts on
+// the 5-minute grid in the location's zone and lasts the service's length.
+// Which starts coreplus offers shifts as time passes and blocks change, so
+// anything more is asked of the free time itself.
+func offerable(sl Slot, zone *time.Location, length time.Duration) bool {
+	_, off := sl.Start.In(zone).Zone()
+	onGrid := (sl.Start.Unix()+int64(off))%int64(slotGrid/time.Second) == 0 && sl.Start.Nanosecond() == 0
+	return onGrid && sl.End.Sub(sl.Start) == length
+}
+
+// checkSlot asks coreplus, uncached, whether the slot still lies wholly
+// inside the practitioner's free time at the location. The free time is
+// asked for whole (no service), because the starts coreplus offers for a
+// service move with the start of each free block.
+func (s *Service) checkSlot(ctx context.Context, loc *Location, length time.Duration, sl Slot) (slotState, error) {
+	if !offerable(sl, loc.Zone, length) {
+		return slotNotOffered, nil
+	}
+	free, err := s.freeTime(ctx, loc, sl, true)
 	if err != nil {
 		return 0, upstream(fmt.Errorf("re-check availability: %w", err))
 	}
-	inside := false
-	for _, o := range offered {
-		if o.PractitionerID != sl.Practitioner.ID || (o.LocationID != "" && o.LocationID != loc.ID) {
-			continue
-		}
-		if o.Start.Equal(sl.Start) {
-			return slotFree, nil
-		}
-		if !o.Start.After(sl.Start) && o.End.After(sl.Start) {
-			inside = true
-		}
-	}
-	if inside {
-		return slotNotOffered, nil
+	if free {
+		return slotFree, nil
 	}
 	return slotTaken, nil
+}
+
+// freeTime reports whether [sl.Start, sl.End) lies inside contiguous free
+// time of sl's practitioner at loc; fresh skips the cache.
+func (s *Service) freeTime(ctx context.Context, loc *Location, sl Slot, fresh bool) (bool, error) {
+	q := coreplus.SlotQuery{
+		StartDate: sl.Start.In(loc.Zone).Format(dateLayout), EndDate: sl.End.Add(-time.Nanosecond).In(loc.Zone).Format(dateLayout),
+		TimezoneID: loc.TimezoneID, LocationIDs: []string{loc.ID}, PractitionerIDs: []string{sl.Practitioner.ID},
+	}
+	var blocks []coreplus.Slot
+	key := strings.Join([]string{"free", loc.ID, sl.Practitioner.ID, q.StartDate, q.EndDate}, "|")
+	if fresh {
+		b, err := s.api.FindAvailability(ctx, q)
+		if err != nil {
+			return false, err
+		}
+		s.slots.put(key, b)
+		blocks = b
+	} else {
+		v, err := s.slots.get(ctx, key, func(ctx context.Context) (any, error) {
+			return s.api.FindAvailability(ctx, q)
+		})
+		if err != nil {
+			return false, err
+		}
+		blocks = v.([]coreplus.Slot)
+	}
+	return covers(blocks, loc.ID, sl), nil
+}
+
+// covers reports whether the blocks of sl's practitioner at locID, joined
+// where one ends as the next starts, hold all of [sl.Start, sl.End).
+func covers(blocks []coreplus.Slot, locID string, sl Slot) bool {
+	var mine []coreplus.Slot
+	for _, b := range blocks {
+		if b.PractitionerID == sl.Practitioner.ID && (b.LocationID == "" || b.LocationID == locID) && b.Start.Before(b.End) {
+			mine = append(mine, b)
+		}
+	}
+	sort.Slice(mine, func(i, j int) bool { return mine[i].Start.Before(mine[j].Start) })
+	reach := sl.Start // free time is known up to here
+	for _, b := range mine {
+		if b.Start.After(reach) {
+			return false // a gap at reach, inside the slot
+		}
+		if b.End.After(reach) {
+			reach = b.End
+		}
+		if !reach.Before(sl.End) {
+			return true
+		}
+	}
+	return false
 }
 
 // errSlotNotOffered is the answer to a time that is not one of the free
@@ -289,26 +342,36 @@ func errSlotNotOffered() error {
 	return invalid("That time isn't one of the free times for this service. Choose a time again.")
 }
 
-// CheckSlot reports, from the same (cached) free times the time step shows,
-// whether sel's slot is one of them: a CodeInvalid error if not. When
-// coreplus cannot be asked it lets the slot through; Confirm checks again,
-// uncached, before anything is booked.
+// CheckSlot reports, from cached free time, whether sel's slot is one the
+// time step could have shown: a CodeInvalid error if not. When coreplus
+// cannot be asked it lets the slot through; Confirm checks again, uncached,
+// before anything is booked.
 func (s *Service) CheckSlot(ctx context.Context, sel Selection) error {
 	if sel.Location == nil || sel.Service == nil || sel.Slot == nil {
 		return nil
 	}
+	if !offerable(*sel.Slot, sel.Location.Zone, sel.Service.Length()) || !s.clinic.Bookable(sel.Slot.Start, s.now()) {
+		return errSlotNotOffered()
+	}
+	// Usually one of the starts the time step showed, from the same cache.
 	day := dayOf(sel.Slot.Start, sel.Location.Zone)
-	slots, err := s.freeSlots(ctx, sel, []Practitioner{sel.Slot.Practitioner}, day, day, false)
+	shown, err := s.freeSlots(ctx, sel, []Practitioner{sel.Slot.Practitioner}, day, day, false)
+	if err == nil {
+		for _, sl := range shown {
+			if sl.Start.Equal(sel.Slot.Start) && sl.Practitioner.ID == sel.Slot.Practitioner.ID {
+				return nil
+			}
+		}
+	}
+	free, err := s.freeTime(ctx, sel.Location, *sel.Slot, false)
 	if err != nil {
 		s.log.Warn("check slot", "err", err)
 		return nil
 	}
-	for _, sl := range slots {
-		if sl.Start.Equal(sel.Slot.Start) && sl.Practitioner.ID == sel.Slot.Practitioner.ID {
-			return nil
-		}
+	if !free {
+		return errSlotNotOffered()
 	}
-	return errSlotNotOffered()
+	return nil
 }
 
 // Alternatives finds up to n free times nearest to the taken slot, with the

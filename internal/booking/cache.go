@@ -2,10 +2,20 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/clinic-booking/portal/internal/coreplus"
+)
+
+// Serving stale reference data: only while coreplus is down or limiting us,
+// never older than maxStale, and asking again at most every staleRetry.
+const (
+	maxStale   = time.Hour
+	staleRetry = 15 * time.Second
 )
 
 // refCache keeps reference data (locations, practitioners, services) for a
@@ -16,8 +26,10 @@ type refCache struct {
 	now   func() time.Time
 	group singleflight.Group
 	// onStale, when set, keeps the last good value of a key past its ttl
-	// and serves it when a reload fails: reference data a minute old is
-	// better than no page while coreplus is down. It is told each time.
+	// and serves it when a reload fails because coreplus is unavailable or
+	// rate limited (not for any other error), up to maxStale after it was
+	// loaded: reference data a minute old is better than no page while
+	// coreplus is down. It is told each time.
 	onStale func(key string, err error)
 
 	mu      sync.Mutex
@@ -26,6 +38,7 @@ type refCache struct {
 
 type cacheEntry struct {
 	value   any
+	loaded  time.Time
 	expires time.Time
 }
 
@@ -49,14 +62,21 @@ func (c *refCache) get(ctx context.Context, key string, load func(context.Contex
 		defer cancel()
 		v, err := load(lctx)
 		if err != nil {
-			if ok && c.onStale != nil {
+			if ok && c.onStale != nil && staleWorthy(err) && c.now().Sub(e.loaded) < maxStale {
 				c.onStale(key, err)
+				// Served a while before asking again, so a dead coreplus
+				// is not asked on every request.
+				e.expires = c.now().Add(staleRetry)
+				c.mu.Lock()
+				c.entries[key] = e
+				c.mu.Unlock()
 				return e.value, nil
 			}
 			return nil, err
 		}
+		now := c.now()
 		c.mu.Lock()
-		c.entries[key] = cacheEntry{value: v, expires: c.now().Add(c.ttl)}
+		c.entries[key] = cacheEntry{value: v, loaded: now, expires: now.Add(c.ttl)}
 		c.mu.Unlock()
 		return v, nil
 	})
@@ -70,7 +90,15 @@ func (c *refCache) get(ctx context.Context, key string, load func(context.Contex
 
 // put stores a value loaded elsewhere (a fresh read), for the next get.
 func (c *refCache) put(key string, v any) {
+	now := c.now()
 	c.mu.Lock()
-	c.entries[key] = cacheEntry{value: v, expires: c.now().Add(c.ttl)}
+	c.entries[key] = cacheEntry{value: v, loaded: now, expires: now.Add(c.ttl)}
 	c.mu.Unlock()
+}
+
+// staleWorthy reports whether a failed load may be answered with the last
+// good value: only when coreplus is down or limiting us. Anything else (a
+// revoked token, a record gone) must be seen.
+func staleWorthy(err error) bool {
+	return errors.Is(err, coreplus.ErrUnavailable) || errors.Is(err, coreplus.ErrRateLimited)
 }

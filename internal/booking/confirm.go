@@ -215,7 +215,7 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 	cctx, cancel := context.WithTimeout(ctx, claimWithin)
 	defer cancel()
 
-	switch state, err := s.checkSlot(cctx, sel.Location, sel.Service.ID, *sel.Slot); {
+	switch state, err := s.checkSlot(cctx, sel.Location, sel.Service.Length(), *sel.Slot); {
 	case err != nil:
 		reopen()
 		return Outcome{}, err

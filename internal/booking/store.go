@@ -101,12 +101,18 @@ type Store interface {
 	// SetBookingStatus moves a booking from one status to another only if
 	// it is still in from and was last updated at seen.
 	SetBookingStatus(ctx context.Context, draftID, from string, seen time.Time, to string) (bool, error)
+	// SettleBooking records r's outcome only if the booking is still
+	// pending or unknown, reporting whether it did.
+	SettleBooking(ctx context.Context, r Record) (bool, error)
 	// ClaimResend moves an unknown, never resent booking last updated at
 	// seen to pending and resent, for the one caller that wins it.
 	ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error)
 	// ReopenStuckDrafts moves drafts in booking with no booking record,
 	// last updated at or before cutoff, back to open, and returns their ids.
 	ReopenStuckDrafts(ctx context.Context, cutoff time.Time) ([]string, error)
+	// AlignDraftStatuses moves drafts in booking or unknown whose booking
+	// record is booked or failed to match it, and returns how many.
+	AlignDraftStatuses(ctx context.Context) (int64, error)
 	// CreateRequest keeps a booking request for clinic staff.
 	CreateRequest(ctx context.Context, r Request) error
 }

@@ -117,14 +117,20 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	now, grace, stale, alert, log := w.defaults()
 	var res SweepResult
 
+	// A failure here is logged: settling bookings matters more.
 	reopened, err := w.Store.ReopenStuckDrafts(ctx, now().Add(-stale))
 	if err != nil {
-		return res, err
+		log.Error("reopen stuck drafts", "err", err)
 	}
 	for _, id := range reopened {
 		log.Warn("submit lost before it booked anything; draft reopened", "draft", short(id))
 	}
 	res.Reopened = len(reopened)
+	if n, err := w.Store.AlignDraftStatuses(ctx); err != nil {
+		log.Error("align draft statuses with their bookings", "err", err)
+	} else if n > 0 {
+		log.Warn("draft statuses lagged their bookings; aligned", "drafts", n)
+	}
 
 	pending, err := w.Store.ListBookingsByStatus(ctx, RecordPending, sweepBatch)
 	if err != nil {
@@ -224,7 +230,7 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 		return RecordUnknown, false, cause
 	}
 
-	state, err := s.checkSlot(ctx, loc, rec.ServiceID, Slot{Start: rec.Start, End: rec.End, Practitioner: Practitioner{ID: rec.PractitionerID}})
+	state, err := s.checkSlot(ctx, loc, rec.End.Sub(rec.Start), Slot{Start: rec.Start, End: rec.End, Practitioner: Practitioner{ID: rec.PractitionerID}})
 	if err != nil {
 		return release(err)
 	}
@@ -251,6 +257,18 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 		st, _, err := s.recordSettled(wctx, rec, DraftUnknown, appt)
 		return st, true, err
 	case errors.Is(err, coreplus.ErrSlotUnavailable):
+		// The first request may have landed meanwhile: then the slot is
+		// taken by our own appointment.
+		if appt, found, ferr := s.findBooked(wctx, loc, rec, notes); ferr != nil {
+			rec.Status = RecordUnknown // sent, and not settled: a person looks
+			if err2 := s.store.UpdateBooking(wctx, rec); err2 != nil {
+				return RecordUnknown, true, errors.Join(ferr, err2)
+			}
+			return RecordUnknown, true, ferr
+		} else if found {
+			st, _, err := s.recordSettled(wctx, rec, DraftUnknown, appt)
+			return st, true, err
+		}
 		st, _, err := s.recordSettled(wctx, rec, DraftUnknown, coreplus.Appointment{})
 		return st, true, err
 	case errors.As(err, &cpErr) && cpErr.Sent:
@@ -274,8 +292,17 @@ func (s *Service) recordSettled(ctx context.Context, rec Record, draftFrom strin
 	if appt.ID == "" {
 		rec.Status, draftTo = RecordFailed, DraftFailed
 	}
-	if err := s.store.UpdateBooking(ctx, rec); err != nil {
+	won, err := s.store.SettleBooking(ctx, rec)
+	if err != nil {
 		return RecordUnknown, false, fmt.Errorf("record settled booking: %w", err)
+	}
+	if !won {
+		// Another replica settled it first: what it wrote stands.
+		cur, err := s.store.GetBookingByDraft(ctx, rec.DraftID)
+		if err != nil {
+			return RecordUnknown, false, fmt.Errorf("read settled booking: %w", err)
+		}
+		return cur.Status, false, nil
 	}
 	if _, err := s.store.SetDraftStatus(ctx, rec.DraftID, draftFrom, draftTo); err != nil {
 		return rec.Status, false, err
@@ -300,8 +327,9 @@ func (s *Service) findBooked(ctx context.Context, loc *Location, rec Record, not
 	mark := marker(rec.DraftID)
 	var fallback []coreplus.Appointment
 	for _, ap := range appts {
-		if ap.Cancelled || ap.PractitionerID != rec.PractitionerID || !ap.Start.Equal(rec.Start) ||
-			(len(ap.ClientIDs) > 0 && !slices.Contains(ap.ClientIDs, rec.ClientID)) {
+		// coreplus ids are GUIDs, which it may spell in either case.
+		if ap.Cancelled || !strings.EqualFold(ap.PractitionerID, rec.PractitionerID) || !ap.Start.Equal(rec.Start) ||
+			(len(ap.ClientIDs) > 0 && !slices.ContainsFunc(ap.ClientIDs, func(id string) bool { return strings.EqualFold(id, rec.ClientID) })) {
 			continue
 		}
 		// The list leaves notes out: read the appointment itself.

@@ -187,8 +187,8 @@ func (r Record) Validate() error {
 }
 
 // Origin normalises a frame origin, reporting whether it is one: an http
-// or https scheme and a host of letters, digits, dots and hyphens with an
-// optional port, nothing else. The host is lowercased and a default port
+// or https scheme and a host of letters, digits, dots and hyphens (after an
+// optional leading "*." wildcard label) with an optional port, nothing else. The host is lowercased and a default port
 // (:443 for https, :80 for http) dropped, so an origin compares equal to
 // the one a browser sends. Origins go into a Content-Security-Policy
 // header: nothing that could end a source (a ';', a space, a quote) passes.
@@ -204,6 +204,12 @@ func Origin(s string) (string, bool) {
 		return "", false
 	}
 	host := strings.ToLower(u.Host)
+	// A leading "*." label is a CSP wildcard for any subdomain. It never
+	// equals an origin a browser sends, so postMessage checks ignore it.
+	wild := ""
+	if rest, ok := strings.CutPrefix(host, "*."); ok {
+		wild, host = "*.", rest
+	}
 	m := originHost.FindStringSubmatch(host)
 	if m == nil || strings.HasPrefix(m[1], ".") || strings.HasSuffix(m[1], ".") || strings.Contains(m[1], "..") {
 		return "", false
@@ -217,7 +223,7 @@ func Origin(s string) (string, bool) {
 			return "", false
 		}
 	}
-	return scheme + "://" + host, true
+	return scheme + "://" + wild + host, true
 }
 
 // originHost is a frame origin's host and optional port, lowercased.
@@ -257,10 +263,20 @@ func (r Record) Booking() booking.Clinic {
 type Repo struct {
 	store *store.Store
 	keys  *Keyring
+	log   *slog.Logger
 }
 
 // NewRepo keeps records in s with keys (which may be nil).
-func NewRepo(s *store.Store, keys *Keyring) *Repo { return &Repo{store: s, keys: keys} }
+func NewRepo(s *store.Store, keys *Keyring) *Repo {
+	return &Repo{store: s, keys: keys, log: slog.New(slog.DiscardHandler)}
+}
+
+// SetLogger sets where the repo reports stored settings it cannot use.
+func (r *Repo) SetLogger(l *slog.Logger) {
+	if l != nil {
+		r.log = l
+	}
+}
 
 // ErrNoKeys means a token must be sealed or opened but no keyring is configured.
 var ErrNoKeys = errors.New("PORTAL_TOKEN_KEYS is not set: expected one or more 32-byte keys as hex or base64, separated by commas (for example: openssl rand -hex 32), the same on every replica")
@@ -376,6 +392,11 @@ func (r *Repo) Loader(build func(c booking.Clinic, accessToken Token) (*booking.
 					rec, err := r.open(row)
 					if err != nil {
 						return nil, err
+					}
+					for _, o := range rec.FrameOrigins {
+						if _, ok := Origin(o); !ok {
+							r.log.Warn("stored frame origin is not a valid origin; dropped", "clinic", rec.Slug, "origin", o)
+						}
 					}
 					return build(rec.Booking(), rec.AccessToken)
 				},

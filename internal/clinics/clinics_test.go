@@ -302,6 +302,18 @@ func TestOrigin(t *testing.T) {
 		{"https://", "", false},
 		{"*", "", false},
 		{"https://bücher.example", "", false},
+		// A CSP wildcard for any subdomain.
+		{"https://*.example.com", "https://*.example.com", true},
+		{"https://*.Example.COM:443", "https://*.example.com", true},
+		{"http://*.example.com:8080", "http://*.example.com:8080", true},
+		{"https://*.", "", false},
+		{"https://*", "", false},
+		{"https://**.example.com", "", false},
+		{"https://*.*.example.com", "", false},
+		{"https://www.*.example.com", "", false},
+		{"https://*example.com", "", false},
+		{"https://*..example.com", "", false},
+		{"https://*.example.com;script-src *", "", false},
 	} {
 		got, ok := Origin(tc.in)
 		if got != tc.want || ok != tc.ok {

@@ -218,3 +218,24 @@ func (s *Store) ClaimResend(ctx context.Context, draftID string, seen time.Time)
 	}
 	return n == 1, nil
 }
+
+// SettleBooking records the outcome of a booking still pending or unknown:
+// status, appointment id, reference number and client id, with updated_at
+// now. It reports whether it changed the booking; false with a nil error
+// means another caller settled it first (or there is none), and what that
+// caller wrote stands.
+func (s *Store) SettleBooking(ctx context.Context, b Booking) (bool, error) {
+	res, err := s.db.ExecContext(ctx, `
+		UPDATE bookings SET status = $2, appointment_id = $3, reference_number = $4,
+			client_id = $5, updated_at = $6
+		WHERE draft_id = $1 AND status IN ('pending', 'unknown')`,
+		b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now()))
+	if err != nil {
+		return false, fmt.Errorf("settle booking for draft %s: %w", shortID(b.DraftID), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("settle booking for draft %s: %w", shortID(b.DraftID), err)
+	}
+	return n == 1, nil
+}

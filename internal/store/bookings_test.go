@@ -281,3 +281,34 @@ func draftIDs(list []Booking) []string {
 	}
 	return ids
 }
+
+// TestSettleBookingNeverOverwritesASettledOne: of two replicas settling the
+// same booking, the second changes nothing.
+func TestSettleBookingNeverOverwritesASettledOne(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		d := testDraft(t, "demo", base.Add(time.Hour))
+		if err := s.CreateDraft(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		b := Booking{DraftID: d.ID, Clinic: "demo", PractitionerID: "prac-1", ClientID: "c-1", Start: d.SlotStart, End: d.SlotEnd}
+		if err := s.ClaimBooking(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		booked := b
+		booked.Status, booked.AppointmentID, booked.ReferenceNumber = BookingBooked, "appt-1", "R1"
+		if ok, err := s.SettleBooking(ctx, booked); err != nil || !ok {
+			t.Fatalf("SettleBooking(booked) = %v, %v; want true", ok, err)
+		}
+		failed := b
+		failed.Status = BookingFailed
+		if ok, err := s.SettleBooking(ctx, failed); err != nil || ok {
+			t.Fatalf("SettleBooking(failed) after booked = %v, %v; want false", ok, err)
+		}
+		got, err := s.GetBookingByDraft(ctx, d.ID)
+		if err != nil || got.Status != BookingBooked || got.AppointmentID != "appt-1" {
+			t.Errorf("booking %+v, %v; want booked with appt-1", got, err)
+		}
+	})
+}

@@ -243,8 +243,10 @@ func (s *Store) ReopenStuckDrafts(ctx context.Context, cutoff time.Time) ([]stri
 // DeleteExpiredDrafts removes personal data that is no longer needed:
 // it deletes open and failed drafts that expired at or before now, and
 // empties the details of booked drafts past their expiry (the row stays so a
-// late visit can still be told the booking was made). Drafts in booking or
-// unknown keep everything until their outcome is settled. It returns how many
+// late visit can still be told the booking was made). An expired draft whose
+// booking record is settled (booked, failed, cancelled) is wiped too, whatever
+// its own status: a status write that failed must not keep details forever.
+// Drafts whose outcome is not settled keep everything. It returns how many
 // drafts were deleted or wiped.
 func (s *Store) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, error) {
 	cutoff := unix(now)
@@ -259,7 +261,9 @@ func (s *Store) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, 
 	}
 	res, err = s.db.ExecContext(ctx, `
 		UPDATE drafts SET details = NULL, updated_at = $1
-		WHERE expires_at <= $1 AND status = 'booked' AND details IS NOT NULL`, cutoff)
+		WHERE expires_at <= $1 AND details IS NOT NULL AND (status = 'booked' OR EXISTS (
+			SELECT 1 FROM bookings WHERE bookings.draft_id = drafts.id
+				AND bookings.status IN ('booked', 'failed', 'cancelled')))`, cutoff)
 	if err != nil {
 		return deleted, fmt.Errorf("wipe booked drafts: %w", err)
 	}
@@ -268,4 +272,31 @@ func (s *Store) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, 
 		return deleted, fmt.Errorf("wipe booked drafts: %w", err)
 	}
 	return deleted + wiped, nil
+}
+
+// AlignDraftStatuses moves drafts still in booking or unknown whose booking
+// record is settled to match it: booked to booked, failed (or cancelled)
+// to failed. A status write that failed after the record was settled
+// leaves such drafts behind. It returns how many it moved.
+func (s *Store) AlignDraftStatuses(ctx context.Context) (int64, error) {
+	var total int64
+	for _, m := range []struct{ to, records string }{
+		{DraftBooked, "('booked')"},
+		{DraftFailed, "('failed', 'cancelled')"},
+	} {
+		res, err := s.db.ExecContext(ctx, `
+			UPDATE drafts SET status = $1, updated_at = $2
+			WHERE status IN ('booking', 'unknown') AND EXISTS (
+				SELECT 1 FROM bookings WHERE bookings.draft_id = drafts.id AND bookings.status IN `+m.records+`)`,
+			m.to, unix(s.now()))
+		if err != nil {
+			return total, fmt.Errorf("align draft statuses: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("align draft statuses: %w", err)
+		}
+		total += n
+	}
+	return total, nil
 }

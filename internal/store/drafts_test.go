@@ -445,3 +445,67 @@ func TestErrorsNameDraftsByPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestSettledBookingsLeaveNoDetailsBehind: a draft left in booking or
+// unknown after its booking record was settled (a status write that
+// failed) is wiped once expired, and AlignDraftStatuses brings its status
+// in line with the record.
+func TestSettledBookingsLeaveNoDetailsBehind(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		now := base.Add(time.Hour)
+		rows := []struct {
+			draft, record string
+			wantDetails   bool
+			wantStatus    string
+		}{
+			{DraftBooking, BookingBooked, false, DraftBooked},
+			{DraftUnknown, BookingBooked, false, DraftBooked},
+			{DraftBooking, BookingFailed, false, DraftFailed},
+			{DraftUnknown, BookingFailed, false, DraftFailed},
+			{DraftUnknown, BookingCancelled, false, DraftFailed},
+			{DraftUnknown, BookingUnknown, true, DraftUnknown},
+			{DraftBooking, BookingPending, true, DraftBooking},
+		}
+		ids := make([]string, len(rows))
+		for i, r := range rows {
+			d := testDraft(t, "demo", now)
+			d.Status = r.draft
+			if err := s.CreateDraft(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			b := Booking{DraftID: d.ID, Clinic: "demo", PractitionerID: "prac-1", ClientID: "client-1",
+				Start: d.SlotStart.Add(time.Duration(i) * time.Hour), End: d.SlotEnd.Add(time.Duration(i) * time.Hour)}
+			if err := s.ClaimBooking(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			b.Status = r.record
+			if err := s.UpdateBooking(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			ids[i] = d.ID
+		}
+
+		if n, err := s.DeleteExpiredDrafts(ctx, now); err != nil || n != 5 {
+			t.Errorf("DeleteExpiredDrafts = %d, %v; want 5 wiped", n, err)
+		}
+		if n, err := s.AlignDraftStatuses(ctx); err != nil || n != 5 {
+			t.Errorf("AlignDraftStatuses = %d, %v; want 5", n, err)
+		}
+		for i, r := range rows {
+			var details *string
+			var status string
+			if err := s.db.QueryRowContext(ctx, `SELECT details, status FROM drafts WHERE id = $1`, ids[i]).Scan(&details, &status); err != nil {
+				t.Fatal(err)
+			}
+			if (details != nil) != r.wantDetails || status != r.wantStatus {
+				t.Errorf("%s draft with a %s booking: details %v, status %s; want details %v, status %s",
+					r.draft, r.record, details != nil, status, r.wantDetails, r.wantStatus)
+			}
+		}
+		if n, err := s.AlignDraftStatuses(ctx); err != nil || n != 0 {
+			t.Errorf("second AlignDraftStatuses = %d, %v; want 0", n, err)
+		}
+	})
+}

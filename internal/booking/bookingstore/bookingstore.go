@@ -72,12 +72,20 @@ func (a Adapter) SetBookingStatus(ctx context.Context, draftID, from string, see
 	return a.S.SetBookingStatus(ctx, draftID, from, seen, to)
 }
 
+func (a Adapter) SettleBooking(ctx context.Context, r booking.Record) (bool, error) {
+	return a.S.SettleBooking(ctx, toStoreBooking(r))
+}
+
 func (a Adapter) ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error) {
 	return a.S.ClaimResend(ctx, draftID, seen)
 }
 
 func (a Adapter) ReopenStuckDrafts(ctx context.Context, cutoff time.Time) ([]string, error) {
 	return a.S.ReopenStuckDrafts(ctx, cutoff)
+}
+
+func (a Adapter) AlignDraftStatuses(ctx context.Context) (int64, error) {
+	return a.S.AlignDraftStatuses(ctx)
 }
 
 func (a Adapter) CreateRequest(ctx context.Context, r booking.Request) error {
