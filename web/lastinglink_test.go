@@ -1,0 +1,34 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A patient may open the confirmation link days later (from their browser
+// history, to find the reference): it must still show the booking after
+// the draft's personal details have expired and been wiped.
+func TestConfirmationLinkOutlivesTheDraft(t *testing.T) {
+	h := newHarness(t)
+	done := h.confirm(h.toReview(newPatient, "First available practitioner")).wantH1("Booking confirmed")
+	link := done.url
+	appts := h.portalAppointments()
+	if len(appts) != 1 {
+		t.Fatalf("%d portal appointments", len(appts))
+	}
+
+	h.now = h.now.Add(3 * 24 * time.Hour)
+	if _, err := h.db.DeleteExpiredDrafts(t.Context(), h.now); err != nil {
+		t.Fatal(err)
+	}
+	later := h.get(link).wantH1("Booking confirmed")
+	if !strings.Contains(later.text(), appts[0].ReferenceNumber) {
+		t.Errorf("three days later the confirmation lacks reference %s:\n%s", appts[0].ReferenceNumber, later.text())
+	}
+	for _, detail := range []string{"Zephyrine", "Quillfeather", "zq.test@example.com"} {
+		if strings.Contains(later.body, detail) {
+			t.Errorf("three days later the page still shows %q", detail)
+		}
+	}
+}
