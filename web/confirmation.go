@@ -47,7 +47,7 @@ func (s *Server) confirmation(c echo.Context) error {
 		return render(c, http.StatusAccepted, views.PendingView(m))
 	case b.Status == booking.RecordFailed && !ics:
 		return s.bookingFailed(c, svc, links, token, b)
-	case b.Status == booking.DraftOpen && !ics:
+	case b.NothingBooked && !ics:
 		return s.bookingNotMade(c, svc, links, token, b)
 	default:
 		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking wasn't made. Start again to book, or call the clinic."}

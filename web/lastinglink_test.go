@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 )
 
 // A patient may open the confirmation link days later (from their browser
@@ -19,7 +21,7 @@ func TestConfirmationLinkOutlivesTheDraft(t *testing.T) {
 	}
 
 	h.now = h.now.Add(3 * 24 * time.Hour)
-	if _, err := h.db.DeleteExpiredDrafts(t.Context(), h.now); err != nil {
+	if _, err := bookingstore.New(h.db).DeleteExpiredDrafts(t.Context(), h.now); err != nil {
 		t.Fatal(err)
 	}
 	later := h.get(link).wantH1("Booking confirmed")

@@ -117,7 +117,7 @@ func (s *failingStore) UpdateBooking(ctx context.Context, r booking.Record) erro
 	return s.Store.UpdateBooking(ctx, r)
 }
 
-func (s *failingStore) SetDraftStatus(ctx context.Context, id, from, to string) (bool, error) {
+func (s *failingStore) SetDraftStatus(ctx context.Context, id string, from, to booking.DraftStatus) (bool, error) {
 	if to == booking.DraftBooked && s.draftBooked.CompareAndSwap(true, false) {
 		return false, errHiccup
 	}

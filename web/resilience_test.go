@@ -308,7 +308,7 @@ func TestPendingBookingOfACrashedConfirmIsSettled(t *testing.T) {
 		DraftID: draftID, Clinic: "demo", ClientID: sandbox.ClientPeterNguyenID,
 		PractitionerID: sandbox.PractitionerTomID, LocationID: sandbox.LocationSydneyID,
 		AppointmentTypeID: sandbox.AppointmentTypeStandardID, Start: start, End: start.Add(30 * time.Minute),
-	}); err != nil {
+	}, "pending"); err != nil {
 		t.Fatal(err)
 	}
 	if res := h.sweep(time.Minute); res != (booking.SweepResult{}) {

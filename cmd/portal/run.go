@@ -264,7 +264,7 @@ func sweepDrafts(ctx context.Context, db *store.Store, every time.Duration, log 
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		n, err := db.DeleteExpiredDrafts(ctx, time.Now())
+		n, err := bookingstore.New(db).DeleteExpiredDrafts(ctx, time.Now())
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Error("delete expired drafts", "err", err)

@@ -140,7 +140,7 @@ func pick(allowed, chosen []string) []string {
 // LeaveRequest stores a checked request for the clinic's staff and returns
 // its id.
 func (s *Service) LeaveRequest(ctx context.Context, r Request) (string, error) {
-	id, err := s.store.NewDraftID()
+	id, err := newUnguessableID()
 	if err != nil {
 		return "", err
 	}

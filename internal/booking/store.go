@@ -6,103 +6,31 @@ import (
 	"time"
 )
 
-// Draft statuses: open while the patient edits, booking while a submit is in
-// flight, then booked, failed (coreplus said no) or unknown (no answer came).
-const (
-	DraftOpen    = "open"
-	DraftBooking = "booking"
-	DraftBooked  = "booked"
-	DraftUnknown = "unknown"
-	DraftFailed  = "failed"
-)
-
-// Booking record statuses.
-const (
-	RecordPending = "pending"
-	RecordBooked  = "booked"
-	RecordUnknown = "unknown"
-	RecordFailed  = "failed"
-)
-
-// Draft is a booking in progress: the choices and the patient's details,
-// kept server-side under a random id.
-type Draft struct {
-	ID                 string
-	Clinic             string
-	LocationID         string
-	ServiceID          string
-	PractitionerID     string // empty for "first available practitioner"
-	SlotStart          time.Time
-	SlotEnd            time.Time
-	SlotPractitionerID string
-	Details            Details
-	Status             string
-	ExpiresAt          time.Time
-}
-
-// Submitted reports whether the draft's booking has been sent (or is being
-// sent): its details belong to that booking and are not to be shown or
-// edited again. An open draft is being edited; a failed one is copied to a
-// new draft when the patient tries again.
-func (d Draft) Submitted() bool {
-	return d.Status == DraftBooking || d.Status == DraftUnknown || d.Status == DraftBooked
-}
-
-// Choice is the draft's choices as URL choices, for a link back into the
-// flow with them.
-func (d Draft) Choice() Choice {
-	c := Choice{LocationID: d.LocationID, ServiceID: d.ServiceID, PractitionerID: d.PractitionerID, With: d.SlotPractitionerID}
-	if c.PractitionerID == "" && d.SlotPractitionerID != "" {
-		c.PractitionerID = AnyPractitioner
-	}
-	if !d.SlotStart.IsZero() {
-		c.Slot = d.SlotStart.Format(time.RFC3339)
-	}
-	return c
-}
-
-// Record is what the portal keeps of a booking sent to coreplus: ids and
-// times, no personal details.
-type Record struct {
-	DraftID         string
-	Clinic          string
-	AppointmentID   string
-	ReferenceNumber string
-	ClientID        string
-	PractitionerID  string
-	LocationID      string
-	ServiceID       string
-	Start           time.Time
-	End             time.Time
-	Status          string
-	// Resent is set once the sweeper has sent the booking a second time.
-	Resent bool
-	// CreatedAt and UpdatedAt are the store's clock.
-	CreatedAt time.Time
-	UpdatedAt time.Time
-}
-
 // Store keeps drafts and booking records.
 type Store interface {
-	NewDraftID() (string, error)
+	// CreateDraft keeps a new draft under d.ID.
 	CreateDraft(ctx context.Context, d Draft) error
-	// GetDraft returns ErrDraftNotFound for a missing or expired draft.
+	// GetDraft returns the draft as it reads at now (see Draft.AsOf), or
+	// ErrDraftNotFound for a missing or expired draft.
 	GetDraft(ctx context.Context, id string, now time.Time) (Draft, error)
 	// UpdateDraft returns ErrDraftNotOpen once a submit has started.
 	UpdateDraft(ctx context.Context, d Draft) error
-	SetDraftStatus(ctx context.Context, id, from, to string) (bool, error)
-	// ClaimBooking returns ErrDuplicateBooking or ErrSlotClaimed.
+	// SetDraftStatus moves a draft from one status to another only if it
+	// is still in from, reporting whether it did.
+	SetDraftStatus(ctx context.Context, id string, from, to DraftStatus) (bool, error)
+	// ClaimBooking keeps r as the draft's one booking, pending whatever
+	// r.Status says. It returns ErrDuplicateBooking or ErrSlotClaimed.
 	ClaimBooking(ctx context.Context, r Record) error
 	GetBookingByDraft(ctx context.Context, draftID string) (Record, error)
 	UpdateBooking(ctx context.Context, r Record) error
 	// ListBookingsByStatus lists every clinic's bookings in status, oldest
 	// first, at most limit (no limit when limit <= 0).
-	ListBookingsByStatus(ctx context.Context, status string, limit int) ([]Record, error)
+	ListBookingsByStatus(ctx context.Context, status RecordStatus, limit int) ([]Record, error)
 	// SetBookingStatus moves a booking from one status to another only if
 	// it is still in from and was last updated at seen.
-	SetBookingStatus(ctx context.Context, draftID, from string, seen time.Time, to string) (bool, error)
-	// SettleBooking records r's outcome only if the booking is still
-	// pending or unknown, reporting whether it did.
+	SetBookingStatus(ctx context.Context, draftID string, from RecordStatus, seen time.Time, to RecordStatus) (bool, error)
+	// SettleBooking records r's outcome only if the booking is not settled
+	// yet, reporting whether it did.
 	SettleBooking(ctx context.Context, r Record) (bool, error)
 	// ClaimResend moves an unknown, never resent booking last updated at
 	// seen to pending and resent, for the one caller that wins it.
@@ -110,9 +38,15 @@ type Store interface {
 	// ReopenStuckDrafts moves drafts in booking with no booking record,
 	// last updated at or before cutoff, back to open, and returns their ids.
 	ReopenStuckDrafts(ctx context.Context, cutoff time.Time) ([]string, error)
-	// AlignDraftStatuses moves drafts in booking or unknown whose booking
-	// record is booked or failed to match it, and returns how many.
+	// AlignDraftStatuses moves drafts awaiting an outcome whose booking
+	// record is settled to match it, and returns how many.
 	AlignDraftStatuses(ctx context.Context) (int64, error)
+	// DeleteExpiredDrafts removes personal data no longer needed at now:
+	// drafts gone at their expiry are deleted, and expired drafts that are
+	// booked, or whose booking record is settled, lose their details.
+	// Drafts whose outcome is not settled keep everything. It returns how
+	// many drafts it deleted or wiped.
+	DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, error)
 	// CreateRequest keeps a booking request for clinic staff.
 	CreateRequest(ctx context.Context, r Request) error
 }

@@ -193,7 +193,7 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 
 // settleUnknown settles one unknown booking, reporting the status it ends
 // in and whether it sent the booking again.
-func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, grace time.Duration) (status string, sent bool, err error) {
+func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, grace time.Duration) (status RecordStatus, sent bool, err error) {
 	loc, err := s.location(ctx, rec.LocationID)
 	if err != nil {
 		return RecordUnknown, false, err
@@ -221,7 +221,7 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 	}
 	rec.Status, rec.Resent = RecordPending, true
 	wctx := context.WithoutCancel(ctx)
-	release := func(cause error) (string, bool, error) {
+	release := func(cause error) (RecordStatus, bool, error) {
 		// Nothing was sent: put it back to be tried on a later sweep.
 		rec.Status, rec.Resent = RecordUnknown, false
 		if err := s.store.UpdateBooking(wctx, rec); err != nil {
@@ -286,11 +286,10 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 
 // recordSettled records the booking as booked with appt, or as failed when
 // appt has no id, and moves the draft on from draftFrom to match.
-func (s *Service) recordSettled(ctx context.Context, rec Record, draftFrom string, appt coreplus.Appointment) (string, bool, error) {
-	draftTo := DraftBooked
+func (s *Service) recordSettled(ctx context.Context, rec Record, draftFrom DraftStatus, appt coreplus.Appointment) (RecordStatus, bool, error) {
 	rec.Status, rec.AppointmentID, rec.ReferenceNumber = RecordBooked, appt.ID, appt.ReferenceNumber
 	if appt.ID == "" {
-		rec.Status, draftTo = RecordFailed, DraftFailed
+		rec.Status = RecordFailed
 	}
 	won, err := s.store.SettleBooking(ctx, rec)
 	if err != nil {
@@ -304,7 +303,7 @@ func (s *Service) recordSettled(ctx context.Context, rec Record, draftFrom strin
 		}
 		return cur.Status, false, nil
 	}
-	if _, err := s.store.SetDraftStatus(ctx, rec.DraftID, draftFrom, draftTo); err != nil {
+	if _, err := s.store.SetDraftStatus(ctx, rec.DraftID, draftFrom, rec.Status.SettlesDraftAs()); err != nil {
 		return rec.Status, false, err
 	}
 	return rec.Status, false, nil

@@ -8,18 +8,6 @@ import (
 	"time"
 )
 
-// Booking statuses. pending: claimed, not yet sent or answered; booked:
-// coreplus confirmed; unknown: sent with no clear answer, so it may exist in
-// coreplus; failed: coreplus refused; cancelled: booked, then cancelled.
-// Only pending, booked and unknown hold the slot.
-const (
-	BookingPending   = "pending"
-	BookingBooked    = "booked"
-	BookingUnknown   = "unknown"
-	BookingFailed    = "failed"
-	BookingCancelled = "cancelled"
-)
-
 // Booking records one booking sent (or about to be sent) to coreplus. It
 // holds ids only, no patient names or contact details.
 type Booking struct {
@@ -33,8 +21,10 @@ type Booking struct {
 	LocationID        string
 	AppointmentTypeID string
 	// Start and End keep the offset they were given with.
-	Start  time.Time
-	End    time.Time
+	Start time.Time
+	End   time.Time
+	// Status is the caller's; the store only compares and copies it. The
+	// schema lets only statuses that hold the slot collide.
 	Status string
 	// Resent is set once a sweeper has sent the booking a second time after
 	// its first outcome was unknown; it is never sent a third time.
@@ -44,17 +34,18 @@ type Booking struct {
 	UpdatedAt time.Time
 }
 
-// ClaimBooking records b with status pending before anything is sent to
-// coreplus. It returns ErrDuplicateDraft if the draft already has a booking
-// (whatever its status) and ErrSlotTaken if another draft's pending, booked
-// or unknown booking has the same clinic, practitioner and start. The
-// database enforces both, so this holds across replicas.
+// ClaimBooking records b in status initial (whatever b.Status says) before
+// anything is sent to coreplus. It returns ErrDuplicateDraft if the draft
+// already has a booking (whatever its status) and ErrSlotTaken if another
+// draft's booking in a status that holds the slot (the schema's
+// bookings_slot_held index names them) has the same clinic, practitioner
+// and start. The database enforces both, so this holds across replicas.
 //
 // Only an identical start collides: overlapping appointments with different
 // starts are left to coreplus's own availability check.
-func (s *Store) ClaimBooking(ctx context.Context, b Booking) error {
-	if b.DraftID == "" || b.Clinic == "" || b.PractitionerID == "" || b.Start.IsZero() {
-		return errors.New("claim booking: draft id, clinic, practitioner and start are required")
+func (s *Store) ClaimBooking(ctx context.Context, b Booking, initial string) error {
+	if b.DraftID == "" || b.Clinic == "" || b.PractitionerID == "" || b.Start.IsZero() || initial == "" {
+		return errors.New("claim booking: draft id, clinic, practitioner, start and status are required")
 	}
 	now := unix(s.now())
 	_, err := s.db.ExecContext(ctx, `
@@ -64,7 +55,7 @@ func (s *Store) ClaimBooking(ctx context.Context, b Booking) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
 		b.DraftID, b.Clinic, b.AppointmentID, b.ReferenceNumber, b.ClientID,
 		b.PractitionerID, b.LocationID, b.AppointmentTypeID,
-		formatSlotTime(b.Start), formatSlotTime(b.End), unix(b.Start), BookingPending, now)
+		formatSlotTime(b.Start), formatSlotTime(b.End), unix(b.Start), initial, now)
 	if err == nil {
 		return nil
 	}
@@ -101,7 +92,7 @@ func (s *Store) GetBookingByDraft(ctx context.Context, draftID string) (Booking,
 // ErrNotFound if there is no booking for b.DraftID, and ErrSlotTaken if a
 // failed booking is revived while another draft holds its slot.
 func (s *Store) UpdateBooking(ctx context.Context, b Booking) error {
-	res, err := s.db.ExecContext(ctx, `
+	n, err := s.execCount(ctx, `
 		UPDATE bookings SET status = $2, appointment_id = $3, reference_number = $4,
 			client_id = $5, updated_at = $6, resent = $7
 		WHERE draft_id = $1`,
@@ -110,10 +101,6 @@ func (s *Store) UpdateBooking(ctx context.Context, b Booking) error {
 		if conflict := bookingConflict(err); conflict != err {
 			return conflict
 		}
-		return fmt.Errorf("update booking for draft %s: %w", shortID(b.DraftID), err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
 		return fmt.Errorf("update booking for draft %s: %w", shortID(b.DraftID), err)
 	}
 	if n == 0 {
@@ -187,53 +174,43 @@ func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
 // several replicas' sweepers exactly one acts on what they all read. It
 // reports whether it changed the booking.
 func (s *Store) SetBookingStatus(ctx context.Context, draftID, from string, seen time.Time, to string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
+	n, err := s.execCount(ctx, `
 		UPDATE bookings SET status = $3, updated_at = $5
 		WHERE draft_id = $1 AND status = $2 AND updated_at = $4`,
 		draftID, from, to, unix(seen), unix(s.now()))
 	if err != nil {
 		return false, fmt.Errorf("set booking %s status %s to %s: %w", shortID(draftID), from, to, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("set booking %s status %s to %s: %w", shortID(draftID), from, to, err)
-	}
 	return n == 1, nil
 }
 
-// ClaimResend takes an unknown booking that was never resent and was last
-// updated at seen, marking it pending and resent, for the one caller that
-// will send it again. It reports whether this caller won the claim.
-func (s *Store) ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
-		UPDATE bookings SET status = 'pending', resent = 1, updated_at = $3
-		WHERE draft_id = $1 AND status = 'unknown' AND resent = 0 AND updated_at = $2`,
-		draftID, unix(seen), unix(s.now()))
-	if err != nil {
-		return false, fmt.Errorf("claim resend of booking %s: %w", shortID(draftID), err)
-	}
-	n, err := res.RowsAffected()
+// ClaimResend takes a booking in status from that was never resent and was
+// last updated at seen, moving it to status to and marking it resent, for
+// the one caller that will send it again. It reports whether this caller
+// won the claim.
+func (s *Store) ClaimResend(ctx context.Context, draftID string, seen time.Time, from, to string) (bool, error) {
+	n, err := s.execCount(ctx, `
+		UPDATE bookings SET status = $5, resent = 1, updated_at = $3
+		WHERE draft_id = $1 AND status = $4 AND resent = 0 AND updated_at = $2`,
+		draftID, unix(seen), unix(s.now()), from, to)
 	if err != nil {
 		return false, fmt.Errorf("claim resend of booking %s: %w", shortID(draftID), err)
 	}
 	return n == 1, nil
 }
 
-// SettleBooking records the outcome of a booking still pending or unknown:
-// status, appointment id, reference number and client id, with updated_at
-// now. It reports whether it changed the booking; false with a nil error
-// means another caller settled it first (or there is none), and what that
-// caller wrote stands.
-func (s *Store) SettleBooking(ctx context.Context, b Booking) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `
+// SettleBooking records the outcome of a booking still in one of
+// unsettled: status, appointment id, reference number and client id, with
+// updated_at now. It reports whether it changed the booking; false with a
+// nil error means another caller settled it first (or there is none), and
+// what that caller wrote stands.
+func (s *Store) SettleBooking(ctx context.Context, b Booking, unsettled []string) (bool, error) {
+	n, err := s.execCount(ctx, `
 		UPDATE bookings SET status = $2, appointment_id = $3, reference_number = $4,
 			client_id = $5, updated_at = $6
-		WHERE draft_id = $1 AND status IN ('pending', 'unknown')`,
-		b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now()))
-	if err != nil {
-		return false, fmt.Errorf("settle booking for draft %s: %w", shortID(b.DraftID), err)
-	}
-	n, err := res.RowsAffected()
+		WHERE draft_id = $1 AND status IN `+inList(7, len(unsettled)),
+		append([]any{b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now())},
+			stringArgs(unsettled...)...)...)
 	if err != nil {
 		return false, fmt.Errorf("settle booking for draft %s: %w", shortID(b.DraftID), err)
 	}

@@ -14,10 +14,7 @@ var slotStart = time.Date(2026, 3, 4, 9, 0, 0, 0, brisbane)
 
 func testBooking(t *testing.T) Booking {
 	t.Helper()
-	id, err := NewDraftID()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := testID(t)
 	return Booking{
 		DraftID:           id,
 		Clinic:            "demo",
@@ -35,7 +32,7 @@ func TestClaimBookingRoundTrip(t *testing.T) {
 		setClock(s, base)
 		b := testBooking(t)
 		b.Status = BookingBooked // ignored: a claim always starts pending
-		if err := s.ClaimBooking(ctx, b); err != nil {
+		if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
 			t.Fatal(err)
 		}
 		got, err := s.GetBookingByDraft(ctx, b.DraftID)
@@ -65,17 +62,17 @@ func TestClaimBookingDuplicateDraft(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		b := testBooking(t)
-		if err := s.ClaimBooking(ctx, b); err != nil {
+		if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
 			t.Fatal(err)
 		}
 		// A double submit of the same draft, same slot: both unique
 		// constraints fire, and the patient must hear "already booked".
-		if err := s.ClaimBooking(ctx, b); !errors.Is(err, ErrDuplicateDraft) {
+		if err := s.ClaimBooking(ctx, b, BookingPending); !errors.Is(err, ErrDuplicateDraft) {
 			t.Errorf("same draft, same slot: err = %v, want ErrDuplicateDraft", err)
 		}
 		other := b
 		other.Start = b.Start.Add(time.Hour)
-		if err := s.ClaimBooking(ctx, other); !errors.Is(err, ErrDuplicateDraft) {
+		if err := s.ClaimBooking(ctx, other, BookingPending); !errors.Is(err, ErrDuplicateDraft) {
 			t.Errorf("same draft, other slot: err = %v, want ErrDuplicateDraft", err)
 		}
 		// Even a failed booking keeps its draft from booking again.
@@ -83,7 +80,7 @@ func TestClaimBookingDuplicateDraft(t *testing.T) {
 		if err := s.UpdateBooking(ctx, b); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.ClaimBooking(ctx, b); !errors.Is(err, ErrDuplicateDraft) {
+		if err := s.ClaimBooking(ctx, b, BookingPending); !errors.Is(err, ErrDuplicateDraft) {
 			t.Errorf("after failure: err = %v, want ErrDuplicateDraft", err)
 		}
 	})
@@ -93,17 +90,17 @@ func TestClaimBookingSlotTaken(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
 		first := testBooking(t)
-		if err := s.ClaimBooking(ctx, first); err != nil {
+		if err := s.ClaimBooking(ctx, first, BookingPending); err != nil {
 			t.Fatal(err)
 		}
 
 		rival := testBooking(t)
-		if err := s.ClaimBooking(ctx, rival); !errors.Is(err, ErrSlotTaken) {
+		if err := s.ClaimBooking(ctx, rival, BookingPending); !errors.Is(err, ErrSlotTaken) {
 			t.Errorf("same practitioner and start: err = %v, want ErrSlotTaken", err)
 		}
 		// The same instant written in another offset is the same slot.
 		rival.Start = slotStart.UTC()
-		if err := s.ClaimBooking(ctx, rival); !errors.Is(err, ErrSlotTaken) {
+		if err := s.ClaimBooking(ctx, rival, BookingPending); !errors.Is(err, ErrSlotTaken) {
 			t.Errorf("same start in UTC: err = %v, want ErrSlotTaken", err)
 		}
 		for _, change := range []func(*Booking){
@@ -113,7 +110,7 @@ func TestClaimBookingSlotTaken(t *testing.T) {
 		} {
 			b := testBooking(t)
 			change(&b)
-			if err := s.ClaimBooking(ctx, b); err != nil {
+			if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
 				t.Errorf("ClaimBooking(%+v): %v", b, err)
 			}
 		}
@@ -124,7 +121,7 @@ func TestClaimBookingSlotTaken(t *testing.T) {
 			if err := s.UpdateBooking(ctx, first); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.ClaimBooking(ctx, testBooking(t)); !errors.Is(err, ErrSlotTaken) {
+			if err := s.ClaimBooking(ctx, testBooking(t), BookingPending); !errors.Is(err, ErrSlotTaken) {
 				t.Errorf("while %s: err = %v, want ErrSlotTaken", status, err)
 			}
 		}
@@ -134,7 +131,7 @@ func TestClaimBookingSlotTaken(t *testing.T) {
 			t.Fatal(err)
 		}
 		second := testBooking(t)
-		if err := s.ClaimBooking(ctx, second); err != nil {
+		if err := s.ClaimBooking(ctx, second, BookingPending); err != nil {
 			t.Fatalf("after the first failed: %v", err)
 		}
 		second.Status = BookingCancelled
@@ -142,7 +139,7 @@ func TestClaimBookingSlotTaken(t *testing.T) {
 			t.Fatal(err)
 		}
 		third := testBooking(t)
-		if err := s.ClaimBooking(ctx, third); err != nil {
+		if err := s.ClaimBooking(ctx, third, BookingPending); err != nil {
 			t.Fatalf("after the second was cancelled: %v", err)
 		}
 
@@ -167,7 +164,7 @@ func TestClaimBookingConcurrent(t *testing.T) {
 			b := testBooking(t)
 			wg.Go(func() {
 				<-start
-				errs[i] = s.ClaimBooking(ctx, b)
+				errs[i] = s.ClaimBooking(ctx, b, BookingPending)
 			})
 		}
 		close(start)
@@ -193,7 +190,7 @@ func TestUpdateBooking(t *testing.T) {
 		ctx := context.Background()
 		setClock(s, base)
 		b := testBooking(t)
-		if err := s.ClaimBooking(ctx, b); err != nil {
+		if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
 			t.Fatal(err)
 		}
 		later := base.Add(3 * time.Second)
@@ -241,7 +238,7 @@ func TestListBookingsByStatus(t *testing.T) {
 			setClock(s, base.Add(time.Duration(i)*time.Minute))
 			b := testBooking(t)
 			b.Start = slotStart.Add(time.Duration(i) * time.Hour)
-			if err := s.ClaimBooking(ctx, b); err != nil {
+			if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
 				t.Fatal(err)
 			}
 			if i%2 == 0 {
@@ -293,17 +290,17 @@ func TestSettleBookingNeverOverwritesASettledOne(t *testing.T) {
 			t.Fatal(err)
 		}
 		b := Booking{DraftID: d.ID, Clinic: "demo", PractitionerID: "prac-1", ClientID: "c-1", Start: d.SlotStart, End: d.SlotEnd}
-		if err := s.ClaimBooking(ctx, b); err != nil {
+		if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
 			t.Fatal(err)
 		}
 		booked := b
 		booked.Status, booked.AppointmentID, booked.ReferenceNumber = BookingBooked, "appt-1", "R1"
-		if ok, err := s.SettleBooking(ctx, booked); err != nil || !ok {
+		if ok, err := s.SettleBooking(ctx, booked, []string{BookingPending, BookingUnknown}); err != nil || !ok {
 			t.Fatalf("SettleBooking(booked) = %v, %v; want true", ok, err)
 		}
 		failed := b
 		failed.Status = BookingFailed
-		if ok, err := s.SettleBooking(ctx, failed); err != nil || ok {
+		if ok, err := s.SettleBooking(ctx, failed, []string{BookingPending, BookingUnknown}); err != nil || ok {
 			t.Fatalf("SettleBooking(failed) after booked = %v, %v; want false", ok, err)
 		}
 		got, err := s.GetBookingByDraft(ctx, d.ID)

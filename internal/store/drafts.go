@@ -2,30 +2,17 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 )
 
-// Draft statuses. A draft is open while the patient edits it, booking while
-// the submit is in flight, then booked, failed (coreplus said no; the patient
-// may try again) or unknown (no answer; a person or a reconciler must look).
-const (
-	DraftOpen    = "open"
-	DraftBooking = "booking"
-	DraftBooked  = "booked"
-	DraftUnknown = "unknown"
-	DraftFailed  = "failed"
-)
-
 // Draft is an in-progress booking: the patient's choices and details.
 type Draft struct {
-	// ID is 32 hex characters from NewDraftID; it is the only thing that
-	// ties a browser to its draft, so it must be unguessable.
+	// ID is the only thing that ties a browser to its draft, so it must be
+	// unguessable.
 	ID                string
 	Clinic            string
 	LocationID        string
@@ -37,7 +24,8 @@ type Draft struct {
 	SlotEnd            time.Time
 	SlotPractitionerID string
 	Details            PatientDetails
-	Status             string
+	// Status is the caller's; the store only compares and copies it.
+	Status string
 	// Timestamps are UTC, to the second.
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -57,23 +45,11 @@ type PatientDetails struct {
 	Consent     bool   `json:"consent,omitempty"`
 }
 
-// NewDraftID returns 128 random bits as 32 lowercase hex characters.
-func NewDraftID() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("new draft id: %w", err)
-	}
-	return hex.EncodeToString(b[:]), nil
-}
-
-// CreateDraft inserts d. ID, Clinic and ExpiresAt are required; an empty
-// Status means open, and zero CreatedAt or UpdatedAt mean now.
+// CreateDraft inserts d. ID, Clinic, Status and ExpiresAt are required;
+// zero CreatedAt or UpdatedAt mean now.
 func (s *Store) CreateDraft(ctx context.Context, d Draft) error {
-	if d.ID == "" || d.Clinic == "" || d.ExpiresAt.IsZero() {
-		return errors.New("create draft: id, clinic and expiry are required")
-	}
-	if d.Status == "" {
-		d.Status = DraftOpen
+	if d.ID == "" || d.Clinic == "" || d.Status == "" || d.ExpiresAt.IsZero() {
+		return errors.New("create draft: id, clinic, status and expiry are required")
 	}
 	now := s.now()
 	if d.CreatedAt.IsZero() {
@@ -101,13 +77,9 @@ func (s *Store) CreateDraft(ctx context.Context, d Draft) error {
 	return nil
 }
 
-// GetDraft returns the draft with this id, or ErrNotFound if there is none
-// or it is open or failed and has expired at now. Drafts whose submit started
-// (booking, unknown, booked) outlive their expiry: the first two because
-// their outcome still has to be settled, and a booked one so a late visit
-// can be told the booking was made; a booked draft past its expiry comes
-// back without Details, whether or not DeleteExpiredDrafts has run yet.
-func (s *Store) GetDraft(ctx context.Context, id string, now time.Time) (Draft, error) {
+// GetDraft returns the draft with this id, expired or not, or ErrNotFound
+// if there is none. Which expired drafts still count is the caller's rule.
+func (s *Store) GetDraft(ctx context.Context, id string) (Draft, error) {
 	var (
 		d                    Draft
 		slotStart, slotEnd   string
@@ -129,17 +101,13 @@ func (s *Store) GetDraft(ctx context.Context, id string, now time.Time) (Draft, 
 		return Draft{}, fmt.Errorf("get draft: %w", err)
 	}
 	d.CreatedAt, d.UpdatedAt, d.ExpiresAt = fromUnix(created), fromUnix(updated), fromUnix(ex)
-	expired := !now.Before(d.ExpiresAt)
-	if expired && (d.Status == DraftOpen || d.Status == DraftFailed) {
-		return Draft{}, ErrNotFound
-	}
 	if d.SlotStart, err = parseSlotTime(slotStart); err != nil {
 		return Draft{}, fmt.Errorf("get draft %s: slot start: %w", shortID(id), err)
 	}
 	if d.SlotEnd, err = parseSlotTime(slotEnd); err != nil {
 		return Draft{}, fmt.Errorf("get draft %s: slot end: %w", shortID(id), err)
 	}
-	if details.Valid && !(expired && d.Status == DraftBooked) {
+	if details.Valid {
 		if err := json.Unmarshal([]byte(details.String), &d.Details); err != nil {
 			return Draft{}, fmt.Errorf("get draft %s: details: %w", shortID(id), err)
 		}
@@ -149,10 +117,11 @@ func (s *Store) GetDraft(ctx context.Context, id string, now time.Time) (Draft, 
 
 // UpdateDraft saves d's choices, details and, when set, ExpiresAt (to let a
 // caller extend a draft the patient is still working on). It keeps
-// created_at and status, and sets updated_at to d.UpdatedAt or now. Only an
-// open draft can change: once a submit starts, what was sent must stay what
-// is stored, so any other status gives ErrDraftNotOpen.
-func (s *Store) UpdateDraft(ctx context.Context, d Draft) error {
+// created_at and status, and sets updated_at to d.UpdatedAt or now. Only a
+// draft in status editable can change, checked in the same statement: once
+// a submit starts, what was sent must stay what is stored, so any other
+// status gives ErrDraftNotOpen.
+func (s *Store) UpdateDraft(ctx context.Context, d Draft, editable string) error {
 	if d.UpdatedAt.IsZero() {
 		d.UpdatedAt = s.now()
 	}
@@ -164,20 +133,18 @@ func (s *Store) UpdateDraft(ctx context.Context, d Draft) error {
 	if !d.ExpiresAt.IsZero() {
 		expires = sql.NullInt64{Int64: unix(d.ExpiresAt), Valid: true}
 	}
-	res, err := s.db.ExecContext(ctx, `
+	n, err := s.execCount(ctx, `
 		UPDATE drafts SET location_id = $2, appointment_type_id = $3, practitioner_id = $4,
 			slot_start = $5, slot_end = $6, slot_practitioner_id = $7, details = $8,
 			updated_at = $9, expires_at = COALESCE($10, expires_at)
-		WHERE id = $1 AND status = 'open'`,
+		WHERE id = $1 AND status = $11`,
 		d.ID, d.LocationID, d.AppointmentTypeID, d.PractitionerID,
 		formatSlotTime(d.SlotStart), formatSlotTime(d.SlotEnd), d.SlotPractitionerID,
-		string(details), unix(d.UpdatedAt), expires)
+		string(details), unix(d.UpdatedAt), expires, editable)
 	if err != nil {
 		return fmt.Errorf("update draft: %w", err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("update draft: %w", err)
-	} else if n == 1 {
+	if n == 1 {
 		return nil
 	}
 	// Nothing changed: tell a missing draft from one that moved on.
@@ -197,31 +164,27 @@ func (s *Store) UpdateDraft(ctx context.Context, d Draft) error {
 // reports whether it changed the draft; false with a nil error means the
 // draft is missing or was not in from.
 func (s *Store) SetDraftStatus(ctx context.Context, id, from, to string) (bool, error) {
-	res, err := s.db.ExecContext(ctx,
+	n, err := s.execCount(ctx,
 		`UPDATE drafts SET status = $3, updated_at = $4 WHERE id = $1 AND status = $2`,
 		id, from, to, unix(s.now()))
-	if err != nil {
-		return false, fmt.Errorf("set draft %s status %s to %s: %w", shortID(id), from, to, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("set draft %s status %s to %s: %w", shortID(id), from, to, err)
 	}
 	return n == 1, nil
 }
 
-// ReopenStuckDrafts moves back to open every draft still in booking that
-// was last updated at or before cutoff and has no booking row: its submit
-// died (a crash, a restart) after starting and before claiming the slot, so
-// nothing was sent and the patient may confirm again. Each draft moves in
-// one compare-and-set statement, so of several replicas sweeping at once
-// exactly one reopens it. It returns the ids it reopened.
-func (s *Store) ReopenStuckDrafts(ctx context.Context, cutoff time.Time) ([]string, error) {
+// ReopenStuckDrafts moves every draft still in status from that was last
+// updated at or before cutoff and has no booking row to status to: its
+// submit died (a crash, a restart) after starting and before claiming the
+// slot, so nothing was sent and the patient may confirm again. Each draft
+// moves in one compare-and-set statement, so of several replicas sweeping
+// at once exactly one reopens it. It returns the ids it reopened.
+func (s *Store) ReopenStuckDrafts(ctx context.Context, cutoff time.Time, from, to string) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `
-		UPDATE drafts SET status = 'open', updated_at = $2
-		WHERE status = 'booking' AND updated_at <= $1
+		UPDATE drafts SET status = $4, updated_at = $2
+		WHERE status = $3 AND updated_at <= $1
 			AND NOT EXISTS (SELECT 1 FROM bookings WHERE bookings.draft_id = drafts.id)
-		RETURNING id`, unix(cutoff), unix(s.now()))
+		RETURNING id`, unix(cutoff), unix(s.now()), from, to)
 	if err != nil {
 		return nil, fmt.Errorf("reopen stuck drafts: %w", err)
 	}
@@ -240,63 +203,47 @@ func (s *Store) ReopenStuckDrafts(ctx context.Context, cutoff time.Time) ([]stri
 	return ids, nil
 }
 
-// DeleteExpiredDrafts removes personal data that is no longer needed:
-// it deletes open and failed drafts that expired at or before now, and
-// empties the details of booked drafts past their expiry (the row stays so a
-// late visit can still be told the booking was made). An expired draft whose
-// booking record is settled (booked, failed, cancelled) is wiped too, whatever
-// its own status: a status write that failed must not keep details forever.
-// Drafts whose outcome is not settled keep everything. It returns how many
-// drafts were deleted or wiped.
-func (s *Store) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, error) {
-	cutoff := unix(now)
-	res, err := s.db.ExecContext(ctx,
-		`DELETE FROM drafts WHERE expires_at <= $1 AND status IN ('open', 'failed')`, cutoff)
+// DeleteExpiredDrafts deletes the drafts in one of statuses that expired
+// at or before now, and the personal details in them. It returns how many
+// it deleted.
+func (s *Store) DeleteExpiredDrafts(ctx context.Context, now time.Time, statuses []string) (int64, error) {
+	n, err := s.execCount(ctx,
+		`DELETE FROM drafts WHERE expires_at <= $1 AND status IN `+inList(2, len(statuses)),
+		append([]any{unix(now)}, stringArgs(statuses...)...)...)
 	if err != nil {
 		return 0, fmt.Errorf("delete expired drafts: %w", err)
 	}
-	deleted, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("delete expired drafts: %w", err)
-	}
-	res, err = s.db.ExecContext(ctx, `
-		UPDATE drafts SET details = NULL, updated_at = $1
-		WHERE expires_at <= $1 AND details IS NOT NULL AND (status = 'booked' OR EXISTS (
-			SELECT 1 FROM bookings WHERE bookings.draft_id = drafts.id
-				AND bookings.status IN ('booked', 'failed', 'cancelled')))`, cutoff)
-	if err != nil {
-		return deleted, fmt.Errorf("wipe booked drafts: %w", err)
-	}
-	wiped, err := res.RowsAffected()
-	if err != nil {
-		return deleted, fmt.Errorf("wipe booked drafts: %w", err)
-	}
-	return deleted + wiped, nil
+	return n, nil
 }
 
-// AlignDraftStatuses moves drafts still in booking or unknown whose booking
-// record is settled to match it: booked to booked, failed (or cancelled)
-// to failed. A status write that failed after the record was settled
-// leaves such drafts behind. It returns how many it moved.
-func (s *Store) AlignDraftStatuses(ctx context.Context) (int64, error) {
-	var total int64
-	for _, m := range []struct{ to, records string }{
-		{DraftBooked, "('booked')"},
-		{DraftFailed, "('failed', 'cancelled')"},
-	} {
-		res, err := s.db.ExecContext(ctx, `
-			UPDATE drafts SET status = $1, updated_at = $2
-			WHERE status IN ('booking', 'unknown') AND EXISTS (
-				SELECT 1 FROM bookings WHERE bookings.draft_id = drafts.id AND bookings.status IN `+m.records+`)`,
-			m.to, unix(s.now()))
-		if err != nil {
-			return total, fmt.Errorf("align draft statuses: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, fmt.Errorf("align draft statuses: %w", err)
-		}
-		total += n
+// WipeExpiredDetails empties the details of drafts that expired at or
+// before now and are in one of draftStatuses or have a booking record in
+// one of recordStatuses; the rows stay. It returns how many it wiped.
+func (s *Store) WipeExpiredDetails(ctx context.Context, now time.Time, draftStatuses, recordStatuses []string) (int64, error) {
+	n, err := s.execCount(ctx, `
+		UPDATE drafts SET details = NULL, updated_at = $1
+		WHERE expires_at <= $1 AND details IS NOT NULL AND (status IN `+inList(2, len(draftStatuses))+` OR EXISTS (
+			SELECT 1 FROM bookings WHERE bookings.draft_id = drafts.id
+				AND bookings.status IN `+inList(2+len(draftStatuses), len(recordStatuses))+`))`,
+		append(append([]any{unix(now)}, stringArgs(draftStatuses...)...), stringArgs(recordStatuses...)...)...)
+	if err != nil {
+		return 0, fmt.Errorf("wipe expired drafts: %w", err)
 	}
-	return total, nil
+	return n, nil
+}
+
+// AlignDraftStatuses moves drafts in one of from whose booking record is in
+// one of records to status to, for drafts a failed status write left behind
+// their record. It returns how many it moved.
+func (s *Store) AlignDraftStatuses(ctx context.Context, to string, from, records []string) (int64, error) {
+	n, err := s.execCount(ctx, `
+		UPDATE drafts SET status = $1, updated_at = $2
+		WHERE status IN `+inList(3, len(from))+` AND EXISTS (
+			SELECT 1 FROM bookings WHERE bookings.draft_id = drafts.id
+				AND bookings.status IN `+inList(3+len(from), len(records))+`)`,
+		append(append([]any{to, unix(s.now())}, stringArgs(from...)...), stringArgs(records...)...)...)
+	if err != nil {
+		return 0, fmt.Errorf("align draft statuses: %w", err)
+	}
+	return n, nil
 }

@@ -2,10 +2,8 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -20,10 +18,7 @@ var brisbane = time.FixedZone("", 10*60*60)
 
 func testDraft(t *testing.T, clinic string, expires time.Time) Draft {
 	t.Helper()
-	id, err := NewDraftID()
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := testID(t)
 	return Draft{
 		ID:                 id,
 		Clinic:             clinic,
@@ -37,25 +32,8 @@ func testDraft(t *testing.T, clinic string, expires time.Time) Draft {
 			FirstName: "Jo", LastName: "Citizen", DateOfBirth: "1950-07-01",
 			Email: "jo@example.com", Mobile: "0400 000 000", Note: "left knee", Consent: true,
 		},
+		Status:    DraftOpen,
 		ExpiresAt: expires,
-	}
-}
-
-func TestNewDraftID(t *testing.T) {
-	hex32 := regexp.MustCompile(`^[0-9a-f]{32}$`)
-	seen := map[string]bool{}
-	for range 100 {
-		id, err := NewDraftID()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !hex32.MatchString(id) {
-			t.Fatalf("NewDraftID() = %q, want 32 lowercase hex characters", id)
-		}
-		if seen[id] {
-			t.Fatalf("NewDraftID() repeated %q", id)
-		}
-		seen[id] = true
 	}
 }
 
@@ -67,7 +45,7 @@ func TestDraftRoundTrip(t *testing.T) {
 		if err := s.CreateDraft(ctx, want); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.GetDraft(ctx, want.ID, base)
+		got, err := s.GetDraft(ctx, want.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,63 +62,6 @@ func TestDraftRoundTrip(t *testing.T) {
 		}
 		if err := s.CreateDraft(ctx, Draft{ID: "x", Clinic: "demo"}); err == nil {
 			t.Error("CreateDraft with no expiry succeeded")
-		}
-	})
-}
-
-func TestGetDraftExpiry(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s *Store) {
-		ctx := context.Background()
-		setClock(s, base)
-		expires := base.Add(30 * time.Minute)
-
-		if _, err := s.GetDraft(ctx, "0123456789abcdef0123456789abcdef", base); !errors.Is(err, ErrNotFound) {
-			t.Errorf("missing draft: err = %v, want ErrNotFound", err)
-		}
-
-		byStatus := map[string]Draft{}
-		for _, status := range []string{DraftOpen, DraftFailed, DraftBooking, DraftUnknown, DraftBooked} {
-			d := testDraft(t, "demo", expires)
-			d.Status = status
-			if err := s.CreateDraft(ctx, d); err != nil {
-				t.Fatal(err)
-			}
-			byStatus[status] = d
-		}
-
-		for status, d := range byStatus {
-			got, err := s.GetDraft(ctx, d.ID, expires.Add(-time.Second))
-			if err != nil {
-				t.Errorf("%s draft before expiry: %v", status, err)
-			} else if got.Details != d.Details {
-				t.Errorf("%s draft before expiry: details %+v, want %+v", status, got.Details, d.Details)
-			}
-		}
-
-		// At the expiry instant an abandoned draft is gone; a draft whose
-		// submit started stays readable.
-		for _, status := range []string{DraftOpen, DraftFailed} {
-			if _, err := s.GetDraft(ctx, byStatus[status].ID, expires); !errors.Is(err, ErrNotFound) {
-				t.Errorf("expired %s draft: err = %v, want ErrNotFound", status, err)
-			}
-		}
-		for _, status := range []string{DraftBooking, DraftUnknown} {
-			got, err := s.GetDraft(ctx, byStatus[status].ID, expires)
-			if err != nil {
-				t.Errorf("expired %s draft: %v", status, err)
-			} else if got.Details != byStatus[status].Details {
-				t.Errorf("expired %s draft lost its details: %+v", status, got.Details)
-			}
-		}
-		got, err := s.GetDraft(ctx, byStatus[DraftBooked].ID, expires)
-		if err != nil {
-			t.Fatalf("expired booked draft: %v", err)
-		}
-		if got.Details != (PatientDetails{}) {
-			t.Errorf("expired booked draft still shows details %+v", got.Details)
-		}
-		if got.Status != DraftBooked || got.SlotPractitionerID != "prac-1" {
-			t.Errorf("expired booked draft = %+v, want its status and choices", got)
 		}
 	})
 }
@@ -164,10 +85,10 @@ func TestUpdateDraft(t *testing.T) {
 		d.Details.Consent = false
 		d.ExpiresAt = later.Add(time.Hour)
 		d.CreatedAt = time.Time{} // a caller cannot move created_at
-		if err := s.UpdateDraft(ctx, d); err != nil {
+		if err := s.UpdateDraft(ctx, d, DraftOpen); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.GetDraft(ctx, d.ID, later)
+		got, err := s.GetDraft(ctx, d.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,10 +99,10 @@ func TestUpdateDraft(t *testing.T) {
 
 		// A zero ExpiresAt keeps the stored expiry.
 		got.ExpiresAt = time.Time{}
-		if err := s.UpdateDraft(ctx, got); err != nil {
+		if err := s.UpdateDraft(ctx, got, DraftOpen); err != nil {
 			t.Fatal(err)
 		}
-		if again, err := s.GetDraft(ctx, d.ID, later); err != nil {
+		if again, err := s.GetDraft(ctx, d.ID); err != nil {
 			t.Fatal(err)
 		} else if !again.ExpiresAt.Equal(later.Add(time.Hour)) {
 			t.Errorf("ExpiresAt = %v, want it kept at %v", again.ExpiresAt, later.Add(time.Hour))
@@ -192,16 +113,16 @@ func TestUpdateDraft(t *testing.T) {
 			t.Fatalf("SetDraftStatus = %v, %v", ok, err)
 		}
 		d.Details.Email = "someone-else@example.com"
-		if err := s.UpdateDraft(ctx, d); !errors.Is(err, ErrDraftNotOpen) {
+		if err := s.UpdateDraft(ctx, d, DraftOpen); !errors.Is(err, ErrDraftNotOpen) {
 			t.Errorf("UpdateDraft while booking: err = %v, want ErrDraftNotOpen", err)
 		}
-		if got, _ := s.GetDraft(ctx, d.ID, later); got.Details.Email != "jo@example.com" {
+		if got, _ := s.GetDraft(ctx, d.ID); got.Details.Email != "jo@example.com" {
 			t.Errorf("details changed while booking: email %q", got.Details.Email)
 		}
 
 		missing := d
 		missing.ID = "ffffffffffffffffffffffffffffffff"
-		if err := s.UpdateDraft(ctx, missing); !errors.Is(err, ErrNotFound) {
+		if err := s.UpdateDraft(ctx, missing, DraftOpen); !errors.Is(err, ErrNotFound) {
 			t.Errorf("UpdateDraft of a missing draft: err = %v, want ErrNotFound", err)
 		}
 	})
@@ -232,7 +153,7 @@ func TestSetDraftStatusCompareAndSet(t *testing.T) {
 				t.Errorf("SetDraftStatus(%s -> %s) = %v, want %v", step.from, step.to, ok, step.want)
 			}
 		}
-		if got, err := s.GetDraft(ctx, d.ID, time.Now()); err != nil || got.Status != DraftBooked {
+		if got, err := s.GetDraft(ctx, d.ID); err != nil || got.Status != DraftBooked {
 			t.Errorf("status = %q, %v; want booked", got.Status, err)
 		}
 		if ok, err := s.SetDraftStatus(ctx, "ffffffffffffffffffffffffffffffff", DraftOpen, DraftBooking); ok || err != nil {
@@ -240,67 +161,6 @@ func TestSetDraftStatusCompareAndSet(t *testing.T) {
 		}
 		if _, err := s.SetDraftStatus(ctx, d.ID, DraftBooked, "lost"); err == nil {
 			t.Error("SetDraftStatus to an unknown status succeeded")
-		}
-	})
-}
-
-func TestDeleteExpiredDrafts(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s *Store) {
-		ctx := context.Background()
-		setClock(s, base)
-		now := base.Add(time.Hour)
-		type row struct {
-			status      string
-			expired     bool
-			wantKept    bool
-			wantDetails bool
-		}
-		rows := []row{
-			{DraftOpen, true, false, false},
-			{DraftFailed, true, false, false},
-			{DraftBooked, true, true, false}, // kept, details wiped
-			{DraftBooking, true, true, true}, // outcome not settled yet
-			{DraftUnknown, true, true, true},
-			{DraftOpen, false, true, true},
-			{DraftFailed, false, true, true},
-			{DraftBooked, false, true, true},
-		}
-		ids := make([]string, len(rows))
-		for i, r := range rows {
-			expires := now.Add(time.Minute)
-			if r.expired {
-				expires = now // expired at exactly now counts
-			}
-			d := testDraft(t, "demo", expires)
-			d.Status = r.status
-			if err := s.CreateDraft(ctx, d); err != nil {
-				t.Fatal(err)
-			}
-			ids[i] = d.ID
-		}
-
-		n, err := s.DeleteExpiredDrafts(ctx, now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n != 3 {
-			t.Errorf("DeleteExpiredDrafts = %d, want 3 (2 deleted, 1 wiped)", n)
-		}
-		for i, r := range rows {
-			var details *string
-			err := s.db.QueryRowContext(ctx, `SELECT details FROM drafts WHERE id = $1`, ids[i]).Scan(&details)
-			kept := err == nil
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				t.Fatal(err)
-			}
-			if kept != r.wantKept || (kept && (details != nil) != r.wantDetails) {
-				t.Errorf("%s draft (expired %v): kept %v with details %v; want kept %v with details %v",
-					r.status, r.expired, kept, details != nil, r.wantKept, r.wantDetails)
-			}
-		}
-
-		if n, err := s.DeleteExpiredDrafts(ctx, now); err != nil || n != 0 {
-			t.Errorf("second DeleteExpiredDrafts = %d, %v; want 0", n, err)
 		}
 	})
 }
@@ -341,7 +201,7 @@ func TestReopenStuckDrafts(t *testing.T) {
 		claimed := draft(DraftBooking) // died after claiming: the pending booking's sweep settles it
 		b := testBooking(t)
 		b.DraftID = claimed.ID
-		if err := s.ClaimBooking(ctx, b); err != nil {
+		if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
 			t.Fatal(err)
 		}
 		for _, status := range []string{DraftOpen, DraftBooked, DraftUnknown, DraftFailed} {
@@ -350,24 +210,24 @@ func TestReopenStuckDrafts(t *testing.T) {
 		setClock(s, base.Add(time.Minute))
 		recent := draft(DraftBooking)
 
-		if ids, err := s.ReopenStuckDrafts(ctx, base.Add(-time.Second)); err != nil || len(ids) != 0 {
+		if ids, err := s.ReopenStuckDrafts(ctx, base.Add(-time.Second), DraftBooking, DraftOpen); err != nil || len(ids) != 0 {
 			t.Fatalf("cutoff before every update: reopened %v, %v; want none", ids, err)
 		}
 		setClock(s, base.Add(2*time.Minute))
-		ids, err := s.ReopenStuckDrafts(ctx, base)
+		ids, err := s.ReopenStuckDrafts(ctx, base, DraftBooking, DraftOpen)
 		if err != nil || len(ids) != 1 || ids[0] != stuck.ID {
 			t.Fatalf("reopened %v, %v; want only %s", ids, err, stuck.ID)
 		}
-		got, err := s.GetDraft(ctx, stuck.ID, base)
+		got, err := s.GetDraft(ctx, stuck.ID)
 		if err != nil || got.Status != DraftOpen || !got.UpdatedAt.Equal(base.Add(2*time.Minute)) || got.Details != stuck.Details {
 			t.Errorf("reopened draft: %+v, %v; want open, updated now, details kept", got, err)
 		}
 		for _, d := range []Draft{claimed, recent} {
-			if got, _ := s.GetDraft(ctx, d.ID, base); got.Status != DraftBooking {
+			if got, _ := s.GetDraft(ctx, d.ID); got.Status != DraftBooking {
 				t.Errorf("draft %s is %q, want still booking", d.ID[:8], got.Status)
 			}
 		}
-		if ids, _ := s.ReopenStuckDrafts(ctx, base); len(ids) != 0 {
+		if ids, _ := s.ReopenStuckDrafts(ctx, base, DraftBooking, DraftOpen); len(ids) != 0 {
 			t.Errorf("a second sweep reopened %v", ids)
 		}
 	})
@@ -393,7 +253,7 @@ func TestReopenStuckDraftsOnce(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range results {
 			wg.Go(func() {
-				ids, err := s.ReopenStuckDrafts(ctx, base)
+				ids, err := s.ReopenStuckDrafts(ctx, base, DraftBooking, DraftOpen)
 				if err != nil {
 					t.Error(err)
 				}
@@ -432,7 +292,7 @@ func TestErrorsNameDraftsByPrefix(t *testing.T) {
 	errs = append(errs, err)
 	_, err = s.SetBookingStatus(ctx, d.ID, "pending", base, "unknown")
 	errs = append(errs, err)
-	_, err = s.ClaimResend(ctx, d.ID, base)
+	_, err = s.ClaimResend(ctx, d.ID, base, BookingUnknown, BookingPending)
 	errs = append(errs, err)
 	errs = append(errs, s.UpdateBooking(ctx, Booking{DraftID: d.ID, Status: "booked"}))
 	for i, err := range errs {
@@ -444,68 +304,4 @@ func TestErrorsNameDraftsByPrefix(t *testing.T) {
 			t.Errorf("call %d: %v; want the id's first 8 characters only", i, err)
 		}
 	}
-}
-
-// TestSettledBookingsLeaveNoDetailsBehind: a draft left in booking or
-// unknown after its booking record was settled (a status write that
-// failed) is wiped once expired, and AlignDraftStatuses brings its status
-// in line with the record.
-func TestSettledBookingsLeaveNoDetailsBehind(t *testing.T) {
-	forEachStore(t, func(t *testing.T, s *Store) {
-		ctx := context.Background()
-		setClock(s, base)
-		now := base.Add(time.Hour)
-		rows := []struct {
-			draft, record string
-			wantDetails   bool
-			wantStatus    string
-		}{
-			{DraftBooking, BookingBooked, false, DraftBooked},
-			{DraftUnknown, BookingBooked, false, DraftBooked},
-			{DraftBooking, BookingFailed, false, DraftFailed},
-			{DraftUnknown, BookingFailed, false, DraftFailed},
-			{DraftUnknown, BookingCancelled, false, DraftFailed},
-			{DraftUnknown, BookingUnknown, true, DraftUnknown},
-			{DraftBooking, BookingPending, true, DraftBooking},
-		}
-		ids := make([]string, len(rows))
-		for i, r := range rows {
-			d := testDraft(t, "demo", now)
-			d.Status = r.draft
-			if err := s.CreateDraft(ctx, d); err != nil {
-				t.Fatal(err)
-			}
-			b := Booking{DraftID: d.ID, Clinic: "demo", PractitionerID: "prac-1", ClientID: "client-1",
-				Start: d.SlotStart.Add(time.Duration(i) * time.Hour), End: d.SlotEnd.Add(time.Duration(i) * time.Hour)}
-			if err := s.ClaimBooking(ctx, b); err != nil {
-				t.Fatal(err)
-			}
-			b.Status = r.record
-			if err := s.UpdateBooking(ctx, b); err != nil {
-				t.Fatal(err)
-			}
-			ids[i] = d.ID
-		}
-
-		if n, err := s.DeleteExpiredDrafts(ctx, now); err != nil || n != 5 {
-			t.Errorf("DeleteExpiredDrafts = %d, %v; want 5 wiped", n, err)
-		}
-		if n, err := s.AlignDraftStatuses(ctx); err != nil || n != 5 {
-			t.Errorf("AlignDraftStatuses = %d, %v; want 5", n, err)
-		}
-		for i, r := range rows {
-			var details *string
-			var status string
-			if err := s.db.QueryRowContext(ctx, `SELECT details, status FROM drafts WHERE id = $1`, ids[i]).Scan(&details, &status); err != nil {
-				t.Fatal(err)
-			}
-			if (details != nil) != r.wantDetails || status != r.wantStatus {
-				t.Errorf("%s draft with a %s booking: details %v, status %s; want details %v, status %s",
-					r.draft, r.record, details != nil, status, r.wantDetails, r.wantStatus)
-			}
-		}
-		if n, err := s.AlignDraftStatuses(ctx); err != nil || n != 0 {
-			t.Errorf("second AlignDraftStatuses = %d, %v; want 0", n, err)
-		}
-	})
 }

@@ -22,7 +22,7 @@ const RequestTTL = 30 * 24 * time.Hour
 // Request is a booking request a patient left while coreplus could not be
 // reached: who to call back and what they would like.
 type Request struct {
-	// ID is 32 hex characters from NewDraftID.
+	// ID is unguessable, like a draft's.
 	ID                string
 	Clinic            string
 	LocationID        string
@@ -119,13 +119,9 @@ func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) 
 // false with a nil error means there is no such request for the clinic or
 // it was not in from.
 func (s *Store) SetRequestStatus(ctx context.Context, clinic, id, from, to string) (bool, error) {
-	res, err := s.db.ExecContext(ctx,
+	n, err := s.execCount(ctx,
 		`UPDATE booking_requests SET status = $4 WHERE clinic = $1 AND id = $2 AND status = $3`,
 		clinic, id, from, to)
-	if err != nil {
-		return false, fmt.Errorf("set request %s status %s to %s: %w", shortID(id), from, to, err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("set request %s status %s to %s: %w", shortID(id), from, to, err)
 	}
@@ -135,11 +131,7 @@ func (s *Store) SetRequestStatus(ctx context.Context, clinic, id, from, to strin
 // DeleteExpiredRequests deletes requests, and the personal details in them,
 // that expired at or before now. It returns how many it deleted.
 func (s *Store) DeleteExpiredRequests(ctx context.Context, now time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM booking_requests WHERE expires_at <= $1`, unix(now))
-	if err != nil {
-		return 0, fmt.Errorf("delete expired requests: %w", err)
-	}
-	n, err := res.RowsAffected()
+	n, err := s.execCount(ctx, `DELETE FROM booking_requests WHERE expires_at <= $1`, unix(now))
 	if err != nil {
 		return 0, fmt.Errorf("delete expired requests: %w", err)
 	}

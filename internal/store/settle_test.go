@@ -11,7 +11,7 @@ func TestClaimResendOnce(t *testing.T) {
 		ctx := context.Background()
 		setClock(s, base)
 		b := testBooking(t)
-		if err := s.ClaimBooking(ctx, b); err != nil {
+		if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
 			t.Fatal(err)
 		}
 		b.Status, b.ClientID = BookingUnknown, "client-1"
@@ -24,13 +24,13 @@ func TestClaimResendOnce(t *testing.T) {
 		}
 
 		setClock(s, base.Add(time.Minute))
-		if ok, err := s.ClaimResend(ctx, b.DraftID, base.Add(time.Second)); err != nil || ok {
+		if ok, err := s.ClaimResend(ctx, b.DraftID, base.Add(time.Second), BookingUnknown, BookingPending); err != nil || ok {
 			t.Errorf("claim with a stale update time: %v, %v; want refused", ok, err)
 		}
-		if ok, err := s.ClaimResend(ctx, b.DraftID, got.UpdatedAt); err != nil || !ok {
+		if ok, err := s.ClaimResend(ctx, b.DraftID, got.UpdatedAt, BookingUnknown, BookingPending); err != nil || !ok {
 			t.Fatalf("first claim: %v, %v", ok, err)
 		}
-		if ok, _ := s.ClaimResend(ctx, b.DraftID, got.UpdatedAt); ok {
+		if ok, _ := s.ClaimResend(ctx, b.DraftID, got.UpdatedAt, BookingUnknown, BookingPending); ok {
 			t.Error("a second replica won the same claim")
 		}
 		got, _ = s.GetBookingByDraft(ctx, b.DraftID)
@@ -43,7 +43,7 @@ func TestClaimResendOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		again, _ := s.GetBookingByDraft(ctx, b.DraftID)
-		if ok, _ := s.ClaimResend(ctx, b.DraftID, again.UpdatedAt); ok {
+		if ok, _ := s.ClaimResend(ctx, b.DraftID, again.UpdatedAt, BookingUnknown, BookingPending); ok {
 			t.Error("a resent booking was claimed for a third send")
 		}
 	})
@@ -54,7 +54,7 @@ func TestSetBookingStatus(t *testing.T) {
 		ctx := context.Background()
 		setClock(s, base)
 		b := testBooking(t)
-		if err := s.ClaimBooking(ctx, b); err != nil {
+		if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
 			t.Fatal(err)
 		}
 		setClock(s, base.Add(time.Hour))

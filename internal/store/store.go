@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -186,6 +187,38 @@ func bookingConflict(err error) error {
 		}
 	}
 	return err
+}
+
+// execCount runs a statement that changes rows and returns how many it
+// changed.
+func (s *Store) execCount(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := s.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// inList is the parenthesised placeholders $first.. for an IN list of n
+// values; "(NULL)", which matches nothing, when n is 0.
+func inList(first, n int) string {
+	if n == 0 {
+		return "(NULL)"
+	}
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = "$" + strconv.Itoa(first+i)
+	}
+	return "(" + strings.Join(ps, ", ") + ")"
+}
+
+// stringArgs is values as query arguments.
+func stringArgs(values ...string) []any {
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = v
+	}
+	return out
 }
 
 // Instants are stored as unix seconds; these keep the conversion in one place.

@@ -2,9 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
+	"crypto/rand"
+	"encoding/hex"
 	"io/fs"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/pressly/goose/v3"
 
+	"github.com/clinic-booking/portal/internal/store/storetest"
 	"github.com/clinic-booking/portal/migrations"
 )
 
@@ -32,7 +33,7 @@ func forEachDatabase(t *testing.T, fn func(t *testing.T, databaseURL string)) {
 		fn(t, filepath.Join(t.TempDir(), "data", "portal.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
-		fn(t, freshPostgresSchema(t))
+		fn(t, storetest.FreshPostgresSchema(t))
 	})
 }
 
@@ -48,44 +49,6 @@ func openTestStore(t *testing.T, databaseURL string) *Store {
 		}
 	})
 	return s
-}
-
-// freshPostgresSchema creates a schema of its own for the calling test and
-// returns TEST_DATABASE_URL pointed at it through search_path, so tests never
-// see each other's rows and need no truncating.
-func freshPostgresSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("TEST_DATABASE_URL is not set; set it to postgres://... to run the PostgreSQL variant")
-	}
-	id, err := NewDraftID()
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema := "store_test_" + id[:16]
-	admin, err := sql.Open("pgx", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("TEST_DATABASE_URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // setClock makes the store stamp rows with now instead of the wall clock.
@@ -106,7 +69,7 @@ func TestOpenMigratesOnceAndReopens(t *testing.T) {
 		// A second open (a restart, or another replica) finds the schema
 		// current and the data intact.
 		again := openTestStore(t, databaseURL)
-		if _, err := again.GetDraft(ctx, d.ID, time.Now()); err != nil {
+		if _, err := again.GetDraft(ctx, d.ID); err != nil {
 			t.Fatalf("GetDraft after reopen: %v", err)
 		}
 		files, err := fs.Glob(migrations.FS, "*.sql")
@@ -191,4 +154,14 @@ func TestOpenSQLiteSpellings(t *testing.T) {
 			t.Errorf("database file %s: %v", name, err)
 		}
 	}
+}
+
+// testID is a random 32-hex-character id, like those booking mints.
+func testID(t *testing.T) string {
+	t.Helper()
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b[:])
 }

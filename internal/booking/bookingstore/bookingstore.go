@@ -1,5 +1,6 @@
 // Package bookingstore adapts internal/store to booking.Store, so that the
-// booking rules never import a database driver.
+// booking rules never import a database driver. The store knows no status:
+// this adapter hands it booking's statuses, and the rules that pick them.
 package bookingstore
 
 import (
@@ -19,30 +20,32 @@ var _ booking.Store = Adapter{}
 // New wraps s.
 func New(s *store.Store) Adapter { return Adapter{S: s} }
 
-func (a Adapter) NewDraftID() (string, error) { return store.NewDraftID() }
-
 func (a Adapter) CreateDraft(ctx context.Context, d booking.Draft) error {
 	return mapErr(a.S.CreateDraft(ctx, toStoreDraft(d)))
 }
 
 func (a Adapter) GetDraft(ctx context.Context, id string, now time.Time) (booking.Draft, error) {
-	d, err := a.S.GetDraft(ctx, id, now)
+	sd, err := a.S.GetDraft(ctx, id)
 	if err != nil {
 		return booking.Draft{}, mapErr(err)
 	}
-	return fromStoreDraft(d), nil
+	d, ok := fromStoreDraft(sd).AsOf(now)
+	if !ok {
+		return booking.Draft{}, booking.ErrDraftNotFound
+	}
+	return d, nil
 }
 
 func (a Adapter) UpdateDraft(ctx context.Context, d booking.Draft) error {
-	return mapErr(a.S.UpdateDraft(ctx, toStoreDraft(d)))
+	return mapErr(a.S.UpdateDraft(ctx, toStoreDraft(d), string(booking.DraftOpen)))
 }
 
-func (a Adapter) SetDraftStatus(ctx context.Context, id, from, to string) (bool, error) {
-	return a.S.SetDraftStatus(ctx, id, from, to)
+func (a Adapter) SetDraftStatus(ctx context.Context, id string, from, to booking.DraftStatus) (bool, error) {
+	return a.S.SetDraftStatus(ctx, id, string(from), string(to))
 }
 
 func (a Adapter) ClaimBooking(ctx context.Context, r booking.Record) error {
-	return mapErr(a.S.ClaimBooking(ctx, toStoreBooking(r)))
+	return mapErr(a.S.ClaimBooking(ctx, toStoreBooking(r), string(booking.RecordPending)))
 }
 
 func (a Adapter) GetBookingByDraft(ctx context.Context, draftID string) (booking.Record, error) {
@@ -56,8 +59,8 @@ func (a Adapter) GetBookingByDraft(ctx context.Context, draftID string) (booking
 	return fromStoreBooking(b), nil
 }
 
-func (a Adapter) ListBookingsByStatus(ctx context.Context, status string, limit int) ([]booking.Record, error) {
-	list, err := a.S.ListBookingsByStatus(ctx, status, limit)
+func (a Adapter) ListBookingsByStatus(ctx context.Context, status booking.RecordStatus, limit int) ([]booking.Record, error) {
+	list, err := a.S.ListBookingsByStatus(ctx, string(status), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -68,24 +71,48 @@ func (a Adapter) ListBookingsByStatus(ctx context.Context, status string, limit 
 	return out, nil
 }
 
-func (a Adapter) SetBookingStatus(ctx context.Context, draftID, from string, seen time.Time, to string) (bool, error) {
-	return a.S.SetBookingStatus(ctx, draftID, from, seen, to)
+func (a Adapter) SetBookingStatus(ctx context.Context, draftID string, from booking.RecordStatus, seen time.Time, to booking.RecordStatus) (bool, error) {
+	return a.S.SetBookingStatus(ctx, draftID, string(from), seen, string(to))
 }
 
 func (a Adapter) SettleBooking(ctx context.Context, r booking.Record) (bool, error) {
-	return a.S.SettleBooking(ctx, toStoreBooking(r))
+	unsettled := statusesWhere(booking.RecordStatuses(), func(s booking.RecordStatus) bool { return !s.Settled() })
+	return a.S.SettleBooking(ctx, toStoreBooking(r), unsettled)
 }
 
 func (a Adapter) ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error) {
-	return a.S.ClaimResend(ctx, draftID, seen)
+	return a.S.ClaimResend(ctx, draftID, seen, string(booking.RecordUnknown), string(booking.RecordPending))
 }
 
 func (a Adapter) ReopenStuckDrafts(ctx context.Context, cutoff time.Time) ([]string, error) {
-	return a.S.ReopenStuckDrafts(ctx, cutoff)
+	return a.S.ReopenStuckDrafts(ctx, cutoff, string(booking.DraftBooking), string(booking.DraftOpen))
 }
 
 func (a Adapter) AlignDraftStatuses(ctx context.Context) (int64, error) {
-	return a.S.AlignDraftStatuses(ctx)
+	awaiting := statusesWhere(booking.DraftStatuses(), booking.DraftStatus.AwaitsOutcome)
+	var total int64
+	for _, to := range []booking.DraftStatus{booking.DraftBooked, booking.DraftFailed} {
+		records := statusesWhere(booking.RecordStatuses(), func(s booking.RecordStatus) bool { return s.SettlesDraftAs() == to })
+		n, err := a.S.AlignDraftStatuses(ctx, string(to), awaiting, records)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (a Adapter) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, error) {
+	deleted, err := a.S.DeleteExpiredDrafts(ctx, now, statusesWhere(booking.DraftStatuses(), booking.DraftStatus.GoneAtExpiry))
+	if err != nil {
+		return 0, err
+	}
+	settled := statusesWhere(booking.RecordStatuses(), booking.RecordStatus.Settled)
+	wiped, err := a.S.WipeExpiredDetails(ctx, now, []string{string(booking.DraftBooked)}, settled)
+	if err != nil {
+		return deleted, err
+	}
+	return deleted + wiped, nil
 }
 
 func (a Adapter) CreateRequest(ctx context.Context, r booking.Request) error {
@@ -102,13 +129,25 @@ func fromStoreBooking(b store.Booking) booking.Record {
 	return booking.Record{
 		DraftID: b.DraftID, Clinic: b.Clinic, AppointmentID: b.AppointmentID, ReferenceNumber: b.ReferenceNumber,
 		ClientID: b.ClientID, PractitionerID: b.PractitionerID, LocationID: b.LocationID,
-		ServiceID: b.AppointmentTypeID, Start: b.Start, End: b.End, Status: b.Status,
+		ServiceID: b.AppointmentTypeID, Start: b.Start, End: b.End, Status: booking.RecordStatus(b.Status),
 		Resent: b.Resent, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
 	}
 }
 
 func (a Adapter) UpdateBooking(ctx context.Context, r booking.Record) error {
 	return mapErr(a.S.UpdateBooking(ctx, toStoreBooking(r)))
+}
+
+// statusesWhere is the statuses of all that rule holds for, as the store
+// takes them.
+func statusesWhere[S ~string](all []S, rule func(S) bool) []string {
+	var out []string
+	for _, s := range all {
+		if rule(s) {
+			out = append(out, string(s))
+		}
+	}
+	return out
 }
 
 func mapErr(err error) error {
@@ -131,7 +170,7 @@ func toStoreDraft(d booking.Draft) store.Draft {
 	sd := store.Draft{
 		ID: d.ID, Clinic: d.Clinic, LocationID: d.LocationID, AppointmentTypeID: d.ServiceID,
 		PractitionerID: d.PractitionerID, SlotStart: d.SlotStart, SlotEnd: d.SlotEnd,
-		SlotPractitionerID: d.SlotPractitionerID, Status: d.Status, ExpiresAt: d.ExpiresAt,
+		SlotPractitionerID: d.SlotPractitionerID, Status: string(d.Status), ExpiresAt: d.ExpiresAt,
 		Details: store.PatientDetails{
 			FirstName: d.Details.FirstName, LastName: d.Details.LastName, Email: d.Details.Email,
 			Mobile: d.Details.Mobile, Note: d.Details.Note, Consent: d.Details.Consent,
@@ -147,7 +186,7 @@ func fromStoreDraft(d store.Draft) booking.Draft {
 	bd := booking.Draft{
 		ID: d.ID, Clinic: d.Clinic, LocationID: d.LocationID, ServiceID: d.AppointmentTypeID,
 		PractitionerID: d.PractitionerID, SlotStart: d.SlotStart, SlotEnd: d.SlotEnd,
-		SlotPractitionerID: d.SlotPractitionerID, Status: d.Status, ExpiresAt: d.ExpiresAt,
+		SlotPractitionerID: d.SlotPractitionerID, Status: booking.DraftStatus(d.Status), ExpiresAt: d.ExpiresAt,
 		Details: booking.Details{
 			FirstName: d.Details.FirstName, LastName: d.Details.LastName, Email: d.Details.Email,
 			Mobile: d.Details.Mobile, Note: d.Details.Note, Consent: d.Details.Consent,
@@ -163,6 +202,6 @@ func toStoreBooking(r booking.Record) store.Booking {
 	return store.Booking{
 		DraftID: r.DraftID, Clinic: r.Clinic, AppointmentID: r.AppointmentID, ReferenceNumber: r.ReferenceNumber,
 		ClientID: r.ClientID, PractitionerID: r.PractitionerID, LocationID: r.LocationID,
-		AppointmentTypeID: r.ServiceID, Start: r.Start, End: r.End, Status: r.Status, Resent: r.Resent,
+		AppointmentTypeID: r.ServiceID, Start: r.Start, End: r.End, Status: string(r.Status), Resent: r.Resent,
 	}
 }

@@ -1,0 +1,110 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Record is what the portal keeps of a booking sent to coreplus: ids and
+// times, no personal details.
+type Record struct {
+	DraftID         string
+	Clinic          string
+	AppointmentID   string
+	ReferenceNumber string
+	ClientID        string
+	PractitionerID  string
+	LocationID      string
+	ServiceID       string
+	Start           time.Time
+	End             time.Time
+	Status          RecordStatus
+	// Resent is set once the sweeper has sent the booking a second time.
+	Resent bool
+	// CreatedAt and UpdatedAt are the store's clock.
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Confirmed is a booking made through the portal, for its confirmation page.
+type Confirmed struct {
+	DraftID string
+	// Status is the booking record's; RecordPending also while the
+	// draft's submit is in flight, before it claimed the slot.
+	Status RecordStatus
+	// NothingBooked is set, with no Status, when the draft is open again
+	// and can be confirmed again: its submit was cut off before it claimed
+	// the slot, or failed and reopened it.
+	NothingBooked bool
+	Reference     string
+	// Start, End and the ids are the stored record's, known even when
+	// coreplus is not answering (zero for an open draft).
+	Start, End                            time.Time
+	LocationID, ServiceID, PractitionerID string
+	// Selection names the location, service and practitioner. It is empty
+	// for a pending booking, and when the clinic's reference data could not
+	// be read: the page then says what the record holds.
+	Selection Selection
+	// Choice is the open draft's choices, for a link back to its review.
+	Choice Choice
+}
+
+// Booking returns the booking made from a draft. A draft with no booking
+// gives Status RecordPending while its submit is in flight and
+// NothingBooked once it is open again; any other gives ErrNoBooking. Only the store is
+// needed: a booking whose outcome is not known yet is exactly when coreplus
+// may be unreachable, so names are added when coreplus (or the cache) has
+// them and left out when not.
+func (s *Service) Booking(ctx context.Context, draftID string) (Confirmed, error) {
+	d, err := s.Draft(ctx, draftID)
+	if err != nil {
+		return Confirmed{}, err
+	}
+	rec, err := s.store.GetBookingByDraft(ctx, d.ID)
+	if errors.Is(err, ErrNoBooking) {
+		switch d.Status {
+		case DraftBooking:
+			return Confirmed{DraftID: d.ID, Status: RecordPending}, nil
+		case DraftOpen:
+			if d.SlotStart.IsZero() {
+				return Confirmed{}, err // never got as far as a time: nothing to confirm
+			}
+			c := Confirmed{DraftID: d.ID, NothingBooked: true, Choice: d.Choice()}
+			c.Selection = s.resolveForPage(ctx, c.Choice)
+			return c, nil
+		}
+		return Confirmed{}, err
+	}
+	if err != nil {
+		return Confirmed{}, fmt.Errorf("get booking: %w", err)
+	}
+	c := Confirmed{
+		DraftID: d.ID, Status: rec.Status, Reference: rec.ReferenceNumber, Start: rec.Start, End: rec.End,
+		LocationID: rec.LocationID, ServiceID: rec.ServiceID, PractitionerID: rec.PractitionerID,
+	}
+	if !rec.Status.Settled() {
+		return c, nil
+	}
+	sel := s.resolveForPage(ctx, Choice{
+		LocationID: rec.LocationID, ServiceID: rec.ServiceID, PractitionerID: rec.PractitionerID,
+		Slot: rec.Start.Format(time.RFC3339), With: rec.PractitionerID,
+	})
+	if sel.Slot != nil {
+		sel.Slot.End = rec.End.In(sel.Location.Zone)
+	}
+	c.Selection = sel
+	return c, nil
+}
+
+// resolveForPage resolves a stored booking's choices for a page that can
+// do without them: a failure is logged and gives an empty selection.
+func (s *Service) resolveForPage(ctx context.Context, ch Choice) Selection {
+	sel, err := s.Resolve(ctx, ch)
+	if err != nil || sel.Location == nil || sel.Service == nil || sel.Slot == nil {
+		s.log.Warn("booking shown without names: reference data unavailable", "err", err)
+		return Selection{}
+	}
+	return sel
+}
