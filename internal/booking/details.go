@@ -1,12 +1,9 @@
 package booking
 
 import (
-	"net/mail"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Limits coreplus enforces on a client and an appointment.
@@ -47,24 +44,6 @@ type DetailsForm struct {
 	Consent   bool
 }
 
-// FieldError is one problem with one field. Field is the id of the input
-// to take the patient to.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-// Form field ids, shared by the page and its error summary.
-const (
-	FieldFirstName = "first-name"
-	FieldLastName  = "last-name"
-	FieldDOB       = "dob-day"
-	FieldEmail     = "email"
-	FieldMobile    = "mobile"
-	FieldNote      = "note"
-	FieldConsent   = "consent"
-)
-
 // Validate checks the form against coreplus's limits, with today as the
 // patient's current date. It returns the normalised details, or every
 // problem found, in the order of the form.
@@ -74,22 +53,12 @@ func (f DetailsForm) Validate(today time.Time) (Details, []FieldError) {
 	d := Details{Note: NormaliseNote(f.Note), Consent: f.Consent}
 
 	d.FirstName = collapseSpaces(f.FirstName)
-	switch n := utf8.RuneCountInString(d.FirstName); {
-	case n == 0:
-		bad(FieldFirstName, "Enter your first name")
-	case n > MaxNameLength:
-		bad(FieldFirstName, "First name must be 50 characters or fewer")
-	case !printable(d.FirstName):
-		bad(FieldFirstName, "First name must only include letters, spaces, hyphens and apostrophes")
+	if msg := nameProblem("First name", "first name", d.FirstName); msg != "" {
+		bad(FieldFirstName, msg)
 	}
 	d.LastName = collapseSpaces(f.LastName)
-	switch n := utf8.RuneCountInString(d.LastName); {
-	case n == 0:
-		bad(FieldLastName, "Enter your last name")
-	case n > MaxNameLength:
-		bad(FieldLastName, "Last name must be 50 characters or fewer")
-	case !printable(d.LastName):
-		bad(FieldLastName, "Last name must only include letters, spaces, hyphens and apostrophes")
+	if msg := nameProblem("Last name", "last name", d.LastName); msg != "" {
+		bad(FieldLastName, msg)
 	}
 
 	dob, msg := ParseDateOfBirth(f.DOBDay, f.DOBMonth, f.DOBYear, today)
@@ -99,25 +68,22 @@ func (f DetailsForm) Validate(today time.Time) (Details, []FieldError) {
 	d.DateOfBirth = dob
 
 	d.Email = strings.TrimSpace(f.Email)
-	switch {
-	case d.Email == "":
+	if d.Email == "" {
 		bad(FieldEmail, "Enter your email address")
-	case utf8.RuneCountInString(d.Email) > MaxEmailLength:
-		bad(FieldEmail, "Email address must be 50 characters or fewer")
-	case !validEmail(d.Email):
-		bad(FieldEmail, "Enter an email address in the correct format, like name@example.com")
+	} else if msg := emailProblem(d.Email); msg != "" {
+		bad(FieldEmail, msg)
 	}
 
 	if strings.TrimSpace(f.Mobile) == "" {
 		bad(FieldMobile, "Enter your mobile number")
-	} else if m, ok := NormaliseMobile(f.Mobile); ok {
-		d.Mobile = m
+	} else if m, msg := parseMobile(f.Mobile); msg != "" {
+		bad(FieldMobile, msg)
 	} else {
-		bad(FieldMobile, "Enter an Australian mobile number, like 0412 345 678")
+		d.Mobile = m
 	}
 
-	if utf8.RuneCountInString(d.Note) > MaxPatientNoteLength {
-		bad(FieldNote, "Your note must be "+strconv.Itoa(MaxPatientNoteLength)+" characters or fewer")
+	if msg := noteProblem(d.Note, MaxPatientNoteLength); msg != "" {
+		bad(FieldNote, msg)
 	}
 	if !f.Consent {
 		bad(FieldConsent, "Confirm that you agree to the privacy policy")
@@ -150,65 +116,6 @@ func ParseDateOfBirth(day, month, year string, today time.Time) (time.Time, stri
 		return time.Time{}, "Date of birth must be in the past"
 	}
 	return t, ""
-}
-
-// NormaliseMobile turns an Australian mobile number in any common form
-// ("0412 345 678", "+61 412 345 678", "61-412-345-678", "(04) 1234 5678")
-// into "0412345678". ok is false for anything else.
-func NormaliseMobile(s string) (string, bool) {
-	var b strings.Builder
-	for i, r := range strings.TrimSpace(s) {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')':
-		case r == '+' && i == 0:
-		default:
-			return "", false
-		}
-	}
-	d := b.String()
-	switch {
-	case len(d) == 11 && strings.HasPrefix(d, "614"):
-		d = "0" + d[2:]
-	case len(d) == 12 && strings.HasPrefix(d, "6104"):
-		d = d[2:]
-	}
-	if len(d) != 10 || !strings.HasPrefix(d, "04") {
-		return "", false
-	}
-	return d, true
-}
-
-// validEmail accepts a bare address with a dotted domain, as coreplus does.
-func validEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	return at > 0 && strings.Contains(domain, ".") && !strings.HasSuffix(domain, ".") && !strings.ContainsAny(s, " \t")
-}
-
-// NormaliseNote trims a note and turns CRLF (what a browser sends for a
-// textarea) and lone CR line ends into LF, so the notes sent are the notes
-// coreplus keeps and the sweeper can compare them.
-func NormaliseNote(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	return strings.TrimSpace(s)
-}
-
-func collapseSpaces(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func printable(s string) bool {
-	for _, r := range s {
-		if !unicode.IsPrint(r) || strings.ContainsRune("<>{}[]@#$%^*=_|\\/~`\"", r) || unicode.IsDigit(r) {
-			return false
-		}
-	}
-	return true
 }
 
 // Form turns saved details back into a form, to show them again.

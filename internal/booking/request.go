@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 )
 
 // Request is what a patient leaves when the booking system cannot be
@@ -78,25 +77,25 @@ func (f RequestForm) Validate() (Request, []FieldError) {
 	case email == "" && mobile == "":
 		bad(FieldContact, "Enter an email address or a mobile number, so the clinic can contact you")
 	case email == "":
-	case utf8.RuneCountInString(email) > MaxEmailLength:
-		bad(FieldEmail, "Email address must be 50 characters or fewer")
-	case !validEmail(email):
-		bad(FieldEmail, "Enter an email address in the correct format, like name@example.com")
 	default:
-		r.Email = email
+		if msg := emailProblem(email); msg != "" {
+			bad(FieldEmail, msg)
+		} else {
+			r.Email = email
+		}
 	}
 	if mobile != "" {
-		if m, ok := NormaliseMobile(mobile); ok {
-			r.Mobile = m
+		if m, msg := parseMobile(mobile); msg != "" {
+			bad(FieldMobile, msg)
 		} else {
-			bad(FieldMobile, "Enter an Australian mobile number, like 0412 345 678")
+			r.Mobile = m
 		}
 	}
 
 	r.Days = pick(RequestDays, f.Days)
 	r.Times = pick(RequestTimes, f.Times)
-	if utf8.RuneCountInString(r.Note) > MaxNoteLength {
-		bad(FieldNote, "Your note must be 300 characters or fewer")
+	if msg := noteProblem(r.Note, MaxNoteLength); msg != "" {
+		bad(FieldNote, msg)
 	}
 	for _, id := range []struct {
 		in  string
@@ -110,19 +109,6 @@ func (f RequestForm) Validate() (Request, []FieldError) {
 		return Request{}, errs
 	}
 	return r, nil
-}
-
-// nameProblem is the message for a bad name, or "".
-func nameProblem(label, lowerLabel, name string) string {
-	switch n := utf8.RuneCountInString(name); {
-	case n == 0:
-		return "Enter your " + lowerLabel
-	case n > MaxNameLength:
-		return label + " must be 50 characters or fewer"
-	case !printable(name):
-		return label + " must only include letters, spaces, hyphens and apostrophes"
-	}
-	return ""
 }
 
 // pick keeps the values of chosen that are in allowed, once each, in
