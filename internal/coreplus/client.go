@@ -93,9 +93,11 @@ type Config struct {
 	// BreakerOpen is how long the circuit stays open before one probe
 	// request is let through (DefaultBreakerOpen if zero).
 	BreakerOpen time.Duration
-	// OnCall, when set, is told about every attempt, for logs and metrics.
-	// It runs on the caller's goroutine, so it must be quick.
-	OnCall func(CallInfo)
+	// OnCall, when set, is told about every attempt, for logs and metrics,
+	// with the caller's context, so that it can count the attempt for the
+	// request that made it. It runs on the caller's goroutine, so it must be
+	// quick.
+	OnCall func(ctx context.Context, info CallInfo)
 	// Now is the clock for token times and Retry-After dates (time.Now if nil).
 	Now func() time.Time
 }
@@ -109,7 +111,7 @@ type API struct {
 	maxAttempts int
 	limiter     Limiter
 	breaker     *gobreaker.TwoStepCircuitBreaker[struct{}] // nil when turned off
-	onCall      func(CallInfo)
+	onCall      func(context.Context, CallInfo)
 	now         func() time.Time
 	// secrets are scrubbed from any reason text coreplus echoes back.
 	secrets []string
@@ -314,20 +316,20 @@ func (a *API) do(ctx context.Context, c call, out envelope) error {
 		e, info := a.attempt(ctx, c, u, payload, out, scrub)
 		if e == nil {
 			info.Attempt = n
-			a.report(info)
+			a.report(ctx, info)
 			return nil
 		}
 		if errors.Is(e.Cause, errCircuitOpen) && last != nil {
 			// The circuit opened between attempts: coreplus's own last
 			// answer tells the caller more than the refusal does.
 			info.Attempt = n
-			a.report(info)
+			a.report(ctx, info)
 			return last
 		}
 		last = e
 		wait, again := r.next(ctx, n, e)
 		info.Attempt, info.Retry = n, again
-		a.report(info)
+		a.report(ctx, info)
 		if !again {
 			return e
 		}
