@@ -12,7 +12,6 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -44,11 +43,7 @@ const (
 	DefaultBreakerOpen = 15 * time.Second
 )
 
-const (
-	pageSize = 100 // the documented maximum
-	maxPages = 500 // 50,000 rows: far past any clinic, short of an endless loop
-	maxBody  = 4 << 20
-)
+const maxBody = 4 << 20 // bytes of an answer read at most
 
 // Config says where coreplus is and who the portal is to it.
 type Config struct {
@@ -456,51 +451,4 @@ func transportCause(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// page is what getAll needs from a list response.
-type page interface {
-	envelope
-	paging() *wirePaging
-	count() int
-}
-
-// getAll fetches every page of a list, asking for the largest page coreplus
-// allows, and hands each decoded page to collect.
-func getAll[P any, PP interface {
-	*P
-	page
-}](ctx context.Context, a *API, c call, collect func(PP)) error {
-	// One deadline for every page: a list is one call to the caller.
-	ctx, cancel := context.WithTimeout(ctx, a.callTimeout)
-	defer cancel()
-	q := url.Values{}
-	for k, v := range c.query {
-		q[k] = v
-	}
-	c.query = q
-	for n := 1; ; n++ {
-		q.Set("pageNumber", strconv.Itoa(n))
-		q.Set("pageSize", strconv.Itoa(pageSize))
-		var p P
-		pp := PP(&p)
-		if err := a.do(ctx, c, pp); err != nil {
-			return err
-		}
-		collect(pp)
-		pg := pp.paging()
-		if pg == nil || pp.count() == 0 {
-			return nil
-		}
-		size := int(pg.PageSize)
-		if size <= 0 {
-			size = pageSize
-		}
-		if n*size >= int(pg.TotalRows) {
-			return nil
-		}
-		if n >= maxPages {
-			return &Error{Kind: ErrUnavailable, Op: c.op(), Reason: fmt.Sprintf("more than %d pages", maxPages)}
-		}
-	}
 }
