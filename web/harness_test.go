@@ -119,6 +119,7 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 		Now: clock, Timeout: 5 * time.Second,
 		// These tests are about the flow, not the upstream budget.
 		Limiter: rate.NewLimiter(rate.Inf, 0),
+		OnCall:  func(ctx context.Context, i coreplus.CallInfo) { web.CountUpstream(ctx, i.Duration) },
 	}
 	if setup.api != nil {
 		setup.api(&apiCfg)
@@ -154,7 +155,7 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 	}
 	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h.start = func() {
-		var up booking.Coreplus = booking.Observed(api, web.CountUpstream)
+		var up booking.Coreplus = api
 		if setup.upstream != nil {
 			up = setup.upstream(up)
 		}

@@ -33,15 +33,19 @@ func (t *upstreamTally) read() (calls int, ms int64) {
 	return t.calls, t.total.Milliseconds()
 }
 
-// CountUpstream adds one call to coreplus to the tally of the request whose
-// context ctx is (a booking.CallObserver). Outside a request it does nothing.
-func CountUpstream(ctx context.Context, _ string, d time.Duration, _ error) {
+// CountUpstream adds one attempt at a coreplus request, and its time on the
+// wire, to the tally of the request whose context ctx is; it is meant to be
+// called from coreplus.Config.OnCall. Each page and each retry counts as an
+// attempt of its own (one the circuit breaker or the limiter stopped counts
+// with no time); waits on the limiter and between retries are not counted.
+// Outside a request it does nothing.
+func CountUpstream(ctx context.Context, onWire time.Duration) {
 	t, _ := ctx.Value(tallyKey{}).(*upstreamTally)
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
 	t.calls++
-	t.total += d
+	t.total += onWire
 	t.mu.Unlock()
 }

@@ -5,13 +5,16 @@ import (
 	"log/slog"
 
 	"github.com/clinic-booking/portal/internal/coreplus"
+	"github.com/clinic-booking/portal/web"
 )
 
-// logUpstreamCall logs each attempt at a coreplus request: the route (never
-// a query, record id or body), status, attempt and timings. Failures are
-// logged at info, the rest at debug (LOG_LEVEL=debug).
-func logUpstreamCall(log *slog.Logger) func(coreplus.CallInfo) {
-	return func(i coreplus.CallInfo) {
+// logUpstreamCall counts each attempt at a coreplus request on the log line
+// of the request that made it, and logs the attempt on a line of its own:
+// the route (never a query, record id or body), status, attempt and timings.
+// Failures are logged at info, the rest at debug (LOG_LEVEL=debug).
+func logUpstreamCall(log *slog.Logger) func(context.Context, coreplus.CallInfo) {
+	return func(ctx context.Context, i coreplus.CallInfo) {
+		web.CountUpstream(ctx, i.Duration)
 		level := slog.LevelDebug
 		args := []any{"op", i.Op, "attempt", i.Attempt, "status", i.Status,
 			"ms", i.Duration.Milliseconds(), "wait_ms", i.Wait.Milliseconds()}
@@ -19,6 +22,6 @@ func logUpstreamCall(log *slog.Logger) func(coreplus.CallInfo) {
 			level = slog.LevelInfo
 			args = append(args, "err", i.Err.Error(), "retry", i.Retry, "not_tried", i.NotTried)
 		}
-		log.Log(context.Background(), level, "upstream call", args...) // OnCall carries no request context
+		log.Log(ctx, level, "upstream call", args...)
 	}
 }

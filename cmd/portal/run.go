@@ -129,7 +129,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return nil, fmt.Errorf("coreplus client for clinic %s: %w", c.Slug, err)
 		}
-		svc := booking.NewService(c, booking.Observed(api, web.CountUpstream), bookingstore.New(db), nil)
+		svc := booking.NewService(c, api, bookingstore.New(db), nil)
 		svc.SetLogger(logger.With("clinic", c.Slug))
 		return svc, nil
 	}

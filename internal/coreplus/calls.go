@@ -5,50 +5,24 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
 
 // ListLocations returns the practice's locations with their time zones.
 func (a *API) ListLocations(ctx context.Context) ([]Location, error) {
-	var out []Location
-	err := getAll(ctx, a, call{method: http.MethodGet, path: "Location/"}, func(p *locationsPage) {
-		for _, w := range p.Locations {
-			out = append(out, w.domain())
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return list[locationsPage](ctx, a, call{method: http.MethodGet, path: "Location/"}, wireLocation.domain)
 }
 
 // ListPractitioners returns every practitioner.
 func (a *API) ListPractitioners(ctx context.Context) ([]Practitioner, error) {
-	var out []Practitioner
-	err := getAll(ctx, a, call{method: http.MethodGet, path: "Practitioner/"}, func(p *practitionersPage) {
-		for _, w := range p.Practitioners {
-			out = append(out, w.domain())
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return list[practitionersPage](ctx, a, call{method: http.MethodGet, path: "Practitioner/"}, wirePractitioner.domain)
 }
 
 // ListAppointmentTypes returns the bookable services and their lengths.
 func (a *API) ListAppointmentTypes(ctx context.Context) ([]AppointmentType, error) {
-	var out []AppointmentType
-	err := getAll(ctx, a, call{method: http.MethodGet, path: "AppointmentType/"}, func(p *appointmentTypesPage) {
-		for _, w := range p.AppointmentTypes {
-			out = append(out, w.domain())
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return list[appointmentTypesPage](ctx, a, call{method: http.MethodGet, path: "AppointmentType/"}, wireAppointmentType.domain)
 }
 
 // FindAvailability returns the free slots matching q, from every page.
@@ -72,19 +46,9 @@ func (a *API) FindAvailability(ctx context.Context, q SlotQuery) ([]Slot, error)
 	if q.AppointmentTypeID != "" {
 		c.query.Set("appointmentTypeId", q.AppointmentTypeID)
 	}
-	var out []Slot
-	err := getAll(ctx, a, c, func(p *slotsPage) {
-		for _, w := range p.Timeslots {
-			// A slot without both times cannot be offered or booked.
-			if s := w.domain(); !s.Start.IsZero() && !s.End.IsZero() {
-				out = append(out, s)
-			}
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	slots, err := list[slotsPage](ctx, a, c, wireSlot.domain)
+	// A slot without both times cannot be offered or booked.
+	return slices.DeleteFunc(slots, func(s Slot) bool { return s.Start.IsZero() || s.End.IsZero() }), err
 }
 
 // SearchClients returns the clients matching every field set in q, from every page.
@@ -102,16 +66,7 @@ func (a *API) SearchClients(ctx context.Context, q ClientSearch) ([]Client, erro
 	if s := strings.TrimSpace(q.Mobile); s != "" {
 		c.query.Set("mobile", s)
 	}
-	var out []Client
-	err := getAll(ctx, a, c, func(p *clientsPage) {
-		for _, w := range p.Clients {
-			out = append(out, w.domain())
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return list[clientsPage](ctx, a, c, wireClient.domain)
 }
 
 // GetClient returns one client, with the email and mobile the list leaves out.
@@ -227,19 +182,8 @@ func (a *API) ListAppointments(ctx context.Context, q AppointmentQuery) ([]Appoi
 		// Undocumented upstream filter: it may narrow the pages; we filter anyway.
 		c.query.Set("clientId", q.ClientID)
 	}
-	var out []Appointment
-	err := getAll(ctx, a, c, func(p *appointmentsPage) {
-		for _, w := range p.Appointments {
-			ap := w.domain()
-			if q.ClientID == "" || hasClient(ap, q.ClientID) {
-				out = append(out, ap)
-			}
-		}
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	appointments, err := list[appointmentsPage](ctx, a, c, wireAppointment.domain)
+	return slices.DeleteFunc(appointments, func(ap Appointment) bool { return q.ClientID != "" && !hasClient(ap, q.ClientID) }), err
 }
 
 // CancelAppointment cancels the appointment with the given id, the way

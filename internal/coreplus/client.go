@@ -12,7 +12,6 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"reflect"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -44,11 +43,7 @@ const (
 	DefaultBreakerOpen = 15 * time.Second
 )
 
-const (
-	pageSize = 100 // the documented maximum
-	maxPages = 500 // 50,000 rows: far past any clinic, short of an endless loop
-	maxBody  = 4 << 20
-)
+const maxBody = 4 << 20 // bytes of an answer read at most
 
 // Config says where coreplus is and who the portal is to it.
 type Config struct {
@@ -93,9 +88,11 @@ type Config struct {
 	// BreakerOpen is how long the circuit stays open before one probe
 	// request is let through (DefaultBreakerOpen if zero).
 	BreakerOpen time.Duration
-	// OnCall, when set, is told about every attempt, for logs and metrics.
-	// It runs on the caller's goroutine, so it must be quick.
-	OnCall func(CallInfo)
+	// OnCall, when set, is told about every attempt, for logs and metrics,
+	// with the caller's context, so that it can count the attempt for the
+	// request that made it. It runs on the caller's goroutine, so it must be
+	// quick.
+	OnCall func(ctx context.Context, info CallInfo)
 	// Now is the clock for token times and Retry-After dates (time.Now if nil).
 	Now func() time.Time
 }
@@ -109,7 +106,7 @@ type API struct {
 	maxAttempts int
 	limiter     Limiter
 	breaker     *gobreaker.TwoStepCircuitBreaker[struct{}] // nil when turned off
-	onCall      func(CallInfo)
+	onCall      func(context.Context, CallInfo)
 	now         func() time.Time
 	// secrets are scrubbed from any reason text coreplus echoes back.
 	secrets []string
@@ -314,20 +311,20 @@ func (a *API) do(ctx context.Context, c call, out envelope) error {
 		e, info := a.attempt(ctx, c, u, payload, out, scrub)
 		if e == nil {
 			info.Attempt = n
-			a.report(info)
+			a.report(ctx, info)
 			return nil
 		}
 		if errors.Is(e.Cause, errCircuitOpen) && last != nil {
 			// The circuit opened between attempts: coreplus's own last
 			// answer tells the caller more than the refusal does.
 			info.Attempt = n
-			a.report(info)
+			a.report(ctx, info)
 			return last
 		}
 		last = e
 		wait, again := r.next(ctx, n, e)
 		info.Attempt, info.Retry = n, again
-		a.report(info)
+		a.report(ctx, info)
 		if !again {
 			return e
 		}
@@ -454,51 +451,4 @@ func transportCause(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// page is what getAll needs from a list response.
-type page interface {
-	envelope
-	paging() *wirePaging
-	count() int
-}
-
-// getAll fetches every page of a list, asking for the largest page coreplus
-// allows, and hands each decoded page to collect.
-func getAll[P any, PP interface {
-	*P
-	page
-}](ctx context.Context, a *API, c call, collect func(PP)) error {
-	// One deadline for every page: a list is one call to the caller.
-	ctx, cancel := context.WithTimeout(ctx, a.callTimeout)
-	defer cancel()
-	q := url.Values{}
-	for k, v := range c.query {
-		q[k] = v
-	}
-	c.query = q
-	for n := 1; ; n++ {
-		q.Set("pageNumber", strconv.Itoa(n))
-		q.Set("pageSize", strconv.Itoa(pageSize))
-		var p P
-		pp := PP(&p)
-		if err := a.do(ctx, c, pp); err != nil {
-			return err
-		}
-		collect(pp)
-		pg := pp.paging()
-		if pg == nil || pp.count() == 0 {
-			return nil
-		}
-		size := int(pg.PageSize)
-		if size <= 0 {
-			size = pageSize
-		}
-		if n*size >= int(pg.TotalRows) {
-			return nil
-		}
-		if n >= maxPages {
-			return &Error{Kind: ErrUnavailable, Op: c.op(), Reason: fmt.Sprintf("more than %d pages", maxPages)}
-		}
-	}
 }

@@ -23,9 +23,9 @@ type CallInfo struct {
 	Retry    bool          // another attempt will follow
 }
 
-func (a *API) report(info CallInfo) {
+func (a *API) report(ctx context.Context, info CallInfo) {
 	if a.onCall != nil {
-		a.onCall(info)
+		a.onCall(ctx, info)
 	}
 }
 

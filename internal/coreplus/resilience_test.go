@@ -53,12 +53,17 @@ func TestReadRetriedAfter503(t *testing.T) {
 		}
 		io.WriteString(w, locationsJSON)
 	}}
+	type requestKey struct{}
 	var infos []CallInfo
+	var requests []any // the request each attempt was told to OnCall for
 	api, _ := newTestAPI(t, s.handle, func(c *Config) {
 		c.Now = tickingClock()
-		c.OnCall = func(i CallInfo) { infos = append(infos, i) }
+		c.OnCall = func(ctx context.Context, i CallInfo) {
+			infos = append(infos, i)
+			requests = append(requests, ctx.Value(requestKey{}))
+		}
 	})
-	locs, err := api.ListLocations(context.Background())
+	locs, err := api.ListLocations(context.WithValue(context.Background(), requestKey{}, "request-1"))
 	if err != nil || len(locs) != 1 {
 		t.Fatalf("got %v, %v; want one location after a retry", locs, err)
 	}
@@ -70,6 +75,9 @@ func TestReadRetriedAfter503(t *testing.T) {
 	}
 	if len(infos) != 2 {
 		t.Fatalf("OnCall told of %d attempts, want 2: %+v", len(infos), infos)
+	}
+	if requests[0] != "request-1" || requests[1] != "request-1" {
+		t.Errorf("OnCall was given contexts of %v, want the caller's for both attempts", requests)
 	}
 	first, second := infos[0], infos[1]
 	if first.Op != "GET /Location/" || first.Attempt != 1 || first.Status != 503 || first.Err != ErrUnavailable || !first.Retry {
@@ -245,7 +253,7 @@ func TestAnswersAreNotRetriedAndDoNotTripTheBreaker(t *testing.T) {
 		api, _ := newTestAPI(t, s.handle, func(c *Config) {
 			c.BreakerFailures = 2
 			c.Limiter = unlimited{}
-			c.OnCall = func(i CallInfo) { ops = append(ops, i.Op) }
+			c.OnCall = func(_ context.Context, i CallInfo) { ops = append(ops, i.Op) }
 		})
 		for range 6 {
 			if _, err := api.GetClient(context.Background(), "C1"); err == nil {

@@ -174,8 +174,8 @@ type locationsPage struct {
 	Locations []wireLocation `json:"locations"`
 }
 
-func (p *locationsPage) present() bool { return p.Locations != nil }
-func (p *locationsPage) count() int    { return len(p.Locations) }
+func (p *locationsPage) present() bool         { return p.Locations != nil }
+func (p *locationsPage) items() []wireLocation { return p.Locations }
 
 type wirePractitioner struct {
 	PractitionerID looseString `json:"practitionerId"`
@@ -192,8 +192,8 @@ type practitionersPage struct {
 	Practitioners []wirePractitioner `json:"practitioners"`
 }
 
-func (p *practitionersPage) present() bool { return p.Practitioners != nil }
-func (p *practitionersPage) count() int    { return len(p.Practitioners) }
+func (p *practitionersPage) present() bool             { return p.Practitioners != nil }
+func (p *practitionersPage) items() []wirePractitioner { return p.Practitioners }
 
 type wireAppointmentType struct {
 	AppointmentTypeID looseString `json:"appointmentTypeId"`
@@ -215,8 +215,8 @@ type appointmentTypesPage struct {
 	AppointmentTypes []wireAppointmentType `json:"appointmentTypes"`
 }
 
-func (p *appointmentTypesPage) present() bool { return p.AppointmentTypes != nil }
-func (p *appointmentTypesPage) count() int    { return len(p.AppointmentTypes) }
+func (p *appointmentTypesPage) present() bool                { return p.AppointmentTypes != nil }
+func (p *appointmentTypesPage) items() []wireAppointmentType { return p.AppointmentTypes }
 
 // wirePractitionerRef is {"practitionerId": "..."}, how bookings name a practitioner.
 type wirePractitionerRef struct {
@@ -249,8 +249,8 @@ type slotsPage struct {
 	Timeslots []wireSlot `json:"timeslots"`
 }
 
-func (p *slotsPage) present() bool { return p.Timeslots != nil }
-func (p *slotsPage) count() int    { return len(p.Timeslots) }
+func (p *slotsPage) present() bool     { return p.Timeslots != nil }
+func (p *slotsPage) items() []wireSlot { return p.Timeslots }
 
 type wireClient struct {
 	ClientID          looseString `json:"clientId"`
@@ -284,8 +284,8 @@ type clientsPage struct {
 	Clients []wireClient `json:"clients"`
 }
 
-func (p *clientsPage) present() bool { return p.Clients != nil }
-func (p *clientsPage) count() int    { return len(p.Clients) }
+func (p *clientsPage) present() bool       { return p.Clients != nil }
+func (p *clientsPage) items() []wireClient { return p.Clients }
 
 // clientBody is GET /Client/{id}: either {"client": {...}} or the record at
 // the top level (one public client reads it that way).
@@ -421,8 +421,8 @@ type appointmentsPage struct {
 	Appointments []wireAppointment `json:"appointments"`
 }
 
-func (p *appointmentsPage) present() bool { return p.Appointments != nil }
-func (p *appointmentsPage) count() int    { return len(p.Appointments) }
+func (p *appointmentsPage) present() bool            { return p.Appointments != nil }
+func (p *appointmentsPage) items() []wireAppointment { return p.Appointments }
 
 // newAppointmentBody is the body of POST /Appointment/. The reminder flags
 // are sent even when false so coreplus's defaults never decide for the clinic.

@@ -69,17 +69,7 @@ func (s *Server) render(a Appointment, loc *time.Location, full, profiles bool) 
 // range, cancelled ones included, rendered in the requested zone.
 func (s *Server) listAppointments(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	z, err := s.parseTimezone(q)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	from, to, err := parseDateRange(q, z.loc)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	p, err := parsePaging(q)
+	dq, err := s.parseDiaryQuery(q)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -92,16 +82,16 @@ func (s *Server) listAppointments(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	var found []Appointment
 	for _, a := range s.appointments {
-		if !a.Start.Before(from) && a.Start.Before(to) {
+		if !a.Start.Before(dq.from) && a.Start.Before(dq.to) {
 			found = append(found, a)
 		}
 	}
 	s.mu.Unlock()
 	sort.SliceStable(found, func(i, j int) bool { return found[i].Start.Before(found[j].Start) })
-	start, end, info := p.page(len(found))
+	start, end, info := dq.paging.page(len(found))
 	items := make([]appointmentJSON, 0, end-start)
 	for _, a := range found[start:end] {
-		items = append(items, s.render(a, z.loc, false, profiles))
+		items = append(items, s.render(a, dq.zone.loc, false, profiles))
 	}
 	writeJSON(w, http.StatusOK, listBody("appointments", items, info))
 }

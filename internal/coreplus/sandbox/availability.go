@@ -18,17 +18,7 @@ type slotJSON struct {
 // appointments minus the past, optionally cut into appointment-type lengths.
 func (s *Server) listAvailability(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	z, err := s.parseTimezone(q)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	from, to, err := parseDateRange(q, z.loc)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	p, err := parsePaging(q)
+	dq, err := s.parseDiaryQuery(q)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -63,7 +53,7 @@ func (s *Server) listAvailability(w http.ResponseWriter, r *http.Request) {
 		return (pracs == nil || pracs[sh.prac]) && (locs == nil || locs[sh.loc])
 	}
 	s.mu.Lock()
-	free := s.freeTime(from, to, keep)
+	free := s.freeTime(dq.from, dq.to, keep)
 	s.mu.Unlock()
 	if length > 0 {
 		free = chunk(free, length)
@@ -78,11 +68,11 @@ func (s *Server) listAvailability(w http.ResponseWriter, r *http.Request) {
 		return free[i].loc < free[j].loc
 	})
 
-	start, end, info := p.page(len(free))
+	start, end, info := dq.paging.page(len(free))
 	items := make([]slotJSON, 0, end-start)
 	for _, f := range free[start:end] {
 		items = append(items, slotJSON{
-			StartDateTime: f.start.In(z.loc).Format(slotLayout), EndDateTime: f.end.In(z.loc).Format(slotLayout),
+			StartDateTime: f.start.In(dq.zone.loc).Format(slotLayout), EndDateTime: f.end.In(dq.zone.loc).Format(slotLayout),
 			LocationID: f.loc, PractitionerID: f.prac,
 		})
 	}

@@ -58,6 +58,10 @@ const (
 	ClientHenryThompsonID = "72a0c8e6-4b2d-4f5a-8e9c-1d7b5f3a0c93"
 )
 
+// The diary's records below look like the client's domain types, and stay
+// apart on purpose: the sandbox does not import the client (see the package
+// doc), so a field added to coreplus.Location cannot quietly reach its oracle.
+
 // Location is a practice location and the zone its diary runs in.
 type Location struct {
 	ID           string

@@ -204,6 +204,32 @@ func (l listEnvelope) MarshalJSON() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// diaryQuery is what both diary lists, appointments and free time, are
+// asked for: a zone, a date range read in it, and a page.
+type diaryQuery struct {
+	zone     zone
+	from, to time.Time
+	paging   paging
+}
+
+// parseDiaryQuery reads timezoneId, then the date range, then paging, so the
+// first problem in that order is the one reported.
+func (s *Server) parseDiaryQuery(q url.Values) (diaryQuery, error) {
+	z, err := s.parseTimezone(q)
+	if err != nil {
+		return diaryQuery{}, err
+	}
+	from, to, err := parseDateRange(q, z.loc)
+	if err != nil {
+		return diaryQuery{}, err
+	}
+	p, err := parsePaging(q)
+	if err != nil {
+		return diaryQuery{}, err
+	}
+	return diaryQuery{zone: z, from: from, to: to, paging: p}, nil
+}
+
 // parseTimezone resolves a timezoneId query parameter (GUID, any case).
 func (s *Server) parseTimezone(q url.Values) (zone, error) {
 	id := q.Get("timezoneId")
