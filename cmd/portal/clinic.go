@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/store"
 )
@@ -122,32 +126,37 @@ func newClinicFlags(name string, withSlug bool) *clinicFlags {
 			into(r, strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' }))
 		})
 	}
-	duration := func(flagName, usage string, into func(*clinics.Record, time.Duration)) {
+	// parsed is a flag whose value parse reads into the record, or rejects
+	// with what was expected.
+	parsed := func(flagName, usage, expected string, parse func(*clinics.Record, string) error) {
 		v := f.fs.String(flagName, "", usage)
 		f.apply = append(f.apply, func(r *clinics.Record) error {
 			if !f.set[flagName] {
 				return nil
 			}
-			d, err := time.ParseDuration(strings.TrimSpace(*v))
-			if err != nil {
-				return fmt.Errorf("--%s is %q: expected a duration such as 2h, 90m or 0", flagName, *v)
+			if err := parse(r, strings.TrimSpace(*v)); err != nil {
+				return fmt.Errorf("--%s is %q: expected %s", flagName, *v, expected)
 			}
-			into(r, d)
 			return nil
 		})
 	}
+	duration := func(flagName, usage string, into func(*clinics.Record, time.Duration)) {
+		parsed(flagName, usage, "a duration such as 2h, 90m or 0", func(r *clinics.Record, s string) error {
+			d, err := time.ParseDuration(s)
+			into(r, d)
+			return err
+		})
+	}
 	boolean := func(flagName, usage string, into func(*clinics.Record, bool)) {
-		v := f.fs.String(flagName, "", usage)
-		f.apply = append(f.apply, func(r *clinics.Record) error {
-			if !f.set[flagName] {
-				return nil
-			}
-			b, err := strconv.ParseBool(strings.TrimSpace(*v))
-			if err != nil {
-				return fmt.Errorf("--%s is %q: expected true or false", flagName, *v)
-			}
+		parsed(flagName, usage, "true or false", func(r *clinics.Record, s string) error {
+			b, err := strconv.ParseBool(s)
 			into(r, b)
-			return nil
+			return err
+		})
+	}
+	jsonObject := func(flagName, usage, example string, into any) {
+		parsed(flagName, usage, "JSON such as "+example, func(_ *clinics.Record, s string) error {
+			return json.Unmarshal([]byte(s), into)
 		})
 	}
 
@@ -158,18 +167,10 @@ func newClinicFlags(name string, withSlug bool) *clinicFlags {
 	f.tokenFile = f.fs.String("access-token-file", "", "read the access token from this file, or from standard input when -")
 	list("frame-origins", "sites allowed to embed the portal, comma-separated origins such as https://www.example-clinic.com.au", func(r *clinics.Record, l []string) { r.FrameOrigins = l })
 	duration("min-notice", "shortest notice for a booking (default 2h)", func(r *clinics.Record, d time.Duration) { r.MinNotice = d })
-	f.fs.String("window-days", "", "how many days ahead patients may book (default 60)")
-	f.apply = append(f.apply, func(r *clinics.Record) error {
-		if !f.set["window-days"] {
-			return nil
-		}
-		v := f.fs.Lookup("window-days").Value.String()
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return fmt.Errorf("--window-days is %q: expected a whole number of days from 1 to 730", v)
-		}
+	parsed("window-days", "how many days ahead patients may book (default 60)", "a whole number of days from 1 to 730", func(r *clinics.Record, s string) error {
+		n, err := strconv.Atoi(s)
 		r.WindowDays = n
-		return nil
+		return err
 	})
 	boolean("email-reminders", "ask coreplus to send email reminders (default true)", func(r *clinics.Record, b bool) { r.EmailReminders = b })
 	boolean("sms-reminders", "ask coreplus to send SMS reminders (default true)", func(r *clinics.Record, b bool) { r.SMSReminders = b })
@@ -179,6 +180,22 @@ func newClinicFlags(name string, withSlug bool) *clinicFlags {
 	list("services", "coreplus appointment type ids offered online, comma-separated; empty offers all", func(r *clinics.Record, l []string) { r.Services = l })
 	str("brand-colour", "the clinic's colour as hex, such as #0b5cad", func(r *clinics.Record, s string) { r.Theme.BrandColour = s })
 	str("logo-url", "an https URL of the clinic's logo", func(r *clinics.Record, s string) { r.Theme.LogoURL = s })
+	duration("draft-ttl", "how long a patient's typed details are kept if no booking is made (default 2h)", func(r *clinics.Record, d time.Duration) { r.DraftTTL = d })
+	var addresses map[string]string
+	jsonObject("addresses", "each location's street address by coreplus location id, as JSON; {} for none",
+		`{"<location id>": "12 Crown St, Surry Hills NSW 2010"}`, &addresses)
+	var profiles map[string]booking.PractitionerProfile
+	jsonObject("practitioner-profiles", "what patients read about each practitioner, by coreplus practitioner id, as JSON; {} for none",
+		`{"<practitioner id>": {"description": "Sports physiotherapist", "services": ["<appointment type id>"]}}`, &profiles)
+	f.apply = append(f.apply, func(r *clinics.Record) error {
+		if f.set["addresses"] {
+			r.Addresses = addresses
+		}
+		if f.set["practitioner-profiles"] {
+			r.PractitionerProfiles = profiles
+		}
+		return nil
+	})
 	return f
 }
 
@@ -451,12 +468,38 @@ func clinicShow(ctx context.Context, slug string, getenv func(string) string, st
 		{"locations", all0(c.Locations)},
 		{"practitioners", all0(c.Practitioners)},
 		{"services", all0(c.Services)},
+		{"addresses", orNone(addressesLine(c.Addresses))},
+		{"practitioner info", orNone(profilesLine(c.PractitionerProfiles))},
+		{"draft ttl", c.DraftTTL.String()},
 		{"revision", strconv.FormatInt(c.Revision, 10)},
 		{"updated", c.UpdatedAt.Format(time.RFC3339)},
 	} {
 		fmt.Fprintf(tw, "%s:\t%s\n", row[0], row[1])
 	}
 	return tw.Flush()
+}
+
+// addressesLine shows each location's address on one line, by id.
+func addressesLine(addresses map[string]string) string {
+	var parts []string
+	for _, id := range slices.Sorted(maps.Keys(addresses)) {
+		parts = append(parts, id+": "+addresses[id])
+	}
+	return strings.Join(parts, "; ")
+}
+
+// profilesLine shows what patients read about each practitioner on one line, by id.
+func profilesLine(profiles map[string]booking.PractitionerProfile) string {
+	var parts []string
+	for _, id := range slices.Sorted(maps.Keys(profiles)) {
+		p := profiles[id]
+		part := id + ": " + p.Description
+		if len(p.Services) > 0 {
+			part += " (services " + strings.Join(p.Services, ", ") + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // migrateCommand brings the database schema up to date and says where it is.

@@ -356,3 +356,31 @@ func TestServesStoredClinicsAndDisabledOnes404(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// TestClinicProfilesFlags: what the clinic configured by environment can
+// say (addresses, practitioner profiles, draft lifetime) a stored clinic can
+// say too, and show lists it.
+func TestClinicProfilesFlags(t *testing.T) {
+	o := newOperator(t)
+	o.must(sandbox.DemoAccessToken, "clinic", "add", "--slug", "northside", "--name", "Northside Physio", "--access-token-file", "-",
+		"--addresses", `{"`+sandbox.LocationSydneyID+`": "112 Crown Street, Surry Hills NSW 2010"}`, "--draft-ttl", "45m")
+	o.must("", "clinic", "update", "northside",
+		"--practitioner-profiles", `{"`+sandbox.PractitionerPriyaID+`": {"description": "Sports physiotherapist", "services": ["`+sandbox.AppointmentTypeStandardID+`"]}}`)
+	out := o.must("", "clinic", "show", "northside")
+	for _, want := range []string{
+		sandbox.LocationSydneyID + ": 112 Crown Street, Surry Hills NSW 2010",
+		sandbox.PractitionerPriyaID + ": Sports physiotherapist (services " + sandbox.AppointmentTypeStandardID + ")",
+		"draft ttl:", "45m0s",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := o.run("", "clinic", "update", "northside", "--addresses", "not json", "--draft-ttl", "5m"); err == nil ||
+		!strings.Contains(err.Error(), "--addresses is \"not json\": expected JSON") {
+		t.Errorf("bad --addresses: %v", err)
+	}
+	if _, err := o.run("", "clinic", "update", "northside", "--draft-ttl", "5m"); err == nil || !strings.Contains(err.Error(), "--draft-ttl is 5m0s") {
+		t.Errorf("too short --draft-ttl: %v", err)
+	}
+}

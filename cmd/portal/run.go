@@ -136,7 +136,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	var fixed []*booking.Service
 	if cfg.HasEnvClinic() {
-		svc, err := newService(cfg.Clinic, clinics.Token(cfg.AccessToken))
+		svc, err := newService(cfg.Clinic.Booking(), cfg.Clinic.AccessToken)
 		if err != nil {
 			return err
 		}
@@ -246,7 +246,7 @@ func startDemoSandbox(ctx context.Context, cfg *config) (stop func(), err error)
 	cfg.CoreplusBaseURL = "http://" + ln.Addr().String() + "/API/Core/v2.1/"
 	cfg.ConsumerID = sandbox.DemoConsumerID
 	cfg.ConsumerSecret = sandbox.DemoConsumerSecret
-	cfg.AccessToken = sandbox.DemoAccessToken
+	cfg.Clinic.AccessToken = sandbox.DemoAccessToken
 	return func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()

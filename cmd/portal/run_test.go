@@ -141,8 +141,8 @@ func TestLoadConfigSingleClinicFromEnvironment(t *testing.T) {
 	if got := cfg.Clinic.FrameOrigins; len(got) != 1 || got[0] != "https://www.example-clinic.com.au" {
 		t.Errorf("frame origins %v", got)
 	}
-	if cfg.Clinic.MinNotice.Hours() != 2 || cfg.Clinic.BookingWindow.Hours() != 60*24 {
-		t.Errorf("default rules: notice %v window %v", cfg.Clinic.MinNotice, cfg.Clinic.BookingWindow)
+	if cfg.Clinic.MinNotice.Hours() != 2 || cfg.Clinic.WindowDays != 60 {
+		t.Errorf("default rules: notice %v window %d days", cfg.Clinic.MinNotice, cfg.Clinic.WindowDays)
 	}
 }
 
