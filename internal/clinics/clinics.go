@@ -94,7 +94,7 @@ type Record struct {
 func NewRecord() Record {
 	return Record{
 		MinNotice:      booking.DefaultMinNotice,
-		WindowDays:     int(booking.DefaultBookingWindow / (24 * time.Hour)),
+		WindowDays:     booking.DefaultBookingWindowDays,
 		EmailReminders: true,
 		SMSReminders:   true,
 		DraftTTL:       booking.DefaultDraftTTL,
@@ -277,7 +277,7 @@ func (r Record) Booking() booking.Clinic {
 	return booking.Clinic{
 		Slug: r.Slug, Name: r.Name, Phone: r.Phone, PrivacyURL: r.PrivacyURL,
 		MinNotice:            r.MinNotice,
-		BookingWindow:        time.Duration(r.WindowDays) * 24 * time.Hour,
+		BookingWindowDays:    r.WindowDays,
 		EmailReminders:       r.EmailReminders,
 		SMSReminders:         r.SMSReminders,
 		FrameOrigins:         normaliseOrigins(r.FrameOrigins),

@@ -147,7 +147,7 @@ func TestRepoRoundTripOnEachDatabase(t *testing.T) {
 			t.Errorf("round trip: origins %v revision %d token ok %v", got.FrameOrigins, got.Revision, got.AccessToken.Reveal() == token)
 		}
 		bc := got.Booking()
-		if bc.BookingWindow != 60*24*time.Hour || bc.CancellationCutoff != 24*time.Hour || bc.Theme.BrandColour != "#0b5cad" || bc.Locations[0] != "loc-1" {
+		if bc.BookingWindowDays != 60 || bc.CancellationCutoff != 24*time.Hour || bc.Theme.BrandColour != "#0b5cad" || bc.Locations[0] != "loc-1" {
 			t.Errorf("booking clinic %+v", bc)
 		}
 		if bc.Addresses["loc-1"] != "12 Crown St, Surry Hills NSW 2010" || bc.Practitioners["p-1"].Description != "Sports physiotherapist" ||
