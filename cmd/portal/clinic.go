@@ -40,15 +40,25 @@ func loadOperatorEnv(getenv func(string) string) (operatorEnv, error) {
 	return e, nil
 }
 
-// openRepo opens the database (migrating it) and the clinic records in it.
-func openRepo(ctx context.Context, getenv func(string) string) (*clinics.Repo, *store.Store, operatorEnv, error) {
+// openStore opens the database the operator's environment names,
+// migrating it.
+func openStore(ctx context.Context, getenv func(string) string) (*store.Store, operatorEnv, error) {
 	env, err := loadOperatorEnv(getenv)
 	if err != nil {
-		return nil, nil, env, err
+		return nil, env, err
 	}
 	db, err := store.Open(ctx, env.DatabaseURL)
 	if err != nil {
-		return nil, nil, env, fmt.Errorf("open database: %w", err)
+		return nil, env, fmt.Errorf("open database: %w", err)
+	}
+	return db, env, nil
+}
+
+// openRepo opens the database (migrating it) and the clinic records in it.
+func openRepo(ctx context.Context, getenv func(string) string) (*clinics.Repo, *store.Store, operatorEnv, error) {
+	db, env, err := openStore(ctx, getenv)
+	if err != nil {
+		return nil, nil, env, err
 	}
 	return clinics.NewRepo(db, env.Keys), db, env, nil
 }
@@ -507,11 +517,7 @@ func migrateCommand(ctx context.Context, args []string, getenv func(string) stri
 	if len(args) > 0 {
 		return fmt.Errorf("migrate: unexpected argument %q: it takes none (DATABASE_URL names the database)", args[0])
 	}
-	env, err := loadOperatorEnv(getenv)
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, env.DatabaseURL)
+	db, _, err := openStore(ctx, getenv)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

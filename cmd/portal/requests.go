@@ -14,10 +14,6 @@ import (
 	"github.com/clinic-booking/portal/internal/store"
 )
 
-// requestIDShown is how much of a request's id the listing shows; --done
-// takes that much, or more, or the whole id.
-const requestIDShown = 8
-
 // requestsCommand runs `portal requests <clinic> [--all] [--json]`: the
 // booking requests patients left while online booking was unavailable,
 // newest first, for staff to call back; those marked contacted only with
@@ -77,21 +73,17 @@ func requestsCommand(ctx context.Context, args []string, getenv func(string) str
 	if doneGiven && len(listFlags) > 0 {
 		return fmt.Errorf("requests: --done marks a request and lists nothing: it cannot go with %s", listFlags[0])
 	}
-	env, err := loadOperatorEnv(getenv)
-	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, env.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("requests: open database: %w", err)
-	}
-	defer db.Close()
-	list, err := db.ListRequests(ctx, slug, time.Now())
+	db, _, err := openStore(ctx, getenv)
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)
 	}
+	defer db.Close()
 	if doneGiven {
-		return markContacted(ctx, db, slug, done, list, stdout)
+		return markContacted(ctx, db, slug, done, stdout)
+	}
+	list, err := db.ListRequests(ctx, slug, time.Now())
+	if err != nil {
+		return fmt.Errorf("requests: %w", err)
 	}
 	shown := list
 	if !all {
@@ -120,45 +112,33 @@ func requestsCommand(ctx context.Context, args []string, getenv func(string) str
 	return tw.Flush()
 }
 
-// markContacted marks the request of list whose id is id, or starts with
-// it, as contacted: a compare-and-set from new, so that of two people
-// marking it one hears it already was.
-func markContacted(ctx context.Context, db *store.Store, slug, id string, list []store.Request, stdout io.Writer) error {
-	if len(id) < requestIDShown {
-		return fmt.Errorf("requests: --done %q is too short: give at least the %d characters of the ID column of portal requests %s", id, requestIDShown, slug)
-	}
-	var matches []store.Request
-	for _, r := range list {
-		if strings.HasPrefix(r.ID, id) {
-			matches = append(matches, r)
-		}
-	}
-	switch len(matches) {
-	case 0:
-		return fmt.Errorf("requests: clinic %s has no booking request %s in the last 30 days (portal requests %s --all lists them)", slug, id, slug)
-	case 1:
-	default:
-		return fmt.Errorf("requests: %s is the start of %d requests' ids: give more of it", id, len(matches))
-	}
-	r := matches[0]
+// markContacted marks one request contacted and says which, or says in
+// the operator's terms why it marked none.
+func markContacted(ctx context.Context, db *store.Store, slug, id string, stdout io.Writer) error {
+	r, err := db.MarkRequestContacted(ctx, slug, id, time.Now())
 	name := oneLine(r.Details.FirstName + " " + r.Details.LastName)
-	if r.Status == store.RequestContacted {
+	var ambiguous *store.AmbiguousRequestIDError
+	switch {
+	case errors.Is(err, store.ErrRequestIDTooShort):
+		return fmt.Errorf("requests: --done %q is too short: give at least the %d characters of the ID column of portal requests %s", id, store.RequestIDShown, slug)
+	case errors.Is(err, store.ErrNoSuchRequest):
+		return fmt.Errorf("requests: clinic %s has no booking request %s in the last 30 days (portal requests %s --all lists them)", slug, id, slug)
+	case errors.As(err, &ambiguous):
+		return fmt.Errorf("requests: %s is the start of %d requests' ids: give more of it", id, ambiguous.Matches)
+	case errors.Is(err, store.ErrAlreadyContacted):
 		return fmt.Errorf("requests: request %s (%s) is already marked contacted", shortID(r.ID), name)
-	}
-	ok, err := db.SetRequestStatus(ctx, slug, r.ID, store.RequestNew, store.RequestContacted)
-	if err != nil {
-		return fmt.Errorf("requests: %w", err)
-	}
-	if !ok {
+	case errors.Is(err, store.ErrRequestChanged):
 		return fmt.Errorf("requests: request %s (%s) changed meanwhile: someone else marked it, or it expired", shortID(r.ID), name)
+	case err != nil:
+		return fmt.Errorf("requests: %w", err)
 	}
 	fmt.Fprintf(stdout, "marked request %s (%s) contacted\n", shortID(r.ID), name)
 	return nil
 }
 
 func shortID(id string) string {
-	if len(id) > requestIDShown {
-		return id[:requestIDShown]
+	if len(id) > store.RequestIDShown {
+		return id[:store.RequestIDShown]
 	}
 	return id
 }

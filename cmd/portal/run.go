@@ -163,7 +163,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var sweeps sync.WaitGroup
-	sweeps.Go(func() { sweepDrafts(sweepCtx, db, draftSweepEvery, logger) })
+	expiry := &booking.ExpirySweeper{Drafts: db, Requests: db, Log: logger}
+	sweeps.Go(func() { expiry.Run(sweepCtx, booking.DefaultExpirySweepEvery) })
 	// Every replica sweeps; the sweeper's compare-and-set keeps them from
 	// sending one booking twice.
 	settler := &booking.Sweeper{Clinics: directory, Store: bookingstore.New(db), Log: logger}
@@ -252,38 +253,6 @@ func startDemoSandbox(ctx context.Context, cfg *config) (stop func(), err error)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}, nil
-}
-
-// draftSweepEvery is how often expired drafts (and the personal details in
-// them) are deleted.
-const draftSweepEvery = 10 * time.Minute
-
-// sweepDrafts deletes expired drafts and booking requests now and then
-// every interval, until ctx is done.
-func sweepDrafts(ctx context.Context, db *store.Store, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		n, err := db.DeleteExpiredDrafts(ctx, time.Now())
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("delete expired drafts", "err", err)
-		case n > 0:
-			log.Info("deleted expired drafts", "count", n)
-		}
-		n, err = db.DeleteExpiredRequests(ctx, time.Now())
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("delete expired booking requests", "err", err)
-		case n > 0:
-			log.Info("deleted expired booking requests", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // freshDemoDatabase removes the previous demo run's SQLite files and names
