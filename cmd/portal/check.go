@@ -20,7 +20,13 @@ import (
 // or exactly what failed. With no slug it checks the clinic configured by
 // environment (COREPLUS_ACCESS_TOKEN).
 func checkCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 1 || (len(args) == 1 && strings.HasPrefix(args[0], "-")) {
+	args, err := newFlags("check", "[clinic slug]", "Asks coreplus for a stored clinic's locations, practitioners and services, with the\n"+
+		"operator's consumer credentials and the clinic's access token, and reports what it found or\n"+
+		"exactly what failed. With no slug it checks the clinic configured by environment.", stdout).parse(args)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	if len(args) > 1 {
 		return errors.New("check: expected at most one clinic slug, such as: portal check northside-physio")
 	}
 	var problems []string
@@ -36,10 +42,7 @@ func checkCommand(ctx context.Context, args []string, getenv func(string) string
 		return errors.New("check: " + strings.Join(problems, "; "))
 	}
 
-	var (
-		rec clinics.Record
-		err error
-	)
+	var rec clinics.Record
 	if len(args) == 1 {
 		repo, db, _, err := openRepo(ctx, getenv)
 		if err != nil {

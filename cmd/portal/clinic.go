@@ -65,50 +65,69 @@ func openRepo(ctx context.Context, getenv func(string) string) (*clinics.Repo, *
 
 // clinicCommand runs `portal clinic <add|list|show|update|disable|enable|rotate-keys>`.
 func clinicCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("clinic: expected a command: add, list, show, update, disable, enable or rotate-keys (portal help)")
+	// oneSlug runs a command that takes one clinic slug and no flags.
+	oneSlug := func(cmd, about string, run func(slug string) error) func([]string) error {
+		return func(args []string) error {
+			slugs, err := newFlags("clinic "+cmd, "<clinic slug>", about, stdout).parse(args)
+			if err != nil {
+				return fmt.Errorf("clinic %s: %w", cmd, err)
+			}
+			if len(slugs) != 1 {
+				return fmt.Errorf("clinic %s: expected one clinic slug, such as: portal clinic %s northside-physio", cmd, cmd)
+			}
+			return run(slugs[0])
+		}
 	}
-	cmd, args := args[0], args[1:]
-	switch cmd {
-	case "add":
-		return clinicAdd(ctx, args, getenv, stdin, stdout)
-	case "update":
-		return clinicUpdate(ctx, args, getenv, stdin, stdout)
-	case "list":
-		if len(args) > 0 {
-			return fmt.Errorf("clinic list: unexpected argument %q: it takes none", args[0])
+	// noArgs runs a command that takes no argument and no flag.
+	noArgs := func(cmd, about string, run func() error) func([]string) error {
+		return func(args []string) error {
+			rest, err := newFlags("clinic "+cmd, "", about, stdout).parse(args)
+			if err != nil {
+				return fmt.Errorf("clinic %s: %w", cmd, err)
+			}
+			if len(rest) > 0 {
+				return fmt.Errorf("clinic %s: unexpected argument %q: it takes none", cmd, rest[0])
+			}
+			return run()
 		}
-		return clinicList(ctx, getenv, stdout)
-	case "show", "disable", "enable":
-		if len(args) != 1 || strings.HasPrefix(args[0], "-") {
-			return fmt.Errorf("clinic %s: expected one clinic slug, such as: portal clinic %s northside-physio", cmd, cmd)
-		}
-		if cmd == "show" {
-			return clinicShow(ctx, args[0], getenv, stdout)
-		}
-		return clinicSetEnabled(ctx, args[0], cmd == "enable", getenv, stdout)
-	case "rotate-keys":
-		if len(args) > 0 {
-			return fmt.Errorf("clinic rotate-keys: unexpected argument %q: it takes none", args[0])
-		}
-		repo, db, _, err := openRepo(ctx, getenv)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		n, err := repo.RotateKeys(ctx)
-		if err != nil {
-			return fmt.Errorf("clinic rotate-keys: %w", err)
-		}
-		fmt.Fprintf(stdout, "re-sealed %d access token(s) with the first key of PORTAL_TOKEN_KEYS\n", n)
-		return nil
 	}
-	return fmt.Errorf("clinic: unknown command %q: expected add, list, show, update, disable, enable or rotate-keys", cmd)
+	return dispatch("clinic: ", args, clinicUsage(), stdout, []subcommand{
+		{"add", func(args []string) error { return clinicAdd(ctx, args, getenv, stdin, stdout) }},
+		{"list", noArgs("list", "Lists every stored clinic, enabled or not.", func() error { return clinicList(ctx, getenv, stdout) })},
+		{"show", oneSlug("show", "Shows a stored clinic's settings; the access token only masked.", func(slug string) error {
+			return clinicShow(ctx, slug, getenv, stdout)
+		})},
+		{"update", func(args []string) error { return clinicUpdate(ctx, args, getenv, stdin, stdout) }},
+		{"disable", oneSlug("disable", "Stops serving a stored clinic; its settings are kept.", func(slug string) error {
+			return clinicSetEnabled(ctx, slug, false, getenv, stdout)
+		})},
+		{"enable", oneSlug("enable", "Serves a disabled clinic again.", func(slug string) error {
+			return clinicSetEnabled(ctx, slug, true, getenv, stdout)
+		})},
+		{"rotate-keys", noArgs("rotate-keys", "Re-seals every access token with the first key of PORTAL_TOKEN_KEYS.", func() error {
+			return clinicRotateKeys(ctx, getenv, stdout)
+		})},
+	})
+}
+
+// clinicRotateKeys re-seals every token sealed with another key than the first.
+func clinicRotateKeys(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	repo, db, _, err := openRepo(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := repo.RotateKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("clinic rotate-keys: %w", err)
+	}
+	fmt.Fprintf(stdout, "re-sealed %d access token(s) with the first key of PORTAL_TOKEN_KEYS\n", n)
+	return nil
 }
 
 // clinicFlags are the settings flags shared by add and update.
 type clinicFlags struct {
-	fs          *flag.FlagSet
+	fs          *commandFlags
 	slug        *string
 	tokenFile   *string
 	set         map[string]bool
@@ -116,9 +135,8 @@ type clinicFlags struct {
 	accessToken *string
 }
 
-func newClinicFlags(name string, withSlug bool) *clinicFlags {
-	f := &clinicFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), set: map[string]bool{}}
-	f.fs.SetOutput(io.Discard)
+func newClinicFlags(name, synopsis, about string, withSlug bool, stdout io.Writer) *clinicFlags {
+	f := &clinicFlags{fs: newFlags("clinic "+name, synopsis, about, stdout), set: map[string]bool{}}
 	if withSlug {
 		f.slug = f.fs.String("slug", "", "the clinic's URL name: lower-case letters, digits and hyphens (required)")
 	}
@@ -209,23 +227,15 @@ func newClinicFlags(name string, withSlug bool) *clinicFlags {
 	return f
 }
 
-// parse reads the flags; a request for help prints them and reports
-// flag.ErrHelp.
-func (f *clinicFlags) parse(args []string, stdout io.Writer) error {
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			f.fs.SetOutput(stdout)
-			fmt.Fprintf(stdout, "usage of portal clinic %s:\n", f.fs.Name())
-			f.fs.PrintDefaults()
-			return err
-		}
-		return fmt.Errorf("%v (portal clinic %s -h lists the flags)", err, f.fs.Name())
-	}
-	if f.fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q: flags take the form --name value (portal clinic %s -h lists them)", f.fs.Arg(0), f.fs.Name())
+// parse reads the flags and returns the other arguments; a request for
+// help prints them and reports flag.ErrHelp.
+func (f *clinicFlags) parse(args []string) ([]string, error) {
+	rest, err := f.fs.parse(args)
+	if err != nil {
+		return nil, err
 	}
 	f.fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	return nil
+	return rest, nil
 }
 
 // applyTo sets every flag given on r, reporting every bad value at once.
@@ -277,11 +287,14 @@ func readTokenFile(path string, stdin io.Reader) (string, error) {
 }
 
 func clinicAdd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	f := newClinicFlags("add", true)
-	if err := f.parse(args, stdout); errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	f := newClinicFlags("add", "--slug S --name N --access-token-file PATH|- [flags]",
+		"Adds a clinic; running portals serve it within their refresh interval.", true, stdout)
+	rest, err := f.parse(args)
+	if err != nil {
 		return fmt.Errorf("clinic add: %w", err)
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("clinic add: unexpected argument %q: flags take the form --name value (portal clinic add -h lists them)", rest[0])
 	}
 	var missing []string
 	for _, name := range []string{"slug", "name"} {
@@ -319,19 +332,18 @@ func clinicAdd(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 func clinicUpdate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return newClinicFlags("update", false).parse(args, stdout)
-		}
-		return errors.New("clinic update: expected the clinic's slug first, then the flags to change: portal clinic update northside-physio --phone '02 9000 0000'")
-	}
-	slug := args[0]
-	f := newClinicFlags("update", false)
-	if err := f.parse(args[1:], stdout); errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	f := newClinicFlags("update", "<clinic slug> [flags]", "Changes the settings whose flags are given; the others stay as they are.", false, stdout)
+	rest, err := f.parse(args)
+	if err != nil {
 		return fmt.Errorf("clinic update: %w", err)
 	}
+	switch {
+	case len(rest) == 0:
+		return errors.New("clinic update: expected the clinic's slug first, then the flags to change: portal clinic update northside-physio --phone '02 9000 0000'")
+	case len(rest) > 1:
+		return fmt.Errorf("clinic update: unexpected argument %q: flags take the form --name value (portal clinic update -h lists them)", rest[1])
+	}
+	slug := rest[0]
 	if len(f.set) == 0 {
 		return errors.New("clinic update: no flag given: name the settings to change (portal clinic update -h lists them)")
 	}
@@ -514,8 +526,12 @@ func profilesLine(profiles map[string]booking.PractitionerProfile) string {
 
 // migrateCommand brings the database schema up to date and says where it is.
 func migrateCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 0 {
-		return fmt.Errorf("migrate: unexpected argument %q: it takes none (DATABASE_URL names the database)", args[0])
+	rest, err := newFlags("migrate", "", "Brings the database schema up to date (DATABASE_URL names the database) and says its version.", stdout).parse(args)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("migrate: unexpected argument %q: it takes none (DATABASE_URL names the database)", rest[0])
 	}
 	db, _, err := openStore(ctx, getenv)
 	if err != nil {

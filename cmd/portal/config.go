@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -77,19 +76,21 @@ type serveFlags struct {
 }
 
 // loadConfig reads flags and environment variables. It reports every problem
-// at once, each naming the variable and what was expected.
-func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	fs := flag.NewFlagSet("portal serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// at once, each naming the variable and what was expected. -h prints the
+// flags to stdout and returns flag.ErrHelp.
+func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
+	fs := newFlags("serve", "[-demo] [-addr HOST:PORT] [-data DIR]",
+		"Serves the booking portal. Configuration comes from the environment: see README.md.", stdout)
 	var flags serveFlags
 	fs.BoolVar(&flags.demo, "demo", false, "run on a demo clinic with an in-process coreplus sandbox")
 	fs.StringVar(&flags.addr, "addr", "", "listen address (default 127.0.0.1:$PORT, PORT defaults to 8080)")
 	fs.StringVar(&flags.dataDir, "data", "", "folder for the SQLite database and demo key (default ./data, or $DATA_DIR)")
-	if err := fs.Parse(args); err != nil {
+	rest, err := fs.parse(args)
+	if err != nil {
 		return config{}, err
 	}
-	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected argument %q (flags: -demo, -addr, -data)", fs.Arg(0))
+	if len(rest) > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q (flags: -demo, -addr, -data)", rest[0])
 	}
 
 	var problems []string

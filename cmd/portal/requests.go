@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -22,52 +23,44 @@ import (
 // is its purpose; it never logs them.
 func requestsCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	const needID = "requests: --done needs a request id, such as: portal requests northside-physio --done 3f2a9c1e"
-	var (
-		slug, done  string
-		doneGiven   bool
-		asJSON, all bool
-		listFlags   []string // --all, --json: for a listing, not for --done
-	)
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--json" || a == "-json":
-			asJSON = true
-			listFlags = append(listFlags, a)
-		case a == "--all" || a == "-all":
-			all = true
-			listFlags = append(listFlags, a)
-		case a == "--done" || a == "-done" || strings.HasPrefix(a, "--done=") || strings.HasPrefix(a, "-done="):
-			_, id, inline := strings.Cut(a, "=")
-			if !inline {
-				if i+1 == len(args) || strings.HasPrefix(args[i+1], "-") {
-					return errors.New(needID)
-				}
-				i++
-				id = args[i]
-			}
-			if doneGiven {
-				return errors.New("requests: --done takes one request id at a time")
-			}
-			done, doneGiven = strings.ToLower(strings.TrimSpace(id)), true
-		case a == "-h" || a == "--help" || a == "-help":
-			fmt.Fprintln(stdout, "usage: portal requests <clinic slug> [--all] [--json]\n       portal requests <clinic slug> --done ID\n\n"+
-				"Lists the booking requests patients left for the clinic in the last 30 days that no one has\n"+
-				"contacted yet, newest first; --all lists the contacted ones too. --done ID marks one as\n"+
-				"contacted: ID is the request's id as listed (its first 8 characters are enough).")
-			return nil
-		case strings.HasPrefix(a, "-"):
-			return fmt.Errorf("requests: unknown flag %q: expected --all, --json or --done ID", a)
-		case slug != "":
-			return fmt.Errorf("requests: unexpected argument %q: expected one clinic slug", a)
-		default:
-			slug = a
-		}
+	fs := newFlags("requests", "<clinic slug> [--all] [--json]  |  <clinic slug> --done ID",
+		"Lists the booking requests patients left for the clinic in the last 30 days that no one has\n"+
+			"contacted yet, newest first; --all lists the contacted ones too. --done ID marks one as\n"+
+			"contacted: ID is the request's id as listed (its first 8 characters are enough).", stdout)
+	all := fs.Bool("all", false, "list the requests marked contacted too")
+	asJSON := fs.Bool("json", false, "list as JSON")
+	var done countedString
+	fs.Var(&done, "done", "mark the request with this `ID` (as listed) contacted")
+	if n := len(args); n > 0 && (args[n-1] == "--done" || args[n-1] == "-done") {
+		return errors.New(needID) // rather than the flag package's "needs an argument"
 	}
+	positional, err := fs.parse(args)
+	if err != nil {
+		return fmt.Errorf("requests: %w", err)
+	}
+	if done.given > 1 {
+		return errors.New("requests: --done takes one request id at a time")
+	}
+	var slug string
+	switch len(positional) {
+	case 0:
+	case 1:
+		slug = positional[0]
+	default:
+		return fmt.Errorf("requests: unexpected argument %q: expected one clinic slug", positional[1])
+	}
+	doneGiven := done.given > 0
+	id := strings.ToLower(strings.TrimSpace(done.value))
+	var listFlags []string // --all, --json: for a listing, not for --done
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "done" {
+			listFlags = append(listFlags, "--"+f.Name)
+		}
+	})
 	if slug == "" {
 		return errors.New("requests: expected a clinic slug, such as: portal requests northside-physio")
 	}
-	if doneGiven && done == "" {
+	if doneGiven && (id == "" || strings.HasPrefix(id, "-")) {
 		return errors.New(needID)
 	}
 	if doneGiven && len(listFlags) > 0 {
@@ -79,17 +72,17 @@ func requestsCommand(ctx context.Context, args []string, getenv func(string) str
 	}
 	defer db.Close()
 	if doneGiven {
-		return markContacted(ctx, db, slug, done, stdout)
+		return markContacted(ctx, db, slug, id, stdout)
 	}
 	list, err := db.ListRequests(ctx, slug, time.Now())
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)
 	}
 	shown := list
-	if !all {
+	if !*all {
 		shown = slices.DeleteFunc(slices.Clone(list), func(r store.Request) bool { return r.Status != store.RequestNew })
 	}
-	if asJSON {
+	if *asJSON {
 		return writeRequestsJSON(stdout, shown)
 	}
 	if len(shown) == 0 {
@@ -133,6 +126,20 @@ func markContacted(ctx context.Context, db *store.Store, slug, id string, stdout
 		return fmt.Errorf("requests: %w", err)
 	}
 	fmt.Fprintf(stdout, "marked request %s (%s) contacted\n", shortID(r.ID), name)
+	return nil
+}
+
+// countedString is a string flag that counts how often it was given.
+type countedString struct {
+	value string
+	given int
+}
+
+func (c *countedString) String() string { return c.value }
+
+func (c *countedString) Set(v string) error {
+	c.value = v
+	c.given++
 	return nil
 }
 

@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,47 +31,6 @@ import (
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	return runCommand(ctx, args, getenv, os.Stdin, stdout)
 }
-
-// runCommand is run with stdin, for tests.
-func runCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return serve(ctx, args, getenv, stdout)
-	}
-	switch args[0] {
-	case "serve":
-		return serve(ctx, args[1:], getenv, stdout)
-	case "clinic":
-		return clinicCommand(ctx, args[1:], getenv, stdin, stdout)
-	case "check":
-		return checkCommand(ctx, args[1:], getenv, stdout)
-	case "migrate":
-		return migrateCommand(ctx, args[1:], getenv, stdout)
-	case "requests":
-		return requestsCommand(ctx, args[1:], getenv, stdout)
-	case "help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	return fmt.Errorf("unknown command %q: expected serve, clinic, check, migrate, requests or help", args[0])
-}
-
-const usage = `portal serves the patient booking portal.
-
-  portal [serve] [-demo] [-addr HOST:PORT] [-data DIR]   serve (the default)
-  portal clinic add --slug S --name N --access-token-file PATH|- [flags]
-  portal clinic list
-  portal clinic show S
-  portal clinic update S [flags]                          only the flags given change
-  portal clinic disable S | enable S
-  portal clinic rotate-keys                               re-seal every token with the first key
-  portal check [S]                                        test a clinic's credentials against coreplus
-  portal migrate                                          bring the database schema up to date
-  portal requests S [--all] [--json]                      booking requests patients left for clinic S not yet contacted, newest first
-  portal requests S --done ID                             mark one contacted (ID as listed)
-
-"portal clinic add -h" lists the clinic flags. Configuration comes from the
-environment (DATABASE_URL, PORTAL_TOKEN_KEYS, COREPLUS_*): see README.md.
-`
 
 // serve builds and wires the portal, serves until ctx is cancelled, then
 // shuts down cleanly.
