@@ -285,56 +285,47 @@ func firstNonEmpty(vs ...string) string {
 	return ""
 }
 
-func parseDuration(getenv func(string) string, name string, def time.Duration, bad func(string, ...any)) time.Duration {
+// parseEnv reads the variable name with parse; unset, it is def. A value
+// parse rejects is reported with what was expected, and def stands in.
+func parseEnv[T any](getenv func(string) string, name string, def T, parse func(string) (T, error), expected string, bad func(string, ...any)) T {
 	v := getenv(name)
 	if v == "" {
 		return def
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		bad("%s is %q: expected a duration such as 2h or 90m", name, v)
+	x, err := parse(v)
+	if err != nil {
+		bad("%s is %q: expected %s", name, v, expected)
 		return def
 	}
-	return d
+	return x
+}
+
+func parseDuration(getenv func(string) string, name string, def time.Duration, bad func(string, ...any)) time.Duration {
+	return parseEnv(getenv, name, def, func(v string) (time.Duration, error) {
+		d, err := time.ParseDuration(v)
+		if err == nil && d < 0 {
+			err = errors.New("negative")
+		}
+		return d, err
+	}, "a duration such as 2h or 90m", bad)
 }
 
 // parseInt reads a whole number; a clinic record's rules say which ones
 // it may be.
 func parseInt(getenv func(string) string, name string, def int, bad func(string, ...any)) int {
-	v := getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		bad("%s is %q: expected a whole number", name, v)
-		return def
-	}
-	return n
+	return parseEnv(getenv, name, def, strconv.Atoi, "a whole number", bad)
 }
 
 func parseIntIn(getenv func(string) string, name string, def, lo, hi int, bad func(string, ...any)) int {
-	v := getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		bad("%s is %q: expected a whole number from %d to %d", name, v, lo, hi)
-		return def
-	}
-	return n
+	return parseEnv(getenv, name, def, func(v string) (int, error) {
+		n, err := strconv.Atoi(v)
+		if err == nil && (n < lo || n > hi) {
+			err = errors.New("out of range")
+		}
+		return n, err
+	}, fmt.Sprintf("a whole number from %d to %d", lo, hi), bad)
 }
 
 func parseBool(getenv func(string) string, name string, def bool, bad func(string, ...any)) bool {
-	v := getenv(name)
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		bad("%s is %q: expected true or false", name, v)
-		return def
-	}
-	return b
+	return parseEnv(getenv, name, def, strconv.ParseBool, "true or false", bad)
 }
