@@ -60,9 +60,13 @@ func checkCommand(ctx context.Context, args []string, getenv func(string) string
 		if tok == "" {
 			return errors.New("check: expected a clinic slug (portal check northside-physio), or COREPLUS_ACCESS_TOKEN set to check the clinic configured by environment")
 		}
-		rec = clinics.NewRecord()
-		rec.Slug, rec.Name, rec.Enabled = firstNonEmpty(getenv("CLINIC_SLUG"), "clinic"), firstNonEmpty(getenv("CLINIC_NAME"), "(configured by environment)"), true
-		rec.AccessToken = clinics.Token(tok)
+		// The same reading of the environment's clinic as serving's, so
+		// that check fails where serving would.
+		var problems []string
+		rec = loadEnvClinic(getenv, false, tok, func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) })
+		if len(problems) > 0 {
+			return errors.New("check: configuration: " + strings.Join(problems, "; "))
+		}
 	}
 
 	api, err := coreplus.New(coreplus.Config{

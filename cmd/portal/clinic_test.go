@@ -384,3 +384,19 @@ func TestClinicProfilesFlags(t *testing.T) {
 		t.Errorf("too short --draft-ttl: %v", err)
 	}
 }
+
+// TestCheckTheClinicConfiguredByEnvironment: with no slug, check reads the
+// environment's clinic as serving does, rules and all.
+func TestCheckTheClinicConfiguredByEnvironment(t *testing.T) {
+	o := newOperator(t)
+	o.useCoreplus(startSandbox(t))
+	o.env["COREPLUS_ACCESS_TOKEN"] = sandbox.DemoAccessToken
+	o.env["CLINIC_SLUG"] = "harbourside"
+	if out := o.must("", "check"); !strings.Contains(out, "clinic harbourside: the credentials work") {
+		t.Errorf("check said:\n%s", out)
+	}
+	o.env["CLINIC_SLUG"] = "healthz"
+	if _, err := o.run("", "check"); err == nil || !strings.Contains(err.Error(), `CLINIC_SLUG is "healthz", which the portal uses`) {
+		t.Errorf("check of a clinic that cannot be served = %v", err)
+	}
+}
