@@ -151,7 +151,7 @@ func newClinicFlags(name, synopsis, about string, withSlug bool, stdout io.Write
 	}
 	list := func(flagName, usage string, into func(*clinics.Record, []string)) {
 		str(flagName, usage, func(r *clinics.Record, s string) {
-			into(r, strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' }))
+			into(r, splitList(s))
 		})
 	}
 	// parsed is a flag whose value parse reads into the record, or rejects
@@ -171,20 +171,19 @@ func newClinicFlags(name, synopsis, about string, withSlug bool, stdout io.Write
 	duration := func(flagName, usage string, into func(*clinics.Record, time.Duration)) {
 		parsed(flagName, usage, "a duration such as 2h, 90m or 0", func(r *clinics.Record, s string) error {
 			d, err := time.ParseDuration(s)
-			into(r, d)
+			if err == nil {
+				into(r, d)
+			}
 			return err
 		})
 	}
 	boolean := func(flagName, usage string, into func(*clinics.Record, bool)) {
 		parsed(flagName, usage, "true or false", func(r *clinics.Record, s string) error {
 			b, err := strconv.ParseBool(s)
-			into(r, b)
+			if err == nil {
+				into(r, b)
+			}
 			return err
-		})
-	}
-	jsonObject := func(flagName, usage, example string, into any) {
-		parsed(flagName, usage, "JSON such as "+example, func(_ *clinics.Record, s string) error {
-			return json.Unmarshal([]byte(s), into)
 		})
 	}
 
@@ -197,7 +196,9 @@ func newClinicFlags(name, synopsis, about string, withSlug bool, stdout io.Write
 	duration("min-notice", "shortest notice for a booking (default 2h)", func(r *clinics.Record, d time.Duration) { r.MinNotice = d })
 	parsed("window-days", "how many days ahead patients may book (default 60)", "a whole number of days from 1 to 730", func(r *clinics.Record, s string) error {
 		n, err := strconv.Atoi(s)
-		r.WindowDays = n
+		if err == nil {
+			r.WindowDays = n
+		}
 		return err
 	})
 	boolean("email-reminders", "ask coreplus to send email reminders (default true)", func(r *clinics.Record, b bool) { r.EmailReminders = b })
@@ -209,21 +210,24 @@ func newClinicFlags(name, synopsis, about string, withSlug bool, stdout io.Write
 	str("brand-colour", "the clinic's colour as hex, such as #0b5cad", func(r *clinics.Record, s string) { r.Theme.BrandColour = s })
 	str("logo-url", "an https URL of the clinic's logo", func(r *clinics.Record, s string) { r.Theme.LogoURL = s })
 	duration("draft-ttl", "how long a patient's typed details are kept if no booking is made (default 2h)", func(r *clinics.Record, d time.Duration) { r.DraftTTL = d })
-	var addresses map[string]string
-	jsonObject("addresses", "each location's street address by coreplus location id, as JSON; {} for none",
-		`{"<location id>": "12 Crown St, Surry Hills NSW 2010"}`, &addresses)
-	var profiles map[string]booking.PractitionerProfile
-	jsonObject("practitioner-profiles", "what patients read about each practitioner, by coreplus practitioner id, as JSON; {} for none",
-		`{"<practitioner id>": {"description": "Sports physiotherapist", "services": ["<appointment type id>"]}}`, &profiles)
-	f.apply = append(f.apply, func(r *clinics.Record) error {
-		if f.set["addresses"] {
-			r.Addresses = addresses
-		}
-		if f.set["practitioner-profiles"] {
-			r.PractitionerProfiles = profiles
-		}
-		return nil
-	})
+	parsed("addresses", "each location's street address by coreplus location id, as JSON; {} for none",
+		`JSON such as {"<location id>": "12 Crown St, Surry Hills NSW 2010"}`, func(r *clinics.Record, s string) error {
+			var m map[string]string // replaces, never merges into, what is stored
+			err := json.Unmarshal([]byte(s), &m)
+			if err == nil {
+				r.Addresses = m
+			}
+			return err
+		})
+	parsed("practitioner-profiles", "what patients read about each practitioner, by coreplus practitioner id, as JSON; {} for none",
+		`JSON such as {"<practitioner id>": {"description": "Sports physiotherapist", "services": ["<appointment type id>"]}}`, func(r *clinics.Record, s string) error {
+			var m map[string]booking.PractitionerProfile
+			err := json.Unmarshal([]byte(s), &m)
+			if err == nil {
+				r.PractitionerProfiles = m
+			}
+			return err
+		})
 	return f
 }
 

@@ -376,6 +376,15 @@ func TestClinicProfilesFlags(t *testing.T) {
 			t.Errorf("show lacks %q:\n%s", want, out)
 		}
 	}
+	// A new list of addresses replaces the old one; {} clears it.
+	o.must("", "clinic", "update", "northside", "--addresses", `{"`+sandbox.LocationBrisbaneID+`": "40 Grey Street"}`)
+	if out := o.must("", "clinic", "show", "northside"); strings.Contains(out, "112 Crown Street") || !strings.Contains(out, "40 Grey Street") {
+		t.Errorf("addresses after replacing them:\n%s", out)
+	}
+	o.must("", "clinic", "update", "northside", "--addresses", "{}")
+	if out := o.must("", "clinic", "show", "northside"); !strings.Contains(out, "addresses:            (none)") {
+		t.Errorf("addresses after clearing them:\n%s", out)
+	}
 	if _, err := o.run("", "clinic", "update", "northside", "--addresses", "not json", "--draft-ttl", "5m"); err == nil ||
 		!strings.Contains(err.Error(), "--addresses is \"not json\": expected JSON") {
 		t.Errorf("bad --addresses: %v", err)
