@@ -261,9 +261,6 @@ func Origin(s string) (string, bool) {
 // originHost is a frame origin's host and optional port, lowercased.
 var originHost = regexp.MustCompile(`^([a-z0-9.-]+)(:[0-9]*)?$`)
 
-// ValidBrandColour reports whether s is a CSS hex colour such as #0b5cad.
-func ValidBrandColour(s string) bool { return colourPattern.MatchString(s) }
-
 func httpURL(s string, httpsOnly bool) bool {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
