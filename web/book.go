@@ -211,7 +211,7 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 		Progress:   f.progress(stepTime, f.backFrom(stepTime)),
 		Summary:    bookingSummary(sel),
 		Empty:      week.Empty,
-		WindowDays: int(f.clinic.BookingWindow / (24 * time.Hour)),
+		WindowDays: f.clinic.BookingWindowDays,
 	}
 	stepViewed(&m.Page, stepTime, m.Progress)
 	if m.Host != nil {

@@ -20,7 +20,13 @@ import (
 // or exactly what failed. With no slug it checks the clinic configured by
 // environment (COREPLUS_ACCESS_TOKEN).
 func checkCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 1 || (len(args) == 1 && strings.HasPrefix(args[0], "-")) {
+	args, err := newFlags("check", "[clinic slug]", "Asks coreplus for a stored clinic's locations, practitioners and services, with the\n"+
+		"operator's consumer credentials and the clinic's access token, and reports what it found or\n"+
+		"exactly what failed. With no slug it checks the clinic configured by environment.", stdout).parse(args)
+	if err != nil {
+		return fmt.Errorf("check: %w", err)
+	}
+	if len(args) > 1 {
 		return errors.New("check: expected at most one clinic slug, such as: portal check northside-physio")
 	}
 	var problems []string
@@ -36,10 +42,7 @@ func checkCommand(ctx context.Context, args []string, getenv func(string) string
 		return errors.New("check: " + strings.Join(problems, "; "))
 	}
 
-	var (
-		rec clinics.Record
-		err error
-	)
+	var rec clinics.Record
 	if len(args) == 1 {
 		repo, db, _, err := openRepo(ctx, getenv)
 		if err != nil {
@@ -57,9 +60,13 @@ func checkCommand(ctx context.Context, args []string, getenv func(string) string
 		if tok == "" {
 			return errors.New("check: expected a clinic slug (portal check northside-physio), or COREPLUS_ACCESS_TOKEN set to check the clinic configured by environment")
 		}
-		rec = clinics.NewRecord()
-		rec.Slug, rec.Name, rec.Enabled = firstNonEmpty(getenv("CLINIC_SLUG"), "clinic"), firstNonEmpty(getenv("CLINIC_NAME"), "(configured by environment)"), true
-		rec.AccessToken = clinics.Token(tok)
+		// The same reading of the environment's clinic as serving's, so
+		// that check fails where serving would.
+		var problems []string
+		rec = loadEnvClinic(getenv, false, tok, func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) })
+		if len(problems) > 0 {
+			return errors.New("check: configuration: " + strings.Join(problems, "; "))
+		}
 	}
 
 	api, err := coreplus.New(coreplus.Config{

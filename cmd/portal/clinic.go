@@ -2,16 +2,20 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/store"
 )
@@ -36,65 +40,94 @@ func loadOperatorEnv(getenv func(string) string) (operatorEnv, error) {
 	return e, nil
 }
 
-// openRepo opens the database (migrating it) and the clinic records in it.
-func openRepo(ctx context.Context, getenv func(string) string) (*clinics.Repo, *store.Store, operatorEnv, error) {
+// openStore opens the database the operator's environment names,
+// migrating it.
+func openStore(ctx context.Context, getenv func(string) string) (*store.Store, operatorEnv, error) {
 	env, err := loadOperatorEnv(getenv)
 	if err != nil {
-		return nil, nil, env, err
+		return nil, env, err
 	}
 	db, err := store.Open(ctx, env.DatabaseURL)
 	if err != nil {
-		return nil, nil, env, fmt.Errorf("open database: %w", err)
+		return nil, env, fmt.Errorf("open database: %w", err)
+	}
+	return db, env, nil
+}
+
+// openRepo opens the database (migrating it) and the clinic records in it.
+func openRepo(ctx context.Context, getenv func(string) string) (*clinics.Repo, *store.Store, operatorEnv, error) {
+	db, env, err := openStore(ctx, getenv)
+	if err != nil {
+		return nil, nil, env, err
 	}
 	return clinics.NewRepo(db, env.Keys), db, env, nil
 }
 
 // clinicCommand runs `portal clinic <add|list|show|update|disable|enable|rotate-keys>`.
 func clinicCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("clinic: expected a command: add, list, show, update, disable, enable or rotate-keys (portal help)")
+	// oneSlug runs a command that takes one clinic slug and no flags.
+	oneSlug := func(cmd, about string, run func(slug string) error) func([]string) error {
+		return func(args []string) error {
+			slugs, err := newFlags("clinic "+cmd, "<clinic slug>", about, stdout).parse(args)
+			if err != nil {
+				return fmt.Errorf("clinic %s: %w", cmd, err)
+			}
+			if len(slugs) != 1 {
+				return fmt.Errorf("clinic %s: expected one clinic slug, such as: portal clinic %s northside-physio", cmd, cmd)
+			}
+			return run(slugs[0])
+		}
 	}
-	cmd, args := args[0], args[1:]
-	switch cmd {
-	case "add":
-		return clinicAdd(ctx, args, getenv, stdin, stdout)
-	case "update":
-		return clinicUpdate(ctx, args, getenv, stdin, stdout)
-	case "list":
-		if len(args) > 0 {
-			return fmt.Errorf("clinic list: unexpected argument %q: it takes none", args[0])
+	// noArgs runs a command that takes no argument and no flag.
+	noArgs := func(cmd, about string, run func() error) func([]string) error {
+		return func(args []string) error {
+			rest, err := newFlags("clinic "+cmd, "", about, stdout).parse(args)
+			if err != nil {
+				return fmt.Errorf("clinic %s: %w", cmd, err)
+			}
+			if len(rest) > 0 {
+				return fmt.Errorf("clinic %s: unexpected argument %q: it takes none", cmd, rest[0])
+			}
+			return run()
 		}
-		return clinicList(ctx, getenv, stdout)
-	case "show", "disable", "enable":
-		if len(args) != 1 || strings.HasPrefix(args[0], "-") {
-			return fmt.Errorf("clinic %s: expected one clinic slug, such as: portal clinic %s northside-physio", cmd, cmd)
-		}
-		if cmd == "show" {
-			return clinicShow(ctx, args[0], getenv, stdout)
-		}
-		return clinicSetEnabled(ctx, args[0], cmd == "enable", getenv, stdout)
-	case "rotate-keys":
-		if len(args) > 0 {
-			return fmt.Errorf("clinic rotate-keys: unexpected argument %q: it takes none", args[0])
-		}
-		repo, db, _, err := openRepo(ctx, getenv)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		n, err := repo.RotateKeys(ctx)
-		if err != nil {
-			return fmt.Errorf("clinic rotate-keys: %w", err)
-		}
-		fmt.Fprintf(stdout, "re-sealed %d access token(s) with the first key of PORTAL_TOKEN_KEYS\n", n)
-		return nil
 	}
-	return fmt.Errorf("clinic: unknown command %q: expected add, list, show, update, disable, enable or rotate-keys", cmd)
+	return dispatch("clinic: ", args, clinicUsage(), stdout, []subcommand{
+		{"add", func(args []string) error { return clinicAdd(ctx, args, getenv, stdin, stdout) }},
+		{"list", noArgs("list", "Lists every stored clinic, enabled or not.", func() error { return clinicList(ctx, getenv, stdout) })},
+		{"show", oneSlug("show", "Shows a stored clinic's settings; the access token only masked.", func(slug string) error {
+			return clinicShow(ctx, slug, getenv, stdout)
+		})},
+		{"update", func(args []string) error { return clinicUpdate(ctx, args, getenv, stdin, stdout) }},
+		{"disable", oneSlug("disable", "Stops serving a stored clinic; its settings are kept.", func(slug string) error {
+			return clinicSetEnabled(ctx, slug, false, getenv, stdout)
+		})},
+		{"enable", oneSlug("enable", "Serves a disabled clinic again.", func(slug string) error {
+			return clinicSetEnabled(ctx, slug, true, getenv, stdout)
+		})},
+		{"rotate-keys", noArgs("rotate-keys", "Re-seals every access token with the first key of PORTAL_TOKEN_KEYS.", func() error {
+			return clinicRotateKeys(ctx, getenv, stdout)
+		})},
+	})
+}
+
+// clinicRotateKeys re-seals every token sealed with another key than the first.
+func clinicRotateKeys(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	repo, db, _, err := openRepo(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	n, err := repo.RotateKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("clinic rotate-keys: %w", err)
+	}
+	fmt.Fprintf(stdout, "re-sealed %d access token(s) with the first key of PORTAL_TOKEN_KEYS\n", n)
+	return nil
 }
 
 // clinicFlags are the settings flags shared by add and update.
 type clinicFlags struct {
-	fs          *flag.FlagSet
+	fs          *commandFlags
 	slug        *string
 	tokenFile   *string
 	set         map[string]bool
@@ -102,9 +135,8 @@ type clinicFlags struct {
 	accessToken *string
 }
 
-func newClinicFlags(name string, withSlug bool) *clinicFlags {
-	f := &clinicFlags{fs: flag.NewFlagSet(name, flag.ContinueOnError), set: map[string]bool{}}
-	f.fs.SetOutput(io.Discard)
+func newClinicFlags(name, synopsis, about string, withSlug bool, stdout io.Writer) *clinicFlags {
+	f := &clinicFlags{fs: newFlags("clinic "+name, synopsis, about, stdout), set: map[string]bool{}}
 	if withSlug {
 		f.slug = f.fs.String("slug", "", "the clinic's URL name: lower-case letters, digits and hyphens (required)")
 	}
@@ -119,35 +151,39 @@ func newClinicFlags(name string, withSlug bool) *clinicFlags {
 	}
 	list := func(flagName, usage string, into func(*clinics.Record, []string)) {
 		str(flagName, usage, func(r *clinics.Record, s string) {
-			into(r, strings.FieldsFunc(s, func(c rune) bool { return c == ',' || c == ' ' }))
+			into(r, splitList(s))
+		})
+	}
+	// parsed is a flag whose value parse reads into the record, or rejects
+	// with what was expected.
+	parsed := func(flagName, usage, expected string, parse func(*clinics.Record, string) error) {
+		v := f.fs.String(flagName, "", usage)
+		f.apply = append(f.apply, func(r *clinics.Record) error {
+			if !f.set[flagName] {
+				return nil
+			}
+			if err := parse(r, strings.TrimSpace(*v)); err != nil {
+				return fmt.Errorf("--%s is %q: expected %s", flagName, *v, expected)
+			}
+			return nil
 		})
 	}
 	duration := func(flagName, usage string, into func(*clinics.Record, time.Duration)) {
-		v := f.fs.String(flagName, "", usage)
-		f.apply = append(f.apply, func(r *clinics.Record) error {
-			if !f.set[flagName] {
-				return nil
+		parsed(flagName, usage, "a duration such as 2h, 90m or 0", func(r *clinics.Record, s string) error {
+			d, err := time.ParseDuration(s)
+			if err == nil {
+				into(r, d)
 			}
-			d, err := time.ParseDuration(strings.TrimSpace(*v))
-			if err != nil {
-				return fmt.Errorf("--%s is %q: expected a duration such as 2h, 90m or 0", flagName, *v)
-			}
-			into(r, d)
-			return nil
+			return err
 		})
 	}
 	boolean := func(flagName, usage string, into func(*clinics.Record, bool)) {
-		v := f.fs.String(flagName, "", usage)
-		f.apply = append(f.apply, func(r *clinics.Record) error {
-			if !f.set[flagName] {
-				return nil
+		parsed(flagName, usage, "true or false", func(r *clinics.Record, s string) error {
+			b, err := strconv.ParseBool(s)
+			if err == nil {
+				into(r, b)
 			}
-			b, err := strconv.ParseBool(strings.TrimSpace(*v))
-			if err != nil {
-				return fmt.Errorf("--%s is %q: expected true or false", flagName, *v)
-			}
-			into(r, b)
-			return nil
+			return err
 		})
 	}
 
@@ -158,18 +194,12 @@ func newClinicFlags(name string, withSlug bool) *clinicFlags {
 	f.tokenFile = f.fs.String("access-token-file", "", "read the access token from this file, or from standard input when -")
 	list("frame-origins", "sites allowed to embed the portal, comma-separated origins such as https://www.example-clinic.com.au", func(r *clinics.Record, l []string) { r.FrameOrigins = l })
 	duration("min-notice", "shortest notice for a booking (default 2h)", func(r *clinics.Record, d time.Duration) { r.MinNotice = d })
-	f.fs.String("window-days", "", "how many days ahead patients may book (default 60)")
-	f.apply = append(f.apply, func(r *clinics.Record) error {
-		if !f.set["window-days"] {
-			return nil
+	parsed("window-days", "how many days ahead patients may book (default 60)", "a whole number of days from 1 to 730", func(r *clinics.Record, s string) error {
+		n, err := strconv.Atoi(s)
+		if err == nil {
+			r.WindowDays = n
 		}
-		v := f.fs.Lookup("window-days").Value.String()
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return fmt.Errorf("--window-days is %q: expected a whole number of days from 1 to 730", v)
-		}
-		r.WindowDays = n
-		return nil
+		return err
 	})
 	boolean("email-reminders", "ask coreplus to send email reminders (default true)", func(r *clinics.Record, b bool) { r.EmailReminders = b })
 	boolean("sms-reminders", "ask coreplus to send SMS reminders (default true)", func(r *clinics.Record, b bool) { r.SMSReminders = b })
@@ -179,26 +209,37 @@ func newClinicFlags(name string, withSlug bool) *clinicFlags {
 	list("services", "coreplus appointment type ids offered online, comma-separated; empty offers all", func(r *clinics.Record, l []string) { r.Services = l })
 	str("brand-colour", "the clinic's colour as hex, such as #0b5cad", func(r *clinics.Record, s string) { r.Theme.BrandColour = s })
 	str("logo-url", "an https URL of the clinic's logo", func(r *clinics.Record, s string) { r.Theme.LogoURL = s })
+	duration("draft-ttl", "how long a patient's typed details are kept if no booking is made (default 2h)", func(r *clinics.Record, d time.Duration) { r.DraftTTL = d })
+	parsed("addresses", "each location's street address by coreplus location id, as JSON; {} for none",
+		`JSON such as {"<location id>": "12 Crown St, Surry Hills NSW 2010"}`, func(r *clinics.Record, s string) error {
+			var m map[string]string // replaces, never merges into, what is stored
+			err := json.Unmarshal([]byte(s), &m)
+			if err == nil {
+				r.Addresses = m
+			}
+			return err
+		})
+	parsed("practitioner-profiles", "what patients read about each practitioner, by coreplus practitioner id, as JSON; {} for none",
+		`JSON such as {"<practitioner id>": {"description": "Sports physiotherapist", "services": ["<appointment type id>"]}}`, func(r *clinics.Record, s string) error {
+			var m map[string]booking.PractitionerProfile
+			err := json.Unmarshal([]byte(s), &m)
+			if err == nil {
+				r.PractitionerProfiles = m
+			}
+			return err
+		})
 	return f
 }
 
-// parse reads the flags; a request for help prints them and reports
-// flag.ErrHelp.
-func (f *clinicFlags) parse(args []string, stdout io.Writer) error {
-	if err := f.fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			f.fs.SetOutput(stdout)
-			fmt.Fprintf(stdout, "usage of portal clinic %s:\n", f.fs.Name())
-			f.fs.PrintDefaults()
-			return err
-		}
-		return fmt.Errorf("%v (portal clinic %s -h lists the flags)", err, f.fs.Name())
-	}
-	if f.fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q: flags take the form --name value (portal clinic %s -h lists them)", f.fs.Arg(0), f.fs.Name())
+// parse reads the flags and returns the other arguments; a request for
+// help prints them and reports flag.ErrHelp.
+func (f *clinicFlags) parse(args []string) ([]string, error) {
+	rest, err := f.fs.parse(args)
+	if err != nil {
+		return nil, err
 	}
 	f.fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
-	return nil
+	return rest, nil
 }
 
 // applyTo sets every flag given on r, reporting every bad value at once.
@@ -250,11 +291,14 @@ func readTokenFile(path string, stdin io.Reader) (string, error) {
 }
 
 func clinicAdd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	f := newClinicFlags("add", true)
-	if err := f.parse(args, stdout); errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	f := newClinicFlags("add", "--slug S --name N --access-token-file PATH|- [flags]",
+		"Adds a clinic; running portals serve it within their refresh interval.", true, stdout)
+	rest, err := f.parse(args)
+	if err != nil {
 		return fmt.Errorf("clinic add: %w", err)
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("clinic add: unexpected argument %q: flags take the form --name value (portal clinic add -h lists them)", rest[0])
 	}
 	var missing []string
 	for _, name := range []string{"slug", "name"} {
@@ -292,19 +336,18 @@ func clinicAdd(ctx context.Context, args []string, getenv func(string) string, s
 }
 
 func clinicUpdate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			return newClinicFlags("update", false).parse(args, stdout)
-		}
-		return errors.New("clinic update: expected the clinic's slug first, then the flags to change: portal clinic update northside-physio --phone '02 9000 0000'")
-	}
-	slug := args[0]
-	f := newClinicFlags("update", false)
-	if err := f.parse(args[1:], stdout); errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
+	f := newClinicFlags("update", "<clinic slug> [flags]", "Changes the settings whose flags are given; the others stay as they are.", false, stdout)
+	rest, err := f.parse(args)
+	if err != nil {
 		return fmt.Errorf("clinic update: %w", err)
 	}
+	switch {
+	case len(rest) == 0:
+		return errors.New("clinic update: expected the clinic's slug first, then the flags to change: portal clinic update northside-physio --phone '02 9000 0000'")
+	case len(rest) > 1:
+		return fmt.Errorf("clinic update: unexpected argument %q: flags take the form --name value (portal clinic update -h lists them)", rest[1])
+	}
+	slug := rest[0]
 	if len(f.set) == 0 {
 		return errors.New("clinic update: no flag given: name the settings to change (portal clinic update -h lists them)")
 	}
@@ -451,6 +494,9 @@ func clinicShow(ctx context.Context, slug string, getenv func(string) string, st
 		{"locations", all0(c.Locations)},
 		{"practitioners", all0(c.Practitioners)},
 		{"services", all0(c.Services)},
+		{"addresses", orNone(addressesLine(c.Addresses))},
+		{"practitioner info", orNone(profilesLine(c.PractitionerProfiles))},
+		{"draft ttl", c.DraftTTL.String()},
 		{"revision", strconv.FormatInt(c.Revision, 10)},
 		{"updated", c.UpdatedAt.Format(time.RFC3339)},
 	} {
@@ -459,16 +505,39 @@ func clinicShow(ctx context.Context, slug string, getenv func(string) string, st
 	return tw.Flush()
 }
 
+// addressesLine shows each location's address on one line, by id.
+func addressesLine(addresses map[string]string) string {
+	var parts []string
+	for _, id := range slices.Sorted(maps.Keys(addresses)) {
+		parts = append(parts, id+": "+addresses[id])
+	}
+	return strings.Join(parts, "; ")
+}
+
+// profilesLine shows what patients read about each practitioner on one line, by id.
+func profilesLine(profiles map[string]booking.PractitionerProfile) string {
+	var parts []string
+	for _, id := range slices.Sorted(maps.Keys(profiles)) {
+		p := profiles[id]
+		part := id + ": " + p.Description
+		if len(p.Services) > 0 {
+			part += " (services " + strings.Join(p.Services, ", ") + ")"
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // migrateCommand brings the database schema up to date and says where it is.
 func migrateCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 0 {
-		return fmt.Errorf("migrate: unexpected argument %q: it takes none (DATABASE_URL names the database)", args[0])
-	}
-	env, err := loadOperatorEnv(getenv)
+	rest, err := newFlags("migrate", "", "Brings the database schema up to date (DATABASE_URL names the database) and says its version.", stdout).parse(args)
 	if err != nil {
-		return err
+		return fmt.Errorf("migrate: %w", err)
 	}
-	db, err := store.Open(ctx, env.DatabaseURL)
+	if len(rest) > 0 {
+		return fmt.Errorf("migrate: unexpected argument %q: it takes none (DATABASE_URL names the database)", rest[0])
+	}
+	db, _, err := openStore(ctx, getenv)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}

@@ -356,3 +356,56 @@ func TestServesStoredClinicsAndDisabledOnes404(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// TestClinicProfilesFlags: what the clinic configured by environment can
+// say (addresses, practitioner profiles, draft lifetime) a stored clinic can
+// say too, and show lists it.
+func TestClinicProfilesFlags(t *testing.T) {
+	o := newOperator(t)
+	o.must(sandbox.DemoAccessToken, "clinic", "add", "--slug", "northside", "--name", "Northside Physio", "--access-token-file", "-",
+		"--addresses", `{"`+sandbox.LocationSydneyID+`": "112 Crown Street, Surry Hills NSW 2010"}`, "--draft-ttl", "45m")
+	o.must("", "clinic", "update", "northside",
+		"--practitioner-profiles", `{"`+sandbox.PractitionerPriyaID+`": {"description": "Sports physiotherapist", "services": ["`+sandbox.AppointmentTypeStandardID+`"]}}`)
+	out := o.must("", "clinic", "show", "northside")
+	for _, want := range []string{
+		sandbox.LocationSydneyID + ": 112 Crown Street, Surry Hills NSW 2010",
+		sandbox.PractitionerPriyaID + ": Sports physiotherapist (services " + sandbox.AppointmentTypeStandardID + ")",
+		"draft ttl:", "45m0s",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+	// A new list of addresses replaces the old one; {} clears it.
+	o.must("", "clinic", "update", "northside", "--addresses", `{"`+sandbox.LocationBrisbaneID+`": "40 Grey Street"}`)
+	if out := o.must("", "clinic", "show", "northside"); strings.Contains(out, "112 Crown Street") || !strings.Contains(out, "40 Grey Street") {
+		t.Errorf("addresses after replacing them:\n%s", out)
+	}
+	o.must("", "clinic", "update", "northside", "--addresses", "{}")
+	if out := o.must("", "clinic", "show", "northside"); !strings.Contains(out, "addresses:            (none)") {
+		t.Errorf("addresses after clearing them:\n%s", out)
+	}
+	if _, err := o.run("", "clinic", "update", "northside", "--addresses", "not json", "--draft-ttl", "5m"); err == nil ||
+		!strings.Contains(err.Error(), "--addresses is \"not json\": expected JSON") {
+		t.Errorf("bad --addresses: %v", err)
+	}
+	if _, err := o.run("", "clinic", "update", "northside", "--draft-ttl", "5m"); err == nil || !strings.Contains(err.Error(), "--draft-ttl is 5m0s") {
+		t.Errorf("too short --draft-ttl: %v", err)
+	}
+}
+
+// TestCheckTheClinicConfiguredByEnvironment: with no slug, check reads the
+// environment's clinic as serving does, rules and all.
+func TestCheckTheClinicConfiguredByEnvironment(t *testing.T) {
+	o := newOperator(t)
+	o.useCoreplus(startSandbox(t))
+	o.env["COREPLUS_ACCESS_TOKEN"] = sandbox.DemoAccessToken
+	o.env["CLINIC_SLUG"] = "harbourside"
+	if out := o.must("", "check"); !strings.Contains(out, "clinic harbourside: the credentials work") {
+		t.Errorf("check said:\n%s", out)
+	}
+	o.env["CLINIC_SLUG"] = "healthz"
+	if _, err := o.run("", "check"); err == nil || !strings.Contains(err.Error(), `CLINIC_SLUG is "healthz", which the portal uses`) {
+		t.Errorf("check of a clinic that cannot be served = %v", err)
+	}
+}

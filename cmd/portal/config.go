@@ -4,9 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,8 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +20,6 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus"
-	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/web"
 )
 
@@ -39,7 +34,6 @@ type config struct {
 	CoreplusBaseURL string
 	ConsumerID      string
 	ConsumerSecret  string
-	AccessToken     string
 
 	// SecretKey signs hidden form fields and session cookies. Every replica
 	// must share it.
@@ -65,39 +59,60 @@ type config struct {
 	// LogLevel is the least important log line written.
 	LogLevel slog.Level
 
-	// Clinic is the clinic configured by environment; it is served only
-	// when AccessToken is set (HasEnvClinic).
-	Clinic booking.Clinic
+	// Clinic is the clinic configured by environment, in the same record
+	// as a stored clinic; it is served only when it has an access token
+	// (HasEnvClinic).
+	Clinic clinics.Record
 }
 
 // HasEnvClinic reports whether the environment configures a clinic of its
 // own (single-clinic mode).
-func (c config) HasEnvClinic() bool { return c.AccessToken != "" }
+func (c config) HasEnvClinic() bool { return c.Clinic.AccessToken != "" }
 
-var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$`)
+// serveFlags are the command line of `portal [serve]`.
+type serveFlags struct {
+	demo          bool
+	addr, dataDir string
+}
 
 // loadConfig reads flags and environment variables. It reports every problem
-// at once, each naming the variable and what was expected.
-func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
-	fs := flag.NewFlagSet("portal", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	demo := fs.Bool("demo", false, "run on a demo clinic with an in-process coreplus sandbox")
-	addr := fs.String("addr", "", "listen address (default 127.0.0.1:$PORT, PORT defaults to 8080)")
-	dataDir := fs.String("data", "", "folder for the SQLite database and demo key (default ./data, or $DATA_DIR)")
-	if err := fs.Parse(args); err != nil {
+// at once, each naming the variable and what was expected. -h prints the
+// flags to stdout and returns flag.ErrHelp.
+func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
+	fs := newFlags("serve", "[-demo] [-addr HOST:PORT] [-data DIR]",
+		"Serves the booking portal. Configuration comes from the environment: see README.md.", stdout)
+	var flags serveFlags
+	fs.BoolVar(&flags.demo, "demo", false, "run on a demo clinic with an in-process coreplus sandbox")
+	fs.StringVar(&flags.addr, "addr", "", "listen address (default 127.0.0.1:$PORT, PORT defaults to 8080)")
+	fs.StringVar(&flags.dataDir, "data", "", "folder for the SQLite database and demo key (default ./data, or $DATA_DIR)")
+	rest, err := fs.parse(args)
+	if err != nil {
 		return config{}, err
 	}
-	if fs.NArg() > 0 {
-		return config{}, fmt.Errorf("unexpected argument %q (flags: -demo, -addr, -data)", fs.Arg(0))
+	if len(rest) > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q (flags: -demo, -addr, -data)", rest[0])
 	}
 
 	var problems []string
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
+	c := config{Demo: flags.demo}
+	loadServerConfig(&c, flags, getenv, bad)
+	accessToken := ""
+	if !c.Demo {
+		accessToken = loadCoreplusConfig(&c, getenv, bad)
+	}
+	c.Clinic = loadEnvClinic(getenv, c.Demo, accessToken, bad)
+	if len(problems) > 0 {
+		return config{}, errors.New("configuration:\n  - " + strings.Join(problems, "\n  - "))
+	}
+	return c, nil
+}
 
-	c := config{Demo: *demo}
-	c.DataDir = firstNonEmpty(*dataDir, getenv("DATA_DIR"), "data")
-
-	c.Addr = *addr
+// loadServerConfig reads where and how the portal serves: address, data,
+// keys, limits, logging.
+func loadServerConfig(c *config, flags serveFlags, getenv func(string) string, bad func(string, ...any)) {
+	c.DataDir = firstNonEmpty(flags.dataDir, getenv("DATA_DIR"), "data")
+	c.Addr = flags.addr
 	if c.Addr == "" {
 		port := firstNonEmpty(getenv("PORT"), "8080")
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
@@ -111,7 +126,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	c.DatabaseURL = databaseURL(getenv, c.DataDir)
 	c.TokenKeys = tokenKeys(getenv, bad)
 	c.ClinicRefresh = parseDuration(getenv, "PORTAL_CLINIC_REFRESH", booking.DefaultRefreshEvery, bad)
-	c.Replicas = parseInt(getenv, "PORTAL_REPLICAS", 1, 1, coreplus.DefaultLimit, bad)
+	c.Replicas = parseIntIn(getenv, "PORTAL_REPLICAS", 1, 1, coreplus.DefaultLimit, bad)
 	if c.ClinicRefresh <= 0 {
 		c.ClinicRefresh = booking.DefaultRefreshEvery
 	}
@@ -128,7 +143,7 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	// 0 turns a limit off; web.Limits takes 0 for its default, so negate.
 	limit := func(name string, def int) int {
-		if n := parseInt(getenv, name, def, 0, 100000, bad); n > 0 {
+		if n := parseIntIn(getenv, name, def, 0, 100000, bad); n > 0 {
 			return n
 		}
 		return -1
@@ -158,44 +173,6 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 		}
 	}
 
-	if !c.Demo {
-		c.CoreplusBaseURL = getenv("COREPLUS_BASE_URL")
-		c.ConsumerID = getenv("COREPLUS_CONSUMER_ID")
-		c.ConsumerSecret = getenv("COREPLUS_CONSUMER_SECRET")
-		c.AccessToken = getenv("COREPLUS_ACCESS_TOKEN")
-		switch u, err := url.Parse(c.CoreplusBaseURL); {
-		case c.CoreplusBaseURL == "":
-			bad("COREPLUS_BASE_URL is not set: expected the API URL from the coreplus add-on setup, such as https://sandbox.coreplus.com.au/API/Core/v2.1/ (or run with -demo)")
-		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-			bad("COREPLUS_BASE_URL is %q: expected an absolute http(s) URL ending in /API/Core/v2.1/", c.CoreplusBaseURL)
-		}
-		for _, v := range []struct{ name, value string }{
-			{"COREPLUS_CONSUMER_ID", c.ConsumerID},
-			{"COREPLUS_CONSUMER_SECRET", c.ConsumerSecret},
-		} {
-			if v.value == "" {
-				bad("%s is not set: expected the value shown in the coreplus add-on setup", v.name)
-			} else if len(v.value) > 50 && v.name != "COREPLUS_CONSUMER_SECRET" {
-				bad("%s is %d characters: coreplus issues at most 50", v.name, len(v.value))
-			}
-		}
-		// The access token is a clinic's, not the operator's: without it the
-		// portal serves only the clinics added with `portal clinic add`.
-		switch {
-		case c.AccessToken == "" && c.TokenKeys == nil:
-			bad("COREPLUS_ACCESS_TOKEN is not set: expected the clinic's access token from the coreplus add-on setup (or set PORTAL_TOKEN_KEYS to serve clinics added with `portal clinic add`)")
-		case c.AccessToken == "":
-			for _, name := range []string{"CLINIC_SLUG", "CLINIC_NAME"} {
-				if getenv(name) != "" {
-					bad("COREPLUS_ACCESS_TOKEN is not set, but %s is: the clinic configured by environment needs its access token (clinics added with `portal clinic add` need neither)", name)
-					break
-				}
-			}
-		case len(c.AccessToken) > 50:
-			bad("COREPLUS_ACCESS_TOKEN is %d characters: coreplus issues at most 50", len(c.AccessToken))
-		}
-	}
-
 	if key := getenv("PORTAL_SECRET_KEY"); key != "" {
 		k, err := decodeKey(key)
 		if err != nil {
@@ -205,84 +182,46 @@ func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (co
 	} else if !c.Demo {
 		bad("PORTAL_SECRET_KEY is not set: expected at least 32 random bytes as hex or base64 (for example: openssl rand -hex 32); every replica must share it")
 	}
+}
 
-	defaultSlug, defaultName := "clinic", "Online booking"
-	if c.Demo {
-		defaultSlug, defaultName = "demo", "Harbourside Physio & Allied Health (demo)"
+// loadCoreplusConfig reads the operator's coreplus add-on credentials and
+// returns the access token of the clinic configured by environment, if any.
+func loadCoreplusConfig(c *config, getenv func(string) string, bad func(string, ...any)) (accessToken string) {
+	c.CoreplusBaseURL = getenv("COREPLUS_BASE_URL")
+	c.ConsumerID = getenv("COREPLUS_CONSUMER_ID")
+	c.ConsumerSecret = getenv("COREPLUS_CONSUMER_SECRET")
+	accessToken = getenv("COREPLUS_ACCESS_TOKEN")
+	switch u, err := url.Parse(c.CoreplusBaseURL); {
+	case c.CoreplusBaseURL == "":
+		bad("COREPLUS_BASE_URL is not set: expected the API URL from the coreplus add-on setup, such as https://sandbox.coreplus.com.au/API/Core/v2.1/ (or run with -demo)")
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		bad("COREPLUS_BASE_URL is %q: expected an absolute http(s) URL ending in /API/Core/v2.1/", c.CoreplusBaseURL)
 	}
-	c.Clinic = booking.Clinic{
-		Slug:       firstNonEmpty(getenv("CLINIC_SLUG"), defaultSlug),
-		Name:       firstNonEmpty(getenv("CLINIC_NAME"), defaultName),
-		Phone:      getenv("CLINIC_PHONE"),
-		PrivacyURL: getenv("CLINIC_PRIVACY_URL"),
-	}
-	if c.Demo && c.Clinic.Phone == "" {
-		c.Clinic.Phone = "07 3000 0000"
-	}
-	if !slugPattern.MatchString(c.Clinic.Slug) {
-		bad("CLINIC_SLUG is %q: expected lower-case letters, digits and hyphens, such as northside-physio", c.Clinic.Slug)
-	}
-	if c.Clinic.PrivacyURL != "" {
-		if u, err := url.Parse(c.Clinic.PrivacyURL); err != nil || u.Scheme != "https" && u.Scheme != "http" {
-			bad("CLINIC_PRIVACY_URL is %q: expected an absolute http(s) URL", c.Clinic.PrivacyURL)
+	for _, v := range []struct{ name, value string }{
+		{"COREPLUS_CONSUMER_ID", c.ConsumerID},
+		{"COREPLUS_CONSUMER_SECRET", c.ConsumerSecret},
+	} {
+		if v.value == "" {
+			bad("%s is not set: expected the value shown in the coreplus add-on setup", v.name)
+		} else if len(v.value) > 50 && v.name != "COREPLUS_CONSUMER_SECRET" {
+			bad("%s is %d characters: coreplus issues at most 50", v.name, len(v.value))
 		}
 	}
-	c.Clinic.MinNotice = parseDuration(getenv, "BOOKING_MIN_NOTICE", booking.DefaultMinNotice, bad)
-	days := parseInt(getenv, "BOOKING_WINDOW_DAYS", int(booking.DefaultBookingWindow/(24*time.Hour)), 1, 730, bad)
-	c.Clinic.BookingWindow = time.Duration(days) * 24 * time.Hour
-	c.Clinic.EmailReminders = parseBool(getenv, "BOOKING_EMAIL_REMINDERS", true, bad)
-	c.Clinic.SMSReminders = parseBool(getenv, "BOOKING_SMS_REMINDERS", true, bad)
-	for _, o := range strings.FieldsFunc(getenv("CLINIC_FRAME_ORIGINS"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		origin, ok := clinics.Origin(o)
-		if !ok {
-			bad("CLINIC_FRAME_ORIGINS has %q: expected origins such as https://www.example-clinic.com.au, separated by commas", o)
-			continue
-		}
-		if !slices.Contains(c.Clinic.FrameOrigins, origin) {
-			c.Clinic.FrameOrigins = append(c.Clinic.FrameOrigins, origin)
-		}
-	}
-	c.Clinic.Theme = booking.Theme{BrandColour: getenv("CLINIC_BRAND_COLOUR"), LogoURL: getenv("CLINIC_LOGO_URL")}
-	if v := c.Clinic.Theme.BrandColour; v != "" && !clinics.ValidBrandColour(v) {
-		bad("CLINIC_BRAND_COLOUR is %q: expected a hex colour such as #0b5cad", v)
-	}
-	if v := c.Clinic.Theme.LogoURL; v != "" {
-		if u, err := url.Parse(v); err != nil || u.Scheme != "https" || u.Host == "" {
-			bad("CLINIC_LOGO_URL is %q: expected an absolute https URL", v)
+	// The access token is a clinic's, not the operator's: without it the
+	// portal serves only the clinics added with `portal clinic add`. Its
+	// form is checked with the rest of the clinic's record.
+	switch {
+	case accessToken == "" && c.TokenKeys == nil:
+		bad("COREPLUS_ACCESS_TOKEN is not set: expected the clinic's access token from the coreplus add-on setup (or set PORTAL_TOKEN_KEYS to serve clinics added with `portal clinic add`)")
+	case accessToken == "":
+		for _, name := range []string{"CLINIC_SLUG", "CLINIC_NAME"} {
+			if getenv(name) != "" {
+				bad("COREPLUS_ACCESS_TOKEN is not set, but %s is: the clinic configured by environment needs its access token (clinics added with `portal clinic add` need neither)", name)
+				break
+			}
 		}
 	}
-
-	c.Clinic.DraftTTL = parseDuration(getenv, "BOOKING_DRAFT_TTL", booking.DefaultDraftTTL, bad)
-	if c.Clinic.DraftTTL < 10*time.Minute {
-		bad("BOOKING_DRAFT_TTL is %q: expected at least 10m, so patients have time to finish", getenv("BOOKING_DRAFT_TTL"))
-	}
-	c.Clinic.Services = strings.FieldsFunc(getenv("CLINIC_SERVICES"), func(r rune) bool { return r == ',' || r == ' ' })
-	if v := getenv("CLINIC_LOCATION_ADDRESSES"); v != "" {
-		if err := json.Unmarshal([]byte(v), &c.Clinic.Addresses); err != nil {
-			bad(`CLINIC_LOCATION_ADDRESSES is not valid: expected JSON such as {"<coreplus location id>": "12 Crown St, Surry Hills NSW 2010"}`)
-		}
-	}
-	if v := getenv("CLINIC_PRACTITIONERS"); v != "" {
-		var ps map[string]struct {
-			Description string   `json:"description"`
-			Services    []string `json:"services"`
-		}
-		if err := json.Unmarshal([]byte(v), &ps); err != nil {
-			bad(`CLINIC_PRACTITIONERS is not valid: expected JSON such as {"<coreplus practitioner id>": {"description": "Sports physiotherapist", "services": ["<appointment type id>"]}}`)
-		}
-		c.Clinic.Practitioners = map[string]booking.PractitionerProfile{}
-		for id, p := range ps {
-			c.Clinic.Practitioners[id] = booking.PractitionerProfile{Description: p.Description, Services: p.Services}
-		}
-	}
-	if c.Demo {
-		demoClinic(&c.Clinic)
-	}
-
-	if len(problems) > 0 {
-		return config{}, errors.New("configuration:\n  - " + strings.Join(problems, "\n  - "))
-	}
-	return c, nil
+	return accessToken
 }
 
 // databaseURL is DATABASE_URL, or a SQLite file in the data folder.
@@ -346,62 +285,47 @@ func firstNonEmpty(vs ...string) string {
 	return ""
 }
 
-func parseDuration(getenv func(string) string, name string, def time.Duration, bad func(string, ...any)) time.Duration {
+// parseEnv reads the variable name with parse; unset, it is def. A value
+// parse rejects is reported with what was expected, and def stands in.
+func parseEnv[T any](getenv func(string) string, name string, def T, parse func(string) (T, error), expected string, bad func(string, ...any)) T {
 	v := getenv(name)
 	if v == "" {
 		return def
 	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		bad("%s is %q: expected a duration such as 2h or 90m", name, v)
+	x, err := parse(v)
+	if err != nil {
+		bad("%s is %q: expected %s", name, v, expected)
 		return def
 	}
-	return d
+	return x
 }
 
-func parseInt(getenv func(string) string, name string, def, lo, hi int, bad func(string, ...any)) int {
-	v := getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < lo || n > hi {
-		bad("%s is %q: expected a whole number from %d to %d", name, v, lo, hi)
-		return def
-	}
-	return n
+func parseDuration(getenv func(string) string, name string, def time.Duration, bad func(string, ...any)) time.Duration {
+	return parseEnv(getenv, name, def, func(v string) (time.Duration, error) {
+		d, err := time.ParseDuration(v)
+		if err == nil && d < 0 {
+			err = errors.New("negative")
+		}
+		return d, err
+	}, "a duration such as 2h or 90m", bad)
+}
+
+// parseInt reads a whole number; a clinic record's rules say which ones
+// it may be.
+func parseInt(getenv func(string) string, name string, def int, bad func(string, ...any)) int {
+	return parseEnv(getenv, name, def, strconv.Atoi, "a whole number", bad)
+}
+
+func parseIntIn(getenv func(string) string, name string, def, lo, hi int, bad func(string, ...any)) int {
+	return parseEnv(getenv, name, def, func(v string) (int, error) {
+		n, err := strconv.Atoi(v)
+		if err == nil && (n < lo || n > hi) {
+			err = errors.New("out of range")
+		}
+		return n, err
+	}, fmt.Sprintf("a whole number from %d to %d", lo, hi), bad)
 }
 
 func parseBool(getenv func(string) string, name string, def bool, bad func(string, ...any)) bool {
-	v := getenv(name)
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		bad("%s is %q: expected true or false", name, v)
-		return def
-	}
-	return b
-}
-
-// demoClinic describes the sandbox's demo practitioners and locations, where
-// configuration has not.
-func demoClinic(c *booking.Clinic) {
-	if c.Addresses == nil {
-		c.Addresses = map[string]string{
-			sandbox.LocationSydneyID:   "112 Crown Street, Surry Hills NSW 2010",
-			sandbox.LocationBrisbaneID: "40 Grey Street, South Brisbane QLD 4101",
-		}
-	}
-	if c.Practitioners == nil {
-		c.Practitioners = map[string]booking.PractitionerProfile{
-			sandbox.PractitionerPriyaID: {Description: "Physiotherapist: sports injuries and running"},
-			sandbox.PractitionerTomID:   {Description: "Physiotherapist: back and neck pain"},
-			sandbox.PractitionerMeiID:   {Description: "Physiotherapist: women's health and pelvic floor"},
-			sandbox.PractitionerLiamID:  {Description: "Physiotherapist: rehabilitation after surgery"},
-			sandbox.PractitionerAishaID: {Description: "Physiotherapist: evening appointments, headaches and jaw pain"},
-			sandbox.PractitionerJackID:  {Description: "Exercise physiologist: strength and balance"},
-		}
-	}
+	return parseEnv(getenv, name, def, strconv.ParseBool, "true or false", bad)
 }

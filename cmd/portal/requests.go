@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -14,10 +15,6 @@ import (
 	"github.com/clinic-booking/portal/internal/store"
 )
 
-// requestIDShown is how much of a request's id the listing shows; --done
-// takes that much, or more, or the whole id.
-const requestIDShown = 8
-
 // requestsCommand runs `portal requests <clinic> [--all] [--json]`: the
 // booking requests patients left while online booking was unavailable,
 // newest first, for staff to call back; those marked contacted only with
@@ -26,78 +23,66 @@ const requestIDShown = 8
 // is its purpose; it never logs them.
 func requestsCommand(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	const needID = "requests: --done needs a request id, such as: portal requests northside-physio --done 3f2a9c1e"
-	var (
-		slug, done  string
-		doneGiven   bool
-		asJSON, all bool
-		listFlags   []string // --all, --json: for a listing, not for --done
-	)
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--json" || a == "-json":
-			asJSON = true
-			listFlags = append(listFlags, a)
-		case a == "--all" || a == "-all":
-			all = true
-			listFlags = append(listFlags, a)
-		case a == "--done" || a == "-done" || strings.HasPrefix(a, "--done=") || strings.HasPrefix(a, "-done="):
-			_, id, inline := strings.Cut(a, "=")
-			if !inline {
-				if i+1 == len(args) || strings.HasPrefix(args[i+1], "-") {
-					return errors.New(needID)
-				}
-				i++
-				id = args[i]
-			}
-			if doneGiven {
-				return errors.New("requests: --done takes one request id at a time")
-			}
-			done, doneGiven = strings.ToLower(strings.TrimSpace(id)), true
-		case a == "-h" || a == "--help" || a == "-help":
-			fmt.Fprintln(stdout, "usage: portal requests <clinic slug> [--all] [--json]\n       portal requests <clinic slug> --done ID\n\n"+
-				"Lists the booking requests patients left for the clinic in the last 30 days that no one has\n"+
-				"contacted yet, newest first; --all lists the contacted ones too. --done ID marks one as\n"+
-				"contacted: ID is the request's id as listed (its first 8 characters are enough).")
-			return nil
-		case strings.HasPrefix(a, "-"):
-			return fmt.Errorf("requests: unknown flag %q: expected --all, --json or --done ID", a)
-		case slug != "":
-			return fmt.Errorf("requests: unexpected argument %q: expected one clinic slug", a)
-		default:
-			slug = a
-		}
+	fs := newFlags("requests", "<clinic slug> [--all] [--json]  |  <clinic slug> --done ID",
+		"Lists the booking requests patients left for the clinic in the last 30 days that no one has\n"+
+			"contacted yet, newest first; --all lists the contacted ones too. --done ID marks one as\n"+
+			"contacted: ID is the request's id as listed (its first 8 characters are enough).", stdout)
+	all := fs.Bool("all", false, "list the requests marked contacted too")
+	asJSON := fs.Bool("json", false, "list as JSON")
+	var done countedString
+	fs.Var(&done, "done", "mark the request with this `ID` (as listed) contacted")
+	if n := len(args); n > 0 && (args[n-1] == "--done" || args[n-1] == "-done") {
+		return errors.New(needID) // rather than the flag package's "needs an argument"
 	}
+	positional, err := fs.parse(args)
+	if err != nil {
+		return fmt.Errorf("requests: %w", err)
+	}
+	if done.given > 1 {
+		return errors.New("requests: --done takes one request id at a time")
+	}
+	var slug string
+	switch len(positional) {
+	case 0:
+	case 1:
+		slug = positional[0]
+	default:
+		return fmt.Errorf("requests: unexpected argument %q: expected one clinic slug", positional[1])
+	}
+	doneGiven := done.given > 0
+	id := strings.ToLower(strings.TrimSpace(done.value))
+	var listFlags []string // --all, --json: for a listing, not for --done
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "done" {
+			listFlags = append(listFlags, "--"+f.Name)
+		}
+	})
 	if slug == "" {
 		return errors.New("requests: expected a clinic slug, such as: portal requests northside-physio")
 	}
-	if doneGiven && done == "" {
+	if doneGiven && (id == "" || strings.HasPrefix(id, "-")) {
 		return errors.New(needID)
 	}
 	if doneGiven && len(listFlags) > 0 {
 		return fmt.Errorf("requests: --done marks a request and lists nothing: it cannot go with %s", listFlags[0])
 	}
-	env, err := loadOperatorEnv(getenv)
+	db, _, err := openStore(ctx, getenv)
 	if err != nil {
-		return err
-	}
-	db, err := store.Open(ctx, env.DatabaseURL)
-	if err != nil {
-		return fmt.Errorf("requests: open database: %w", err)
+		return fmt.Errorf("requests: %w", err)
 	}
 	defer db.Close()
+	if doneGiven {
+		return markContacted(ctx, db, slug, id, stdout)
+	}
 	list, err := db.ListRequests(ctx, slug, time.Now())
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)
 	}
-	if doneGiven {
-		return markContacted(ctx, db, slug, done, list, stdout)
-	}
 	shown := list
-	if !all {
+	if !*all {
 		shown = slices.DeleteFunc(slices.Clone(list), func(r store.Request) bool { return r.Status != store.RequestNew })
 	}
-	if asJSON {
+	if *asJSON {
 		return writeRequestsJSON(stdout, shown)
 	}
 	if len(shown) == 0 {
@@ -120,45 +105,47 @@ func requestsCommand(ctx context.Context, args []string, getenv func(string) str
 	return tw.Flush()
 }
 
-// markContacted marks the request of list whose id is id, or starts with
-// it, as contacted: a compare-and-set from new, so that of two people
-// marking it one hears it already was.
-func markContacted(ctx context.Context, db *store.Store, slug, id string, list []store.Request, stdout io.Writer) error {
-	if len(id) < requestIDShown {
-		return fmt.Errorf("requests: --done %q is too short: give at least the %d characters of the ID column of portal requests %s", id, requestIDShown, slug)
-	}
-	var matches []store.Request
-	for _, r := range list {
-		if strings.HasPrefix(r.ID, id) {
-			matches = append(matches, r)
-		}
-	}
-	switch len(matches) {
-	case 0:
-		return fmt.Errorf("requests: clinic %s has no booking request %s in the last 30 days (portal requests %s --all lists them)", slug, id, slug)
-	case 1:
-	default:
-		return fmt.Errorf("requests: %s is the start of %d requests' ids: give more of it", id, len(matches))
-	}
-	r := matches[0]
+// markContacted marks one request contacted and says which, or says in
+// the operator's terms why it marked none.
+func markContacted(ctx context.Context, db *store.Store, slug, id string, stdout io.Writer) error {
+	r, err := db.MarkRequestContacted(ctx, slug, id, time.Now())
 	name := oneLine(r.Details.FirstName + " " + r.Details.LastName)
-	if r.Status == store.RequestContacted {
+	var ambiguous *store.AmbiguousRequestIDError
+	switch {
+	case errors.Is(err, store.ErrRequestIDTooShort):
+		return fmt.Errorf("requests: --done %q is too short: give at least the %d characters of the ID column of portal requests %s", id, store.RequestIDShown, slug)
+	case errors.Is(err, store.ErrNoSuchRequest):
+		return fmt.Errorf("requests: clinic %s has no booking request %s in the last 30 days (portal requests %s --all lists them)", slug, id, slug)
+	case errors.As(err, &ambiguous):
+		return fmt.Errorf("requests: %s is the start of %d requests' ids: give more of it", id, ambiguous.Matches)
+	case errors.Is(err, store.ErrAlreadyContacted):
 		return fmt.Errorf("requests: request %s (%s) is already marked contacted", shortID(r.ID), name)
-	}
-	ok, err := db.SetRequestStatus(ctx, slug, r.ID, store.RequestNew, store.RequestContacted)
-	if err != nil {
-		return fmt.Errorf("requests: %w", err)
-	}
-	if !ok {
+	case errors.Is(err, store.ErrRequestChanged):
 		return fmt.Errorf("requests: request %s (%s) changed meanwhile: someone else marked it, or it expired", shortID(r.ID), name)
+	case err != nil:
+		return fmt.Errorf("requests: %w", err)
 	}
 	fmt.Fprintf(stdout, "marked request %s (%s) contacted\n", shortID(r.ID), name)
 	return nil
 }
 
+// countedString is a string flag that counts how often it was given.
+type countedString struct {
+	value string
+	given int
+}
+
+func (c *countedString) String() string { return c.value }
+
+func (c *countedString) Set(v string) error {
+	c.value = v
+	c.given++
+	return nil
+}
+
 func shortID(id string) string {
-	if len(id) > requestIDShown {
-		return id[:requestIDShown]
+	if len(id) > store.RequestIDShown {
+		return id[:store.RequestIDShown]
 	}
 	return id
 }

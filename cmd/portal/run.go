@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,47 +31,6 @@ import (
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	return runCommand(ctx, args, getenv, os.Stdin, stdout)
 }
-
-// runCommand is run with stdin, for tests.
-func runCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
-	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		return serve(ctx, args, getenv, stdout)
-	}
-	switch args[0] {
-	case "serve":
-		return serve(ctx, args[1:], getenv, stdout)
-	case "clinic":
-		return clinicCommand(ctx, args[1:], getenv, stdin, stdout)
-	case "check":
-		return checkCommand(ctx, args[1:], getenv, stdout)
-	case "migrate":
-		return migrateCommand(ctx, args[1:], getenv, stdout)
-	case "requests":
-		return requestsCommand(ctx, args[1:], getenv, stdout)
-	case "help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	}
-	return fmt.Errorf("unknown command %q: expected serve, clinic, check, migrate, requests or help", args[0])
-}
-
-const usage = `portal serves the patient booking portal.
-
-  portal [serve] [-demo] [-addr HOST:PORT] [-data DIR]   serve (the default)
-  portal clinic add --slug S --name N --access-token-file PATH|- [flags]
-  portal clinic list
-  portal clinic show S
-  portal clinic update S [flags]                          only the flags given change
-  portal clinic disable S | enable S
-  portal clinic rotate-keys                               re-seal every token with the first key
-  portal check [S]                                        test a clinic's credentials against coreplus
-  portal migrate                                          bring the database schema up to date
-  portal requests S [--all] [--json]                      booking requests patients left for clinic S not yet contacted, newest first
-  portal requests S --done ID                             mark one contacted (ID as listed)
-
-"portal clinic add -h" lists the clinic flags. Configuration comes from the
-environment (DATABASE_URL, PORTAL_TOKEN_KEYS, COREPLUS_*): see README.md.
-`
 
 // serve builds and wires the portal, serves until ctx is cancelled, then
 // shuts down cleanly.
@@ -136,7 +94,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	var fixed []*booking.Service
 	if cfg.HasEnvClinic() {
-		svc, err := newService(cfg.Clinic, clinics.Token(cfg.AccessToken))
+		svc, err := newService(cfg.Clinic.Booking(), cfg.Clinic.AccessToken)
 		if err != nil {
 			return err
 		}
@@ -163,7 +121,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var sweeps sync.WaitGroup
-	sweeps.Go(func() { sweepDrafts(sweepCtx, db, draftSweepEvery, logger) })
+	expiry := &booking.ExpirySweeper{Drafts: bookingstore.New(db), Requests: db, Log: logger}
+	sweeps.Go(func() { expiry.Run(sweepCtx, booking.DefaultExpirySweepEvery) })
 	// Every replica sweeps; the sweeper's compare-and-set keeps them from
 	// sending one booking twice.
 	settler := &booking.Sweeper{Clinics: directory, Store: bookingstore.New(db), Log: logger}
@@ -246,44 +205,12 @@ func startDemoSandbox(ctx context.Context, cfg *config) (stop func(), err error)
 	cfg.CoreplusBaseURL = "http://" + ln.Addr().String() + "/API/Core/v2.1/"
 	cfg.ConsumerID = sandbox.DemoConsumerID
 	cfg.ConsumerSecret = sandbox.DemoConsumerSecret
-	cfg.AccessToken = sandbox.DemoAccessToken
+	cfg.Clinic.AccessToken = sandbox.DemoAccessToken
 	return func() {
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}, nil
-}
-
-// draftSweepEvery is how often expired drafts (and the personal details in
-// them) are deleted.
-const draftSweepEvery = 10 * time.Minute
-
-// sweepDrafts deletes expired drafts and booking requests now and then
-// every interval, until ctx is done.
-func sweepDrafts(ctx context.Context, db *store.Store, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		n, err := bookingstore.New(db).DeleteExpiredDrafts(ctx, time.Now())
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("delete expired drafts", "err", err)
-		case n > 0:
-			log.Info("deleted expired drafts", "count", n)
-		}
-		n, err = db.DeleteExpiredRequests(ctx, time.Now())
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("delete expired booking requests", "err", err)
-		case n > 0:
-			log.Info("deleted expired booking requests", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // freshDemoDatabase removes the previous demo run's SQLite files and names

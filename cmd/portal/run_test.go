@@ -123,14 +123,10 @@ func TestLoadConfigReportsEachProblem(t *testing.T) {
 }
 
 func TestLoadConfigSingleClinicFromEnvironment(t *testing.T) {
-	env := map[string]string{
-		"COREPLUS_BASE_URL":        "https://sandbox.coreplus.example/API/Core/v2.1/",
-		"COREPLUS_CONSUMER_ID":     "consumer",
-		"COREPLUS_CONSUMER_SECRET": "s3cret-value",
-		"COREPLUS_ACCESS_TOKEN":    "token",
-		"PORTAL_SECRET_KEY":        strings.Repeat("ab", 32),
-		"CLINIC_FRAME_ORIGINS":     "https://www.example-clinic.com.au",
-	}
+	env := withCoreplusEnv(map[string]string{
+		"COREPLUS_ACCESS_TOKEN": "token",
+		"CLINIC_FRAME_ORIGINS":  "https://www.example-clinic.com.au",
+	})
 	cfg, err := loadConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -141,8 +137,8 @@ func TestLoadConfigSingleClinicFromEnvironment(t *testing.T) {
 	if got := cfg.Clinic.FrameOrigins; len(got) != 1 || got[0] != "https://www.example-clinic.com.au" {
 		t.Errorf("frame origins %v", got)
 	}
-	if cfg.Clinic.MinNotice.Hours() != 2 || cfg.Clinic.BookingWindow.Hours() != 60*24 {
-		t.Errorf("default rules: notice %v window %v", cfg.Clinic.MinNotice, cfg.Clinic.BookingWindow)
+	if cfg.Clinic.MinNotice.Hours() != 2 || cfg.Clinic.WindowDays != 60 {
+		t.Errorf("default rules: notice %v window %d days", cfg.Clinic.MinNotice, cfg.Clinic.WindowDays)
 	}
 }
 
@@ -155,13 +151,7 @@ func TestLoadConfigNeverEchoesTheSecret(t *testing.T) {
 }
 
 func TestLoadConfigMultiClinicNeedsNoAccessToken(t *testing.T) {
-	env := map[string]string{
-		"COREPLUS_BASE_URL":        "https://sandbox.coreplus.example/API/Core/v2.1/",
-		"COREPLUS_CONSUMER_ID":     "consumer",
-		"COREPLUS_CONSUMER_SECRET": "s3cret-value",
-		"PORTAL_SECRET_KEY":        strings.Repeat("ab", 32),
-		"PORTAL_TOKEN_KEYS":        strings.Repeat("cd", 32),
-	}
+	env := withCoreplusEnv(map[string]string{"PORTAL_TOKEN_KEYS": strings.Repeat("cd", 32)})
 	getenv := func(k string) string { return env[k] }
 	cfg, err := loadConfig(nil, getenv, io.Discard)
 	if err != nil {

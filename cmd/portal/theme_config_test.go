@@ -7,15 +7,11 @@ import (
 )
 
 func TestLoadConfigClinicTheme(t *testing.T) {
-	env := map[string]string{
-		"COREPLUS_BASE_URL":        "https://sandbox.coreplus.example/API/Core/v2.1/",
-		"COREPLUS_CONSUMER_ID":     "consumer",
-		"COREPLUS_CONSUMER_SECRET": "s3cret-value",
-		"COREPLUS_ACCESS_TOKEN":    "token",
-		"PORTAL_SECRET_KEY":        strings.Repeat("ab", 32),
-		"CLINIC_BRAND_COLOUR":      "#0b5cad",
-		"CLINIC_LOGO_URL":          "https://www.example-clinic.com.au/logo.png",
-	}
+	env := withCoreplusEnv(map[string]string{
+		"COREPLUS_ACCESS_TOKEN": "token",
+		"CLINIC_BRAND_COLOUR":   "#0b5cad",
+		"CLINIC_LOGO_URL":       "https://www.example-clinic.com.au/logo.png",
+	})
 	get := func(k string) string { return env[k] }
 	cfg, err := loadConfig(nil, get, io.Discard)
 	if err != nil {

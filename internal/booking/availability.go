@@ -44,7 +44,7 @@ func (s *Service) ShowWeek(ctx context.Context, sel Selection) (Week, error) {
 	loc := sel.Location
 	now := s.now()
 	today := dayOf(now, loc.Zone)
-	last := dayOf(now.Add(s.clinic.BookingWindow), loc.Zone)
+	last := dayOf(now.Add(s.clinic.bookingWindow()), loc.Zone)
 	pracs, err := s.offering(ctx, sel)
 	if err != nil {
 		return Week{}, err

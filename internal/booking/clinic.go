@@ -18,8 +18,9 @@ type Clinic struct {
 	PrivacyURL string
 	// MinNotice is the shortest time between now and an appointment's start.
 	MinNotice time.Duration
-	// BookingWindow is how far ahead patients may book.
-	BookingWindow time.Duration
+	// BookingWindowDays is how many days ahead patients may book: days from
+	// the setting to the page, a duration only where times are compared.
+	BookingWindowDays int
 	// EmailReminders and SMSReminders are asked of coreplus on each booking.
 	EmailReminders bool
 	SMSReminders   bool
@@ -71,10 +72,16 @@ type PractitionerProfile struct {
 
 // Defaults for the clinic rules when configuration leaves them out.
 const (
-	DefaultMinNotice     = 2 * time.Hour
-	DefaultBookingWindow = 60 * 24 * time.Hour
-	DefaultDraftTTL      = 2 * time.Hour
+	DefaultMinNotice         = 2 * time.Hour
+	DefaultBookingWindowDays = 60
+	DefaultDraftTTL          = 2 * time.Hour
 )
+
+// bookingWindow is how far ahead of now patients may book, for comparing
+// times.
+func (c Clinic) bookingWindow() time.Duration {
+	return time.Duration(c.BookingWindowDays) * 24 * time.Hour
+}
 
 // offersService reports whether the clinic offers type id online.
 func (c Clinic) offersService(id string) bool {

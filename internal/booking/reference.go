@@ -207,7 +207,7 @@ func (s *Service) workingAt(ctx context.Context, loc Location) (map[string]bool,
 	v, err := s.cache.get(ctx, "working:"+loc.ID, func(ctx context.Context) (any, error) {
 		today := dayOf(s.now(), loc.Zone)
 		last := addDays(today, workingLookDays-1)
-		if w := dayOf(s.now().Add(s.clinic.BookingWindow), loc.Zone); w.Before(last) {
+		if w := dayOf(s.now().Add(s.clinic.bookingWindow()), loc.Zone); w.Before(last) {
 			last = w
 		}
 		slots, err := s.api.FindAvailability(ctx, coreplus.SlotQuery{
@@ -336,7 +336,7 @@ func (s *Service) practitioner(ctx context.Context, id string) (Practitioner, er
 // Bookable reports whether a start time is inside the clinic's notice and
 // window rules at now.
 func (c Clinic) Bookable(start, now time.Time) bool {
-	return !start.Before(now.Add(c.MinNotice)) && !start.After(now.Add(c.BookingWindow))
+	return !start.Before(now.Add(c.MinNotice)) && !start.After(now.Add(c.bookingWindow()))
 }
 
 // dayOf is midnight of t's calendar date in zone.

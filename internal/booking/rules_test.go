@@ -87,7 +87,7 @@ func TestValidateCountsCharactersNotBytes(t *testing.T) {
 }
 
 func TestBookableRespectsNoticeAndWindow(t *testing.T) {
-	c := Clinic{MinNotice: 2 * time.Hour, BookingWindow: 60 * 24 * time.Hour}
+	c := Clinic{MinNotice: 2 * time.Hour, BookingWindowDays: 60}
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, sydney)
 	for _, tc := range []struct {
 		start time.Time

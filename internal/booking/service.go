@@ -54,8 +54,8 @@ func NewService(clinic Clinic, api Coreplus, store Store, now func() time.Time) 
 	if clinic.MinNotice == 0 {
 		clinic.MinNotice = DefaultMinNotice
 	}
-	if clinic.BookingWindow == 0 {
-		clinic.BookingWindow = DefaultBookingWindow
+	if clinic.BookingWindowDays == 0 {
+		clinic.BookingWindowDays = DefaultBookingWindowDays
 	}
 	if clinic.DraftTTL == 0 {
 		clinic.DraftTTL = DefaultDraftTTL

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -73,7 +74,16 @@ type Record struct {
 	Locations     []string
 	Practitioners []string
 	Services      []string
-	Enabled       bool
+	// Addresses gives each location's street address by coreplus location
+	// id (coreplus locations carry none).
+	Addresses map[string]string
+	// PractitionerProfiles describes practitioners by coreplus id: a line
+	// shown under the name and the services each offers online.
+	PractitionerProfiles map[string]booking.PractitionerProfile
+	// DraftTTL is how long a patient's typed details are kept after their
+	// last change if no booking is made.
+	DraftTTL time.Duration
+	Enabled  bool
 	// Revision is the stored revision the record was read at.
 	Revision  int64
 	CreatedAt time.Time
@@ -84,9 +94,10 @@ type Record struct {
 func NewRecord() Record {
 	return Record{
 		MinNotice:      booking.DefaultMinNotice,
-		WindowDays:     int(booking.DefaultBookingWindow / (24 * time.Hour)),
+		WindowDays:     booking.DefaultBookingWindowDays,
 		EmailReminders: true,
 		SMSReminders:   true,
+		DraftTTL:       booking.DefaultDraftTTL,
 		Enabled:        true,
 	}
 }
@@ -116,6 +127,9 @@ var (
 	colourPattern = regexp.MustCompile(`^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$`)
 	idPattern     = regexp.MustCompile(`^[A-Za-z0-9_.:-]{1,64}$`)
 )
+
+// minDraftTTL leaves a patient time to type their details.
+const minDraftTTL = 10 * time.Minute
 
 // ReservedSlugs are first path segments the portal uses itself.
 var ReservedSlugs = []string{"healthz", "static", "api", "admin"}
@@ -170,6 +184,9 @@ func (r Record) Validate() error {
 	if r.CancellationCutoff < 0 || r.CancellationCutoff > 30*24*time.Hour || r.CancellationCutoff%time.Second != 0 {
 		bad("cancellation-cutoff", "is %v: expected whole seconds from 0 to 720h, such as 24h", r.CancellationCutoff)
 	}
+	if r.DraftTTL < minDraftTTL || r.DraftTTL > 30*24*time.Hour || r.DraftTTL%time.Second != 0 {
+		bad("draft-ttl", "is %v: expected whole seconds from 10m to 720h, so patients have time to finish", r.DraftTTL)
+	}
 	for _, l := range []struct {
 		field string
 		ids   []string
@@ -177,6 +194,21 @@ func (r Record) Validate() error {
 		for _, id := range l.ids {
 			if !idPattern.MatchString(id) {
 				bad(l.field, "has %q: expected coreplus ids separated by commas", id)
+			}
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(r.Addresses)) {
+		if !idPattern.MatchString(id) {
+			bad("addresses", "has %q: expected coreplus location ids", id)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(r.PractitionerProfiles)) {
+		if !idPattern.MatchString(id) {
+			bad("practitioner-profiles", "has %q: expected coreplus practitioner ids", id)
+		}
+		for _, svc := range r.PractitionerProfiles[id].Services {
+			if !idPattern.MatchString(svc) {
+				bad("practitioner-profiles", "has service %q for practitioner %q: expected coreplus appointment type ids", svc, id)
 			}
 		}
 	}
@@ -229,9 +261,6 @@ func Origin(s string) (string, bool) {
 // originHost is a frame origin's host and optional port, lowercased.
 var originHost = regexp.MustCompile(`^([a-z0-9.-]+)(:[0-9]*)?$`)
 
-// ValidBrandColour reports whether s is a CSS hex colour such as #0b5cad.
-func ValidBrandColour(s string) bool { return colourPattern.MatchString(s) }
-
 func httpURL(s string, httpsOnly bool) bool {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
@@ -245,7 +274,7 @@ func (r Record) Booking() booking.Clinic {
 	return booking.Clinic{
 		Slug: r.Slug, Name: r.Name, Phone: r.Phone, PrivacyURL: r.PrivacyURL,
 		MinNotice:            r.MinNotice,
-		BookingWindow:        time.Duration(r.WindowDays) * 24 * time.Hour,
+		BookingWindowDays:    r.WindowDays,
 		EmailReminders:       r.EmailReminders,
 		SMSReminders:         r.SMSReminders,
 		FrameOrigins:         normaliseOrigins(r.FrameOrigins),
@@ -253,6 +282,9 @@ func (r Record) Booking() booking.Clinic {
 		Services:             r.Services,
 		OfferedPractitioners: r.Practitioners,
 		CancellationCutoff:   r.CancellationCutoff,
+		Practitioners:        r.PractitionerProfiles,
+		Addresses:            r.Addresses,
+		DraftTTL:             r.DraftTTL,
 		Theme:                r.Theme,
 	}
 }
@@ -290,19 +322,17 @@ var (
 
 // Add validates and stores a new clinic.
 func (r *Repo) Add(ctx context.Context, rec Record) error {
-	if err := rec.Validate(); err != nil {
-		return err
-	}
-	row, err := r.seal(rec)
-	if err != nil {
-		return err
-	}
-	return r.store.CreateClinic(ctx, row)
+	return r.save(ctx, rec, r.store.CreateClinic)
 }
 
 // Update validates and saves rec, which must have been read at the stored
 // revision (ErrChanged otherwise). The token is sealed again with the first key.
 func (r *Repo) Update(ctx context.Context, rec Record) error {
+	return r.save(ctx, rec, r.store.UpdateClinic)
+}
+
+// save validates rec, seals its token and hands the row to write.
+func (r *Repo) save(ctx context.Context, rec Record, write func(context.Context, store.Clinic) error) error {
 	if err := rec.Validate(); err != nil {
 		return err
 	}
@@ -310,7 +340,7 @@ func (r *Repo) Update(ctx context.Context, rec Record) error {
 	if err != nil {
 		return err
 	}
-	return r.store.UpdateClinic(ctx, row)
+	return write(ctx, row)
 }
 
 // Get reads a clinic and opens its token.
@@ -423,7 +453,10 @@ func (r *Repo) seal(rec Record) (store.Clinic, error) {
 		EmailReminders: rec.EmailReminders, SMSReminders: rec.SMSReminders,
 		CancellationCutoff: rec.CancellationCutoff,
 		LocationIDs:        rec.Locations, PractitionerIDs: rec.Practitioners, ServiceIDs: rec.Services,
-		Enabled: rec.Enabled, Revision: rec.Revision,
+		Addresses:            rec.Addresses,
+		PractitionerProfiles: convertProfiles(rec.PractitionerProfiles, func(p booking.PractitionerProfile) store.PractitionerProfile { return store.PractitionerProfile(p) }),
+		DraftTTL:             rec.DraftTTL,
+		Enabled:              rec.Enabled, Revision: rec.Revision,
 	}, nil
 }
 
@@ -449,8 +482,24 @@ func fromRow(row store.Clinic) Record {
 		EmailReminders: row.EmailReminders, SMSReminders: row.SMSReminders,
 		CancellationCutoff: row.CancellationCutoff,
 		Locations:          row.LocationIDs, Practitioners: row.PractitionerIDs, Services: row.ServiceIDs,
-		Enabled: row.Enabled, Revision: row.Revision, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt,
+		Addresses:            row.Addresses,
+		PractitionerProfiles: convertProfiles(row.PractitionerProfiles, func(p store.PractitionerProfile) booking.PractitionerProfile { return booking.PractitionerProfile(p) }),
+		DraftTTL:             row.DraftTTL,
+		Enabled:              row.Enabled, Revision: row.Revision, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt,
 	}
+}
+
+// convertProfiles maps practitioner profiles between the store's and the
+// booking rules' types; nil stays nil.
+func convertProfiles[From, To any](in map[string]From, convert func(From) To) map[string]To {
+	if in == nil {
+		return nil
+	}
+	out := make(map[string]To, len(in))
+	for id, p := range in {
+		out[id] = convert(p)
+	}
+	return out
 }
 
 func normaliseOrigins(os []string) []string {

@@ -121,6 +121,9 @@ func testRecord(slug string) Record {
 	r.Theme = booking.Theme{BrandColour: "#0b5cad", LogoURL: "https://northside.example/logo.png"}
 	r.CancellationCutoff = 24 * time.Hour
 	r.Locations = []string{"loc-1"}
+	r.Addresses = map[string]string{"loc-1": "12 Crown St, Surry Hills NSW 2010"}
+	r.PractitionerProfiles = map[string]booking.PractitionerProfile{"p-1": {Description: "Sports physiotherapist", Services: []string{"svc-1"}}}
+	r.DraftTTL = 90 * time.Minute
 	return r
 }
 
@@ -144,8 +147,12 @@ func TestRepoRoundTripOnEachDatabase(t *testing.T) {
 			t.Errorf("round trip: origins %v revision %d token ok %v", got.FrameOrigins, got.Revision, got.AccessToken.Reveal() == token)
 		}
 		bc := got.Booking()
-		if bc.BookingWindow != 60*24*time.Hour || bc.CancellationCutoff != 24*time.Hour || bc.Theme.BrandColour != "#0b5cad" || bc.Locations[0] != "loc-1" {
+		if bc.BookingWindowDays != 60 || bc.CancellationCutoff != 24*time.Hour || bc.Theme.BrandColour != "#0b5cad" || bc.Locations[0] != "loc-1" {
 			t.Errorf("booking clinic %+v", bc)
+		}
+		if bc.Addresses["loc-1"] != "12 Crown St, Surry Hills NSW 2010" || bc.Practitioners["p-1"].Description != "Sports physiotherapist" ||
+			bc.Practitioners["p-1"].Services[0] != "svc-1" || bc.DraftTTL != 90*time.Minute {
+			t.Errorf("addresses, practitioner profiles or draft lifetime lost on the round trip: %+v", bc)
 		}
 
 		// Rotation: a new first key; rotate-keys re-seals every token with it.
@@ -239,6 +246,9 @@ func TestValidateNamesEachBadField(t *testing.T) {
 	r.WindowDays = 0
 	r.CancellationCutoff = 1000 * time.Hour
 	r.Services = []string{"a b"}
+	r.DraftTTL = 5 * time.Minute
+	r.Addresses = map[string]string{"loc 1": "12 Crown St"}
+	r.PractitionerProfiles = map[string]booking.PractitionerProfile{"p-1": {Services: []string{"svc 1"}}}
 	err := r.Validate()
 	var ps Problems
 	if !errors.As(err, &ps) {
@@ -248,7 +258,7 @@ func TestValidateNamesEachBadField(t *testing.T) {
 	for _, p := range ps {
 		got[p.Field] = true
 	}
-	for _, f := range []string{"slug", "name", "access-token", "frame-origins", "brand-colour", "logo-url", "min-notice", "window-days", "cancellation-cutoff", "services"} {
+	for _, f := range []string{"slug", "name", "access-token", "frame-origins", "brand-colour", "logo-url", "min-notice", "window-days", "cancellation-cutoff", "services", "draft-ttl", "addresses", "practitioner-profiles"} {
 		if !got[f] {
 			t.Errorf("no problem reported for --%s in %v", f, err)
 		}

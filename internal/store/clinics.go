@@ -42,17 +42,29 @@ type Clinic struct {
 	LocationIDs        []string
 	PractitionerIDs    []string
 	ServiceIDs         []string
-	Enabled            bool
+	// Addresses gives each location's street address by coreplus location id.
+	Addresses map[string]string
+	// PractitionerProfiles describes practitioners by coreplus id.
+	PractitionerProfiles map[string]PractitionerProfile
+	DraftTTL             time.Duration // to the second
+	Enabled              bool
 	// Revision is 1 on creation and goes up by one with every update.
 	Revision  int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
 
+// PractitionerProfile is what a clinic says about one practitioner, as stored.
+type PractitionerProfile struct {
+	Description string   `json:"description"`
+	Services    []string `json:"services"`
+}
+
 const clinicColumns = `slug, name, phone, privacy_url, access_token, frame_origins,
 	brand_colour, logo_url, min_notice_seconds, window_days, email_reminders,
 	sms_reminders, cancellation_cutoff_seconds, location_ids, practitioner_ids,
-	service_ids, enabled, revision, created_at, updated_at`
+	service_ids, addresses, practitioner_profiles, draft_ttl_seconds,
+	enabled, revision, created_at, updated_at`
 
 // CreateClinic inserts c with revision 1. Slug, Name and SealedAccessToken
 // are required; ErrDuplicateClinic if the slug is taken.
@@ -66,11 +78,11 @@ func (s *Store) CreateClinic(ctx context.Context, c Clinic) error {
 		return fmt.Errorf("create clinic %s: %w", c.Slug, err)
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO clinics (`+clinicColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, $18, $18)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21)`,
 		c.Slug, c.Name, c.Phone, c.PrivacyURL, c.SealedAccessToken, lists[0],
 		c.BrandColour, c.LogoURL, seconds(c.MinNotice), c.WindowDays, boolInt(c.EmailReminders),
 		boolInt(c.SMSReminders), seconds(c.CancellationCutoff), lists[1], lists[2],
-		lists[3], boolInt(c.Enabled), now)
+		lists[3], lists[4], lists[5], seconds(c.DraftTTL), boolInt(c.Enabled), now)
 	if isUniqueViolation(err) {
 		return ErrDuplicateClinic
 	}
@@ -130,13 +142,14 @@ func (s *Store) UpdateClinic(ctx context.Context, c Clinic) error {
 			frame_origins = $6, brand_colour = $7, logo_url = $8, min_notice_seconds = $9,
 			window_days = $10, email_reminders = $11, sms_reminders = $12,
 			cancellation_cutoff_seconds = $13, location_ids = $14, practitioner_ids = $15,
-			service_ids = $16, enabled = $17, revision = revision + 1, updated_at = $18
-		WHERE slug = $1 AND revision = $19`,
+			service_ids = $16, addresses = $17, practitioner_profiles = $18,
+			draft_ttl_seconds = $19, enabled = $20, revision = revision + 1, updated_at = $21
+		WHERE slug = $1 AND revision = $22`,
 		c.Slug, c.Name, c.Phone, c.PrivacyURL, c.SealedAccessToken,
 		lists[0], c.BrandColour, c.LogoURL, seconds(c.MinNotice),
 		c.WindowDays, boolInt(c.EmailReminders), boolInt(c.SMSReminders),
 		seconds(c.CancellationCutoff), lists[1], lists[2],
-		lists[3], boolInt(c.Enabled), unix(s.now()), c.Revision)
+		lists[3], lists[4], lists[5], seconds(c.DraftTTL), boolInt(c.Enabled), unix(s.now()), c.Revision)
 	if err != nil {
 		return fmt.Errorf("update clinic %s: %w", c.Slug, err)
 	}
@@ -157,45 +170,72 @@ func scanClinic(row interface{ Scan(...any) error }) (Clinic, error) {
 	var (
 		c                                   Clinic
 		origins, locs, pracs, svcs          string
+		addresses, profiles                 string
 		notice, cutoff, email, sms, enabled int64
-		created, updated, windowDays        int64
+		created, updated, windowDays, ttl   int64
 	)
 	err := row.Scan(&c.Slug, &c.Name, &c.Phone, &c.PrivacyURL, &c.SealedAccessToken, &origins,
 		&c.BrandColour, &c.LogoURL, &notice, &windowDays, &email,
 		&sms, &cutoff, &locs, &pracs,
-		&svcs, &enabled, &c.Revision, &created, &updated)
+		&svcs, &addresses, &profiles, &ttl,
+		&enabled, &c.Revision, &created, &updated)
 	if err != nil {
 		return Clinic{}, err
 	}
 	for _, l := range []struct {
 		text string
-		into *[]string
-	}{{origins, &c.FrameOrigins}, {locs, &c.LocationIDs}, {pracs, &c.PractitionerIDs}, {svcs, &c.ServiceIDs}} {
+		into any
+	}{
+		{origins, &c.FrameOrigins}, {locs, &c.LocationIDs}, {pracs, &c.PractitionerIDs}, {svcs, &c.ServiceIDs},
+		{addresses, &c.Addresses}, {profiles, &c.PractitionerProfiles},
+	} {
 		if err := json.Unmarshal([]byte(l.text), l.into); err != nil {
-			return Clinic{}, fmt.Errorf("clinic %s: list column: %w", c.Slug, err)
+			return Clinic{}, fmt.Errorf("clinic %s: JSON column: %w", c.Slug, err)
 		}
 	}
 	c.MinNotice, c.CancellationCutoff = time.Duration(notice)*time.Second, time.Duration(cutoff)*time.Second
+	c.DraftTTL = time.Duration(ttl) * time.Second
+	if len(c.Addresses) == 0 {
+		c.Addresses = nil // as a clinic that never had any
+	}
+	if len(c.PractitionerProfiles) == 0 {
+		c.PractitionerProfiles = nil
+	}
 	c.WindowDays = int(windowDays)
 	c.EmailReminders, c.SMSReminders, c.Enabled = email == 1, sms == 1, enabled == 1
 	c.CreatedAt, c.UpdatedAt = fromUnix(created), fromUnix(updated)
 	return c, nil
 }
 
-// clinicLists encodes frame origins, locations, practitioners and services.
-func clinicLists(c Clinic) ([4]string, error) {
-	var out [4]string
-	for i, l := range [][]string{c.FrameOrigins, c.LocationIDs, c.PractitionerIDs, c.ServiceIDs} {
-		if l == nil {
-			l = []string{}
-		}
-		b, err := json.Marshal(l)
+// clinicLists encodes frame origins, locations, practitioners, services,
+// addresses and practitioner profiles as JSON; nil is stored empty, not null.
+func clinicLists(c Clinic) ([6]string, error) {
+	var out [6]string
+	for i, v := range []any{
+		nonNilList(c.FrameOrigins), nonNilList(c.LocationIDs), nonNilList(c.PractitionerIDs), nonNilList(c.ServiceIDs),
+		nonNilMap(c.Addresses), nonNilMap(c.PractitionerProfiles),
+	} {
+		b, err := json.Marshal(v)
 		if err != nil {
 			return out, err
 		}
 		out[i] = string(b)
 	}
 	return out, nil
+}
+
+func nonNilList(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func nonNilMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return map[string]V{}
+	}
+	return m
 }
 
 func seconds(d time.Duration) int64 { return int64(d / time.Second) }

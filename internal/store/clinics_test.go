@@ -24,7 +24,13 @@ func testClinic(slug string) Clinic {
 		LocationIDs:        []string{"loc-1"},
 		PractitionerIDs:    []string{"p-1", "p-2"},
 		ServiceIDs:         []string{},
-		Enabled:            true,
+		Addresses:          map[string]string{"loc-1": "12 Crown St, Surry Hills NSW 2010"},
+		PractitionerProfiles: map[string]PractitionerProfile{
+			"p-1": {Description: "Sports physiotherapist", Services: []string{"svc-1"}},
+			"p-2": {Description: "Back and neck pain"},
+		},
+		DraftTTL: 90 * time.Minute,
+		Enabled:  true,
 	}
 }
 

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RequestIDShown is how much of a request's id staff are shown; to mark a
+// request they give at least that much of it.
+const RequestIDShown = 8
+
+// Why MarkRequestContacted marked nothing.
+var (
+	// ErrRequestIDTooShort: fewer than RequestIDShown characters were given.
+	ErrRequestIDTooShort = errors.New("store: too little of the request id to tell requests apart")
+	// ErrNoSuchRequest: no unexpired request of the clinic has an id that
+	// starts so.
+	ErrNoSuchRequest = errors.New("store: no such booking request")
+	// ErrAlreadyContacted: the request was marked contacted before.
+	ErrAlreadyContacted = errors.New("store: the booking request is already marked contacted")
+	// ErrRequestChanged: the request changed between reading and marking
+	// (someone else marked it, or it expired).
+	ErrRequestChanged = errors.New("store: the booking request changed meanwhile")
+)
+
+// AmbiguousRequestIDError means the id given is the start of several
+// requests' ids.
+type AmbiguousRequestIDError struct{ Matches int }
+
+func (e *AmbiguousRequestIDError) Error() string {
+	return fmt.Sprintf("store: the id given starts %d booking requests' ids", e.Matches)
+}
+
+// MarkRequestContacted marks as contacted the clinic's unexpired request
+// whose id is idPrefix or starts with it. It is a compare-and-set from new,
+// so that of two people marking one request, one hears it already was. The
+// request found is returned with ErrAlreadyContacted and ErrRequestChanged,
+// so that the caller can say which it was.
+func (s *Store) MarkRequestContacted(ctx context.Context, clinic, idPrefix string, now time.Time) (Request, error) {
+	if len(idPrefix) < RequestIDShown {
+		return Request{}, ErrRequestIDTooShort
+	}
+	list, err := s.ListRequests(ctx, clinic, now)
+	if err != nil {
+		return Request{}, err
+	}
+	var matches []Request
+	for _, r := range list {
+		if strings.HasPrefix(r.ID, idPrefix) {
+			matches = append(matches, r)
+		}
+	}
+	switch len(matches) {
+	case 0:
+		return Request{}, ErrNoSuchRequest
+	case 1:
+	default:
+		return Request{}, &AmbiguousRequestIDError{Matches: len(matches)}
+	}
+	r := matches[0]
+	if r.Status == RequestContacted {
+		return r, ErrAlreadyContacted
+	}
+	ok, err := s.SetRequestStatus(ctx, clinic, r.ID, RequestNew, RequestContacted)
+	if err != nil {
+		return r, err
+	}
+	if !ok {
+		return r, ErrRequestChanged
+	}
+	r.Status = RequestContacted
+	return r, nil
+}
