@@ -60,7 +60,7 @@ browser-test: ## browser tests in Debian's chromium (apt-get install chromium)
 	$(GO) test -count=1 -tags browser ./web/browsertest/
 
 postgres-test: ## store, clinic and two-replica tests against PostgreSQL at $$TEST_DATABASE_URL
-	$(GO) test -count=1 $(GOTESTFLAGS) ./internal/store/... ./internal/clinics/... ./cmd/portal/...
+	$(GO) test -count=1 $(GOTESTFLAGS) ./internal/store/... ./internal/booking/bookingstore/... ./internal/clinics/... ./cmd/portal/...
 
 clean:
 	rm -rf bin
