@@ -180,7 +180,7 @@ func (s *Server) saveDetails(c echo.Context) error {
 	f, err := s.startFlow(c, c.FormValue)
 	if err != nil {
 		if be, ok := booking.AsError(err); ok && be.Code == booking.CodeUnavailable {
-			s.keepDetailsWhileDown(c)
+			return &pageError{err: err, draft: s.keepDetailsWhileDown(c)}
 		}
 		return err
 	}
@@ -221,24 +221,25 @@ func detailsFormFrom(c echo.Context) booking.DetailsForm {
 // asked to check the choices of (the details themselves need only the
 // store), so that the unavailable page's "Leave a booking request" fills
 // its form from them rather than losing what was typed. A form with
-// problems, a bot's, or one over the draft limit is kept nowhere.
-func (s *Server) keepDetailsWhileDown(c echo.Context) {
+// problems, a bot's, or one over the draft limit is kept nowhere. It
+// returns the signed draft, or "".
+func (s *Server) keepDetailsWhileDown(c echo.Context) string {
 	svc, err := s.clinicFrom(c)
 	if err != nil || c.FormValue("saved") != "" || s.honeypotFilled(c) {
-		return
+		return ""
 	}
 	details, errs := detailsFormFrom(c).Validate(svc.Now())
 	if len(errs) > 0 || !s.abuse.drafts.allow(c.RealIP()) {
-		return
+		return ""
 	}
 	links := s.linksFor(c.FormValue, svc.Clinic())
 	draftID, _ := s.signer.verify(links.draft)
 	id, err := svc.SaveDetailsUnchecked(c.Request().Context(), draftID, choiceFrom(c.FormValue), details)
 	if err != nil {
 		s.log.Warn("keep details while unavailable", "request_id", requestIDFrom(c), "err", err)
-		return
+		return ""
 	}
-	c.Set(draftKey, s.signer.sign(id))
+	return s.signer.sign(id)
 }
 
 // toSubmittedBooking sends the patient to their booking's page when the

@@ -24,12 +24,12 @@ var (
 // requestLink is where an "unavailable" page's "Leave a booking request"
 // leads: the request form with the choices made so far (ids only), the
 // signed draft (so what was typed is filled in server-side) and the embed
-// settings.
-func (s *Server) requestLink(c echo.Context, clinic booking.Clinic) string {
+// settings. savedDraft, when set, is the draft the failed request saved.
+func (s *Server) requestLink(c echo.Context, clinic booking.Clinic, savedDraft string) string {
 	get := requestValues(c)
 	links := s.linksFor(get, clinic)
-	if tok, _ := c.Get(draftKey).(string); tok != "" {
-		links.draft = tok // the details just saved
+	if savedDraft != "" {
+		links.draft = savedDraft // the details just saved
 	}
 	return links.to("request", booking.Choice{LocationID: get(qLocation), ServiceID: get(qType), PractitionerID: get(qPractitioner)})
 }
@@ -119,8 +119,7 @@ func (s *Server) saveRequest(c echo.Context) error {
 		LocationID: params.Get(qLocation), ServiceID: params.Get(qType), PractitionerID: params.Get(qPractitioner),
 	}
 	if !s.abuse.requests.allow(c.RealIP()) {
-		s.log.Warn("rate limited", "request_id", requestIDFrom(c), "path", logPath(c))
-		c.Response().Header().Set("Retry-After", "60")
+		s.rateLimited(c)
 		return s.renderRequest(c, clinic, links, http.StatusTooManyRequests, form, nil, tooManyMessage)
 	}
 	r, errs := form.Validate()

@@ -120,8 +120,7 @@ func (s *Server) confirm(c echo.Context) error {
 	if err != nil {
 		if be, ok := booking.AsError(err); ok && be.Code == booking.CodeUnavailable {
 			// Confirm answers unavailable only when no booking went out.
-			c.Set(retryKey, f.links.to("book/review", f.sel.Choice()))
-			c.Set(nothingSentKey, true)
+			return &pageError{err: err, retryURL: f.links.to("book/review", f.sel.Choice()), nothingSent: true}
 		}
 		return s.draftGone(c, f, err)
 	}
