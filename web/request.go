@@ -37,19 +37,18 @@ func (s *Server) requestLink(c echo.Context, clinic booking.Clinic, savedDraft s
 // requestForm shows the request form, filled in from the patient's draft
 // when the link carries one.
 func (s *Server) requestForm(c echo.Context) error {
-	if done, err := s.toSubmittedBooking(c, c.QueryParam); done {
-		return err
-	}
-	svc, err := s.clinicFrom(c)
+	f, err := s.openFlow(c, c.QueryParam)
 	if err != nil {
 		return err
 	}
-	clinic := svc.Clinic()
-	links := s.linksFor(c.QueryParam, clinic)
+	if done, err := s.toSubmittedBooking(c, f); done {
+		return err
+	}
+	svc, clinic, links := f.svc, f.clinic, f.links
 	form := booking.RequestForm{LocationID: c.QueryParam(qLocation), ServiceID: c.QueryParam(qType), PractitionerID: c.QueryParam(qPractitioner)}
 	notice := ""
-	if id, ok := s.signer.verify(links.draft); ok {
-		if d, err := svc.RequestFromDraft(c.Request().Context(), id); err == nil {
+	if links.draftID != "" {
+		if d, err := svc.RequestFromDraft(c.Request().Context(), links.draftID); err == nil {
 			for _, v := range []struct{ from, to *string }{
 				{&d.LocationID, &form.LocationID}, {&d.ServiceID, &form.ServiceID}, {&d.PractitionerID, &form.PractitionerID},
 			} {
@@ -69,7 +68,7 @@ func (s *Server) renderRequest(c echo.Context, clinic booking.Clinic, links flow
 	if len(errs) > 0 {
 		title = "Error: " + title
 	}
-	links.draft = "" // the draft has done its work: it filled the form
+	links.useDraft("", "") // the draft has done its work: it filled the form
 	m := views.RequestPage{
 		Page:   s.page(c, &clinic, title),
 		Notice: notice,
@@ -95,15 +94,14 @@ func (s *Server) renderRequest(c echo.Context, clinic booking.Clinic, links flow
 // saveRequest checks the form and stores the request; a problem brings the
 // form back with everything typed kept.
 func (s *Server) saveRequest(c echo.Context) error {
-	if done, err := s.toSubmittedBooking(c, c.FormValue); done {
-		return err
-	}
-	svc, err := s.clinicFrom(c)
+	f, err := s.openFlow(c, c.FormValue)
 	if err != nil {
 		return err
 	}
-	clinic := svc.Clinic()
-	links := s.linksFor(c.FormValue, clinic)
+	if done, err := s.toSubmittedBooking(c, f); done {
+		return err
+	}
+	svc, clinic, links := f.svc, f.clinic, f.links
 	received := links.withCarried("/" + url.PathEscape(clinic.Slug) + "/request/received")
 	if s.honeypotFilled(c) {
 		return c.Redirect(http.StatusSeeOther, received)

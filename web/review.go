@@ -20,11 +20,10 @@ func (s *Server) review(c echo.Context) error {
 	if f.sel.Slot == nil {
 		return c.Redirect(http.StatusSeeOther, f.links.book(f.sel.Choice()))
 	}
-	id, ok := s.signer.verify(f.links.draft)
-	if !ok {
+	if f.links.draftID == "" {
 		return c.Redirect(http.StatusSeeOther, f.links.to("book/details", f.sel.Choice()))
 	}
-	d, err := f.svc.Draft(c.Request().Context(), id)
+	d, err := f.svc.Draft(c.Request().Context(), f.links.draftID)
 	if err != nil {
 		return s.draftGone(c, f, err)
 	}
@@ -39,7 +38,7 @@ func (s *Server) review(c echo.Context) error {
 // has expired, or fails with err.
 func (s *Server) draftGone(c echo.Context, f *flow, err error) error {
 	if be, ok := booking.AsError(err); ok && be.Code == booking.CodeNotFound {
-		f.links.draft = ""
+		f.links.useDraft("", "")
 		return c.Redirect(http.StatusSeeOther, f.links.to("book/details", f.sel.Choice())+"&expired=1")
 	}
 	return err
@@ -111,12 +110,11 @@ func (s *Server) confirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, ok := s.signer.verify(f.links.draft)
-	if !ok || f.sel.Slot == nil {
+	if f.links.draftID == "" || f.sel.Slot == nil {
 		return &booking.Error{Code: booking.CodeInvalid, Message: "This form is missing something we need. Start again to book."}
 	}
 	ctx := c.Request().Context()
-	out, err := f.svc.Confirm(ctx, id, f.sel)
+	out, err := f.svc.Confirm(ctx, f.links.draftID, f.sel)
 	if err != nil {
 		if be, ok := booking.AsError(err); ok && be.Code == booking.CodeUnavailable {
 			// Confirm answers unavailable only when no booking went out.
@@ -124,7 +122,7 @@ func (s *Server) confirm(c echo.Context) error {
 		}
 		return s.draftGone(c, f, err)
 	}
-	f.links.draft = s.signer.sign(out.DraftID)
+	f.links.useDraft(out.DraftID, s.signer.sign(out.DraftID))
 	switch out.Kind {
 	case booking.OutcomeSlotTaken:
 		d, err := f.svc.Draft(ctx, out.DraftID)
