@@ -11,9 +11,20 @@ import (
 	"github.com/clinic-booking/portal/views"
 )
 
+// flowService is what the choosing steps ask of a clinic's booking service.
+type flowService interface {
+	Clinic() booking.Clinic
+	Now() time.Time
+	Locations(ctx context.Context) ([]booking.Location, error)
+	Services(ctx context.Context) ([]booking.ServiceType, error)
+	Practitioners(ctx context.Context, loc booking.Location, svc booking.ServiceType) ([]booking.Practitioner, error)
+	Resolve(ctx context.Context, ch booking.Choice) (booking.Selection, error)
+	ShowWeek(ctx context.Context, sel booking.Selection) (booking.Week, error)
+}
+
 // flow is one request's place in the booking flow.
 type flow struct {
-	svc      *booking.Service
+	svc      ClinicService
 	clinic   booking.Clinic
 	sel      booking.Selection
 	links    flowLinks

@@ -16,7 +16,7 @@ import (
 )
 
 func TestRootLeadsToTheOnlyClinic(t *testing.T) {
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	p := h.get("/")
 	if !strings.HasSuffix(p.url, "/demo") {
 		t.Fatalf("/ led to %s", p.url)
@@ -363,8 +363,8 @@ func TestSlotTakenMeanwhile(t *testing.T) {
 }
 
 func TestCoreplusDownShowsAFriendlyPage(t *testing.T) {
-	h := newHarness(t)
-	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+	h := newPageHarness(t, harnessSetup{})
+	h.fake.down = true
 	p := h.get("/demo")
 	if p.status != http.StatusServiceUnavailable {
 		t.Errorf("status %d", p.status)
@@ -521,7 +521,7 @@ func TestMobileIsNormalisedAndChangeLinksKeepDetails(t *testing.T) {
 }
 
 func TestPagesAreFramableOnlyByTheClinic(t *testing.T) {
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	p := h.get("/demo")
 	csp := p.header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "frame-ancestors 'self' https://www.example-clinic.com.au") || p.header.Get("X-Frame-Options") != "" {
@@ -533,7 +533,7 @@ func TestPagesAreFramableOnlyByTheClinic(t *testing.T) {
 }
 
 func TestCrossSitePostIsRefused(t *testing.T) {
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	req, _ := http.NewRequest(http.MethodPost, h.abs("/demo/book/details"), strings.NewReader(newPatient.fill(url.Values{}).Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")

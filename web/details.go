@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +12,16 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/views"
 )
+
+// detailsService is what the details form asks of a clinic's booking
+// service, besides the flow's.
+type detailsService interface {
+	CheckSlot(ctx context.Context, sel booking.Selection) error
+	Draft(ctx context.Context, id string) (booking.Draft, error)
+	SaveDetails(ctx context.Context, draftID string, sel booking.Selection, d booking.Details) (string, error)
+	// SaveDetailsUnchecked keeps details while coreplus cannot check the choices.
+	SaveDetailsUnchecked(ctx context.Context, draftID string, ch booking.Choice, d booking.Details) (string, error)
+}
 
 // detailsForm shows the form for the patient's details: empty, or filled
 // from the draft being changed. Where this browser kept the details of its

@@ -248,7 +248,7 @@ func TestEmbedPrefillsChoicesFromTheSnippet(t *testing.T) {
 }
 
 func TestHostNotOnTheAllowlistGetsNoMessages(t *testing.T) {
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	p := h.get("/demo?embed=1&host=" + url.QueryEscape("https://evil.example")).wantH1("Where would you like to be seen?")
 	if m := p.hostMessages(); m != nil {
 		t.Errorf("messages for a host not on the allowlist: %+v", m)
@@ -266,7 +266,7 @@ func TestHostNotOnTheAllowlistGetsNoMessages(t *testing.T) {
 }
 
 func TestCampaignValuesThatCouldBePersonalAreDropped(t *testing.T) {
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	p := h.get("/demo?embed=1&utm_source=" + url.QueryEscape("jo@example.com") + "&utm_medium=email")
 	href := p.link("Harbourside Physio Surry Hills")
 	if strings.Contains(href, "example.com") || !strings.Contains(href, "utm_medium=email") {
@@ -275,7 +275,7 @@ func TestCampaignValuesThatCouldBePersonalAreDropped(t *testing.T) {
 }
 
 func TestEmbedCodePage(t *testing.T) {
-	h := newHarness(t, func(c *booking.Clinic) { c.Name = `O'Brien & Sons <Physio>` })
+	h := newPageHarness(t, harnessSetup{}, func(c *booking.Clinic) { c.Name = `O'Brien & Sons <Physio>` })
 	p := h.get("/demo/embed-code").wantH1("Put online booking on your website")
 	if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, allowedHost) {
 		t.Errorf("staff page CSP %q", csp)
@@ -322,7 +322,7 @@ func TestEmbedCodePage(t *testing.T) {
 }
 
 func TestEmbedCodePageWarnsWhenNoSiteMayEmbed(t *testing.T) {
-	h := newHarness(t, func(c *booking.Clinic) { c.FrameOrigins = nil })
+	h := newPageHarness(t, harnessSetup{}, func(c *booking.Clinic) { c.FrameOrigins = nil })
 	p := h.get("/demo/embed-code")
 	if !strings.Contains(p.text(), "No website may show the booking form yet") {
 		t.Errorf("no warning:\n%s", p.text())
@@ -340,7 +340,7 @@ func TestEmbedScriptIsSmallVersionedAndCachedLong(t *testing.T) {
 	if len(b) >= 3072 {
 		t.Errorf("embed.js is %d bytes; keep it under 3 KB", len(b))
 	}
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	req, _ := http.NewRequest(http.MethodGet, h.abs("/embed.js"), nil)
 	r := h.do(req)
 	loc := r.header.Get("Location")
@@ -363,7 +363,7 @@ func TestEmbedScriptIsSmallVersionedAndCachedLong(t *testing.T) {
 }
 
 func TestThemeIsInlinedUnderTheCSP(t *testing.T) {
-	h := newHarness(t, func(c *booking.Clinic) {
+	h := newPageHarness(t, harnessSetup{}, func(c *booking.Clinic) {
 		c.Theme = booking.Theme{BrandColour: "#ffcc00", LogoURL: "https://cdn.example-clinic.com.au/logo.png"}
 	})
 	p := h.get("/demo")
@@ -389,7 +389,7 @@ func TestThemeIsInlinedUnderTheCSP(t *testing.T) {
 	}
 
 	// A colour that is not a colour is not trusted into the page.
-	h = newHarness(t, func(c *booking.Clinic) {
+	h = newPageHarness(t, harnessSetup{}, func(c *booking.Clinic) {
 		c.Theme = booking.Theme{BrandColour: "red;}body{display:none", LogoURL: "javascript:alert(1)"}
 	})
 	p = h.get("/demo")
@@ -401,7 +401,7 @@ func TestThemeIsInlinedUnderTheCSP(t *testing.T) {
 // TestEmbedCodeUsesThePublicURL: with PUBLIC_URL set, the snippets name it,
 // whatever X-Forwarded-Proto or Host a request brings.
 func TestEmbedCodeUsesThePublicURL(t *testing.T) {
-	h := newHarnessSetup(t, harnessSetup{web: func(c *web.Config) { c.PublicURL = "https://book.example-clinic.com.au/" }})
+	h := newPageHarness(t, harnessSetup{web: func(c *web.Config) { c.PublicURL = "https://book.example-clinic.com.au/" }})
 	req, _ := http.NewRequest(http.MethodGet, h.abs("/demo/embed-code"), nil)
 	req.Header.Set("X-Forwarded-Proto", "javascript")
 	req.Host = "evil.example"

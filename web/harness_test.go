@@ -72,7 +72,8 @@ type harness struct {
 	seen    []string // every URL the patient was sent to or shown
 	db      *store.Store
 	dir     *booking.Directory
-	start   func() // builds the service and the portal over sb and db
+	fake    *fakeClinic // set by newPageHarness instead of sb, db and dir
+	start   func()      // builds the service and the portal over sb and db
 }
 
 // restart stops the portal and starts it again over the same sandbox and
@@ -136,6 +137,59 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 	t.Cleanup(func() { db.Close() })
 	h.db = db
 
+	clinic := testClinic(opts...)
+	logger := h.newLogger()
+	h.start = func() {
+		var up booking.Coreplus = booking.Observed(api, web.CountUpstream)
+		if setup.upstream != nil {
+			up = setup.upstream(up)
+		}
+		var st booking.Store = bookingstore.New(db)
+		if setup.store != nil {
+			st = setup.store(st)
+		}
+		svc := booking.NewService(clinic, up, st, clock)
+		svc.SetLogger(logger)
+		h.dir = booking.NewDirectory(svc)
+		h.serve(web.ServiceDirectory(h.dir), logger, db.Ping, setup.web)
+	}
+	h.start()
+	return h
+}
+
+// newLogger logs to h.logs, for assertPrivate and the tests that read logs.
+func (h *harness) newLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// serve starts the portal over clinics, its configuration changed by
+// configure when set.
+func (h *harness) serve(clinics web.Clinics, logger *slog.Logger, ready func(context.Context) error, configure func(*web.Config)) {
+	h.t.Helper()
+	webCfg := web.Config{
+		Clinics: clinics, Logger: logger, Ready: ready,
+		SecretKey: bytes.Repeat([]byte{7}, 32),
+	}
+	if configure != nil {
+		configure(&webCfg)
+	}
+	handler, err := web.New(webCfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.handler = handler
+	h.portal = httptest.NewServer(handler)
+	h.t.Cleanup(h.portal.Close)
+	if h.http == nil { // a restart keeps the client, and any cookies it holds
+		h.http = &http.Client{
+			Timeout:       20 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+}
+
+// testClinic is the clinic the harnesses serve, changed by opts.
+func testClinic(opts ...harnessOption) booking.Clinic {
 	clinic := booking.Clinic{
 		Slug: "demo", Name: "Harbourside Physio (test)", Phone: "07 3000 0000",
 		PrivacyURL:     "https://example.com/privacy",
@@ -152,40 +206,7 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 	for _, o := range opts {
 		o(&clinic)
 	}
-	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.start = func() {
-		var up booking.Coreplus = booking.Observed(api, web.CountUpstream)
-		if setup.upstream != nil {
-			up = setup.upstream(up)
-		}
-		var st booking.Store = bookingstore.New(db)
-		if setup.store != nil {
-			st = setup.store(st)
-		}
-		svc := booking.NewService(clinic, up, st, clock)
-		svc.SetLogger(logger)
-		h.dir = booking.NewDirectory(svc)
-		webCfg := web.Config{
-			Clinics: h.dir, Logger: logger, Ready: db.Ping,
-			SecretKey: bytes.Repeat([]byte{7}, 32),
-		}
-		if setup.web != nil {
-			setup.web(&webCfg)
-		}
-		handler, err := web.New(webCfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.handler = handler
-		h.portal = httptest.NewServer(handler)
-		t.Cleanup(h.portal.Close)
-	}
-	h.start()
-	h.http = &http.Client{
-		Timeout:       20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	return h
+	return clinic
 }
 
 // page is one response, parsed.

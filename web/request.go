@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,6 +21,14 @@ var (
 	dayLabels  = map[string]string{"mon": "Monday", "tue": "Tuesday", "wed": "Wednesday", "thu": "Thursday", "fri": "Friday", "sat": "Saturday"}
 	timeLabels = map[string]string{"morning": "Morning (before 12 pm)", "afternoon": "Afternoon (12 pm to 5 pm)", "evening": "Evening (after 5 pm)"}
 )
+
+// requestService is what the request pages ask of a clinic's booking
+// service: they never call coreplus.
+type requestService interface {
+	Clinic() booking.Clinic
+	RequestFromDraft(ctx context.Context, draftID string) (booking.RequestForm, error)
+	LeaveRequest(ctx context.Context, r booking.Request) (string, error)
+}
 
 // requestLink is where an "unavailable" page's "Leave a booking request"
 // leads: the request form with the choices made so far (ids only), the

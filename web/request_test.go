@@ -56,7 +56,7 @@ func TestCoreplusDownAtConfirmOffersARequestWithNothingRetyped(t *testing.T) {
 }
 
 func TestRequestFormValidation(t *testing.T) {
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	req := h.get("/demo/request?location=" + sandbox.LocationSydneyID).wantH1("Leave a booking request")
 	action, form := req.form()
 	form.Set("first_name", "Ada")
@@ -96,7 +96,7 @@ func TestRequestFormValidation(t *testing.T) {
 	if s := p.doc.Find(".error-summary").Text(); !strings.Contains(s, "Enter an email address or a mobile number") {
 		t.Errorf("no contact asked for: %q", s)
 	}
-	if list, _ := h.db.ListRequests(t.Context(), "demo", time.Now()); len(list) != 0 {
+	if list := h.fake.leftRequests(); len(list) != 0 {
 		t.Errorf("an invalid request was stored")
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -9,6 +10,13 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/views"
 )
+
+// reviewService is what the review and the confirm ask of a clinic's
+// booking service, besides the flow's.
+type reviewService interface {
+	Draft(ctx context.Context, id string) (booking.Draft, error)
+	Confirm(ctx context.Context, draftID string, sel booking.Selection) (booking.Outcome, error)
+}
 
 // review shows everything chosen and entered, with change links, and the
 // button that books.

@@ -9,7 +9,7 @@ import (
 // Browsers ask for an icon on every page load; a missing one fills the
 // logs with 404s.
 func TestEveryPageHasAnIconAndFaviconIcoFindsIt(t *testing.T) {
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	p := h.get("/demo").wantH1("Where would you like to be seen?")
 	icon := p.doc.Find(`head link[rel="icon"]`).AttrOr("href", "")
 	if !strings.HasPrefix(icon, "/static/") {
