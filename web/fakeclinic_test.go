@@ -9,6 +9,7 @@ import (
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/pagetest"
 	"github.com/clinic-booking/portal/web"
 )
 
@@ -32,7 +33,7 @@ var _ web.ClinicService = (*fakeClinic)(nil)
 // the coreplus sandbox nor a database. Only setup.web is used.
 func newPageHarness(t *testing.T, setup harnessSetup, opts ...harnessOption) *harness {
 	t.Helper()
-	h := &harness{t: t, now: summerMonday, logs: &syncBuffer{}}
+	h := &harness{t: t, now: summerMonday, logs: &pagetest.SyncBuffer{}}
 	h.fake = &fakeClinic{clinic: testClinic(opts...), now: summerMonday}
 	h.serve(fakeClinics{h.fake}, h.newLogger(), nil, setup.web)
 	return h
