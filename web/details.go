@@ -29,11 +29,8 @@ type detailsService interface {
 // shown, with the choice to use the details or forget them: the device may
 // be shared, so nothing more is shown until someone asks.
 func (s *Server) detailsForm(c echo.Context) error {
-	f, err := s.openFlow(c, c.QueryParam)
-	if err != nil {
-		return err
-	}
-	if done, err := s.toSubmittedBooking(c, f); done {
+	f, done, err := s.openForm(c, c.QueryParam)
+	if done {
 		return err
 	}
 	if err := f.resolve(c.Request().Context(), c.QueryParam); err != nil {
@@ -57,7 +54,7 @@ func (s *Server) detailsForm(c echo.Context) error {
 		d, err := f.svc.Draft(c.Request().Context(), f.links.draftID)
 		switch be, isBE := booking.AsError(err); {
 		case err == nil && d.Submitted():
-			// Sent meanwhile (toSubmittedBooking looked a moment ago): its
+			// Sent meanwhile (openForm looked a moment ago): its
 			// details are that booking's, never a new form's.
 			return c.Redirect(http.StatusSeeOther, f.links.booking(f.links.draft, "/"))
 		case err == nil:
@@ -180,11 +177,8 @@ func renderDetailsPage(c echo.Context, status int, m views.DetailsPage) error {
 // everything typed kept, else the details go into a server-side draft and
 // the patient moves on to the review.
 func (s *Server) saveDetails(c echo.Context) error {
-	f, err := s.openFlow(c, c.FormValue)
-	if err != nil {
-		return err
-	}
-	if done, err := s.toSubmittedBooking(c, f); done {
+	f, done, err := s.openForm(c, c.FormValue)
+	if done {
 		return err
 	}
 	if c.FormValue("saved") == "forget" {
@@ -250,20 +244,24 @@ func (s *Server) keepDetailsWhileDown(c echo.Context, f *flow) string {
 	return s.signer.sign(id)
 }
 
-// toSubmittedBooking sends the patient to their booking's page when the
-// draft the request carries has been sent to coreplus (booking, unknown or
-// booked): after the back button, a form must neither show that booking's
-// details nor start a second booking from them. It needs only the store
-// (f need not be resolved), and reports whether it answered.
-func (s *Server) toSubmittedBooking(c echo.Context, f *flow) (bool, error) {
+// openForm opens the flow of a form page (details or request), unresolved,
+// or sends the patient to their booking's page when the draft the request
+// carries has been sent to coreplus (booking, unknown or booked): after the
+// back button, a form must neither show that booking's details nor start a
+// second booking from them. It needs only the store, and reports whether
+// it answered.
+func (s *Server) openForm(c echo.Context, get func(string) string) (f *flow, done bool, err error) {
+	if f, err = s.openFlow(c, get); err != nil {
+		return nil, true, err
+	}
 	if f.links.draftID == "" {
-		return false, nil
+		return f, false, nil
 	}
 	d, err := f.svc.Draft(c.Request().Context(), f.links.draftID)
 	if err != nil || !d.Submitted() {
-		return false, nil // an expired or open draft is the caller's to handle
+		return f, false, nil // an expired or open draft is the caller's to handle
 	}
-	return true, c.Redirect(http.StatusSeeOther, f.links.booking(f.links.draft, "/"))
+	return nil, true, c.Redirect(http.StatusSeeOther, f.links.booking(f.links.draft, "/"))
 }
 
 // appointmentRows describes the chosen appointment, with change links when

@@ -46,11 +46,8 @@ func (s *Server) requestLink(c echo.Context, clinic booking.Clinic, savedDraft s
 // requestForm shows the request form, filled in from the patient's draft
 // when the link carries one.
 func (s *Server) requestForm(c echo.Context) error {
-	f, err := s.openFlow(c, c.QueryParam)
-	if err != nil {
-		return err
-	}
-	if done, err := s.toSubmittedBooking(c, f); done {
+	f, done, err := s.openForm(c, c.QueryParam)
+	if done {
 		return err
 	}
 	svc, clinic, links := f.svc, f.clinic, f.links
@@ -103,11 +100,8 @@ func (s *Server) renderRequest(c echo.Context, clinic booking.Clinic, links flow
 // saveRequest checks the form and stores the request; a problem brings the
 // form back with everything typed kept.
 func (s *Server) saveRequest(c echo.Context) error {
-	f, err := s.openFlow(c, c.FormValue)
-	if err != nil {
-		return err
-	}
-	if done, err := s.toSubmittedBooking(c, f); done {
+	f, done, err := s.openForm(c, c.FormValue)
+	if done {
 		return err
 	}
 	svc, clinic, links := f.svc, f.clinic, f.links
