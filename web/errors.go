@@ -43,7 +43,8 @@ const (
 
 // handleError is the one place errors become pages. A booking.Error carries a
 // message fit for a patient; anything else is logged with its cause and shown
-// as a plain "something went wrong" page with the request id.
+// as a plain "something went wrong" page with the request id. A pageError
+// adds the retry link, "nothing was sent" and the saved draft.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -56,7 +57,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		clinic = &cl
 	}
 	m := views.ErrorPage{Page: s.page(c, clinic, "Something went wrong"), RequestID: id}
-	pe := &pageError{}
+	pe := &pageError{} // empty unless the handler returned one
 	errors.As(err, &pe)
 
 	status := http.StatusInternalServerError
