@@ -11,7 +11,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/clinic-booking/portal/internal/booking"
-	"github.com/clinic-booking/portal/views"
 )
 
 // Limits caps, per client address, how often the forms that cost the portal
@@ -182,21 +181,11 @@ func (s *Server) honeypotFilled(c echo.Context) bool {
 	return true
 }
 
-// tooMany answers a form sent too often from one address with a plain page;
-// retry, when set, leads back to where the patient was.
-func (s *Server) tooMany(c echo.Context, retry string) error {
+// rateLimited logs a form refused for coming too often from one address
+// and tells the client when to try again; the caller renders the page.
+func (s *Server) rateLimited(c echo.Context) {
 	s.log.Warn("rate limited", "request_id", requestIDFrom(c), "path", logPath(c))
-	m := views.ErrorPage{
-		Heading: "Please wait a minute", Message: tooManyMessage, RetryURL: retry, RequestID: requestIDFrom(c),
-	}
-	if svc, err := s.clinicFrom(c); err == nil {
-		cl := svc.Clinic()
-		m.Page = s.page(c, &cl, m.Heading)
-	} else {
-		m.Page = s.page(c, nil, m.Heading)
-	}
 	c.Response().Header().Set("Retry-After", "60")
-	return render(c, http.StatusTooManyRequests, views.ErrorView(m))
 }
 
 // limitConfirms refuses a confirm from an address over its limit, before
@@ -212,7 +201,7 @@ func (s *Server) limitConfirms(next echo.HandlerFunc) echo.HandlerFunc {
 			links := s.linksFor(c.FormValue, svc.Clinic())
 			retry = links.to("book/review", choiceFrom(c.FormValue))
 		}
-		return s.tooMany(c, retry)
+		return &pageError{err: errTooMany, retryURL: retry}
 	}
 }
 
@@ -229,7 +218,6 @@ func (s *Server) screenDetails(c echo.Context, f *flow, form booking.DetailsForm
 	if _, errs := form.Validate(f.svc.Now().In(f.sel.Location.Zone)); len(errs) > 0 || s.abuse.drafts.allow(c.RealIP()) {
 		return false, nil
 	}
-	s.log.Warn("rate limited", "request_id", requestIDFrom(c), "path", logPath(c))
-	c.Response().Header().Set("Retry-After", "60")
+	s.rateLimited(c)
 	return true, s.renderDetails(c, f, http.StatusTooManyRequests, form, nil, tooManyMessage)
 }

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -16,8 +15,8 @@ import (
 func (h *harness) detailsForm() (string, func() url.Values) {
 	h.t.Helper()
 	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Tom Whitfield")
-	slot, _ := times.firstSlot()
-	action, blank := h.get(slot).wantH1("Your details").form()
+	slot, _ := times.FirstSlot()
+	action, blank := h.get(slot).WantH1("Your details").Form()
 	return action, func() url.Values { return newPatient.fill(cloneValues(blank)) }
 }
 
@@ -30,14 +29,14 @@ func TestDraftLimitPerClientAddress(t *testing.T) {
 				t.Fatalf("draft %d: status %d, %v", i+1, status, err)
 			}
 		}
-		status, _, doc, err := h.postAs(patientAddr(99), action, form())
+		status, _, p, err := h.postAs(patientAddr(99), action, form())
 		if err != nil || status != http.StatusTooManyRequests {
 			t.Fatalf("fourth draft from one peer claiming another address: status %d, %v; want 429", status, err)
 		}
-		if !strings.Contains(doc.Text(), "Too many attempts from your connection. Please wait a minute and try again.") {
-			t.Errorf("429 page does not say what happened:\n%s", doc.Text())
+		if !strings.Contains(p.Doc.Text(), "Too many attempts from your connection. Please wait a minute and try again.") {
+			t.Errorf("429 page does not say what happened:\n%s", p.Doc.Text())
 		}
-		if got := doc.Find("#first-name").AttrOr("value", ""); got != newPatient.First {
+		if got := p.Doc.Find("#first-name").AttrOr("value", ""); got != newPatient.First {
 			t.Errorf("typed first name not kept on the 429 page: %q", got)
 		}
 		if !strings.Contains(h.logs.String(), `"msg":"rate limited"`) {
@@ -83,24 +82,23 @@ func TestDraftLimitPerClientAddress(t *testing.T) {
 func TestConfirmLimitPerClientAddress(t *testing.T) {
 	h := newHarnessSetup(t, harnessSetup{web: func(c *web.Config) { c.Limits.ConfirmsPerMinute = 2 }})
 	review := h.toReview(newPatient, "Tom Whitfield")
-	action, form := review.form()
+	action, form := review.Form()
 	for i := range 2 {
 		if status, _, _, _ := h.postAs("", action, form); status != http.StatusSeeOther {
 			t.Fatalf("confirm %d: status %d", i+1, status)
 		}
 	}
-	status, _, doc, _ := h.postAs("", action, form)
+	status, _, p, _ := h.postAs("", action, form)
 	if status != http.StatusTooManyRequests {
 		t.Fatalf("third confirm: status %d, want 429", status)
 	}
-	p := &page{t: t, status: status, doc: doc, url: action}
-	p.wantH1("Please wait a minute")
-	if !strings.Contains(p.text(), "Too many attempts from your connection") {
-		t.Errorf("429 page:\n%s", p.text())
+	p.WantH1("Please wait a minute")
+	if !strings.Contains(p.Text(), "Too many attempts from your connection") {
+		t.Errorf("429 page:\n%s", p.Text())
 	}
 	// "Try again" leads back to the review of this draft, which, booked
 	// by the first confirm, shows the booking.
-	h.get(p.link("Try again")).wantH1("Booking confirmed")
+	h.get(p.Link("Try again")).WantH1("Booking confirmed")
 	if n := len(h.portalAppointments()); n != 1 {
 		t.Errorf("%d appointments", n)
 	}
@@ -122,20 +120,20 @@ func TestHoneypot(t *testing.T) {
 		h.assertPrivate(newPatient)
 	})
 	t.Run("request", func(t *testing.T) {
-		h := newHarness(t)
-		req := h.get("/demo/request").wantH1("Leave a booking request")
-		trap := req.doc.Find("input[name=website]")
+		h := newPageHarness(t, harnessSetup{})
+		req := h.get("/demo/request").WantH1("Leave a booking request")
+		trap := req.Doc.Find("input[name=website]")
 		if trap.AttrOr("tabindex", "") != "-1" || trap.AttrOr("autocomplete", "") != "off" ||
 			trap.Closest("[aria-hidden=true]").Length() != 1 || trap.Closest(".visually-hidden").Length() != 1 {
 			t.Errorf("the trap field can be reached: %s", goquery.NodeName(trap))
 		}
-		action, form := req.form()
+		action, form := req.Form()
 		form.Set("first_name", "Spam")
 		form.Set("last_name", "Bot")
 		form.Set("email", "bot@example.com")
 		form.Set("website", "http://spam.example")
-		h.post(action, form).wantH1("Request received")
-		if list, _ := h.db.ListRequests(t.Context(), "demo", time.Now()); len(list) != 0 {
+		h.post(action, form).WantH1("Request received")
+		if list := h.fake.leftRequests(); len(list) != 0 {
 			t.Errorf("a honeypot request was stored: %+v", list)
 		}
 	})

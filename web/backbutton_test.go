@@ -17,22 +17,22 @@ import (
 func TestBackAfterBookingLeadsToTheBooking(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Tom Whitfield")
-	detailsURL := review.link("Change name") // the details form with the draft
+	detailsURL := review.Link("Change name") // the details form with the draft
 	detailsURL = strings.Replace(detailsURL, "#first-name", "", 1) + "&utm_source=newsletter&embed=1"
-	detailsPage := h.get(detailsURL).wantH1("Your details")
-	oldAction, oldForm := detailsPage.form()
+	detailsPage := h.get(detailsURL).WantH1("Your details")
+	oldAction, oldForm := detailsPage.Form()
 	h.wantOneAppointment(h.confirm(review))
 	booked := "/demo/booking/" + url.PathEscape(oldForm.Get("draft")) + "/"
 
 	wantToBooking := func(name string, req *http.Request) {
 		t.Helper()
 		p := h.do(req)
-		loc := p.header.Get("Location")
-		if p.status != http.StatusSeeOther || !strings.HasPrefix(loc, booked) ||
+		loc := p.Header.Get("Location")
+		if p.Status != http.StatusSeeOther || !strings.HasPrefix(loc, booked) ||
 			!strings.Contains(loc, "utm_source=newsletter") || !strings.Contains(loc, "embed=1") {
-			t.Errorf("%s: status %d, Location %q; want 303 to %s with embed and utm kept", name, p.status, loc, booked)
+			t.Errorf("%s: status %d, Location %q; want 303 to %s with embed and utm kept", name, p.Status, loc, booked)
 		}
-		if strings.Contains(p.body, newPatient.Last) {
+		if strings.Contains(p.Body, newPatient.Last) {
 			t.Errorf("%s shows the booked draft's details", name)
 		}
 	}
@@ -49,7 +49,7 @@ func TestBackAfterBookingLeadsToTheBooking(t *testing.T) {
 	wantToBooking("GET request", get("/demo/request?"+reqForm.Encode()))
 	wantToBooking("POST request", post("/demo/request", newPatient.fill(reqForm)))
 
-	h.get(detailsURL).wantH1("Booking confirmed")
+	h.get(detailsURL).WantH1("Booking confirmed")
 	if n := len(h.portalAppointments()); n != 1 {
 		t.Errorf("%d appointments after going back", n)
 	}
@@ -61,7 +61,7 @@ func TestBackAfterBookingLeadsToTheBooking(t *testing.T) {
 func TestEditedSlotInsideFreeTimeIsRefused(t *testing.T) {
 	h := newHarness(t)
 	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Tom Whitfield")
-	slotLink, _ := times.firstSlot()
+	slotLink, _ := times.FirstSlot()
 	u, _ := url.Parse(slotLink)
 	start, err := time.Parse(time.RFC3339, u.Query().Get("slot"))
 	if err != nil {
@@ -71,23 +71,23 @@ func TestEditedSlotInsideFreeTimeIsRefused(t *testing.T) {
 	q := u.Query()
 	q.Set("slot", edited)
 	u.RawQuery = q.Encode()
-	if p := h.get(u.String()); p.status != http.StatusBadRequest || !strings.Contains(p.text(), "isn't one of the free times") {
-		t.Errorf("details for an edited time: status %d\n%s", p.status, p.text())
+	if p := h.get(u.String()); p.Status != http.StatusBadRequest || !strings.Contains(p.Text(), "isn't one of the free times") {
+		t.Errorf("details for an edited time: status %d\n%s", p.Status, p.Text())
 	}
 
-	review := h.get(slotLink).wantH1("Your details")
-	action, form := review.form()
-	review = h.post(action, newPatient.fill(form)).wantH1("Check your booking")
-	action, form = review.form()
+	review := h.get(slotLink).WantH1("Your details")
+	action, form := review.Form()
+	review = h.post(action, newPatient.fill(form)).WantH1("Check your booking")
+	action, form = review.Form()
 	form.Set("slot", edited)
 	refused := h.post(action, form)
-	if refused.status != http.StatusBadRequest || !strings.Contains(refused.text(), "isn't one of the free times") {
-		t.Errorf("confirm of an edited time: status %d\n%s", refused.status, refused.text())
+	if refused.Status != http.StatusBadRequest || !strings.Contains(refused.Text(), "isn't one of the free times") {
+		t.Errorf("confirm of an edited time: status %d\n%s", refused.Status, refused.Text())
 	}
 	if n := len(h.portalAppointments()); n != 0 {
 		t.Fatalf("%d appointments booked at an edited time", n)
 	}
-	h.wantOneAppointment(h.confirm(h.get(rel(review.url)).wantH1("Check your booking")))
+	h.wantOneAppointment(h.confirm(h.get(rel(review.URL)).WantH1("Check your booking")))
 }
 
 // TestSameDayTimeStillFreeAfterTheClockMoves: coreplus cuts today's first
@@ -97,7 +97,7 @@ func TestEditedSlotInsideFreeTimeIsRefused(t *testing.T) {
 func TestSameDayTimeStillFreeAfterTheClockMoves(t *testing.T) {
 	h := newHarnessAt(t, time.Date(2026, 11, 30, 9, 16, 0, 0, sydney), func(c *booking.Clinic) { c.MinNotice = 15 * time.Minute })
 	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
-	slotLink, label := times.firstSlot()
+	slotLink, label := times.FirstSlot()
 	u, _ := url.Parse(slotLink)
 	start, err := time.Parse(time.RFC3339, u.Query().Get("slot"))
 	if err != nil {
@@ -106,9 +106,9 @@ func TestSameDayTimeStillFreeAfterTheClockMoves(t *testing.T) {
 	if !sameDate(start.In(sydney), h.now) {
 		t.Fatalf("first time offered is %s, want one today", label)
 	}
-	details := h.get(slotLink).wantH1("Your details")
-	action, form := details.form()
-	review := h.post(action, newPatient.fill(form)).wantH1("Check your booking")
+	details := h.get(slotLink).WantH1("Your details")
+	action, form := details.Form()
+	review := h.post(action, newPatient.fill(form)).WantH1("Check your booking")
 
 	h.now = h.now.Add(5 * time.Minute)
 	h.wantOneAppointment(h.confirm(review))

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -10,9 +11,20 @@ import (
 	"github.com/clinic-booking/portal/views"
 )
 
+// flowService is what the choosing steps ask of a clinic's booking service.
+type flowService interface {
+	Clinic() booking.Clinic
+	Now() time.Time
+	Locations(ctx context.Context) ([]booking.Location, error)
+	Services(ctx context.Context) ([]booking.ServiceType, error)
+	Practitioners(ctx context.Context, loc booking.Location, svc booking.ServiceType) ([]booking.Practitioner, error)
+	Resolve(ctx context.Context, ch booking.Choice) (booking.Selection, error)
+	ShowWeek(ctx context.Context, sel booking.Selection) (booking.Week, error)
+}
+
 // flow is one request's place in the booking flow.
 type flow struct {
-	svc      *booking.Service
+	svc      ClinicService
 	clinic   booking.Clinic
 	sel      booking.Selection
 	links    flowLinks
@@ -33,20 +45,35 @@ const (
 // startFlow finds the clinic and checks the choices in get (the query, or a
 // form's fields).
 func (s *Server) startFlow(c echo.Context, get func(string) string) (*flow, error) {
+	f, err := s.openFlow(c, get)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.resolve(c.Request().Context(), get); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// openFlow finds the clinic and reads the links, with the verified draft,
+// from get; it asks coreplus nothing, so it works while coreplus is down.
+func (s *Server) openFlow(c echo.Context, get func(string) string) (*flow, error) {
 	svc, err := s.clinicFrom(c)
 	if err != nil {
 		return nil, err
 	}
-	ctx := c.Request().Context()
-	locs, err := svc.Locations(ctx)
+	return &flow{svc: svc, clinic: svc.Clinic(), links: s.linksFor(get, svc.Clinic())}, nil
+}
+
+// resolve checks the choices in get against the clinic's reference data.
+func (f *flow) resolve(ctx context.Context, get func(string) string) error {
+	locs, err := f.svc.Locations(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	f := &flow{svc: svc, clinic: svc.Clinic(), links: s.linksFor(get, svc.Clinic()), multiLoc: len(locs) > 1}
-	if f.sel, err = svc.Resolve(ctx, choiceFrom(get)); err != nil {
-		return nil, err
-	}
-	return f, nil
+	f.multiLoc = len(locs) > 1
+	f.sel, err = f.svc.Resolve(ctx, choiceFrom(get))
+	return err
 }
 
 func (f *flow) progress(step, back string) views.Progress {

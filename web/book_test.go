@@ -13,66 +13,67 @@ import (
 
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/pagetest"
 )
 
 func TestRootLeadsToTheOnlyClinic(t *testing.T) {
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	p := h.get("/")
-	if !strings.HasSuffix(p.url, "/demo") {
-		t.Fatalf("/ led to %s", p.url)
+	if !strings.HasSuffix(p.URL, "/demo") {
+		t.Fatalf("/ led to %s", p.URL)
 	}
-	p.wantH1("Where would you like to be seen?")
-	if got := p.doc.Find("p.step").Text(); got != "Step 1 of 6" {
+	p.WantH1("Where would you like to be seen?")
+	if got := p.Doc.Find("p.step").Text(); got != "Step 1 of 6" {
 		t.Errorf("step indicator %q", got)
 	}
 }
 
 func TestEveryStepBeforeDetails(t *testing.T) {
 	h := newHarness(t)
-	p := h.get("/demo").wantH1("Where would you like to be seen?")
+	p := h.get("/demo").WantH1("Where would you like to be seen?")
 	for _, want := range []string{"Harbourside Physio Surry Hills", "112 Crown Street", "Sydney time, AEDT", "Riverside Physio South Brisbane", "Brisbane time, AEST"} {
-		if !strings.Contains(p.text(), want) {
+		if !strings.Contains(p.Text(), want) {
 			t.Errorf("location step lacks %q", want)
 		}
 	}
 
-	p = h.get(p.link("Harbourside Physio Surry Hills")).wantH1("What would you like to book?")
-	if p.doc.Find("p.back a").Length() != 1 || p.doc.Find("p.step").Text() != "Step 2 of 6" {
+	p = h.get(p.Link("Harbourside Physio Surry Hills")).WantH1("What would you like to book?")
+	if p.Doc.Find("p.back a").Length() != 1 || p.Doc.Find("p.step").Text() != "Step 2 of 6" {
 		t.Errorf("service step: back link or step indicator missing")
 	}
 	for _, want := range []string{"Initial Physiotherapy Assessment 1 hour", "Standard Consultation 30 minutes", "Extended Consultation 45 minutes", "Short Review 15 minutes"} {
-		if !strings.Contains(p.text(), want) {
-			t.Errorf("service step lacks %q:\n%s", want, p.text())
+		if !strings.Contains(p.Text(), want) {
+			t.Errorf("service step lacks %q:\n%s", want, p.Text())
 		}
 	}
 
-	p = h.get(p.link("Standard Consultation")).wantH1("Who would you like to see?")
+	p = h.get(p.Link("Standard Consultation")).WantH1("Who would you like to see?")
 	// Sydney's roster: Priya, Tom, Liam and Aisha work there; Mei and Jack do not.
 	for _, want := range []string{"First available practitioner", "Priya Nandakumar Sports injuries and running", "Tom Whitfield", "Liam O'Connor", "Aisha Rahman"} {
-		if !strings.Contains(p.text(), want) {
-			t.Errorf("practitioner step lacks %q:\n%s", want, p.text())
+		if !strings.Contains(p.Text(), want) {
+			t.Errorf("practitioner step lacks %q:\n%s", want, p.Text())
 		}
 	}
 	for _, absent := range []string{"Mei Chen", "Jack Morrison"} {
-		if strings.Contains(p.text(), absent) {
+		if strings.Contains(p.Text(), absent) {
 			t.Errorf("practitioner step offers %s, who doesn't work in Sydney", absent)
 		}
 	}
 
-	p = h.get(p.link("Priya Nandakumar")).wantH1("Choose a time")
-	if !strings.Contains(p.text(), "All times are Sydney time, AEDT") {
-		t.Errorf("time step doesn't name its zone:\n%s", p.text())
+	p = h.get(p.Link("Priya Nandakumar")).WantH1("Choose a time")
+	if !strings.Contains(p.Text(), "All times are Sydney time, AEDT") {
+		t.Errorf("time step doesn't name its zone:\n%s", p.Text())
 	}
 	// Opens on the first day with a free time: today, Monday 30 November.
-	first := p.doc.Find("section.day h3 time").First()
+	first := p.Doc.Find("section.day h3 time").First()
 	if first.AttrOr("datetime", "") != "2026-11-30" || first.Text() != "Monday 30 November" {
 		t.Errorf("first day %q %q", first.AttrOr("datetime", ""), first.Text())
 	}
-	href, label := p.firstSlot()
+	href, label := p.FirstSlot()
 	if !regexp.MustCompile(`^\d{1,2}:\d\d [ap]m, Monday 30 November, with Priya Nandakumar$`).MatchString(label) {
 		t.Errorf("slot label %q", label)
 	}
-	dt := p.doc.Find("ul.slots a time").First().AttrOr("datetime", "")
+	dt := p.Doc.Find("ul.slots a time").First().AttrOr("datetime", "")
 	if !strings.HasSuffix(dt, "+11:00") || !strings.HasPrefix(dt, "2026-11-30T") {
 		t.Errorf("summer Sydney slot datetime %q, want +11:00", dt)
 	}
@@ -81,23 +82,23 @@ func TestEveryStepBeforeDetails(t *testing.T) {
 		t.Errorf("first slot %v is inside the 2 hour notice", start)
 	}
 	for _, nav := range []string{"Later times", "Next available time"} {
-		p.link(nav)
+		p.Link(nav)
 	}
-	if p.doc.Find("a:contains('Earlier times')").Length() != 0 {
+	if p.Doc.Find("a:contains('Earlier times')").Length() != 0 {
 		t.Error("the first week offers earlier times")
 	}
-	later := h.get(p.link("Later times")).wantH1("Choose a time")
-	if got := later.doc.Find("section.day h3 time").First().AttrOr("datetime", ""); got != "2026-12-07" {
+	later := h.get(p.Link("Later times")).WantH1("Choose a time")
+	if got := later.Doc.Find("section.day h3 time").First().AttrOr("datetime", ""); got != "2026-12-07" {
 		t.Errorf("later week starts %s", got)
 	}
-	later.link("Earlier times")
-	h.get(later.link("Next available time")).wantH1("Choose a time")
+	later.Link("Earlier times")
+	h.get(later.Link("Next available time")).WantH1("Choose a time")
 
-	p = h.get(href).wantH1("Your details")
+	p = h.get(href).WantH1("Your details")
 	for _, l := range []string{"First name", "Last name", "Day", "Month", "Year", "Email address", "Mobile number", "Note to the clinic (optional)", "I agree to the clinic's privacy policy"} {
-		p.labelled(l)
+		p.Labelled(l)
 	}
-	if p.doc.Find("button:contains('Continue')").Length() != 1 {
+	if p.Doc.Find("button:contains('Continue')").Length() != 1 {
 		t.Error("details form has no Continue button")
 	}
 }
@@ -107,7 +108,7 @@ func TestFirstAvailableMergesPractitioners(t *testing.T) {
 	p := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "First available practitioner")
 	names := map[string]bool{}
 	var last time.Time
-	p.doc.Find("ul.slots a").Each(func(_ int, s *goquery.Selection) {
+	p.Doc.Find("ul.slots a").Each(func(_ int, s *goquery.Selection) {
 		names[strings.TrimSpace(s.Find(".with").Text())] = true
 		start, err := time.Parse(time.RFC3339, s.Find("time").AttrOr("datetime", ""))
 		if err != nil || start.Before(last) {
@@ -128,10 +129,10 @@ func TestFirstAvailableMergesPractitioners(t *testing.T) {
 func TestBrisbaneTimesAreAEST(t *testing.T) {
 	h := newHarness(t)
 	p := h.toTimes("Riverside Physio South Brisbane", "Short Review", "Mei Chen")
-	if !strings.Contains(p.text(), "All times are Brisbane time, AEST") {
-		t.Errorf("zone label:\n%s", p.text())
+	if !strings.Contains(p.Text(), "All times are Brisbane time, AEST") {
+		t.Errorf("zone label:\n%s", p.Text())
 	}
-	if dt := p.doc.Find("ul.slots a time").First().AttrOr("datetime", ""); !strings.HasSuffix(dt, "+10:00") {
+	if dt := p.Doc.Find("ul.slots a time").First().AttrOr("datetime", ""); !strings.HasSuffix(dt, "+10:00") {
 		t.Errorf("Brisbane slot %q, want +10:00", dt)
 	}
 }
@@ -141,11 +142,11 @@ func TestDaylightSavingChangeIsLabelledPerDay(t *testing.T) {
 	// runs from Thursday 1 to Wednesday 7 April.
 	h := newHarnessAt(t, time.Date(2027, 4, 1, 6, 0, 0, 0, sydney))
 	p := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Tom Whitfield")
-	if !strings.Contains(p.text(), "All times are Sydney time, AEDT") || !strings.Contains(p.text(), "Times on this day are Sydney time, AEST") {
-		t.Errorf("DST week labels:\n%s", p.text())
+	if !strings.Contains(p.Text(), "All times are Sydney time, AEDT") || !strings.Contains(p.Text(), "Times on this day are Sydney time, AEST") {
+		t.Errorf("DST week labels:\n%s", p.Text())
 	}
 	var before, after bool
-	p.doc.Find("ul.slots a time").Each(func(_ int, s *goquery.Selection) {
+	p.Doc.Find("ul.slots a time").Each(func(_ int, s *goquery.Selection) {
 		dt := s.AttrOr("datetime", "")
 		before = before || strings.HasPrefix(dt, "2027-04-01") && strings.HasSuffix(dt, "+11:00")
 		after = after || strings.HasPrefix(dt, "2027-04-0") && dt >= "2027-04-05" && strings.HasSuffix(dt, "+10:00")
@@ -161,10 +162,10 @@ func TestDaylightSavingChangeIsLabelledPerDay(t *testing.T) {
 func TestDeepLinkKeepsChoicesAndRejectsUnknownIDs(t *testing.T) {
 	h := newHarness(t)
 	p := h.get("/demo/book?type=" + sandbox.AppointmentTypeStandardID + "&practitioner=" + sandbox.PractitionerTomID).
-		wantH1("Where would you like to be seen?")
-	p = h.get(p.link("Harbourside Physio Surry Hills")).wantH1("Choose a time")
-	if !strings.Contains(p.text(), "Standard Consultation (30 minutes) with Tom Whitfield") {
-		t.Errorf("deep link lost a choice:\n%s", p.text())
+		WantH1("Where would you like to be seen?")
+	p = h.get(p.Link("Harbourside Physio Surry Hills")).WantH1("Choose a time")
+	if !strings.Contains(p.Text(), "Standard Consultation (30 minutes) with Tom Whitfield") {
+		t.Errorf("deep link lost a choice:\n%s", p.Text())
 	}
 
 	for _, u := range []string{
@@ -173,13 +174,13 @@ func TestDeepLinkKeepsChoicesAndRejectsUnknownIDs(t *testing.T) {
 		"/demo/book?location=" + sandbox.LocationSydneyID + "&type=" + sandbox.AppointmentTypeStandardID + "&practitioner=nope",
 	} {
 		p := h.get(u)
-		if p.status != http.StatusBadRequest {
-			t.Errorf("%s: status %d", u, p.status)
+		if p.Status != http.StatusBadRequest {
+			t.Errorf("%s: status %d", u, p.Status)
 		}
-		p.wantH1("We couldn't use that link")
-		p.link("Start again")
+		p.WantH1("We couldn't use that link")
+		p.Link("Start again")
 	}
-	h.get("/nosuchclinic").wantH1("Page not found")
+	h.get("/nosuchclinic").WantH1("Page not found")
 }
 
 func TestBookingWithNoCookieJarEndToEnd(t *testing.T) {
@@ -187,29 +188,29 @@ func TestBookingWithNoCookieJarEndToEnd(t *testing.T) {
 	clientsBefore := len(h.sb.Clients())
 	review := h.toReview(newPatient, "First available practitioner")
 	for _, want := range []string{"Zephyrine Quillfeather", "14 February 1983", "zq.test@example.com", "0499 111 222", "Left knee, worse on stairs", "Standard Consultation", "Harbourside Physio Surry Hills", "Sydney time, AEDT"} {
-		if !strings.Contains(review.text(), want) {
-			t.Errorf("review lacks %q:\n%s", want, review.text())
+		if !strings.Contains(review.Text(), want) {
+			t.Errorf("review lacks %q:\n%s", want, review.Text())
 		}
 	}
-	if n := review.doc.Find("a:contains('Change')").Length(); n < 8 {
+	if n := review.Doc.Find("a:contains('Change')").Length(); n < 8 {
 		t.Errorf("review has %d change links", n)
 	}
-	if got := review.doc.Find("p.step").Text(); got != "Step 6 of 6" {
+	if got := review.Doc.Find("p.step").Text(); got != "Step 6 of 6" {
 		t.Errorf("review step %q", got)
 	}
 
-	done := h.confirm(review).wantH1("Booking confirmed")
+	done := h.confirm(review).WantH1("Booking confirmed")
 	appts := h.portalAppointments()
 	if len(appts) != 1 {
 		t.Fatalf("%d portal appointments in the sandbox", len(appts))
 	}
 	a := appts[0]
-	if !strings.Contains(done.text(), "Your reference number is "+a.ReferenceNumber) {
-		t.Errorf("confirmation lacks reference %s:\n%s", a.ReferenceNumber, done.text())
+	if !strings.Contains(done.Text(), "Your reference number is "+a.ReferenceNumber) {
+		t.Errorf("confirmation lacks reference %s:\n%s", a.ReferenceNumber, done.Text())
 	}
 	for _, want := range []string{"Standard Consultation", "Harbourside Physio Surry Hills", "112 Crown Street, Surry Hills NSW 2010", "Sydney time, AEDT", "call Harbourside Physio (test) on 07 3000 0000"} {
-		if !strings.Contains(done.text(), want) {
-			t.Errorf("confirmation lacks %q:\n%s", want, done.text())
+		if !strings.Contains(done.Text(), want) {
+			t.Errorf("confirmation lacks %q:\n%s", want, done.Text())
 		}
 	}
 	if !a.EmailReminder || !a.SMSReminder || !strings.HasPrefix(a.Notes, "Left knee, worse on stairs\nBooked online (ref ") {
@@ -224,15 +225,15 @@ func TestBookingWithNoCookieJarEndToEnd(t *testing.T) {
 		t.Errorf("new client %+v for appointment client %s", c, a.ClientID)
 	}
 
-	ics := h.get(done.link("Add to your calendar"))
-	ics.body = strings.ReplaceAll(ics.body, "\r\n ", "") // unfold long lines
-	if ct := ics.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/calendar") {
+	ics := h.get(done.Link("Add to your calendar"))
+	ics.Body = strings.ReplaceAll(ics.Body, "\r\n ", "") // unfold long lines
+	if ct := ics.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/calendar") {
 		t.Errorf(".ics content type %q", ct)
 	}
 	wantStart := "DTSTART:" + a.Start.UTC().Format("20060102T150405Z")
 	for _, want := range []string{"BEGIN:VEVENT", wantStart, "SUMMARY:Standard Consultation with ", "LOCATION:Harbourside Physio Surry Hills\\, 112 Crown Street\\, Surry Hills NSW 2010", "Reference " + a.ReferenceNumber} {
-		if !strings.Contains(ics.body, want) {
-			t.Errorf(".ics lacks %q:\n%s", want, ics.body)
+		if !strings.Contains(ics.Body, want) {
+			t.Errorf(".ics lacks %q:\n%s", want, ics.Body)
 		}
 	}
 	h.assertPrivate(newPatient)
@@ -241,7 +242,7 @@ func TestBookingWithNoCookieJarEndToEnd(t *testing.T) {
 func TestDoubleConfirmBooksOnce(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Priya Nandakumar")
-	action, form := review.form()
+	action, form := review.Form()
 	var wg sync.WaitGroup
 	pages := make([]*page, 3)
 	for i := range pages {
@@ -255,12 +256,11 @@ func TestDoubleConfirmBooksOnce(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			resp.Body.Close()
-			pages[i] = &page{status: resp.StatusCode, header: resp.Header}
+			pages[i] = pagetest.Read(t, action, resp)
 		}()
 	}
 	wg.Wait()
-	again := h.confirm(review).wantH1("Booking confirmed")
+	again := h.confirm(review).WantH1("Booking confirmed")
 	if n := len(h.portalAppointments()); n != 1 {
 		t.Fatalf("%d appointments after confirming four times", n)
 	}
@@ -268,8 +268,8 @@ func TestDoubleConfirmBooksOnce(t *testing.T) {
 		if p == nil {
 			continue
 		}
-		if p.status != http.StatusSeeOther || !strings.HasSuffix(again.url, p.header.Get("Location")) {
-			t.Errorf("a confirm answered %d %s, want the same confirmation %s", p.status, p.header.Get("Location"), again.url)
+		if p.Status != http.StatusSeeOther || !strings.HasSuffix(again.URL, p.Header.Get("Location")) {
+			t.Errorf("a confirm answered %d %s, want the same confirmation %s", p.Status, p.Header.Get("Location"), again.URL)
 		}
 	}
 }
@@ -279,7 +279,7 @@ func TestMatchesAnExistingClient(t *testing.T) {
 	jo := patient{First: "joanna", Last: "VARGA", Day: "20", Month: "11", Year: "1988",
 		Email: "someone.else@example.com", Mobile: "+61 412 000 111", Consent: true}
 	before := len(h.sb.Clients())
-	h.confirm(h.toReview(jo, "Priya Nandakumar")).wantH1("Booking confirmed")
+	h.confirm(h.toReview(jo, "Priya Nandakumar")).WantH1("Booking confirmed")
 	if len(h.sb.Clients()) != before {
 		t.Errorf("a client was created for an existing patient")
 	}
@@ -296,14 +296,14 @@ func TestSameNameAndBirthdayButOtherContactIsANewClient(t *testing.T) {
 	jo := patient{First: "Joanna", Last: "Varga", Day: "20", Month: "11", Year: "1988",
 		Email: "another.jo@example.com", Mobile: "0400 000 001", Consent: true}
 	before := len(h.sb.Clients())
-	done := h.confirm(h.toReview(jo, "Priya Nandakumar")).wantH1("Booking confirmed")
+	done := h.confirm(h.toReview(jo, "Priya Nandakumar")).WantH1("Booking confirmed")
 	if len(h.sb.Clients()) != before+1 {
 		t.Fatalf("no new client created")
 	}
 	if appts := h.portalAppointments(); appts[0].ClientID == sandbox.ClientJoannaVargaID {
 		t.Error("booked on the existing record without a contact match")
 	}
-	if strings.Contains(strings.ToLower(done.text()), "existing") || strings.Contains(strings.ToLower(done.text()), "new client") {
+	if strings.Contains(strings.ToLower(done.Text()), "existing") || strings.Contains(strings.ToLower(done.Text()), "new client") {
 		t.Error("the confirmation says whether a record existed")
 	}
 }
@@ -311,7 +311,7 @@ func TestSameNameAndBirthdayButOtherContactIsANewClient(t *testing.T) {
 func TestSlotTakenMeanwhile(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Priya Nandakumar")
-	_, form := review.form()
+	_, form := review.Form()
 	start, err := time.Parse(time.RFC3339, form.Get("slot"))
 	if err != nil {
 		t.Fatal(err)
@@ -326,36 +326,36 @@ func TestSlotTakenMeanwhile(t *testing.T) {
 	}
 
 	taken := h.confirm(review)
-	if taken.status != http.StatusConflict {
-		t.Errorf("status %d", taken.status)
+	if taken.Status != http.StatusConflict {
+		t.Errorf("status %d", taken.Status)
 	}
-	taken.wantH1("Check your booking")
-	if summary := taken.doc.Find(".error-summary").Text(); !strings.Contains(summary, "That time has just been taken") {
-		t.Errorf("no error summary:\n%s", taken.text())
+	taken.WantH1("Check your booking")
+	if summary := taken.Doc.Find(".error-summary").Text(); !strings.Contains(summary, "That time has just been taken") {
+		t.Errorf("no error summary:\n%s", taken.Text())
 	}
-	if !strings.Contains(taken.text(), "Zephyrine Quillfeather") {
+	if !strings.Contains(taken.Text(), "Zephyrine Quillfeather") {
 		t.Error("the patient's details are not kept")
 	}
-	alts := taken.doc.Find("section.taken ul.slots a")
+	alts := taken.Doc.Find("section.taken ul.slots a")
 	if alts.Length() == 0 {
-		t.Fatalf("no alternatives offered:\n%s", taken.text())
+		t.Fatalf("no alternatives offered:\n%s", taken.Text())
 	}
 	alts.Each(func(_ int, s *goquery.Selection) {
 		if !strings.Contains(s.AttrOr("aria-label", ""), "with Priya Nandakumar") {
 			t.Errorf("alternative with someone else: %s", s.AttrOr("aria-label", ""))
 		}
 	})
-	taken.link("See all free times")
+	taken.Link("See all free times")
 	if len(h.portalAppointments()) != 0 {
 		t.Fatal("a booking was made on a taken time")
 	}
 
 	// Picking an alternative needs no retyping: straight back to the review.
-	again := h.get(alts.First().AttrOr("href", "")).wantH1("Check your booking")
-	if !strings.Contains(again.text(), "Zephyrine Quillfeather") {
+	again := h.get(alts.First().AttrOr("href", "")).WantH1("Check your booking")
+	if !strings.Contains(again.Text(), "Zephyrine Quillfeather") {
 		t.Error("details lost after choosing another time")
 	}
-	h.confirm(again).wantH1("Booking confirmed")
+	h.confirm(again).WantH1("Booking confirmed")
 	if n := len(h.portalAppointments()); n != 1 {
 		t.Fatalf("%d bookings", n)
 	}
@@ -363,18 +363,18 @@ func TestSlotTakenMeanwhile(t *testing.T) {
 }
 
 func TestCoreplusDownShowsAFriendlyPage(t *testing.T) {
-	h := newHarness(t)
-	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+	h := newPageHarness(t, harnessSetup{})
+	h.fake.down = true
 	p := h.get("/demo")
-	if p.status != http.StatusServiceUnavailable {
-		t.Errorf("status %d", p.status)
+	if p.Status != http.StatusServiceUnavailable {
+		t.Errorf("status %d", p.Status)
 	}
-	p.wantH1("Online booking isn't available right now")
-	p.link("Try again")
-	p.link("07 3000 0000")
+	p.WantH1("Online booking isn't available right now")
+	p.Link("Try again")
+	p.Link("07 3000 0000")
 	for _, leak := range []string{"coreplus", "503", "Service Unavailable", "HTTP", "GET /"} {
-		if strings.Contains(p.text(), leak) {
-			t.Errorf("error page shows %q:\n%s", leak, p.text())
+		if strings.Contains(p.Text(), leak) {
+			t.Errorf("error page shows %q:\n%s", leak, p.Text())
 		}
 	}
 }
@@ -384,21 +384,21 @@ func TestCoreplusDownAtConfirmKeepsTheDraft(t *testing.T) {
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
 	down := h.confirm(review)
-	if down.status != http.StatusServiceUnavailable {
-		t.Errorf("status %d", down.status)
+	if down.Status != http.StatusServiceUnavailable {
+		t.Errorf("status %d", down.Status)
 	}
-	down.wantH1("Online booking isn't available right now")
-	retry := down.link("Try again")
-	if strings.Contains(down.text(), "coreplus") {
-		t.Errorf("error page names the upstream:\n%s", down.text())
+	down.WantH1("Online booking isn't available right now")
+	retry := down.Link("Try again")
+	if strings.Contains(down.Text(), "coreplus") {
+		t.Errorf("error page names the upstream:\n%s", down.Text())
 	}
 
 	h.sb.SetFaults(sandbox.Faults{})
-	again := h.get(retry).wantH1("Check your booking")
-	if !strings.Contains(again.text(), "Zephyrine Quillfeather") {
+	again := h.get(retry).WantH1("Check your booking")
+	if !strings.Contains(again.Text(), "Zephyrine Quillfeather") {
 		t.Error("details lost after a failed confirm")
 	}
-	h.confirm(again).wantH1("Booking confirmed")
+	h.confirm(again).WantH1("Booking confirmed")
 	h.assertPrivate(newPatient)
 }
 
@@ -406,12 +406,12 @@ func TestLostAnswerIsNotResent(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{StoreThenDropRate: 1})
-	p := h.confirm(review).wantH1("We're confirming your booking")
-	if !strings.Contains(p.text(), "Please don't book again") {
-		t.Errorf("pending page:\n%s", p.text())
+	p := h.confirm(review).WantH1("We're confirming your booking")
+	if !strings.Contains(p.Text(), "Please don't book again") {
+		t.Errorf("pending page:\n%s", p.Text())
 	}
 	h.sb.SetFaults(sandbox.Faults{})
-	h.confirm(review).wantH1("We're confirming your booking")
+	h.confirm(review).WantH1("We're confirming your booking")
 	if n := len(h.portalAppointments()); n != 1 {
 		t.Errorf("%d appointments: the booking was resent", n)
 	}
@@ -442,9 +442,9 @@ func TestDetailsValidation(t *testing.T) {
 	}
 	h := newHarness(t)
 	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
-	slot, _ := times.firstSlot()
-	details := h.get(slot).wantH1("Your details")
-	action, blank := details.form()
+	slot, _ := times.FirstSlot()
+	details := h.get(slot).WantH1("Your details")
+	action, blank := details.Form()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			pt := newPatient
@@ -453,17 +453,16 @@ func TestDetailsValidation(t *testing.T) {
 			for k, v := range blank {
 				form[k] = v
 			}
-			p := h.post(action, pt.fill(form))
-			p.t = t
-			if p.status != http.StatusUnprocessableEntity {
-				t.Errorf("status %d", p.status)
+			p := h.post(action, pt.fill(form)).ReportingTo(t)
+			if p.Status != http.StatusUnprocessableEntity {
+				t.Errorf("status %d", p.Status)
 			}
-			p.wantH1("Your details")
-			summary := p.doc.Find(".error-summary a")
+			p.WantH1("Your details")
+			summary := p.Doc.Find(".error-summary a")
 			if summary.Length() != 1 || strings.TrimSpace(summary.Text()) != tc.message || summary.AttrOr("href", "") != "#"+tc.field {
 				t.Errorf("summary %q -> %q, want %q -> #%s", summary.Text(), summary.AttrOr("href", ""), tc.message, tc.field)
 			}
-			ctl := p.doc.Find("#" + tc.field)
+			ctl := p.Doc.Find("#" + tc.field)
 			field := ctl.Closest(".field")
 			if got := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(field.Find(".field-error").Text()), "Error:")); got != tc.message {
 				t.Errorf("message by the field %q, want %q", got, tc.message)
@@ -476,14 +475,14 @@ func TestDetailsValidation(t *testing.T) {
 			}
 			// Everything typed is kept, the mistake included.
 			for label, want := range map[string]string{"First name": pt.First, "Last name": pt.Last, "Day": pt.Day, "Month": pt.Month, "Year": pt.Year, "Email address": pt.Email, "Mobile number": pt.Mobile} {
-				if got := p.labelled(label).AttrOr("value", ""); got != want {
+				if got := p.Labelled(label).AttrOr("value", ""); got != want {
 					t.Errorf("%s kept as %q, want %q", label, got, want)
 				}
 			}
-			if got := p.labelled("Note to the clinic (optional)").Text(); got != pt.Note {
+			if got := p.Labelled("Note to the clinic (optional)").Text(); got != pt.Note {
 				t.Errorf("note kept as %q", got)
 			}
-			_, checked := p.labelled("I agree to the clinic's privacy policy").Attr("checked")
+			_, checked := p.Labelled("I agree to the clinic's privacy policy").Attr("checked")
 			if checked != pt.Consent {
 				t.Errorf("consent kept as %v", checked)
 			}
@@ -497,57 +496,57 @@ func TestMobileIsNormalisedAndChangeLinksKeepDetails(t *testing.T) {
 	pt := newPatient
 	pt.Mobile = "+61 (499) 111-222"
 	review := h.toReview(pt, "Priya Nandakumar")
-	if !strings.Contains(review.text(), "0499 111 222") {
-		t.Errorf("mobile not normalised:\n%s", review.text())
+	if !strings.Contains(review.Text(), "0499 111 222") {
+		t.Errorf("mobile not normalised:\n%s", review.Text())
 	}
 	// Change the time: the details stay, and the new time returns to the review.
-	times := h.get(review.link("Change date and time")).wantH1("Choose a time")
-	links := times.doc.Find("ul.slots a")
+	times := h.get(review.Link("Change date and time")).WantH1("Choose a time")
+	links := times.Doc.Find("ul.slots a")
 	if links.Length() < 2 {
 		t.Fatal("not enough times")
 	}
-	changed := h.get(links.Eq(1).AttrOr("href", "")).wantH1("Check your booking")
-	if !strings.Contains(changed.text(), "Zephyrine Quillfeather") {
+	changed := h.get(links.Eq(1).AttrOr("href", "")).WantH1("Check your booking")
+	if !strings.Contains(changed.Text(), "Zephyrine Quillfeather") {
 		t.Error("details lost when changing the time")
 	}
 	// Change the details: the form comes back filled in.
-	form := h.get(changed.link("Change name")).wantH1("Your details")
-	if form.labelled("First name").AttrOr("value", "") != "Zephyrine" || form.labelled("Mobile number").AttrOr("value", "") != "0499111222" {
+	form := h.get(changed.Link("Change name")).WantH1("Your details")
+	if form.Labelled("First name").AttrOr("value", "") != "Zephyrine" || form.Labelled("Mobile number").AttrOr("value", "") != "0499111222" {
 		t.Error("details form not filled from the draft")
 	}
 	// Change the service: the practitioner choice is asked again.
-	h.get(changed.link("Change service")).wantH1("What would you like to book?")
+	h.get(changed.Link("Change service")).WantH1("What would you like to book?")
 	h.assertPrivate(pt)
 }
 
 func TestPagesAreFramableOnlyByTheClinic(t *testing.T) {
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	p := h.get("/demo")
-	csp := p.header.Get("Content-Security-Policy")
-	if !strings.Contains(csp, "frame-ancestors 'self' https://www.example-clinic.com.au") || p.header.Get("X-Frame-Options") != "" {
-		t.Errorf("clinic page CSP %q, XFO %q", csp, p.header.Get("X-Frame-Options"))
+	csp := p.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-ancestors 'self' https://www.example-clinic.com.au") || p.Header.Get("X-Frame-Options") != "" {
+		t.Errorf("clinic page CSP %q, XFO %q", csp, p.Header.Get("X-Frame-Options"))
 	}
-	if csp := h.get("/healthz").header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
+	if csp := h.get("/healthz").Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") {
 		t.Errorf("non-clinic CSP %q", csp)
 	}
 }
 
 func TestCrossSitePostIsRefused(t *testing.T) {
-	h := newHarness(t)
+	h := newPageHarness(t, harnessSetup{})
 	req, _ := http.NewRequest(http.MethodPost, h.abs("/demo/book/details"), strings.NewReader(newPatient.fill(url.Values{}).Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
 	p := h.do(req)
-	if p.status != http.StatusForbidden {
-		t.Fatalf("status %d", p.status)
+	if p.Status != http.StatusForbidden {
+		t.Fatalf("status %d", p.Status)
 	}
-	p.wantH1("We couldn't accept that form")
+	p.WantH1("We couldn't accept that form")
 }
 
 func TestSecondBookingOffersTheSameDetailsWhereCookiesWork(t *testing.T) {
 	h := newHarness(t)
 	h.withTLSAndJar()
-	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
+	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).WantH1("Booking confirmed")
 	cookie := h.sessionCookie()
 	if cookie == nil {
 		t.Fatal("no session cookie kept")
@@ -559,46 +558,46 @@ func TestSecondBookingOffersTheSameDetailsWhereCookiesWork(t *testing.T) {
 	// The device may be shared: until someone asks, the page shows the
 	// first name and nothing else kept.
 	offer := h.secondDetailsPage()
-	if !strings.Contains(offer.text(), "Booking for Zephyrine again?") {
-		t.Errorf("no offer of the saved details:\n%s", offer.text())
+	if !strings.Contains(offer.Text(), "Booking for Zephyrine again?") {
+		t.Errorf("no offer of the saved details:\n%s", offer.Text())
 	}
 	assertShowsNoSavedDetail(t, offer)
-	if cc := offer.header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
+	if cc := offer.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
 		t.Errorf("details page Cache-Control %q", cc)
 	}
 
 	// Only someone who knows the saved date of birth gets them filled in.
-	action, values := offer.pressing("Use my saved details")
+	action, values := offer.Pressing("Use my saved details")
 	values.Set("saved_dob_day", "14")
 	values.Set("saved_dob_month", "02")
 	values.Set("saved_dob_year", "1983")
-	form := h.post(action, values).wantH1("Your details")
+	form := h.post(action, values).WantH1("Your details")
 	for label, want := range map[string]string{
 		"First name": "Zephyrine", "Last name": "Quillfeather", "Day": "14", "Month": "2", "Year": "1983",
 		"Email address": "zq.test@example.com", "Mobile number": "0499111222",
 	} {
-		if got := form.labelled(label).AttrOr("value", ""); got != want {
+		if got := form.Labelled(label).AttrOr("value", ""); got != want {
 			t.Errorf("%s filled in as %q, want %q", label, got, want)
 		}
 	}
-	if _, checked := form.labelled("I agree to the clinic's privacy policy").Attr("checked"); checked {
+	if _, checked := form.Labelled("I agree to the clinic's privacy policy").Attr("checked"); checked {
 		t.Error("consent was given for the patient")
 	}
-	if got := form.labelled("Note to the clinic (optional)").Text(); got != "" {
+	if got := form.Labelled("Note to the clinic (optional)").Text(); got != "" {
 		t.Errorf("note kept from the last booking: %q", got)
 	}
-	if !strings.Contains(form.text(), "from your last booking on this device") {
+	if !strings.Contains(form.Text(), "from your last booking on this device") {
 		t.Error("no notice that details were filled in")
 	}
-	if strings.Contains(form.text(), "Use my saved details") {
+	if strings.Contains(form.Text(), "Use my saved details") {
 		t.Error("the offer is still shown after the details were filled in")
 	}
 
-	action, values = form.form()
+	action, values = form.Form()
 	values.Set("consent", "yes")
-	review := h.post(action, values).wantH1("Check your booking")
-	if !strings.Contains(review.text(), "Zephyrine Quillfeather") || !strings.Contains(review.text(), "Short Review") {
-		t.Errorf("review after using saved details:\n%s", review.text())
+	review := h.post(action, values).WantH1("Check your booking")
+	if !strings.Contains(review.Text(), "Zephyrine Quillfeather") || !strings.Contains(review.Text(), "Short Review") {
+		t.Errorf("review after using saved details:\n%s", review.Text())
 	}
 	h.assertPrivate(newPatient)
 }
@@ -606,13 +605,13 @@ func TestSecondBookingOffersTheSameDetailsWhereCookiesWork(t *testing.T) {
 func TestForgetSavedDetailsClearsTheCookie(t *testing.T) {
 	h := newHarness(t)
 	h.withTLSAndJar()
-	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
+	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).WantH1("Booking confirmed")
 	if h.sessionCookie() == nil {
 		t.Fatal("no session cookie kept")
 	}
 
-	forgot := h.post(h.secondDetailsPage().pressing("Forget them")).wantH1("Your details")
-	setCookie := forgot.header.Get("Set-Cookie")
+	forgot := h.post(h.secondDetailsPage().Pressing("Forget them")).WantH1("Your details")
+	setCookie := forgot.Header.Get("Set-Cookie")
 	for _, want := range []string{"portal=", "Max-Age=0", "Secure", "SameSite=None", "Partitioned"} {
 		if !strings.Contains(setCookie, want) {
 			t.Errorf("Set-Cookie %q lacks %s", setCookie, want)
@@ -621,33 +620,33 @@ func TestForgetSavedDetailsClearsTheCookie(t *testing.T) {
 	if h.sessionCookie() != nil {
 		t.Error("the browser still keeps the session cookie")
 	}
-	if !strings.Contains(forgot.text(), "removed the saved details from this device") {
-		t.Errorf("no notice that the details were forgotten:\n%s", forgot.text())
+	if !strings.Contains(forgot.Text(), "removed the saved details from this device") {
+		t.Errorf("no notice that the details were forgotten:\n%s", forgot.Text())
 	}
 	assertShowsNoSavedDetail(t, forgot)
 
 	again := h.secondDetailsPage()
-	if strings.Contains(again.text(), "Zephyrine") || strings.Contains(again.text(), "Use my saved details") {
-		t.Errorf("details offered after they were forgotten:\n%s", again.text())
+	if strings.Contains(again.Text(), "Zephyrine") || strings.Contains(again.Text(), "Use my saved details") {
+		t.Errorf("details offered after they were forgotten:\n%s", again.Text())
 	}
 	assertShowsNoSavedDetail(t, again)
 }
 
 func TestNoSavedDetailsWithoutACookie(t *testing.T) {
 	h := newHarness(t)
-	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
+	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).WantH1("Booking confirmed")
 	details := h.secondDetailsPage()
-	if strings.Contains(details.text(), "Use my saved details") {
-		t.Errorf("details offered with no cookie:\n%s", details.text())
+	if strings.Contains(details.Text(), "Use my saved details") {
+		t.Errorf("details offered with no cookie:\n%s", details.Text())
 	}
 	assertShowsNoSavedDetail(t, details)
 
 	// A form asking for saved details that are not there asks for them.
-	action, values := details.form()
+	action, values := details.Form()
 	values.Set("saved", "use")
-	p := h.post(action, values).wantH1("Your details")
-	if !strings.Contains(p.text(), "no longer on this device") {
-		t.Errorf("no notice that nothing is saved:\n%s", p.text())
+	p := h.post(action, values).WantH1("Your details")
+	if !strings.Contains(p.Text(), "no longer on this device") {
+		t.Errorf("no notice that nothing is saved:\n%s", p.Text())
 	}
 	assertShowsNoSavedDetail(t, p)
 }
@@ -656,8 +655,8 @@ func TestNoSavedDetailsWithoutACookie(t *testing.T) {
 func (h *harness) secondDetailsPage() *page {
 	h.t.Helper()
 	times := h.toTimes("Harbourside Physio Surry Hills", "Short Review", "Tom Whitfield")
-	slot, _ := times.firstSlot()
-	return h.get(slot).wantH1("Your details")
+	slot, _ := times.FirstSlot()
+	return h.get(slot).WantH1("Your details")
 }
 
 // sessionCookie is the portal's session cookie as the client keeps it.
@@ -675,28 +674,28 @@ func (h *harness) sessionCookie() *http.Cookie {
 func assertShowsNoSavedDetail(t *testing.T, p *page) {
 	t.Helper()
 	for _, secret := range []string{"Quillfeather", "zq.test@example.com", "0499111222", "0499 111 222", "1983", "Left knee"} {
-		if strings.Contains(p.body, secret) {
-			t.Errorf("%s shows %q", p.url, secret)
+		if strings.Contains(p.Body, secret) {
+			t.Errorf("%s shows %q", p.URL, secret)
 		}
 	}
 	for _, label := range []string{"First name", "Last name", "Day", "Month", "Year", "Email address", "Mobile number"} {
-		if got := p.labelled(label).AttrOr("value", ""); got != "" {
-			t.Errorf("%s: %s filled in as %q", p.url, label, got)
+		if got := p.Labelled(label).AttrOr("value", ""); got != "" {
+			t.Errorf("%s: %s filled in as %q", p.URL, label, got)
 		}
 	}
-	if _, checked := p.labelled("I agree to the clinic's privacy policy").Attr("checked"); checked {
-		t.Errorf("%s: consent given for the patient", p.url)
+	if _, checked := p.Labelled("I agree to the clinic's privacy policy").Attr("checked"); checked {
+		t.Errorf("%s: consent given for the patient", p.URL)
 	}
 }
 
 func TestSessionCookieAttributes(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Priya Nandakumar")
-	action, form := review.form()
+	action, form := review.Form()
 	req, _ := http.NewRequest(http.MethodPost, h.abs(action), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	p := h.do(req)
-	setCookie := p.header.Get("Set-Cookie")
+	setCookie := p.Header.Get("Set-Cookie")
 	// Twelve hours: a second booking the same day, not overnight on a
 	// shared device.
 	for _, want := range []string{"portal=", "HttpOnly", "Secure", "SameSite=None", "Partitioned", "Max-Age=43200"} {
@@ -720,8 +719,8 @@ func mustURL(s string) *url.URL {
 func TestForgetSavedDetailsWhileCoreplusIsDown(t *testing.T) {
 	h := newHarness(t)
 	h.withTLSAndJar()
-	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
-	action, form := h.secondDetailsPage().pressing("Forget them")
+	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).WantH1("Booking confirmed")
+	action, form := h.secondDetailsPage().Pressing("Forget them")
 	jar := h.http.Jar
 	h.restart() // every cache cold
 	h.withTLSAndJar()
@@ -731,10 +730,10 @@ func TestForgetSavedDetailsWhileCoreplusIsDown(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, h.abs(action), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	forgot := h.do(req)
-	if forgot.status != http.StatusSeeOther || !strings.Contains(forgot.header.Get("Location"), "forgot=1") {
-		t.Errorf("forget while coreplus is down: status %d, Location %q; want 303 back to the details page", forgot.status, forgot.header.Get("Location"))
+	if forgot.Status != http.StatusSeeOther || !strings.Contains(forgot.Header.Get("Location"), "forgot=1") {
+		t.Errorf("forget while coreplus is down: status %d, Location %q; want 303 back to the details page", forgot.Status, forgot.Header.Get("Location"))
 	}
-	if setCookie := forgot.header.Get("Set-Cookie"); !strings.Contains(setCookie, "Max-Age=0") {
+	if setCookie := forgot.Header.Get("Set-Cookie"); !strings.Contains(setCookie, "Max-Age=0") {
 		t.Errorf("Set-Cookie %q does not clear the cookie", setCookie)
 	}
 	if h.sessionCookie() != nil {
@@ -743,9 +742,9 @@ func TestForgetSavedDetailsWhileCoreplusIsDown(t *testing.T) {
 
 	// Once coreplus answers, the page says so.
 	h.sb.SetFaults(sandbox.Faults{})
-	back := h.get(forgot.header.Get("Location")).wantH1("Your details")
-	if !strings.Contains(back.text(), "removed the saved details from this device") {
-		t.Errorf("no notice that the details were forgotten:\n%s", back.text())
+	back := h.get(forgot.Header.Get("Location")).WantH1("Your details")
+	if !strings.Contains(back.Text(), "removed the saved details from this device") {
+		t.Errorf("no notice that the details were forgotten:\n%s", back.Text())
 	}
 	assertShowsNoSavedDetail(t, back)
 }
@@ -756,28 +755,28 @@ func TestForgetSavedDetailsWhileCoreplusIsDown(t *testing.T) {
 func TestSavedDetailsNeedTheirDateOfBirth(t *testing.T) {
 	h := newHarness(t)
 	h.withTLSAndJar()
-	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).wantH1("Booking confirmed")
+	h.confirm(h.toReview(newPatient, "Priya Nandakumar")).WantH1("Booking confirmed")
 
 	offer := h.secondDetailsPage()
-	asked := h.post(offer.pressing("Use my saved details")).wantH1("Your details")
-	if !strings.Contains(asked.text(), "Enter your date of birth to use the saved details") || h.sessionCookie() == nil {
-		t.Errorf("no date of birth: want it asked for and the details kept:\n%s", asked.text())
+	asked := h.post(offer.Pressing("Use my saved details")).WantH1("Your details")
+	if !strings.Contains(asked.Text(), "Enter your date of birth to use the saved details") || h.sessionCookie() == nil {
+		t.Errorf("no date of birth: want it asked for and the details kept:\n%s", asked.Text())
 	}
 	assertShowsNoSavedDetail(t, asked)
 
-	action, values := asked.pressing("Use my saved details")
+	action, values := asked.Pressing("Use my saved details")
 	values.Set("saved_dob_day", "15")
 	values.Set("saved_dob_month", "2")
 	values.Set("saved_dob_year", "1983")
-	refused := h.post(action, values).wantH1("Your details")
-	if !strings.Contains(refused.text(), "Those details don't match, so we've removed them from this device.") {
-		t.Errorf("no notice of the mismatch:\n%s", refused.text())
+	refused := h.post(action, values).WantH1("Your details")
+	if !strings.Contains(refused.Text(), "Those details don't match, so we've removed them from this device.") {
+		t.Errorf("no notice of the mismatch:\n%s", refused.Text())
 	}
 	assertShowsNoSavedDetail(t, refused)
 	if h.sessionCookie() != nil {
 		t.Error("the browser still keeps the session cookie after a wrong date of birth")
 	}
-	if again := h.secondDetailsPage(); strings.Contains(again.text(), "Use my saved details") {
-		t.Errorf("details offered again after a wrong date of birth:\n%s", again.text())
+	if again := h.secondDetailsPage(); strings.Contains(again.Text(), "Use my saved details") {
+		t.Errorf("details offered again after a wrong date of birth:\n%s", again.Text())
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -12,6 +13,14 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/views"
 )
+
+// confirmationService is what a booking's page and its outcome pages ask
+// of a clinic's booking service.
+type confirmationService interface {
+	Clinic() booking.Clinic
+	Booking(ctx context.Context, draftID string) (booking.Confirmed, error)
+	Alternatives(ctx context.Context, sel booking.Selection, n int) ([]booking.Slot, error)
+}
 
 // confirmation shows a booking made from a draft, or its calendar file when
 // the address ends in ".ics".

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,17 +13,27 @@ import (
 	"github.com/clinic-booking/portal/views"
 )
 
+// detailsService is what the details form asks of a clinic's booking
+// service, besides the flow's.
+type detailsService interface {
+	CheckSlot(ctx context.Context, sel booking.Selection) error
+	Draft(ctx context.Context, id string) (booking.Draft, error)
+	SaveDetails(ctx context.Context, draftID string, sel booking.Selection, d booking.Details) (string, error)
+	// SaveDetailsUnchecked keeps details while coreplus cannot check the choices.
+	SaveDetailsUnchecked(ctx context.Context, draftID string, ch booking.Choice, d booking.Details) (string, error)
+}
+
 // detailsForm shows the form for the patient's details: empty, or filled
 // from the draft being changed. Where this browser kept the details of its
 // last booking, the form stays empty and only that patient's first name is
 // shown, with the choice to use the details or forget them: the device may
 // be shared, so nothing more is shown until someone asks.
 func (s *Server) detailsForm(c echo.Context) error {
-	if done, err := s.toSubmittedBooking(c, c.QueryParam); done {
+	f, done, err := s.openForm(c, c.QueryParam)
+	if done {
 		return err
 	}
-	f, err := s.startFlow(c, c.QueryParam)
-	if err != nil {
+	if err := f.resolve(c.Request().Context(), c.QueryParam); err != nil {
 		return err
 	}
 	if f.sel.Slot == nil {
@@ -39,17 +50,18 @@ func (s *Server) detailsForm(c echo.Context) error {
 	case c.QueryParam(qForgot) == "1":
 		notice = forgotNotice
 	}
-	if id, ok := s.signer.verify(f.links.draft); ok {
-		d, err := f.svc.Draft(c.Request().Context(), id)
+	if f.links.draftID != "" {
+		d, err := f.svc.Draft(c.Request().Context(), f.links.draftID)
 		switch be, isBE := booking.AsError(err); {
 		case err == nil && d.Submitted():
-			// Sent meanwhile (toSubmittedBooking looked a moment ago): its
+			// Sent meanwhile (openForm looked a moment ago): its
 			// details are that booking's, never a new form's.
 			return c.Redirect(http.StatusSeeOther, f.links.booking(f.links.draft, "/"))
 		case err == nil:
 			values = d.Details.Form()
 		case isBE && be.Code == booking.CodeNotFound:
-			f.links.draft, notice = "", expiredNotice
+			f.links.useDraft("", "")
+			notice = expiredNotice
 		default:
 			return err
 		}
@@ -86,16 +98,10 @@ func sameDate(dob time.Time, day, month, year string) bool {
 // needing only the session, so that it goes even while coreplus is down;
 // then the form comes back, or, when the choices cannot be checked, the
 // patient is sent to the details page, which says what it can.
-func (s *Server) forgetSavedDetails(c echo.Context) error {
+func (s *Server) forgetSavedDetails(c echo.Context, f *flow) error {
 	s.forgetDetails(c)
-	f, err := s.startFlow(c, c.FormValue)
-	if err != nil || f.sel.Slot == nil {
-		svc, cerr := s.clinicFrom(c)
-		if cerr != nil {
-			return cerr
-		}
-		links := s.linksFor(c.FormValue, svc.Clinic())
-		u, sep := links.to("book/details", choiceFrom(c.FormValue)), "?"
+	if err := f.resolve(c.Request().Context(), c.FormValue); err != nil || f.sel.Slot == nil {
+		u, sep := f.links.to("book/details", choiceFrom(c.FormValue)), "?"
 		if strings.Contains(u, "?") {
 			sep = "&"
 		}
@@ -171,16 +177,16 @@ func renderDetailsPage(c echo.Context, status int, m views.DetailsPage) error {
 // everything typed kept, else the details go into a server-side draft and
 // the patient moves on to the review.
 func (s *Server) saveDetails(c echo.Context) error {
-	if done, err := s.toSubmittedBooking(c, c.FormValue); done {
+	f, done, err := s.openForm(c, c.FormValue)
+	if done {
 		return err
 	}
 	if c.FormValue("saved") == "forget" {
-		return s.forgetSavedDetails(c)
+		return s.forgetSavedDetails(c, f)
 	}
-	f, err := s.startFlow(c, c.FormValue)
-	if err != nil {
+	if err := f.resolve(c.Request().Context(), c.FormValue); err != nil {
 		if be, ok := booking.AsError(err); ok && be.Code == booking.CodeUnavailable {
-			s.keepDetailsWhileDown(c)
+			return &pageError{err: err, draft: s.keepDetailsWhileDown(c, f)}
 		}
 		return err
 	}
@@ -199,12 +205,11 @@ func (s *Server) saveDetails(c echo.Context) error {
 	if len(errs) > 0 {
 		return s.renderDetails(c, f, http.StatusUnprocessableEntity, form, errs, "")
 	}
-	draftID, _ := s.signer.verify(f.links.draft)
-	id, err := f.svc.SaveDetails(c.Request().Context(), draftID, f.sel, details)
+	id, err := f.svc.SaveDetails(c.Request().Context(), f.links.draftID, f.sel, details)
 	if err != nil {
 		return err
 	}
-	f.links.draft = s.signer.sign(id)
+	f.links.useDraft(id, s.signer.sign(id))
 	return c.Redirect(http.StatusSeeOther, f.links.to("book/review", f.sel.Choice()))
 }
 
@@ -221,46 +226,42 @@ func detailsFormFrom(c echo.Context) booking.DetailsForm {
 // asked to check the choices of (the details themselves need only the
 // store), so that the unavailable page's "Leave a booking request" fills
 // its form from them rather than losing what was typed. A form with
-// problems, a bot's, or one over the draft limit is kept nowhere.
-func (s *Server) keepDetailsWhileDown(c echo.Context) {
-	svc, err := s.clinicFrom(c)
-	if err != nil || c.FormValue("saved") != "" || s.honeypotFilled(c) {
-		return
+// problems, a bot's, or one over the draft limit is kept nowhere. It
+// returns the signed draft, or "".
+func (s *Server) keepDetailsWhileDown(c echo.Context, f *flow) string {
+	if c.FormValue("saved") != "" || s.honeypotFilled(c) {
+		return ""
 	}
-	details, errs := detailsFormFrom(c).Validate(svc.Now())
+	details, errs := detailsFormFrom(c).Validate(f.svc.Now())
 	if len(errs) > 0 || !s.abuse.drafts.allow(c.RealIP()) {
-		return
+		return ""
 	}
-	links := s.linksFor(c.FormValue, svc.Clinic())
-	draftID, _ := s.signer.verify(links.draft)
-	id, err := svc.SaveDetailsUnchecked(c.Request().Context(), draftID, choiceFrom(c.FormValue), details)
+	id, err := f.svc.SaveDetailsUnchecked(c.Request().Context(), f.links.draftID, choiceFrom(c.FormValue), details)
 	if err != nil {
 		s.log.Warn("keep details while unavailable", "request_id", requestIDFrom(c), "err", err)
-		return
+		return ""
 	}
-	c.Set(draftKey, s.signer.sign(id))
+	return s.signer.sign(id)
 }
 
-// toSubmittedBooking sends the patient to their booking's page when the
-// draft the request carries has been sent to coreplus (booking, unknown or
-// booked): after the back button, a form must neither show that booking's
-// details nor start a second booking from them. It needs only the store,
-// and reports whether it answered.
-func (s *Server) toSubmittedBooking(c echo.Context, get func(string) string) (bool, error) {
-	svc, err := s.clinicFrom(c)
-	if err != nil {
-		return true, err
+// openForm opens the flow of a form page (details or request), unresolved,
+// or sends the patient to their booking's page when the draft the request
+// carries has been sent to coreplus (booking, unknown or booked): after the
+// back button, a form must neither show that booking's details nor start a
+// second booking from them. It needs only the store, and reports whether
+// it answered.
+func (s *Server) openForm(c echo.Context, get func(string) string) (f *flow, done bool, err error) {
+	if f, err = s.openFlow(c, get); err != nil {
+		return nil, true, err
 	}
-	links := s.linksFor(get, svc.Clinic())
-	id, ok := s.signer.verify(links.draft)
-	if !ok {
-		return false, nil
+	if f.links.draftID == "" {
+		return f, false, nil
 	}
-	d, err := svc.Draft(c.Request().Context(), id)
+	d, err := f.svc.Draft(c.Request().Context(), f.links.draftID)
 	if err != nil || !d.Submitted() {
-		return false, nil // an expired or open draft is the caller's to handle
+		return f, false, nil // an expired or open draft is the caller's to handle
 	}
-	return true, c.Redirect(http.StatusSeeOther, links.booking(links.draft, "/"))
+	return nil, true, c.Redirect(http.StatusSeeOther, f.links.booking(f.links.draft, "/"))
 }
 
 // appointmentRows describes the chosen appointment, with change links when

@@ -1,14 +1,24 @@
 package web
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/views"
 )
+
+// embedCodeService is what the embed-code page asks of a clinic's booking
+// service: the reference data, for the deep-link example.
+type embedCodeService interface {
+	Clinic() booking.Clinic
+	Locations(ctx context.Context) ([]booking.Location, error)
+	Services(ctx context.Context) ([]booking.ServiceType, error)
+}
 
 // embedCode shows clinic staff the two snippets for their website. It is
 // not embeddable, so it sends frame-ancestors 'none'.

@@ -10,17 +10,26 @@ import (
 	"github.com/clinic-booking/portal/views"
 )
 
-// Context values a handler leaves for handleError.
-const (
-	// retryKey holds where "Try again" leads after a failed POST.
-	retryKey = "retry_url"
-	// nothingSentKey is set when the failed request is known to have sent
-	// no booking, so the page may say that nothing was booked.
-	nothingSentKey = "nothing_sent"
-	// draftKey holds the signed draft the details were saved in before a
+// pageError is a handler's error together with what its error page needs
+// beyond the cause; handleError finds it with errors.As.
+type pageError struct {
+	err error
+	// retryURL is where "Try again" leads after a failed POST.
+	retryURL string
+	// nothingSent is true when the failed request is known to have sent no
+	// booking, so the page may say that nothing was booked.
+	nothingSent bool
+	// draft is the signed draft the details were saved in before the
 	// failure, for the "Leave a booking request" link to fill its form.
-	draftKey = "saved_draft"
-)
+	draft string
+}
+
+func (e *pageError) Error() string { return e.err.Error() }
+func (e *pageError) Unwrap() error { return e.err }
+
+// errTooMany is the cause of the page for a form sent too often from one
+// address.
+var errTooMany = errors.New("too many attempts from one address")
 
 // Messages of the error pages. Only a failure known to have sent no
 // booking says that nothing was booked: on any other, the patient may have
@@ -34,7 +43,8 @@ const (
 
 // handleError is the one place errors become pages. A booking.Error carries a
 // message fit for a patient; anything else is logged with its cause and shown
-// as a plain "something went wrong" page with the request id.
+// as a plain "something went wrong" page with the request id. A pageError
+// adds the retry link, "nothing was sent" and the saved draft.
 func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
@@ -47,10 +57,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 		clinic = &cl
 	}
 	m := views.ErrorPage{Page: s.page(c, clinic, "Something went wrong"), RequestID: id}
+	pe := &pageError{} // empty unless the handler returned one
+	errors.As(err, &pe)
 
 	status := http.StatusInternalServerError
 	var he *echo.HTTPError
 	switch be, ok := booking.AsError(err); {
+	case errors.Is(err, errTooMany):
+		status = http.StatusTooManyRequests
+		s.rateLimited(c)
+		m.Heading, m.Message, m.RetryURL = "Please wait a minute", tooManyMessage, pe.retryURL
 	case ok && be.Code == booking.CodeNotFound:
 		status = http.StatusNotFound
 		m.Heading, m.Message = "Page not found", be.Message
@@ -61,16 +77,16 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = http.StatusServiceUnavailable
 		m.Heading = "Online booking isn't available right now"
 		m.Message = unavailableMessage
-		if sent, _ := c.Get(nothingSentKey).(bool); sent {
+		if pe.nothingSent {
 			m.Message = nothingSentMessage
 		}
-		if retry, _ := c.Get(retryKey).(string); retry != "" {
-			m.RetryURL = retry
+		if pe.retryURL != "" {
+			m.RetryURL = pe.retryURL
 		} else if req.Method == http.MethodGet {
 			m.RetryURL = req.URL.RequestURI()
 		}
 		if clinic != nil {
-			m.RequestURL = s.requestLink(c, *clinic)
+			m.RequestURL = s.requestLink(c, *clinic, pe.draft)
 		}
 		s.log.Warn("upstream unavailable", "request_id", id, "path", logPath(c), "err", be.Cause)
 	case errors.As(err, &he) && he.Code == http.StatusNotFound:
@@ -87,11 +103,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 			m.Message = failedGetMessage
 		}
 	}
-	if clinic != nil && status != http.StatusServiceUnavailable {
-		m.StartURL = s.linksFor(requestValues(c), *clinic).home()
-	}
 	m.Title = m.Heading
-	stepViewed(&m.Page, "error", views.Progress{})
+	// The rate-limited page is plain: wait, then "Try again".
+	if status != http.StatusTooManyRequests {
+		if clinic != nil && status != http.StatusServiceUnavailable {
+			m.StartURL = s.linksFor(requestValues(c), *clinic).home()
+		}
+		stepViewed(&m.Page, "error", views.Progress{})
+	}
 	if err := render(c, status, views.ErrorView(m)); err != nil {
 		s.log.Error("render error page", "request_id", id, "err", err)
 		_ = c.String(status, m.Message)

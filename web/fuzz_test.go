@@ -82,7 +82,7 @@ func FuzzFormPosts(f *testing.F) {
 	f.Cleanup(func() { db.Close() })
 	now := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
 	svc := booking.NewService(booking.Clinic{Slug: "demo", Name: "Demo"}, offlineAPI{}, bookingstore.New(db), func() time.Time { return now })
-	srv, err := New(Config{Clinics: booking.NewDirectory(svc), Logger: slog.New(slog.DiscardHandler),
+	srv, err := New(Config{Clinics: ServiceDirectory(booking.NewDirectory(svc)), Logger: slog.New(slog.DiscardHandler),
 		SecretKey: bytes.Repeat([]byte{7}, 32), Limits: Limits{DraftsPerMinute: -1, ConfirmsPerMinute: -1, RequestsPerMinute: -1}})
 	if err != nil {
 		f.Fatal(err)

@@ -3,7 +3,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,7 +10,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/pagetest"
 	"github.com/clinic-booking/portal/internal/store"
 	"github.com/clinic-booking/portal/web"
 )
@@ -39,24 +38,6 @@ func mustZone(name string) *time.Location {
 // summerMonday is early on a Monday in Sydney's daylight-saving time.
 var summerMonday = time.Date(2026, 11, 30, 6, 0, 0, 0, sydney)
 
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness is the whole portal over real HTTP: the router, an in-process
 // coreplus sandbox, and a SQLite store in a temporary folder, all on one
 // fixed clock.
@@ -68,11 +49,12 @@ type harness struct {
 	portal  *httptest.Server
 	handler http.Handler
 	http    *http.Client // no cookie jar; redirects are followed by hand
-	logs    *syncBuffer
+	logs    *pagetest.SyncBuffer
 	seen    []string // every URL the patient was sent to or shown
 	db      *store.Store
 	dir     *booking.Directory
-	start   func() // builds the service and the portal over sb and db
+	fake    *fakeClinic // set by newPageHarness instead of sb, db and dir
+	start   func()      // builds the service and the portal over sb and db
 }
 
 // restart stops the portal and starts it again over the same sandbox and
@@ -103,7 +85,7 @@ type harnessSetup struct {
 
 func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *harness {
 	t.Helper()
-	h := &harness{t: t, now: summerMonday, logs: &syncBuffer{}}
+	h := &harness{t: t, now: summerMonday, logs: &pagetest.SyncBuffer{}}
 	clock := func() time.Time { return h.now }
 	sbCfg := sandbox.Config{Now: clock, RateLimit: -1}
 	if setup.sandbox != nil {
@@ -137,6 +119,59 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 	t.Cleanup(func() { db.Close() })
 	h.db = db
 
+	clinic := testClinic(opts...)
+	logger := h.newLogger()
+	h.start = func() {
+		var up booking.Coreplus = api
+		if setup.upstream != nil {
+			up = setup.upstream(up)
+		}
+		var st booking.Store = bookingstore.New(db)
+		if setup.store != nil {
+			st = setup.store(st)
+		}
+		svc := booking.NewService(clinic, up, st, clock)
+		svc.SetLogger(logger)
+		h.dir = booking.NewDirectory(svc)
+		h.serve(web.ServiceDirectory(h.dir), logger, db.Ping, setup.web)
+	}
+	h.start()
+	return h
+}
+
+// newLogger logs to h.logs, for assertPrivate and the tests that read logs.
+func (h *harness) newLogger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// serve starts the portal over clinics, its configuration changed by
+// configure when set.
+func (h *harness) serve(clinics web.Clinics, logger *slog.Logger, ready func(context.Context) error, configure func(*web.Config)) {
+	h.t.Helper()
+	webCfg := web.Config{
+		Clinics: clinics, Logger: logger, Ready: ready,
+		SecretKey: bytes.Repeat([]byte{7}, 32),
+	}
+	if configure != nil {
+		configure(&webCfg)
+	}
+	handler, err := web.New(webCfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.handler = handler
+	h.portal = httptest.NewServer(handler)
+	h.t.Cleanup(h.portal.Close)
+	if h.http == nil { // a restart keeps the client, and any cookies it holds
+		h.http = &http.Client{
+			Timeout:       20 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+}
+
+// testClinic is the clinic the harnesses serve, changed by opts.
+func testClinic(opts ...harnessOption) booking.Clinic {
 	clinic := booking.Clinic{
 		Slug: "demo", Name: "Harbourside Physio (test)", Phone: "07 3000 0000",
 		PrivacyURL:     "https://example.com/privacy",
@@ -153,67 +188,23 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 	for _, o := range opts {
 		o(&clinic)
 	}
-	logger := slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h.start = func() {
-		var up booking.Coreplus = api
-		if setup.upstream != nil {
-			up = setup.upstream(up)
-		}
-		var st booking.Store = bookingstore.New(db)
-		if setup.store != nil {
-			st = setup.store(st)
-		}
-		svc := booking.NewService(clinic, up, st, clock)
-		svc.SetLogger(logger)
-		h.dir = booking.NewDirectory(svc)
-		webCfg := web.Config{
-			Clinics: h.dir, Logger: logger, Ready: db.Ping,
-			SecretKey: bytes.Repeat([]byte{7}, 32),
-		}
-		if setup.web != nil {
-			setup.web(&webCfg)
-		}
-		handler, err := web.New(webCfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.handler = handler
-		h.portal = httptest.NewServer(handler)
-		t.Cleanup(h.portal.Close)
-	}
-	h.start()
-	h.http = &http.Client{
-		Timeout:       20 * time.Second,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-	}
-	return h
+	return clinic
 }
 
-// page is one response, parsed.
-type page struct {
-	t      *testing.T
-	status int
-	url    string
-	header http.Header
-	body   string
-	doc    *goquery.Document
-}
+// page is one answer of the portal, read as a person reads it.
+type page = pagetest.Page
 
+// do sends req and notes every URL the answer sends the patient to or shows.
 func (h *harness) do(req *http.Request) *page {
 	h.t.Helper()
 	resp, err := h.http.Do(req)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	p := &page{t: h.t, status: resp.StatusCode, url: req.URL.String(), header: resp.Header, body: string(b)}
-	if strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
-		if p.doc, err = goquery.NewDocumentFromReader(bytes.NewReader(b)); err != nil {
-			h.t.Fatal(err)
-		}
-		p.doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) { h.seen = append(h.seen, s.AttrOr("href", "")) })
-		p.doc.Find("form[action]").Each(func(_ int, s *goquery.Selection) { h.seen = append(h.seen, s.AttrOr("action", "")) })
+	p := pagetest.Read(h.t, req.URL.String(), resp)
+	if p.Doc != nil {
+		p.Doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) { h.seen = append(h.seen, s.AttrOr("href", "")) })
+		p.Doc.Find("form[action]").Each(func(_ int, s *goquery.Selection) { h.seen = append(h.seen, s.AttrOr("action", "")) })
 	}
 	if loc := resp.Header.Get("Location"); loc != "" {
 		h.seen = append(h.seen, loc)
@@ -234,10 +225,10 @@ func (h *harness) get(u string) *page {
 	for range 10 {
 		req, _ := http.NewRequest(http.MethodGet, h.abs(u), nil)
 		p := h.do(req)
-		if p.status < 300 || p.status > 399 {
+		if p.Status < 300 || p.Status > 399 {
 			return p
 		}
-		u = p.header.Get("Location")
+		u = p.Header.Get("Location")
 	}
 	h.t.Fatalf("too many redirects from %s", u)
 	return nil
@@ -251,139 +242,10 @@ func (h *harness) post(action string, form url.Values) *page {
 	req.Header.Set("Origin", h.portal.URL)
 	req.Header.Set("Sec-Fetch-Site", "same-origin")
 	p := h.do(req)
-	if p.status >= 300 && p.status <= 399 {
-		return h.get(p.header.Get("Location"))
+	if p.Status >= 300 && p.Status <= 399 {
+		return h.get(p.Header.Get("Location"))
 	}
 	return p
-}
-
-func (p *page) h1() string {
-	p.t.Helper()
-	if p.doc == nil {
-		p.t.Fatalf("%s: not HTML (status %d): %.300s", p.url, p.status, p.body)
-	}
-	hs := p.doc.Find("h1")
-	if hs.Length() != 1 {
-		p.t.Fatalf("%s: %d h1 elements, want 1", p.url, hs.Length())
-	}
-	return strings.TrimSpace(hs.Text())
-}
-
-func (p *page) wantH1(want string) *page {
-	p.t.Helper()
-	if got := p.h1(); got != want {
-		p.t.Fatalf("%s: status %d, h1 %q, want %q\n%s", p.url, p.status, got, want, p.text())
-	}
-	return p
-}
-
-func (p *page) text() string {
-	if p.doc == nil {
-		return p.body
-	}
-	return strings.Join(strings.Fields(p.doc.Find("body").Text()), " ")
-}
-
-// link finds the link whose visible text (or aria-label) contains text.
-func (p *page) link(text string) string {
-	p.t.Helper()
-	var href string
-	p.doc.Find("a[href]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		if strings.Contains(strings.Join(strings.Fields(s.Text()), " "), text) || strings.Contains(s.AttrOr("aria-label", ""), text) {
-			href = s.AttrOr("href", "")
-			return false
-		}
-		return true
-	})
-	if href == "" {
-		p.t.Fatalf("%s: no link %q in:\n%s", p.url, text, p.text())
-	}
-	return href
-}
-
-// firstSlot is the first time offered on a time page.
-func (p *page) firstSlot() (href, label string) {
-	p.t.Helper()
-	a := p.doc.Find("ul.slots a").First()
-	if a.Length() == 0 {
-		p.t.Fatalf("%s: no times offered:\n%s", p.url, p.text())
-	}
-	return a.AttrOr("href", ""), a.AttrOr("aria-label", "")
-}
-
-// labelled returns the form control labelled text.
-func (p *page) labelled(text string) *goquery.Selection {
-	p.t.Helper()
-	var id string
-	p.doc.Find("label").EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		if strings.TrimSpace(s.Text()) == text {
-			id = s.AttrOr("for", "")
-			return false
-		}
-		return true
-	})
-	if id == "" {
-		p.t.Fatalf("%s: no label %q", p.url, text)
-	}
-	ctl := p.doc.Find("#" + id)
-	if ctl.Length() != 1 {
-		p.t.Fatalf("%s: label %q points at %q, which is not one control", p.url, text, id)
-	}
-	return ctl
-}
-
-// form returns the fields of the page's main POST form (hidden and
-// visible) and its action: the last one, as an offer such as "Use my saved
-// details" comes before it.
-func (p *page) form() (string, url.Values) {
-	p.t.Helper()
-	f := p.doc.Find("form[method=post]").Last()
-	if f.Length() == 0 {
-		p.t.Fatalf("%s: no form:\n%s", p.url, p.text())
-	}
-	return formValues(f)
-}
-
-// pressing returns what pressing the button named text sends: the action
-// and fields of its form, with the button's own name and value.
-func (p *page) pressing(text string) (string, url.Values) {
-	p.t.Helper()
-	var b *goquery.Selection
-	p.doc.Find("form[method=post] button").EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		if strings.Join(strings.Fields(s.Text()), " ") == text {
-			b = s
-			return false
-		}
-		return true
-	})
-	if b == nil {
-		p.t.Fatalf("%s: no button %q in a form:\n%s", p.url, text, p.text())
-	}
-	action, v := formValues(b.Closest("form"))
-	if name := b.AttrOr("name", ""); name != "" {
-		v.Set(name, b.AttrOr("value", ""))
-	}
-	return action, v
-}
-
-func formValues(f *goquery.Selection) (string, url.Values) {
-	v := url.Values{}
-	f.Find("input[name], textarea[name]").Each(func(_ int, s *goquery.Selection) {
-		name := s.AttrOr("name", "")
-		switch s.AttrOr("type", "") {
-		case "checkbox":
-			if _, ok := s.Attr("checked"); ok {
-				v.Set(name, s.AttrOr("value", "on"))
-			}
-		default:
-			if goquery.NodeName(s) == "textarea" {
-				v.Set(name, s.Text())
-			} else {
-				v.Set(name, s.AttrOr("value", ""))
-			}
-		}
-	})
-	return f.AttrOr("action", ""), v
 }
 
 // patient is what a test patient types.
@@ -416,26 +278,26 @@ func (pt patient) fill(v url.Values) url.Values {
 // toTimes walks from the clinic's first page to the time step.
 func (h *harness) toTimes(location, service, practitioner string) *page {
 	h.t.Helper()
-	p := h.get("/demo").wantH1("Where would you like to be seen?")
-	p = h.get(p.link(location)).wantH1("What would you like to book?")
-	p = h.get(p.link(service)).wantH1("Who would you like to see?")
-	return h.get(p.link(practitioner)).wantH1("Choose a time")
+	p := h.get("/demo").WantH1("Where would you like to be seen?")
+	p = h.get(p.Link(location)).WantH1("What would you like to book?")
+	p = h.get(p.Link(service)).WantH1("Who would you like to see?")
+	return h.get(p.Link(practitioner)).WantH1("Choose a time")
 }
 
 // toReview walks to the review page with the first free time.
 func (h *harness) toReview(pt patient, practitioner string) *page {
 	h.t.Helper()
 	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", practitioner)
-	slot, _ := times.firstSlot()
-	details := h.get(slot).wantH1("Your details")
-	action, form := details.form()
-	return h.post(action, pt.fill(form)).wantH1("Check your booking")
+	slot, _ := times.FirstSlot()
+	details := h.get(slot).WantH1("Your details")
+	action, form := details.Form()
+	return h.post(action, pt.fill(form)).WantH1("Check your booking")
 }
 
 // confirm presses "Confirm booking" on a review page.
 func (h *harness) confirm(review *page) *page {
 	h.t.Helper()
-	action, form := review.form()
+	action, form := review.Form()
 	return h.post(action, form)
 }
 

@@ -13,8 +13,8 @@ import (
 // the draft's personal details have expired and been wiped.
 func TestConfirmationLinkOutlivesTheDraft(t *testing.T) {
 	h := newHarness(t)
-	done := h.confirm(h.toReview(newPatient, "First available practitioner")).wantH1("Booking confirmed")
-	link := done.url
+	done := h.confirm(h.toReview(newPatient, "First available practitioner")).WantH1("Booking confirmed")
+	link := done.URL
 	appts := h.portalAppointments()
 	if len(appts) != 1 {
 		t.Fatalf("%d portal appointments", len(appts))
@@ -24,12 +24,12 @@ func TestConfirmationLinkOutlivesTheDraft(t *testing.T) {
 	if _, err := bookingstore.New(h.db).DeleteExpiredDrafts(t.Context(), h.now); err != nil {
 		t.Fatal(err)
 	}
-	later := h.get(link).wantH1("Booking confirmed")
-	if !strings.Contains(later.text(), appts[0].ReferenceNumber) {
-		t.Errorf("three days later the confirmation lacks reference %s:\n%s", appts[0].ReferenceNumber, later.text())
+	later := h.get(link).WantH1("Booking confirmed")
+	if !strings.Contains(later.Text(), appts[0].ReferenceNumber) {
+		t.Errorf("three days later the confirmation lacks reference %s:\n%s", appts[0].ReferenceNumber, later.Text())
 	}
 	for _, detail := range []string{"Zephyrine", "Quillfeather", "zq.test@example.com"} {
-		if strings.Contains(later.body, detail) {
+		if strings.Contains(later.Body, detail) {
 			t.Errorf("three days later the page still shows %q", detail)
 		}
 	}

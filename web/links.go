@@ -39,10 +39,15 @@ var carriedKeys = append([]string{qEmbed, qBackground, qHost}, utmKeys...)
 // flowLinks builds the URLs of one clinic's booking flow, carrying the
 // signed draft, the embed settings and the campaign parameters along.
 type flowLinks struct {
-	slug  string
-	draft string     // signed draft token, or ""
-	carry url.Values // embed, bg, host, utm_*: checked by linksFor
+	slug    string
+	draft   string     // signed draft token, or ""
+	draftID string     // the draft id draft was verified to carry, or ""
+	carry   url.Values // embed, bg, host, utm_*: checked by linksFor
 }
+
+// useDraft makes the links carry the draft id and its signed token; two
+// empty strings carry none.
+func (l *flowLinks) useDraft(id, token string) { l.draftID, l.draft = id, token }
 
 func choiceFrom(get func(string) string) booking.Choice {
 	return booking.Choice{
@@ -120,13 +125,14 @@ func (l flowLinks) booking(token, suffix string) string {
 
 // linksFor reads the embed settings, the campaign parameters and a
 // verified draft token from the request's query or, for a form, its
-// fields. A host origin is kept only when the clinic allows it to frame
+// fields. It is where a draft token is verified: handlers read the id from
+// draftID. A host origin is kept only when the clinic allows it to frame
 // its pages, so events are never sent anywhere else.
 func (s *Server) linksFor(get func(string) string, clinic booking.Clinic) flowLinks {
 	l := flowLinks{slug: clinic.Slug, carry: carriedFrom(get, clinic)}
 	if tok := get(qDraft); tok != "" {
-		if _, ok := s.signer.verify(tok); ok {
-			l.draft = tok
+		if id, ok := s.signer.verify(tok); ok {
+			l.useDraft(id, tok)
 		}
 	}
 	return l

@@ -27,13 +27,13 @@ func TestPendingPageShowsWhileCoreplusIsDown(t *testing.T) {
 	h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond }})
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{Latency: 2 * time.Second, Match: postAppointment})
-	pending := h.confirm(review).wantH1("We're confirming your booking")
+	pending := h.confirm(review).WantH1("We're confirming your booking")
 
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
 	h.restart() // and nothing cached
-	again := h.get(rel(pending.url)).wantH1("We're confirming your booking")
-	if again.status != http.StatusAccepted || strings.Contains(again.text(), nothingBooked) || strings.Contains(again.text(), "Leave a booking request") {
-		t.Errorf("status %d:\n%s", again.status, again.text())
+	again := h.get(rel(pending.URL)).WantH1("We're confirming your booking")
+	if again.Status != http.StatusAccepted || strings.Contains(again.Text(), nothingBooked) || strings.Contains(again.Text(), "Leave a booking request") {
+		t.Errorf("status %d:\n%s", again.Status, again.Text())
 	}
 }
 
@@ -48,10 +48,10 @@ func TestConfirmationShowsWhileCoreplusIsDown(t *testing.T) {
 
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
 	h.now = h.now.Add(booking.ReferenceTTL + time.Minute) // the cache is out of date
-	stale := h.get(rel(done.url)).wantH1("Booking confirmed")
+	stale := h.get(rel(done.URL)).WantH1("Booking confirmed")
 	for _, want := range []string{ref, "Tom Whitfield", "Standard Consultation", "Surry Hills"} {
-		if !strings.Contains(stale.text(), want) {
-			t.Errorf("confirmation from stale reference data lacks %q:\n%s", want, stale.text())
+		if !strings.Contains(stale.Text(), want) {
+			t.Errorf("confirmation from stale reference data lacks %q:\n%s", want, stale.Text())
 		}
 	}
 	if !strings.Contains(h.logs.String(), "serving the last good copy") {
@@ -59,16 +59,16 @@ func TestConfirmationShowsWhileCoreplusIsDown(t *testing.T) {
 	}
 
 	h.restart() // nothing cached at all
-	plain := h.get(rel(done.url)).wantH1("Booking confirmed")
-	if plain.status != http.StatusOK || !strings.Contains(plain.text(), ref) || !strings.Contains(plain.text(), "the clinic's local time") {
-		t.Errorf("status %d, plain confirmation:\n%s", plain.status, plain.text())
+	plain := h.get(rel(done.URL)).WantH1("Booking confirmed")
+	if plain.Status != http.StatusOK || !strings.Contains(plain.Text(), ref) || !strings.Contains(plain.Text(), "the clinic's local time") {
+		t.Errorf("status %d, plain confirmation:\n%s", plain.Status, plain.Text())
 	}
-	if strings.Contains(plain.text(), nothingBooked) {
-		t.Errorf("a booked patient is told nothing was booked:\n%s", plain.text())
+	if strings.Contains(plain.Text(), nothingBooked) {
+		t.Errorf("a booked patient is told nothing was booked:\n%s", plain.Text())
 	}
-	ics := h.get(plain.link("Add to your calendar"))
-	if ics.status != http.StatusOK || !strings.Contains(ics.body, "DTSTART:") {
-		t.Errorf("calendar file: status %d\n%s", ics.status, ics.body)
+	ics := h.get(plain.Link("Add to your calendar"))
+	if ics.Status != http.StatusOK || !strings.Contains(ics.Body, "DTSTART:") {
+		t.Errorf("calendar file: status %d\n%s", ics.Status, ics.Body)
 	}
 }
 
@@ -80,16 +80,16 @@ func TestUnavailablePageSaysNothingBookedOnlyWhenKnown(t *testing.T) {
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
 	h.restart()
-	down := h.get("/demo").wantH1("Online booking isn't available right now")
-	if strings.Contains(down.text(), nothingBooked) {
-		t.Errorf("a GET page claims nothing was booked:\n%s", down.text())
+	down := h.get("/demo").WantH1("Online booking isn't available right now")
+	if strings.Contains(down.Text(), nothingBooked) {
+		t.Errorf("a GET page claims nothing was booked:\n%s", down.Text())
 	}
 	h.sb.SetFaults(sandbox.Faults{})
-	h.get(rel(review.url)).wantH1("Check your booking") // warm the cache
+	h.get(rel(review.URL)).WantH1("Check your booking") // warm the cache
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
-	notSent := h.confirm(review).wantH1("Online booking isn't available right now")
-	if !strings.Contains(notSent.text(), nothingBooked) {
-		t.Errorf("a confirm that sent nothing does not say so:\n%s", notSent.text())
+	notSent := h.confirm(review).WantH1("Online booking isn't available right now")
+	if !strings.Contains(notSent.Text(), nothingBooked) {
+		t.Errorf("a confirm that sent nothing does not say so:\n%s", notSent.Text())
 	}
 }
 
@@ -140,14 +140,14 @@ func TestStoreFailureAfterCoreplusSaidYes(t *testing.T) {
 		h := newHarnessSetup(t, harnessSetup{store: func(s booking.Store) booking.Store { fs.Store = s; return fs }})
 		review := h.toReview(newPatient, "Tom Whitfield")
 		fs.updateBooked.Store(true)
-		pending := h.confirm(review).wantH1("We're confirming your booking")
-		if strings.Contains(pending.text(), nothingBooked) {
-			t.Errorf("pending page says nothing was booked:\n%s", pending.text())
+		pending := h.confirm(review).WantH1("We're confirming your booking")
+		if strings.Contains(pending.Text(), nothingBooked) {
+			t.Errorf("pending page says nothing was booked:\n%s", pending.Text())
 		}
 		if res := h.sweep(booking.StalePending + time.Minute); res.Booked != 1 || res.Resent != 0 {
 			t.Fatalf("sweep %+v, want the booking found, not resent", res)
 		}
-		h.wantOneAppointment(h.get(pending.url))
+		h.wantOneAppointment(h.get(pending.URL))
 	})
 	t.Run("draft status not set", func(t *testing.T) {
 		fs := &failingStore{}
@@ -165,10 +165,10 @@ func TestFailedConfirmPageIsNeutral(t *testing.T) {
 	h := newHarnessSetup(t, harnessSetup{store: func(s booking.Store) booking.Store { fs.Store = s; return fs }})
 	review := h.toReview(newPatient, "Tom Whitfield")
 	fs.claim.Store(true)
-	failed := h.confirm(review).wantH1("Something went wrong")
-	if failed.status != http.StatusInternalServerError || strings.Contains(failed.text(), nothingBooked) ||
-		!strings.Contains(failed.text(), "check your email or call the clinic") {
-		t.Errorf("status %d:\n%s", failed.status, failed.text())
+	failed := h.confirm(review).WantH1("Something went wrong")
+	if failed.Status != http.StatusInternalServerError || strings.Contains(failed.Text(), nothingBooked) ||
+		!strings.Contains(failed.Text(), "check your email or call the clinic") {
+		t.Errorf("status %d:\n%s", failed.Status, failed.Text())
 	}
 }
 
@@ -189,7 +189,7 @@ func (l leavingPatient) CreateAppointment(ctx context.Context, a coreplus.NewApp
 func TestConfirmSurvivesThePatientLeaving(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Tom Whitfield")
-	_, form := review.form()
+	_, form := review.Form()
 	draftID := strings.SplitN(form.Get("draft"), ".", 2)[0]
 
 	base, _ := h.dir.Clinic(t.Context(), "demo")
@@ -227,12 +227,12 @@ func TestSweeperFindsABookingWithRewrittenNotes(t *testing.T) {
 	h := newHarnessSetup(t, harnessSetup{upstream: func(c booking.Coreplus) booking.Coreplus { return notesRewriter{c} }})
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{StoreThenDropRate: 1, Match: postAppointment})
-	pending := h.confirm(review).wantH1("We're confirming your booking")
+	pending := h.confirm(review).WantH1("We're confirming your booking")
 	h.sb.SetFaults(sandbox.Faults{})
 	if res := h.sweep(0); res.Booked != 1 || res.Resent != 0 {
 		t.Fatalf("sweep %+v, want the booking found", res)
 	}
-	h.wantOneAppointment(h.get(pending.url))
+	h.wantOneAppointment(h.get(pending.URL))
 }
 
 // TestDetailsTypedWhileCoreplusIsDownAreKept: with coreplus down and
@@ -247,16 +247,16 @@ func TestDetailsTypedWhileCoreplusIsDownAreKept(t *testing.T) {
 		"practitioner": {sandbox.PractitionerTomID}, "slot": {slot}, "with": {sandbox.PractitionerTomID},
 		"embed": {"1"},
 	})
-	down := h.post("/demo/book/details", form).wantH1("Online booking isn't available right now")
-	if strings.Contains(down.text(), nothingBooked) {
-		t.Errorf("says nothing was booked on a details form:\n%s", down.text())
+	down := h.post("/demo/book/details", form).WantH1("Online booking isn't available right now")
+	if strings.Contains(down.Text(), nothingBooked) {
+		t.Errorf("says nothing was booked on a details form:\n%s", down.Text())
 	}
-	link := down.link("Leave a booking request")
+	link := down.Link("Leave a booking request")
 	if !strings.Contains(link, "draft=") || !strings.Contains(link, "embed=1") {
 		t.Errorf("request link carries no draft or embed: %s", link)
 	}
-	req := h.get(link).wantH1("Leave a booking request")
-	if got := req.labelled("First name").AttrOr("value", ""); got != newPatient.First {
+	req := h.get(link).WantH1("Leave a booking request")
+	if got := req.Labelled("First name").AttrOr("value", ""); got != newPatient.First {
 		t.Errorf("request form first name %q, want it filled in", got)
 	}
 	h.assertPrivate(newPatient)
@@ -282,10 +282,10 @@ func TestSweeperFindsABookingListedWithUpperCaseIDs(t *testing.T) {
 	h := newHarnessSetup(t, harnessSetup{upstream: func(c booking.Coreplus) booking.Coreplus { return upperCaseIDs{c} }})
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{StoreThenDropRate: 1, Match: postAppointment})
-	pending := h.confirm(review).wantH1("We're confirming your booking")
+	pending := h.confirm(review).WantH1("We're confirming your booking")
 	h.sb.SetFaults(sandbox.Faults{})
 	if res := h.sweep(0); res.Booked != 1 || res.Resent != 0 {
 		t.Fatalf("sweep %+v, want the booking found", res)
 	}
-	h.wantOneAppointment(h.get(pending.url))
+	h.wantOneAppointment(h.get(pending.URL))
 }

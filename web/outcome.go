@@ -19,7 +19,7 @@ const pendingRefresh = "5"
 // unknown did not go through, with the nearest free times (their details
 // are still saved, so a time leads straight back to the review) and the
 // clinic's phone.
-func (s *Server) bookingFailed(c echo.Context, svc *booking.Service, links flowLinks, token string, b booking.Confirmed) error {
+func (s *Server) bookingFailed(c echo.Context, svc confirmationService, links flowLinks, token string, b booking.Confirmed) error {
 	clinic := svc.Clinic()
 	sel := b.Selection
 	m := views.BookingFailedPage{Page: s.page(c, &clinic, "Your booking did not go through")}
@@ -54,7 +54,7 @@ func (s *Server) bookingFailed(c echo.Context, svc *booking.Service, links flowL
 // through and nothing was booked: the submit was cut off before the slot
 // was claimed (the sweeper reopened the draft) or failed and reopened it.
 // Their details are still saved, so confirming again is one link away.
-func (s *Server) bookingNotMade(c echo.Context, svc *booking.Service, links flowLinks, token string, b booking.Confirmed) error {
+func (s *Server) bookingNotMade(c echo.Context, svc confirmationService, links flowLinks, token string, b booking.Confirmed) error {
 	clinic := svc.Clinic()
 	sel := b.Selection
 	m := views.BookingNotMadePage{Page: s.page(c, &clinic, "Your booking did not go through")}

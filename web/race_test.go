@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -10,8 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/PuerkitoBio/goquery"
-
+	"github.com/clinic-booking/portal/internal/pagetest"
 	"github.com/clinic-booking/portal/web"
 )
 
@@ -35,7 +33,7 @@ func letters(n int) string {
 
 // postAs sends a form from the given client address (through the trusted
 // proxy) without following the answer's redirect.
-func (h *harness) postAs(addr, action string, form url.Values) (status int, location string, doc *goquery.Document, err error) {
+func (h *harness) postAs(addr, action string, form url.Values) (status int, location string, p *page, err error) {
 	req, err := http.NewRequest(http.MethodPost, h.abs(action), strings.NewReader(form.Encode()))
 	if err != nil {
 		return 0, "", nil, err
@@ -50,13 +48,8 @@ func (h *harness) postAs(addr, action string, form url.Values) (status int, loca
 	if err != nil {
 		return 0, "", nil, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, "", nil, err
-	}
-	doc, err = goquery.NewDocumentFromReader(strings.NewReader(string(body)))
-	return resp.StatusCode, resp.Header.Get("Location"), doc, err
+	p = pagetest.Read(h.t, req.URL.String(), resp)
+	return p.Status, p.Header.Get("Location"), p, nil
 }
 
 // TestFiftyPatientsOneSlot has 50 patients, each with a draft of their own,
@@ -67,8 +60,8 @@ func TestFiftyPatientsOneSlot(t *testing.T) {
 	const patients = 50
 	h := newHarnessSetup(t, harnessSetup{web: behindProxy})
 	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
-	slot, _ := times.firstSlot()
-	action, blank := h.get(slot).wantH1("Your details").form()
+	slot, _ := times.FirstSlot()
+	action, blank := h.get(slot).WantH1("Your details").Form()
 
 	confirms := make([]url.Values, patients)
 	var confirmAction string
@@ -82,14 +75,14 @@ func TestFiftyPatientsOneSlot(t *testing.T) {
 		if err != nil || status != http.StatusSeeOther {
 			t.Fatalf("patient %d details: status %d, %v", i, status, err)
 		}
-		review := h.get(loc).wantH1("Check your booking")
-		confirmAction, confirms[i] = review.form()
+		review := h.get(loc).WantH1("Check your booking")
+		confirmAction, confirms[i] = review.Form()
 	}
 
 	type answer struct {
 		status   int
 		location string
-		doc      *goquery.Document
+		page     *page
 		err      error
 	}
 	answers := make([]answer, patients)
@@ -99,7 +92,7 @@ func TestFiftyPatientsOneSlot(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			var a answer
-			a.status, a.location, a.doc, a.err = h.postAs(patientAddr(i), confirmAction, confirms[i])
+			a.status, a.location, a.page, a.err = h.postAs(patientAddr(i), confirmAction, confirms[i])
 			answers[i] = a
 		})
 	}
@@ -115,13 +108,13 @@ func TestFiftyPatientsOneSlot(t *testing.T) {
 			t.Errorf("patient %d: status %d", i, a.status)
 		case a.status == http.StatusSeeOther && strings.Contains(a.location, "/booking/"):
 			booked++
-			h.get(a.location).wantH1("Booking confirmed")
+			h.get(a.location).WantH1("Booking confirmed")
 		case a.status == http.StatusConflict:
 			taken++
-			if s := a.doc.Find(".error-summary").Text(); !strings.Contains(s, "That time has just been taken") {
+			if s := a.page.Doc.Find(".error-summary").Text(); !strings.Contains(s, "That time has just been taken") {
 				t.Errorf("patient %d: 409 without saying the time was taken: %q", i, s)
 			}
-			if a.doc.Find("section.taken ul.slots a").Length() == 0 {
+			if a.page.Doc.Find("section.taken ul.slots a").Length() == 0 {
 				t.Errorf("patient %d: no other times offered", i)
 			}
 		default:

@@ -99,7 +99,7 @@ func newTabURL(req *http.Request, get func(string) string) string {
 }
 
 // clinicFrom finds the clinic named in the URL or answers 404.
-func (s *Server) clinicFrom(c echo.Context) (*booking.Service, error) {
+func (s *Server) clinicFrom(c echo.Context) (ClinicService, error) {
 	svc, ok := s.clinics.Clinic(c.Request().Context(), c.Param("clinic"))
 	if !ok {
 		return nil, &booking.Error{Code: booking.CodeNotFound, Message: "We couldn't find that clinic. Check the link you followed, or contact the clinic."}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -21,15 +22,23 @@ var (
 	timeLabels = map[string]string{"morning": "Morning (before 12 pm)", "afternoon": "Afternoon (12 pm to 5 pm)", "evening": "Evening (after 5 pm)"}
 )
 
+// requestService is what the request pages ask of a clinic's booking
+// service: they never call coreplus.
+type requestService interface {
+	Clinic() booking.Clinic
+	RequestFromDraft(ctx context.Context, draftID string) (booking.RequestForm, error)
+	LeaveRequest(ctx context.Context, r booking.Request) (string, error)
+}
+
 // requestLink is where an "unavailable" page's "Leave a booking request"
 // leads: the request form with the choices made so far (ids only), the
 // signed draft (so what was typed is filled in server-side) and the embed
-// settings.
-func (s *Server) requestLink(c echo.Context, clinic booking.Clinic) string {
+// settings. savedDraft, when set, is the draft the failed request saved.
+func (s *Server) requestLink(c echo.Context, clinic booking.Clinic, savedDraft string) string {
 	get := requestValues(c)
 	links := s.linksFor(get, clinic)
-	if tok, _ := c.Get(draftKey).(string); tok != "" {
-		links.draft = tok // the details just saved
+	if savedDraft != "" {
+		links.draft = savedDraft // the details just saved
 	}
 	return links.to("request", booking.Choice{LocationID: get(qLocation), ServiceID: get(qType), PractitionerID: get(qPractitioner)})
 }
@@ -37,19 +46,15 @@ func (s *Server) requestLink(c echo.Context, clinic booking.Clinic) string {
 // requestForm shows the request form, filled in from the patient's draft
 // when the link carries one.
 func (s *Server) requestForm(c echo.Context) error {
-	if done, err := s.toSubmittedBooking(c, c.QueryParam); done {
+	f, done, err := s.openForm(c, c.QueryParam)
+	if done {
 		return err
 	}
-	svc, err := s.clinicFrom(c)
-	if err != nil {
-		return err
-	}
-	clinic := svc.Clinic()
-	links := s.linksFor(c.QueryParam, clinic)
+	svc, clinic, links := f.svc, f.clinic, f.links
 	form := booking.RequestForm{LocationID: c.QueryParam(qLocation), ServiceID: c.QueryParam(qType), PractitionerID: c.QueryParam(qPractitioner)}
 	notice := ""
-	if id, ok := s.signer.verify(links.draft); ok {
-		if d, err := svc.RequestFromDraft(c.Request().Context(), id); err == nil {
+	if links.draftID != "" {
+		if d, err := svc.RequestFromDraft(c.Request().Context(), links.draftID); err == nil {
 			for _, v := range []struct{ from, to *string }{
 				{&d.LocationID, &form.LocationID}, {&d.ServiceID, &form.ServiceID}, {&d.PractitionerID, &form.PractitionerID},
 			} {
@@ -69,7 +74,7 @@ func (s *Server) renderRequest(c echo.Context, clinic booking.Clinic, links flow
 	if len(errs) > 0 {
 		title = "Error: " + title
 	}
-	links.draft = "" // the draft has done its work: it filled the form
+	links.useDraft("", "") // the draft has done its work: it filled the form
 	m := views.RequestPage{
 		Page:   s.page(c, &clinic, title),
 		Notice: notice,
@@ -95,15 +100,11 @@ func (s *Server) renderRequest(c echo.Context, clinic booking.Clinic, links flow
 // saveRequest checks the form and stores the request; a problem brings the
 // form back with everything typed kept.
 func (s *Server) saveRequest(c echo.Context) error {
-	if done, err := s.toSubmittedBooking(c, c.FormValue); done {
+	f, done, err := s.openForm(c, c.FormValue)
+	if done {
 		return err
 	}
-	svc, err := s.clinicFrom(c)
-	if err != nil {
-		return err
-	}
-	clinic := svc.Clinic()
-	links := s.linksFor(c.FormValue, clinic)
+	svc, clinic, links := f.svc, f.clinic, f.links
 	received := links.withCarried("/" + url.PathEscape(clinic.Slug) + "/request/received")
 	if s.honeypotFilled(c) {
 		return c.Redirect(http.StatusSeeOther, received)
@@ -119,8 +120,7 @@ func (s *Server) saveRequest(c echo.Context) error {
 		LocationID: params.Get(qLocation), ServiceID: params.Get(qType), PractitionerID: params.Get(qPractitioner),
 	}
 	if !s.abuse.requests.allow(c.RealIP()) {
-		s.log.Warn("rate limited", "request_id", requestIDFrom(c), "path", logPath(c))
-		c.Response().Header().Set("Retry-After", "60")
+		s.rateLimited(c)
 		return s.renderRequest(c, clinic, links, http.StatusTooManyRequests, form, nil, tooManyMessage)
 	}
 	r, errs := form.Validate()

@@ -13,28 +13,28 @@ func TestCoreplusDownAtConfirmOffersARequestWithNothingRetyped(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
-	down := h.confirm(review).wantH1("Online booking isn't available right now")
-	link := down.link("Leave a booking request")
+	down := h.confirm(review).WantH1("Online booking isn't available right now")
+	link := down.Link("Leave a booking request")
 	for _, leak := range []string{newPatient.First, newPatient.Email, "first_name", "email="} {
 		if strings.Contains(link, leak) {
 			t.Errorf("request link carries %q: %s", leak, link)
 		}
 	}
 
-	req := h.get(link).wantH1("Leave a booking request")
+	req := h.get(link).WantH1("Leave a booking request")
 	for label, want := range map[string]string{"First name": newPatient.First, "Last name": newPatient.Last, "Email address": newPatient.Email, "Mobile number": "0499111222"} {
-		if got := req.labelled(label).AttrOr("value", ""); got != want {
+		if got := req.Labelled(label).AttrOr("value", ""); got != want {
 			t.Errorf("%s prefilled %q, want %q", label, got, want)
 		}
 	}
-	if got := strings.TrimSpace(req.doc.Find("textarea#note").Text()); got != newPatient.Note {
+	if got := strings.TrimSpace(req.Doc.Find("textarea#note").Text()); got != newPatient.Note {
 		t.Errorf("note prefilled %q", got)
 	}
-	action, form := req.form()
+	action, form := req.Form()
 	form.Add("days", "mon")
 	form.Add("days", "thu")
 	form.Add("times", "evening")
-	h.post(action, form).wantH1("Request received")
+	h.post(action, form).WantH1("Request received")
 
 	list, err := h.db.ListRequests(t.Context(), "demo", time.Now())
 	if err != nil || len(list) != 1 {
@@ -56,20 +56,20 @@ func TestCoreplusDownAtConfirmOffersARequestWithNothingRetyped(t *testing.T) {
 }
 
 func TestRequestFormValidation(t *testing.T) {
-	h := newHarness(t)
-	req := h.get("/demo/request?location=" + sandbox.LocationSydneyID).wantH1("Leave a booking request")
-	action, form := req.form()
+	h := newPageHarness(t, harnessSetup{})
+	req := h.get("/demo/request?location=" + sandbox.LocationSydneyID).WantH1("Leave a booking request")
+	action, form := req.Form()
 	form.Set("first_name", "Ada")
 	form.Set("mobile", "02 9555 0123")
 	form.Add("days", "sat")
 	form.Add("days", "sun") // not offered: dropped, not an error
 	form.Set("note", strings.Repeat("x", 301))
 	p := h.post(action, form)
-	if p.status != http.StatusUnprocessableEntity {
-		t.Errorf("status %d, want 422", p.status)
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Errorf("status %d, want 422", p.Status)
 	}
-	p.wantH1("Leave a booking request")
-	summary := p.doc.Find(".error-summary").Text()
+	p.WantH1("Leave a booking request")
+	summary := p.Doc.Find(".error-summary").Text()
 	for _, want := range []string{"Enter your last name", "Enter an Australian mobile number", "Your note must be 300 characters or fewer"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("error summary lacks %q: %q", want, summary)
@@ -78,25 +78,25 @@ func TestRequestFormValidation(t *testing.T) {
 	if strings.Contains(summary, "first name") {
 		t.Errorf("a good first name is reported: %q", summary)
 	}
-	if p.labelled("First name").AttrOr("value", "") != "Ada" || p.labelled("Mobile number").AttrOr("value", "") != "02 9555 0123" {
+	if p.Labelled("First name").AttrOr("value", "") != "Ada" || p.Labelled("Mobile number").AttrOr("value", "") != "02 9555 0123" {
 		t.Error("typed values not kept")
 	}
-	if _, ok := p.labelled("Saturday").Attr("checked"); !ok {
+	if _, ok := p.Labelled("Saturday").Attr("checked"); !ok {
 		t.Error("checked day not kept")
 	}
-	if p.labelled("Last name").AttrOr("aria-invalid", "") != "true" {
+	if p.Labelled("Last name").AttrOr("aria-invalid", "") != "true" {
 		t.Error("last name not marked invalid")
 	}
-	if _, f := p.form(); f.Get("location") != sandbox.LocationSydneyID {
+	if _, f := p.Form(); f.Get("location") != sandbox.LocationSydneyID {
 		t.Errorf("the location choice was lost: %v", f)
 	}
 
-	_, empty := req.form()
+	_, empty := req.Form()
 	p = h.post(action, empty)
-	if s := p.doc.Find(".error-summary").Text(); !strings.Contains(s, "Enter an email address or a mobile number") {
+	if s := p.Doc.Find(".error-summary").Text(); !strings.Contains(s, "Enter an email address or a mobile number") {
 		t.Errorf("no contact asked for: %q", s)
 	}
-	if list, _ := h.db.ListRequests(t.Context(), "demo", time.Now()); len(list) != 0 {
+	if list := h.fake.leftRequests(); len(list) != 0 {
 		t.Errorf("an invalid request was stored")
 	}
 }

@@ -64,8 +64,8 @@ func (h *harness) wantOneAppointment(confirmed *page) {
 	if confirmed == nil {
 		return
 	}
-	confirmed.wantH1("Booking confirmed")
-	if got := strings.TrimSpace(confirmed.doc.Find(".reference").First().Text()); got != appts[0].ReferenceNumber {
+	confirmed.WantH1("Booking confirmed")
+	if got := strings.TrimSpace(confirmed.Doc.Find(".reference").First().Text()); got != appts[0].ReferenceNumber {
 		h.t.Errorf("confirmation shows reference %q, coreplus has %q", got, appts[0].ReferenceNumber)
 	}
 }
@@ -112,9 +112,9 @@ func TestLostAnswerIsFoundBySweeper(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{StoreThenDropRate: 1, Match: postAppointment})
-	pending := h.confirm(review).wantH1("We're confirming your booking")
-	if pending.status != http.StatusAccepted || pending.header.Get("Refresh") == "" {
-		t.Errorf("pending page: status %d, Refresh %q; want 202 and a refresh", pending.status, pending.header.Get("Refresh"))
+	pending := h.confirm(review).WantH1("We're confirming your booking")
+	if pending.Status != http.StatusAccepted || pending.Header.Get("Refresh") == "" {
+		t.Errorf("pending page: status %d, Refresh %q; want 202 and a refresh", pending.Status, pending.Header.Get("Refresh"))
 	}
 	h.sb.SetFaults(sandbox.Faults{})
 	if len(h.sb.Appointments()) == 0 {
@@ -126,7 +126,7 @@ func TestLostAnswerIsFoundBySweeper(t *testing.T) {
 	if res.Booked != 1 || res.Resent != 0 {
 		t.Fatalf("sweep %+v, want one booked, nothing resent", res)
 	}
-	h.wantOneAppointment(h.get(pending.url))
+	h.wantOneAppointment(h.get(pending.URL))
 	if again := h.sweep(time.Hour); again != (booking.SweepResult{}) {
 		t.Errorf("a second sweep found work: %+v", again)
 	}
@@ -145,21 +145,21 @@ func TestUnansweredBookingNeverStoredIsSentOnce(t *testing.T) {
 			h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond }})
 			review := h.toReview(newPatient, "Tom Whitfield")
 			h.sb.SetFaults(tc.faults)
-			pending := h.confirm(review).wantH1("We're confirming your booking")
+			pending := h.confirm(review).WantH1("We're confirming your booking")
 			h.sb.SetFaults(sandbox.Faults{})
 			if n := len(h.portalAppointments()); n != 0 {
 				t.Fatalf("%d appointments: the fault let the booking through", n)
 			}
 
 			// Confirming again, or sweeping inside the grace period, never resends.
-			h.confirm(review).wantH1("We're confirming your booking")
+			h.confirm(review).WantH1("We're confirming your booking")
 			if res := h.sweep(0); res.Resent != 0 || res.Unsettled != 1 {
 				t.Fatalf("sweep inside the grace period: %+v", res)
 			}
 			if n := len(h.portalAppointments()); n != 0 {
 				t.Fatalf("%d appointments after sweeping inside the grace period", n)
 			}
-			h.get(pending.url).wantH1("We're confirming your booking")
+			h.get(pending.URL).WantH1("We're confirming your booking")
 
 			// After it, two replicas sweep at once: one resend between them.
 			var wg sync.WaitGroup
@@ -171,7 +171,7 @@ func TestUnansweredBookingNeverStoredIsSentOnce(t *testing.T) {
 			if sent := results[0].Resent + results[1].Resent; sent != 1 {
 				t.Errorf("two sweepers resent %d times, want once: %+v", sent, results)
 			}
-			h.wantOneAppointment(h.get(pending.url))
+			h.wantOneAppointment(h.get(pending.URL))
 			appt := h.portalAppointments()[0]
 			if !strings.Contains(appt.Notes, "Booked online (ref ") {
 				t.Errorf("resent booking has no marker in its notes: %q", appt.Notes)
@@ -184,13 +184,13 @@ func TestUnansweredBookingNeverStoredIsSentOnce(t *testing.T) {
 func TestSlotGoneBeforeResendSaysNoBooking(t *testing.T) {
 	h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond }})
 	review := h.toReview(newPatient, "Priya Nandakumar")
-	_, form := review.form()
+	_, form := review.Form()
 	start, err := time.Parse(time.RFC3339, form.Get("slot"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.sb.SetFaults(sandbox.Faults{Latency: 2 * time.Second, Match: postAppointment})
-	pending := h.confirm(review).wantH1("We're confirming your booking")
+	pending := h.confirm(review).WantH1("We're confirming your booking")
 	h.sb.SetFaults(sandbox.Faults{})
 	// Meanwhile the clinic gives the time to someone on the phone.
 	if _, err := h.api.CreateAppointment(t.Context(), coreplus.NewAppointment{
@@ -207,15 +207,15 @@ func TestSlotGoneBeforeResendSaysNoBooking(t *testing.T) {
 	if n := len(h.portalAppointments()); n != 0 {
 		t.Fatalf("%d portal appointments, want none", n)
 	}
-	failed := h.get(pending.url).wantH1("Your booking did not go through")
-	if !strings.Contains(failed.text(), "Nothing has been booked for you") {
-		t.Errorf("failed page does not say so plainly:\n%s", failed.text())
+	failed := h.get(pending.URL).WantH1("Your booking did not go through")
+	if !strings.Contains(failed.Text(), "Nothing has been booked for you") {
+		t.Errorf("failed page does not say so plainly:\n%s", failed.Text())
 	}
-	failed.link("07 3000 0000")
-	failed.link("See all free times")
-	alts := failed.doc.Find("section.taken ul.slots a")
+	failed.Link("07 3000 0000")
+	failed.Link("See all free times")
+	alts := failed.Doc.Find("section.taken ul.slots a")
 	if alts.Length() == 0 {
-		t.Fatalf("no alternatives offered:\n%s", failed.text())
+		t.Fatalf("no alternatives offered:\n%s", failed.Text())
 	}
 	alts.Each(func(_ int, s *goquery.Selection) {
 		if !strings.Contains(s.AttrOr("aria-label", ""), "with Priya Nandakumar") {
@@ -224,8 +224,8 @@ func TestSlotGoneBeforeResendSaysNoBooking(t *testing.T) {
 	})
 
 	// An alternative leads back to the review with the details kept.
-	again := h.get(alts.First().AttrOr("href", "")).wantH1("Check your booking")
-	if !strings.Contains(again.text(), "Zephyrine Quillfeather") {
+	again := h.get(alts.First().AttrOr("href", "")).WantH1("Check your booking")
+	if !strings.Contains(again.Text(), "Zephyrine Quillfeather") {
 		t.Error("details lost after the booking failed")
 	}
 	h.wantOneAppointment(h.confirm(again))
@@ -236,7 +236,7 @@ func TestUnsettledBookingRaisesAnAlert(t *testing.T) {
 	h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond; c.BreakerFailures = -1 }})
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{Latency: 2 * time.Second, Match: postAppointment})
-	h.confirm(review).wantH1("We're confirming your booking")
+	h.confirm(review).WantH1("We're confirming your booking")
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1}) // coreplus stays down: nothing can settle it
 
 	if res := h.sweep(5 * time.Minute); res.Unsettled != 1 {
@@ -264,15 +264,15 @@ func TestUnsettledBookingRaisesAnAlert(t *testing.T) {
 func TestCoreplusDownForTheWholeFlowLeavesARequest(t *testing.T) {
 	h := newHarness(t)
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
-	down := h.get("/demo").wantH1("Online booking isn't available right now")
-	req := h.get(down.link("Leave a booking request")).wantH1("Leave a booking request")
-	action, form := req.form()
+	down := h.get("/demo").WantH1("Online booking isn't available right now")
+	req := h.get(down.Link("Leave a booking request")).WantH1("Leave a booking request")
+	action, form := req.Form()
 	form.Set("first_name", newPatient.First)
 	form.Set("last_name", newPatient.Last)
 	form.Set("email", newPatient.Email)
 	form.Add("days", "tue")
 	form.Add("times", "morning")
-	h.post(action, form).wantH1("Request received")
+	h.post(action, form).WantH1("Request received")
 
 	list, err := h.db.ListRequests(t.Context(), "demo", time.Now())
 	if err != nil || len(list) != 1 {
@@ -294,7 +294,7 @@ func TestCoreplusDownForTheWholeFlowLeavesARequest(t *testing.T) {
 func TestPendingBookingOfACrashedConfirmIsSettled(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Tom Whitfield")
-	_, form := review.form()
+	_, form := review.Form()
 	draftID := strings.SplitN(form.Get("draft"), ".", 2)[0]
 	start, err := time.Parse(time.RFC3339, form.Get("slot"))
 	if err != nil {
@@ -331,19 +331,19 @@ func TestPendingBookingOfACrashedConfirmIsSettled(t *testing.T) {
 func TestSubmitCutOffBeforeClaimIsReopened(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Tom Whitfield")
-	_, form := review.form()
+	_, form := review.Form()
 	token := form.Get("draft")
 	draftID := strings.SplitN(token, ".", 2)[0]
 	if ok, err := h.db.SetDraftStatus(t.Context(), draftID, "open", "booking"); err != nil || !ok {
 		t.Fatalf("start the submit: %v, %v", ok, err)
 	}
 	outcome := "/demo/booking/" + token + "/"
-	h.get(outcome).wantH1("We're confirming your booking")
+	h.get(outcome).WantH1("We're confirming your booking")
 
 	if res := h.sweep(time.Minute); res != (booking.SweepResult{}) {
 		t.Fatalf("a draft in booking for a minute was touched: %+v", res)
 	}
-	h.get(outcome).wantH1("We're confirming your booking")
+	h.get(outcome).WantH1("We're confirming your booking")
 	if res := h.sweep(booking.StalePending + time.Minute); res != (booking.SweepResult{Reopened: 1}) {
 		t.Fatalf("sweep %+v, want the draft reopened and nothing else", res)
 	}
@@ -351,20 +351,20 @@ func TestSubmitCutOffBeforeClaimIsReopened(t *testing.T) {
 		t.Fatalf("%d appointments after reopening: nothing should have been sent", n)
 	}
 
-	notMade := h.get(outcome).wantH1("Your booking did not go through")
-	if notMade.status != http.StatusOK || notMade.header.Get("Refresh") != "" {
-		t.Errorf("status %d, Refresh %q; want 200 and no reload", notMade.status, notMade.header.Get("Refresh"))
+	notMade := h.get(outcome).WantH1("Your booking did not go through")
+	if notMade.Status != http.StatusOK || notMade.Header.Get("Refresh") != "" {
+		t.Errorf("status %d, Refresh %q; want 200 and no reload", notMade.Status, notMade.Header.Get("Refresh"))
 	}
 	for _, want := range []string{"Nothing has been booked for you", "Your details are still saved", "Tom Whitfield", "Standard Consultation"} {
-		if !strings.Contains(notMade.text(), want) {
-			t.Errorf("page lacks %q:\n%s", want, notMade.text())
+		if !strings.Contains(notMade.Text(), want) {
+			t.Errorf("page lacks %q:\n%s", want, notMade.Text())
 		}
 	}
-	notMade.link("07 3000 0000")
-	notMade.link("Choose another time")
-	again := h.get(notMade.link("Check and confirm again")).wantH1("Check your booking")
-	if !strings.Contains(again.text(), "Zephyrine Quillfeather") {
-		t.Errorf("details lost after the submit was cut off:\n%s", again.text())
+	notMade.Link("07 3000 0000")
+	notMade.Link("Choose another time")
+	again := h.get(notMade.Link("Check and confirm again")).WantH1("Check your booking")
+	if !strings.Contains(again.Text(), "Zephyrine Quillfeather") {
+		t.Errorf("details lost after the submit was cut off:\n%s", again.Text())
 	}
 	h.wantOneAppointment(h.confirm(again))
 	h.wantOneAppointment(h.get(outcome))
@@ -379,17 +379,17 @@ func TestSubmitCutOffBeforeClaimIsReopened(t *testing.T) {
 func TestOpenDraftOutcomeOffersToConfirmAgain(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Tom Whitfield")
-	_, form := review.form()
+	_, form := review.Form()
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
-	h.confirm(review).wantH1("Online booking isn't available right now")
+	h.confirm(review).WantH1("Online booking isn't available right now")
 	h.sb.SetFaults(sandbox.Faults{})
 
-	notMade := h.get("/demo/booking/" + form.Get("draft") + "/?embed=1").wantH1("Your booking did not go through")
-	back := notMade.link("Check and confirm again")
+	notMade := h.get("/demo/booking/" + form.Get("draft") + "/?embed=1").WantH1("Your booking did not go through")
+	back := notMade.Link("Check and confirm again")
 	if !strings.Contains(back, "embed=1") {
 		t.Errorf("the link back drops the embed setting: %s", back)
 	}
-	h.wantOneAppointment(h.confirm(h.get(back).wantH1("Check your booking")))
+	h.wantOneAppointment(h.confirm(h.get(back).WantH1("Check your booking")))
 }
 
 // landsBeforeResend plays the first, unanswered request landing in coreplus
@@ -419,7 +419,7 @@ func TestOriginalLandingBeforeResendIsOurs(t *testing.T) {
 	})
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{Latency: 2 * time.Second, Match: postAppointment})
-	pending := h.confirm(review).wantH1("We're confirming your booking")
+	pending := h.confirm(review).WantH1("We're confirming your booking")
 	h.sb.SetFaults(sandbox.Faults{})
 	if n := len(h.portalAppointments()); n != 0 {
 		t.Fatalf("%d appointments: the fault let the booking through", n)
@@ -429,7 +429,7 @@ func TestOriginalLandingBeforeResendIsOurs(t *testing.T) {
 	if res := h.sweep(booking.SettleGrace + time.Second); res.Booked != 1 || res.Failed != 0 {
 		t.Fatalf("sweep %+v, want one booked", res)
 	}
-	h.wantOneAppointment(h.get(pending.url))
+	h.wantOneAppointment(h.get(pending.URL))
 }
 
 // failingReopen is a store whose ReopenStuckDrafts always fails.
@@ -445,7 +445,7 @@ func TestSweepGoesOnWhenReopeningFails(t *testing.T) {
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{StoreThenDropRate: 1, Match: postAppointment})
-	pending := h.confirm(review).wantH1("We're confirming your booking")
+	pending := h.confirm(review).WantH1("We're confirming your booking")
 	h.sb.SetFaults(sandbox.Faults{})
 
 	w := h.sweeper(0)
@@ -457,5 +457,5 @@ func TestSweepGoesOnWhenReopeningFails(t *testing.T) {
 	if !strings.Contains(h.logs.String(), "reopen stuck drafts") {
 		t.Error("the failure to reopen was not logged")
 	}
-	h.wantOneAppointment(h.get(pending.url))
+	h.wantOneAppointment(h.get(pending.URL))
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -9,6 +10,13 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/views"
 )
+
+// reviewService is what the review and the confirm ask of a clinic's
+// booking service, besides the flow's.
+type reviewService interface {
+	Draft(ctx context.Context, id string) (booking.Draft, error)
+	Confirm(ctx context.Context, draftID string, sel booking.Selection) (booking.Outcome, error)
+}
 
 // review shows everything chosen and entered, with change links, and the
 // button that books.
@@ -20,11 +28,10 @@ func (s *Server) review(c echo.Context) error {
 	if f.sel.Slot == nil {
 		return c.Redirect(http.StatusSeeOther, f.links.book(f.sel.Choice()))
 	}
-	id, ok := s.signer.verify(f.links.draft)
-	if !ok {
+	if f.links.draftID == "" {
 		return c.Redirect(http.StatusSeeOther, f.links.to("book/details", f.sel.Choice()))
 	}
-	d, err := f.svc.Draft(c.Request().Context(), id)
+	d, err := f.svc.Draft(c.Request().Context(), f.links.draftID)
 	if err != nil {
 		return s.draftGone(c, f, err)
 	}
@@ -39,7 +46,7 @@ func (s *Server) review(c echo.Context) error {
 // has expired, or fails with err.
 func (s *Server) draftGone(c echo.Context, f *flow, err error) error {
 	if be, ok := booking.AsError(err); ok && be.Code == booking.CodeNotFound {
-		f.links.draft = ""
+		f.links.useDraft("", "")
 		return c.Redirect(http.StatusSeeOther, f.links.to("book/details", f.sel.Choice())+"&expired=1")
 	}
 	return err
@@ -111,21 +118,19 @@ func (s *Server) confirm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, ok := s.signer.verify(f.links.draft)
-	if !ok || f.sel.Slot == nil {
+	if f.links.draftID == "" || f.sel.Slot == nil {
 		return &booking.Error{Code: booking.CodeInvalid, Message: "This form is missing something we need. Start again to book."}
 	}
 	ctx := c.Request().Context()
-	out, err := f.svc.Confirm(ctx, id, f.sel)
+	out, err := f.svc.Confirm(ctx, f.links.draftID, f.sel)
 	if err != nil {
 		if be, ok := booking.AsError(err); ok && be.Code == booking.CodeUnavailable {
 			// Confirm answers unavailable only when no booking went out.
-			c.Set(retryKey, f.links.to("book/review", f.sel.Choice()))
-			c.Set(nothingSentKey, true)
+			return &pageError{err: err, retryURL: f.links.to("book/review", f.sel.Choice()), nothingSent: true}
 		}
 		return s.draftGone(c, f, err)
 	}
-	f.links.draft = s.signer.sign(out.DraftID)
+	f.links.useDraft(out.DraftID, s.signer.sign(out.DraftID))
 	switch out.Kind {
 	case booking.OutcomeSlotTaken:
 		d, err := f.svc.Draft(ctx, out.DraftID)

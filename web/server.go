@@ -13,16 +13,8 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
-	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/views"
 )
-
-// Clinics finds the booking service of the clinic a URL names.
-type Clinics interface {
-	Clinic(ctx context.Context, slug string) (*booking.Service, bool)
-	// Default is the clinic "/" leads to, when there is exactly one.
-	Default() (slug string, ok bool)
-}
 
 // Config is what the HTTP layer needs from the program that starts it.
 type Config struct {

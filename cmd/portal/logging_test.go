@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/pagetest"
 )
 
 // TestLogsOfABookingHoldNoPersonalDetails books through the whole program
@@ -43,7 +44,7 @@ func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
 		pw.Close()
 	}()
 	base := waitForServing(t, pr)
-	var logs lockedBuffer
+	var logs pagetest.SyncBuffer
 	copied := make(chan struct{})
 	go func() { _, _ = io.Copy(&logs, pr); close(copied) }()
 
@@ -52,11 +53,11 @@ func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 	p := r.get(t, "/harbourside")
-	p = r.get(t, p.link(t, "Harbourside Physio Surry Hills"))
-	p = r.get(t, p.link(t, "Standard Consultation"))
-	p = r.get(t, p.link(t, "Tom Whitfield"))
-	slot := p.doc.Find("ul.slots a").First().AttrOr("href", "")
-	action, form := r.get(t, slot).wantH1(t, "Your details").form(t)
+	p = r.get(t, p.Link("Harbourside Physio Surry Hills"))
+	p = r.get(t, p.Link("Standard Consultation"))
+	p = r.get(t, p.Link("Tom Whitfield"))
+	slot := p.Doc.Find("ul.slots a").First().AttrOr("href", "")
+	action, form := r.get(t, slot).WantH1("Your details").Form()
 	details := url.Values{
 		"first_name": {"Marisol"}, "last_name": {"Threnody-Vale"}, "dob_day": {"23"}, "dob_month": {"7"}, "dob_year": {"1957"},
 		"email": {"marisol.tv@example.net"}, "mobile": {"0488 765 432"}, "note": {"Recurring ankle sprain"}, "consent": {"yes"},
@@ -64,10 +65,10 @@ func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
 	for k, v := range details {
 		form[k] = v
 	}
-	review := r.get(t, r.post(t, action, form)).wantH1(t, "Check your booking")
-	action, form = review.form(t)
+	review := r.get(t, r.post(t, action, form)).WantH1("Check your booking")
+	action, form = review.Form()
 	confirmation := r.post(t, action, form)
-	r.get(t, confirmation).wantH1(t, "Booking confirmed")
+	r.get(t, confirmation).WantH1("Booking confirmed")
 	// The confirmation URL carries the signed draft id, which opens the
 	// booking: it must not reach the logs either.
 	_, ref, ok := strings.Cut(confirmation, "/booking/")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
-
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/pagetest"
 	"github.com/clinic-booking/portal/internal/store/storetest"
 )
 
@@ -73,14 +71,11 @@ func TestFiftyPatientsTwoReplicasOneSlot(t *testing.T) {
 	replicas := []*replica{startPortal(t, "A", filepath.Join(bin, "portal"), env), startPortal(t, "B", filepath.Join(bin, "portal"), env)}
 
 	p := replicas[0].get(t, "/harbourside")
-	p = replicas[1].get(t, p.link(t, "Harbourside Physio Surry Hills"))
-	p = replicas[0].get(t, p.link(t, "Standard Consultation"))
-	p = replicas[1].get(t, p.link(t, "Priya Nandakumar"))
-	slot := p.doc.Find("ul.slots a").First().AttrOr("href", "")
-	if slot == "" {
-		t.Fatalf("no times offered:\n%s", p.text())
-	}
-	action, blank := replicas[0].get(t, slot).wantH1(t, "Your details").form(t)
+	p = replicas[1].get(t, p.Link("Harbourside Physio Surry Hills"))
+	p = replicas[0].get(t, p.Link("Standard Consultation"))
+	p = replicas[1].get(t, p.Link("Priya Nandakumar"))
+	slot, _ := p.FirstSlot()
+	action, blank := replicas[0].get(t, slot).WantH1("Your details").Form()
 
 	const patients = 50
 	confirms := make([]url.Values, patients)
@@ -103,13 +98,13 @@ func TestFiftyPatientsTwoReplicasOneSlot(t *testing.T) {
 		if status != http.StatusSeeOther {
 			t.Fatalf("patient %d details on %s: status %d", i, r.name, status)
 		}
-		confirmAction, confirms[i] = replicas[(i+1)%2].get(t, loc).wantH1(t, "Check your booking").form(t)
+		confirmAction, confirms[i] = replicas[(i+1)%2].get(t, loc).WantH1("Check your booking").Form()
 	}
 
 	type answer struct {
 		status int
 		loc    string
-		doc    *goquery.Document
+		page   *pagetest.Page
 	}
 	answers := make([]answer, patients)
 	start := make(chan struct{})
@@ -118,7 +113,7 @@ func TestFiftyPatientsTwoReplicasOneSlot(t *testing.T) {
 		wg.Go(func() {
 			<-start
 			var a answer
-			a.status, a.loc, a.doc = replicas[i%2].postFrom(t, addrOf(i), confirmAction, confirms[i])
+			a.status, a.loc, a.page = replicas[i%2].postFrom(t, addrOf(i), confirmAction, confirms[i])
 			answers[i] = a
 		})
 	}
@@ -130,13 +125,13 @@ func TestFiftyPatientsTwoReplicasOneSlot(t *testing.T) {
 		switch {
 		case a.status == http.StatusSeeOther && strings.Contains(a.loc, "/booking/"):
 			booked++
-			replicas[(i+1)%2].get(t, a.loc).wantH1(t, "Booking confirmed")
-		case a.status == http.StatusConflict && a.doc != nil:
+			replicas[(i+1)%2].get(t, a.loc).WantH1("Booking confirmed")
+		case a.status == http.StatusConflict && a.page != nil && a.page.Doc != nil:
 			taken++
-			if s := a.doc.Find(".error-summary").Text(); !strings.Contains(s, "That time has just been taken") {
+			if s := a.page.Doc.Find(".error-summary").Text(); !strings.Contains(s, "That time has just been taken") {
 				t.Errorf("patient %d: 409 without saying the time was taken: %q", i, s)
 			}
-			if a.doc.Find("section.taken ul.slots a").Length() == 0 {
+			if a.page.Doc.Find("section.taken ul.slots a").Length() == 0 {
 				t.Errorf("patient %d: no other times offered", i)
 			}
 		default:
@@ -148,7 +143,7 @@ func TestFiftyPatientsTwoReplicasOneSlot(t *testing.T) {
 	}
 	// Every appointment at that time, as coreplus has it.
 	var at []string
-	start0 := p.doc.Find("ul.slots a time").First().AttrOr("datetime", "")
+	start0 := p.Doc.Find("ul.slots a time").First().AttrOr("datetime", "")
 	for _, ap := range listAllAppointments(t, "http://"+sandboxAddr+"/API/Core/v2.1/") {
 		if ap.Start.Format(time.RFC3339) == start0 && ap.PractitionerID == sandbox.PractitionerPriyaID && !ap.Cancelled {
 			at = append(at, ap.ID)
@@ -163,7 +158,7 @@ func addrOf(i int) string { return fmt.Sprintf("198.51.100.%d", i+1) }
 
 // postFrom sends a form from client address addr, through the test acting
 // as a trusted load balancer, and returns the answer without following it.
-func (r *replica) postFrom(t *testing.T, addr, action string, form url.Values) (int, string, *goquery.Document) {
+func (r *replica) postFrom(t *testing.T, addr, action string, form url.Values) (int, string, *pagetest.Page) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, r.abs(action), strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -175,10 +170,8 @@ func (r *replica) postFrom(t *testing.T, addr, action string, form url.Values) (
 		t.Errorf("%s POST %s: %v", r.name, action, err)
 		return 0, "", nil
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	doc, _ := goquery.NewDocumentFromReader(strings.NewReader(string(body)))
-	return resp.StatusCode, resp.Header.Get("Location"), doc
+	p := pagetest.Read(t, r.name+" "+action, resp)
+	return p.Status, p.Header.Get("Location"), p
 }
 
 // listAllAppointments asks coreplus for every appointment from yesterday to

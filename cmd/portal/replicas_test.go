@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -11,14 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
-
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/pagetest"
 	"github.com/clinic-booking/portal/internal/store/storetest"
 )
 
@@ -80,16 +77,13 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 	// GET steps alternate B, A, B, A, B; then POST details to A, review
 	// from B, confirm to A, confirmation from B.
 	p := b.get(t, "/harbourside")
-	p = a.get(t, p.link(t, "Harbourside Physio Surry Hills"))
-	p = b.get(t, p.link(t, "Standard Consultation"))
-	p = a.get(t, p.link(t, "First available practitioner"))
-	slot := p.doc.Find("ul.slots a").First().AttrOr("href", "")
-	if slot == "" {
-		t.Fatalf("no times offered:\n%s", p.text())
-	}
-	p = b.get(t, slot).wantH1(t, "Your details")
+	p = a.get(t, p.Link("Harbourside Physio Surry Hills"))
+	p = b.get(t, p.Link("Standard Consultation"))
+	p = a.get(t, p.Link("First available practitioner"))
+	slot, _ := p.FirstSlot()
+	p = b.get(t, slot).WantH1("Your details")
 
-	action, form := p.form(t)
+	action, form := p.Form()
 	form.Set("first_name", "Oriel")
 	form.Set("last_name", "Replicaworth")
 	form.Set("dob_day", "9")
@@ -98,23 +92,23 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 	form.Set("email", "oriel.r@example.com")
 	form.Set("mobile", "0499 333 444")
 	form.Set("consent", "yes")
-	review := b.get(t, a.post(t, action, form)).wantH1(t, "Check your booking")
-	if !strings.Contains(review.text(), "Oriel Replicaworth") {
-		t.Fatalf("review from B does not show the details posted to A:\n%s", review.text())
+	review := b.get(t, a.post(t, action, form)).WantH1("Check your booking")
+	if !strings.Contains(review.Text(), "Oriel Replicaworth") {
+		t.Fatalf("review from B does not show the details posted to A:\n%s", review.Text())
 	}
 
-	action, form = review.form(t)
+	action, form = review.Form()
 	confirmation := b.get(t, a.post(t, action, form))
-	ref := strings.TrimSpace(confirmation.doc.Find(".reference").First().Text())
-	if ref == "" || !strings.Contains(confirmation.text(), "Your reference number is "+ref) {
-		t.Fatalf("confirmation from B shows no reference number:\n%s", confirmation.text())
+	ref := strings.TrimSpace(confirmation.Doc.Find(".reference").First().Text())
+	if ref == "" || !strings.Contains(confirmation.Text(), "Your reference number is "+ref) {
+		t.Fatalf("confirmation from B shows no reference number:\n%s", confirmation.Text())
 	}
 
 	// The patient presses Confirm again (a double tap, a retry) and the
 	// load balancer sends it to B this time: still one booking.
 	again := a.get(t, b.post(t, action, form))
-	if !strings.Contains(again.text(), "Your reference number is "+ref) {
-		t.Errorf("a repeated confirm on the other replica did not lead to the same booking %s:\n%s", ref, again.text())
+	if !strings.Contains(again.Text(), "Your reference number is "+ref) {
+		t.Errorf("a repeated confirm on the other replica did not lead to the same booking %s:\n%s", ref, again.Text())
 	}
 
 	api, err := coreplus.New(coreplus.Config{
@@ -198,7 +192,7 @@ func startProcess(t *testing.T, name, bin string, env []string, stdin string, ar
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr lockedBuffer
+	var stderr pagetest.SyncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
@@ -219,21 +213,6 @@ func startProcess(t *testing.T, name, bin string, env []string, stdin string, ar
 	})
 	return stdout
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) Len() int { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Len() }
-
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -261,13 +240,6 @@ func waitForTCP(t *testing.T, addr string) {
 	}
 }
 
-// htmlPage is one response from a replica, parsed.
-type htmlPage struct {
-	url    string
-	status int
-	doc    *goquery.Document
-}
-
 func (r *replica) abs(u string) string {
 	if strings.HasPrefix(u, "http") {
 		// A link or redirect from the other replica: same path, this replica.
@@ -280,26 +252,21 @@ func (r *replica) abs(u string) string {
 }
 
 // get fetches u from this replica and follows redirects on it.
-func (r *replica) get(t *testing.T, u string) *htmlPage {
+func (r *replica) get(t *testing.T, u string) *pagetest.Page {
 	t.Helper()
 	for range 10 {
 		resp, err := r.http.Get(r.abs(u))
 		if err != nil {
 			t.Fatalf("%s GET %s: %v", r.name, u, err)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
 		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			resp.Body.Close()
 			u = resp.Header.Get("Location")
 			continue
 		}
-		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		p := &htmlPage{url: r.name + " " + u, status: resp.StatusCode, doc: doc}
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("%s: status %d\n%s", p.url, resp.StatusCode, p.text())
+		p := pagetest.Read(t, r.name+" "+u, resp)
+		if p.Status != http.StatusOK {
+			t.Fatalf("%s: status %d\n%s", p.URL, p.Status, p.Text())
 		}
 		return p
 	}
@@ -326,51 +293,4 @@ func (r *replica) post(t *testing.T, action string, form url.Values) string {
 		t.Fatalf("%s POST %s: status %d, no redirect:\n%.2000s", r.name, action, resp.StatusCode, body)
 	}
 	return loc
-}
-
-func (p *htmlPage) text() string {
-	return strings.Join(strings.Fields(p.doc.Find("body").Text()), " ")
-}
-
-func (p *htmlPage) wantH1(t *testing.T, want string) *htmlPage {
-	t.Helper()
-	if got := strings.TrimSpace(p.doc.Find("h1").First().Text()); got != want {
-		t.Fatalf("%s: h1 %q, want %q\n%s", p.url, got, want, p.text())
-	}
-	return p
-}
-
-func (p *htmlPage) link(t *testing.T, text string) string {
-	t.Helper()
-	var href string
-	p.doc.Find("a[href]").EachWithBreak(func(_ int, s *goquery.Selection) bool {
-		if strings.Contains(strings.Join(strings.Fields(s.Text()), " "), text) {
-			href = s.AttrOr("href", "")
-			return false
-		}
-		return true
-	})
-	if href == "" {
-		t.Fatalf("%s: no link %q in:\n%s", p.url, text, p.text())
-	}
-	return href
-}
-
-func (p *htmlPage) form(t *testing.T) (string, url.Values) {
-	t.Helper()
-	f := p.doc.Find("form[method=post]").First()
-	if f.Length() == 0 {
-		t.Fatalf("%s: no form:\n%s", p.url, p.text())
-	}
-	v := url.Values{}
-	f.Find("input[name], textarea[name]").Each(func(_ int, s *goquery.Selection) {
-		if s.AttrOr("type", "") == "checkbox" {
-			if _, ok := s.Attr("checked"); ok {
-				v.Set(s.AttrOr("name", ""), s.AttrOr("value", "on"))
-			}
-			return
-		}
-		v.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
-	})
-	return f.AttrOr("action", ""), v
 }

@@ -106,7 +106,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 
 	handler, err := web.New(web.Config{
-		Clinics:   directory,
+		Clinics:   web.ServiceDirectory(directory),
 		Logger:    logger,
 		Ready:     db.Ping,
 		SecretKey: cfg.SecretKey,

@@ -4,14 +4,13 @@ package browsertest
 
 import (
 	"fmt"
-	"html"
-	"io"
 	"net"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 // hostSites are two websites of the test's own, on ports of 127.0.0.1: the
@@ -58,8 +57,6 @@ type snippets struct {
 	err            error
 }
 
-var snippetPattern = regexp.MustCompile(`(?s)<pre class="snippet"[^>]*><code>(.*?)</code></pre>`)
-
 func (s *snippets) get() (loader, iframe string, err error) {
 	s.once.Do(func() {
 		resp, err := http.Get(suite.embedURL + "/" + clinicSlug + "/embed-code")
@@ -68,11 +65,14 @@ func (s *snippets) get() (loader, iframe string, err error) {
 			return
 		}
 		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		var found []string
-		for _, m := range snippetPattern.FindAllStringSubmatch(string(b), -1) {
-			found = append(found, html.UnescapeString(m[1]))
+		// Read as staff read it: the text of each snippet shown.
+		doc, err := goquery.NewDocumentFromReader(resp.Body)
+		if err != nil {
+			s.err = err
+			return
 		}
+		var found []string
+		doc.Find("pre.snippet code").Each(func(_ int, c *goquery.Selection) { found = append(found, c.Text()) })
 		for _, f := range found {
 			switch {
 			case strings.HasPrefix(f, "<script") && !strings.Contains(f, "data-location") && s.loader == "":
