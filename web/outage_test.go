@@ -24,6 +24,7 @@ const nothingBooked = "Nothing has been booked"
 // TestPendingPageShowsWhileCoreplusIsDown: the outcome of a booking is
 // unknown exactly when coreplus is unreachable; its page must not need it.
 func TestPendingPageShowsWhileCoreplusIsDown(t *testing.T) {
+	t.Parallel() // waits out timeouts and sweeps: overlap it with the rest
 	h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond }})
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{Latency: 2 * time.Second, Match: postAppointment})
@@ -41,6 +42,7 @@ func TestPendingPageShowsWhileCoreplusIsDown(t *testing.T) {
 // their link sees their booking: with names from the last good reference
 // data, or, with none cached, what the portal recorded.
 func TestConfirmationShowsWhileCoreplusIsDown(t *testing.T) {
+	t.Parallel() // waits out timeouts and sweeps: overlap it with the rest
 	h := newHarness(t)
 	done := h.confirm(h.toReview(newPatient, "Tom Whitfield"))
 	h.wantOneAppointment(done)
@@ -76,6 +78,7 @@ func TestConfirmationShowsWhileCoreplusIsDown(t *testing.T) {
 // coreplus is down says nothing about bookings; a confirm that sent nothing
 // may say nothing was booked.
 func TestUnavailablePageSaysNothingBookedOnlyWhenKnown(t *testing.T) {
+	t.Parallel() // waits out timeouts and sweeps: overlap it with the rest
 	h := newHarness(t)
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})

@@ -71,6 +71,7 @@ func (h *harness) wantOneAppointment(confirmed *page) {
 }
 
 func TestReadsThatFailOrTimeOutAreRetried(t *testing.T) {
+	t.Parallel() // waits out timeouts and sweeps: overlap it with the rest
 	for _, tc := range []struct {
 		name   string
 		faults func() sandbox.Faults
@@ -92,6 +93,7 @@ func TestReadsThatFailOrTimeOutAreRetried(t *testing.T) {
 }
 
 func TestRateLimitBurstsAreRidden(t *testing.T) {
+	t.Parallel() // waits out timeouts and sweeps: overlap it with the rest
 	// coreplus allows only 3 requests a second here, and the portal's own
 	// limiter is off, so the flow meets 429s and must wait them out.
 	t0 := time.Now()
@@ -134,6 +136,7 @@ func TestLostAnswerIsFoundBySweeper(t *testing.T) {
 }
 
 func TestUnansweredBookingNeverStoredIsSentOnce(t *testing.T) {
+	t.Parallel() // waits out timeouts and sweeps: overlap it with the rest
 	for _, tc := range []struct {
 		name   string
 		faults sandbox.Faults
@@ -182,6 +185,7 @@ func TestUnansweredBookingNeverStoredIsSentOnce(t *testing.T) {
 }
 
 func TestSlotGoneBeforeResendSaysNoBooking(t *testing.T) {
+	t.Parallel() // waits out timeouts and sweeps: overlap it with the rest
 	h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond }})
 	review := h.toReview(newPatient, "Priya Nandakumar")
 	_, form := review.Form()
@@ -233,6 +237,7 @@ func TestSlotGoneBeforeResendSaysNoBooking(t *testing.T) {
 }
 
 func TestUnsettledBookingRaisesAnAlert(t *testing.T) {
+	t.Parallel() // waits out timeouts and sweeps: overlap it with the rest
 	h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond; c.BreakerFailures = -1 }})
 	review := h.toReview(newPatient, "Tom Whitfield")
 	h.sb.SetFaults(sandbox.Faults{Latency: 2 * time.Second, Match: postAppointment})
@@ -412,6 +417,7 @@ func (l landsBeforeResend) CreateAppointment(ctx context.Context, a coreplus.New
 // TestOriginalLandingBeforeResendIsOurs: a resend refused because the slot
 // is taken looks again, and finds the original request's appointment.
 func TestOriginalLandingBeforeResendIsOurs(t *testing.T) {
+	t.Parallel() // waits out timeouts and sweeps: overlap it with the rest
 	var armed atomic.Bool
 	h := newHarnessSetup(t, harnessSetup{
 		api:      func(c *coreplus.Config) { c.Timeout = 300 * time.Millisecond },

@@ -3,6 +3,7 @@ package web
 import "testing"
 
 func TestTextOnAnyBrandColourReachesAA(t *testing.T) {
+	t.Parallel() // waits out timeouts and sweeps: overlap it with the rest
 	check := func(c rgb) {
 		if got := contrast(textOn(c), c); got < minContrast {
 			t.Fatalf("text %v on %v: contrast %.3f", textOn(c), c, got)
