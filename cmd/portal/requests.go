@@ -12,7 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/clinic-booking/portal/internal/store"
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 )
 
 // requestsCommand runs `portal requests <clinic> [--all] [--json]`: the
@@ -71,16 +72,17 @@ func requestsCommand(ctx context.Context, args []string, getenv func(string) str
 		return fmt.Errorf("requests: %w", err)
 	}
 	defer db.Close()
+	requests := bookingstore.New(db)
 	if doneGiven {
-		return markContacted(ctx, db, slug, id, stdout)
+		return markContacted(ctx, requests, slug, id, stdout)
 	}
-	list, err := db.ListRequests(ctx, slug, time.Now())
+	list, err := requests.ListRequests(ctx, slug, time.Now())
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)
 	}
 	shown := list
 	if !*all {
-		shown = slices.DeleteFunc(slices.Clone(list), func(r store.Request) bool { return r.Status != store.RequestNew })
+		shown = slices.DeleteFunc(slices.Clone(list), func(r booking.Request) bool { return r.Status != booking.RequestNew })
 	}
 	if *asJSON {
 		return writeRequestsJSON(stdout, shown)
@@ -96,31 +98,30 @@ func requestsCommand(ctx context.Context, args []string, getenv func(string) str
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tRECEIVED\tNAME\tEMAIL\tMOBILE\tDAYS\tTIMES\tCHOSE (location/service/practitioner)\tSTATUS\tNOTE")
 	for _, r := range shown {
-		d := r.Details
-		chose := strings.Join([]string{orDash(r.LocationID), orDash(r.AppointmentTypeID), orDash(r.PractitionerID)}, "/")
+		chose := strings.Join([]string{orDash(r.LocationID), orDash(r.ServiceID), orDash(r.PractitionerID)}, "/")
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			shortID(r.ID), r.CreatedAt.Local().Format("2006-01-02 15:04"), oneLine(d.FirstName+" "+d.LastName), orDash(d.Email), orDash(spaced(d.Mobile)),
-			anyIfEmpty(r.Days), anyIfEmpty(r.Times), chose, r.Status, oneLine(d.Note))
+			shortID(r.ID), r.CreatedAt.Local().Format("2006-01-02 15:04"), oneLine(r.FirstName+" "+r.LastName), orDash(r.Email), orDash(spaced(r.Mobile)),
+			anyIfEmpty(r.Days), anyIfEmpty(r.Times), chose, r.Status, oneLine(r.Note))
 	}
 	return tw.Flush()
 }
 
 // markContacted marks one request contacted and says which, or says in
 // the operator's terms why it marked none.
-func markContacted(ctx context.Context, db *store.Store, slug, id string, stdout io.Writer) error {
-	r, err := db.MarkRequestContacted(ctx, slug, id, time.Now())
-	name := oneLine(r.Details.FirstName + " " + r.Details.LastName)
-	var ambiguous *store.AmbiguousRequestIDError
+func markContacted(ctx context.Context, requests booking.RequestStore, slug, id string, stdout io.Writer) error {
+	r, err := booking.MarkRequestContacted(ctx, requests, slug, id, time.Now())
+	name := oneLine(r.FirstName + " " + r.LastName)
+	var ambiguous *booking.AmbiguousRequestIDError
 	switch {
-	case errors.Is(err, store.ErrRequestIDTooShort):
-		return fmt.Errorf("requests: --done %q is too short: give at least the %d characters of the ID column of portal requests %s", id, store.RequestIDShown, slug)
-	case errors.Is(err, store.ErrNoSuchRequest):
+	case errors.Is(err, booking.ErrRequestIDTooShort):
+		return fmt.Errorf("requests: --done %q is too short: give at least the %d characters of the ID column of portal requests %s", id, booking.RequestIDShown, slug)
+	case errors.Is(err, booking.ErrNoSuchRequest):
 		return fmt.Errorf("requests: clinic %s has no booking request %s in the last 30 days (portal requests %s --all lists them)", slug, id, slug)
 	case errors.As(err, &ambiguous):
 		return fmt.Errorf("requests: %s is the start of %d requests' ids: give more of it", id, ambiguous.Matches)
-	case errors.Is(err, store.ErrAlreadyContacted):
+	case errors.Is(err, booking.ErrAlreadyContacted):
 		return fmt.Errorf("requests: request %s (%s) is already marked contacted", shortID(r.ID), name)
-	case errors.Is(err, store.ErrRequestChanged):
+	case errors.Is(err, booking.ErrRequestChanged):
 		return fmt.Errorf("requests: request %s (%s) changed meanwhile: someone else marked it, or it expired", shortID(r.ID), name)
 	case err != nil:
 		return fmt.Errorf("requests: %w", err)
@@ -144,36 +145,36 @@ func (c *countedString) Set(v string) error {
 }
 
 func shortID(id string) string {
-	if len(id) > store.RequestIDShown {
-		return id[:store.RequestIDShown]
+	if len(id) > booking.RequestIDShown {
+		return id[:booking.RequestIDShown]
 	}
 	return id
 }
 
 type requestJSON struct {
-	ID             string    `json:"id"`
-	Received       time.Time `json:"received"`
-	Status         string    `json:"status"`
-	FirstName      string    `json:"first_name"`
-	LastName       string    `json:"last_name"`
-	Email          string    `json:"email,omitempty"`
-	Mobile         string    `json:"mobile,omitempty"`
-	Days           []string  `json:"days"`
-	Times          []string  `json:"times"`
-	LocationID     string    `json:"location_id,omitempty"`
-	ServiceID      string    `json:"service_id,omitempty"`
-	PractitionerID string    `json:"practitioner_id,omitempty"`
-	Note           string    `json:"note,omitempty"`
+	ID             string                `json:"id"`
+	Received       time.Time             `json:"received"`
+	Status         booking.RequestStatus `json:"status"`
+	FirstName      string                `json:"first_name"`
+	LastName       string                `json:"last_name"`
+	Email          string                `json:"email,omitempty"`
+	Mobile         string                `json:"mobile,omitempty"`
+	Days           []string              `json:"days"`
+	Times          []string              `json:"times"`
+	LocationID     string                `json:"location_id,omitempty"`
+	ServiceID      string                `json:"service_id,omitempty"`
+	PractitionerID string                `json:"practitioner_id,omitempty"`
+	Note           string                `json:"note,omitempty"`
 }
 
-func writeRequestsJSON(w io.Writer, list []store.Request) error {
+func writeRequestsJSON(w io.Writer, list []booking.Request) error {
 	out := make([]requestJSON, 0, len(list))
 	for _, r := range list {
 		out = append(out, requestJSON{
 			ID: r.ID, Received: r.CreatedAt, Status: r.Status,
-			FirstName: r.Details.FirstName, LastName: r.Details.LastName, Email: r.Details.Email, Mobile: r.Details.Mobile,
+			FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Mobile: r.Mobile,
 			Days: nonNil(r.Days), Times: nonNil(r.Times),
-			LocationID: r.LocationID, ServiceID: r.AppointmentTypeID, PractitionerID: r.PractitionerID, Note: r.Details.Note,
+			LocationID: r.LocationID, ServiceID: r.ServiceID, PractitionerID: r.PractitionerID, Note: r.Note,
 		})
 	}
 	enc := json.NewEncoder(w)

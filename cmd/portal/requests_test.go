@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/store"
 )
 
@@ -29,6 +30,7 @@ func TestRequestsCommandListsNewestFirst(t *testing.T) {
 		{ID: "aa000000000000000000000000000004", Clinic: "northside", CreatedAt: now.Add(-31 * 24 * time.Hour),
 			Details: store.RequestDetails{FirstName: "Expired", LastName: "Patient", Email: "old@example.com"}},
 	} {
+		r.Status = string(booking.RequestNew)
 		if err := db.CreateRequest(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -83,6 +85,7 @@ func TestRequestsDoneMarksContactedAndHidesIt(t *testing.T) {
 		{ID: "77777777000000000000000000000001", Clinic: "eastside", CreatedAt: now,
 			Details: store.RequestDetails{FirstName: "Other", LastName: "Clinic", Email: "other@example.com"}},
 	} {
+		r.Status = string(booking.RequestNew)
 		if err := db.CreateRequest(ctx, r); err != nil {
 			t.Fatal(err)
 		}
@@ -142,7 +145,7 @@ func TestRequestsDoneRefusesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := db.CreateRequest(ctx, store.Request{ID: "77777777000000000000000000000001", Clinic: "eastside",
-		Details: store.RequestDetails{FirstName: "Other", LastName: "Clinic"}}); err != nil {
+		Details: store.RequestDetails{FirstName: "Other", LastName: "Clinic"}, Status: string(booking.RequestNew)}); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
@@ -183,6 +186,7 @@ func TestExpiredRequestsAreDeleted(t *testing.T) {
 	fresh := store.Request{ID: "bb000000000000000000000000000002", Clinic: "c", CreatedAt: now,
 		Details: store.RequestDetails{FirstName: "C", LastName: "D", Email: "c@d.co"}}
 	for _, r := range []store.Request{old, fresh} {
+		r.Status = string(booking.RequestNew)
 		if err := db.CreateRequest(context.Background(), r); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Request is what a patient leaves when the booking system cannot be
@@ -24,6 +25,10 @@ type Request struct {
 	Email          string
 	Mobile         string // "04XXXXXXXX", or empty
 	Note           string
+	// Status is the store's: a request is kept new, whatever it says.
+	Status RequestStatus
+	// CreatedAt is when the request was left; zero means when it is kept.
+	CreatedAt time.Time
 }
 
 // RequestDays and RequestTimes are the preferences a request form offers,

@@ -67,3 +67,17 @@ func (s RecordStatus) SettlesDraftAs() DraftStatus {
 	}
 	return ""
 }
+
+// RequestStatus is where a booking request stands: new until staff mark it
+// contacted.
+type RequestStatus string
+
+const (
+	RequestNew       RequestStatus = "new"
+	RequestContacted RequestStatus = "contacted"
+)
+
+// RequestStatuses lists every booking request status.
+func RequestStatuses() []RequestStatus {
+	return []RequestStatus{RequestNew, RequestContacted}
+}

@@ -47,7 +47,8 @@ type Store interface {
 	// Drafts whose outcome is not settled keep everything. It returns how
 	// many drafts it deleted or wiped.
 	DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, error)
-	// CreateRequest keeps a booking request for clinic staff.
+	// CreateRequest keeps a booking request for clinic staff, new
+	// whatever r.Status says.
 	CreateRequest(ctx context.Context, r Request) error
 }
 

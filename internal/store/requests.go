@@ -9,12 +9,6 @@ import (
 	"time"
 )
 
-// Request statuses: new until staff mark it contacted.
-const (
-	RequestNew       = "new"
-	RequestContacted = "contacted"
-)
-
 // RequestTTL is how long a booking request, and the personal details in
 // it, is kept.
 const RequestTTL = 30 * 24 * time.Hour
@@ -49,10 +43,10 @@ type RequestDetails struct {
 	Note      string `json:"note,omitempty"`
 }
 
-// CreateRequest stores r with status new. ID and Clinic are required.
+// CreateRequest stores r. ID, Clinic and Status are required.
 func (s *Store) CreateRequest(ctx context.Context, r Request) error {
-	if r.ID == "" || r.Clinic == "" {
-		return errors.New("create request: id and clinic are required")
+	if r.ID == "" || r.Clinic == "" || r.Status == "" {
+		return errors.New("create request: id, clinic and status are required")
 	}
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = s.now()
@@ -69,7 +63,7 @@ func (s *Store) CreateRequest(ctx context.Context, r Request) error {
 			days, times, details, status, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
 		r.ID, r.Clinic, r.LocationID, r.AppointmentTypeID, r.PractitionerID,
-		strings.Join(r.Days, ","), strings.Join(r.Times, ","), string(details), RequestNew,
+		strings.Join(r.Days, ","), strings.Join(r.Times, ","), string(details), r.Status,
 		unix(r.CreatedAt), unix(r.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("create request: %w", err)

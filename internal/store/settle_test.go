@@ -85,10 +85,14 @@ func TestRequestsRoundTrip(t *testing.T) {
 		r := Request{ID: "cc000000000000000000000000000001", Clinic: "demo", LocationID: "loc-1", AppointmentTypeID: "type-1",
 			PractitionerID: "any", Days: []string{"mon", "sat"}, Times: []string{"evening"},
 			Details: RequestDetails{FirstName: "Jo", LastName: "Citizen", Email: "jo@example.com", Mobile: "0400000000", Note: "hi"}}
+		if err := s.CreateRequest(ctx, r); err == nil {
+			t.Fatal("a request with no status was stored")
+		}
+		r.Status = RequestNew
 		if err := s.CreateRequest(ctx, r); err != nil {
 			t.Fatal(err)
 		}
-		empty := Request{ID: "cc000000000000000000000000000002", Clinic: "demo", Details: RequestDetails{FirstName: "A"}}
+		empty := Request{ID: "cc000000000000000000000000000002", Clinic: "demo", Details: RequestDetails{FirstName: "A"}, Status: RequestNew}
 		setClock(s, base.Add(time.Minute))
 		if err := s.CreateRequest(ctx, empty); err != nil {
 			t.Fatal(err)
@@ -117,7 +121,7 @@ func TestRequestsRoundTrip(t *testing.T) {
 func TestSetRequestStatusCompareAndSet(t *testing.T) {
 	forEachStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		r := Request{ID: "cc000000000000000000000000000003", Clinic: "demo", Details: RequestDetails{FirstName: "Jo"}}
+		r := Request{ID: "cc000000000000000000000000000003", Clinic: "demo", Details: RequestDetails{FirstName: "Jo"}, Status: RequestNew}
 		if err := s.CreateRequest(ctx, r); err != nil {
 			t.Fatal(err)
 		}

@@ -14,4 +14,7 @@ const (
 	BookingUnknown   = "unknown"
 	BookingFailed    = "failed"
 	BookingCancelled = "cancelled"
+
+	RequestNew       = "new"
+	RequestContacted = "contacted"
 )

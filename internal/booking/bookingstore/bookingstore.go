@@ -15,7 +15,10 @@ import (
 // Adapter is a booking.Store over a *store.Store.
 type Adapter struct{ S *store.Store }
 
-var _ booking.Store = Adapter{}
+var (
+	_ booking.Store        = Adapter{}
+	_ booking.RequestStore = Adapter{}
+)
 
 // New wraps s.
 func New(s *store.Store) Adapter { return Adapter{S: s} }
@@ -122,7 +125,30 @@ func (a Adapter) CreateRequest(ctx context.Context, r booking.Request) error {
 		Details: store.RequestDetails{
 			FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Mobile: r.Mobile, Note: r.Note,
 		},
+		Status: string(booking.RequestNew), CreatedAt: r.CreatedAt,
 	})
+}
+
+func (a Adapter) ListRequests(ctx context.Context, clinic string, now time.Time) ([]booking.Request, error) {
+	list, err := a.S.ListRequests(ctx, clinic, now)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]booking.Request, len(list))
+	for i, r := range list {
+		out[i] = booking.Request{
+			ID: r.ID, Clinic: r.Clinic, LocationID: r.LocationID, ServiceID: r.AppointmentTypeID,
+			PractitionerID: r.PractitionerID, Days: r.Days, Times: r.Times,
+			FirstName: r.Details.FirstName, LastName: r.Details.LastName, Email: r.Details.Email,
+			Mobile: r.Details.Mobile, Note: r.Details.Note,
+			Status: booking.RequestStatus(r.Status), CreatedAt: r.CreatedAt,
+		}
+	}
+	return out, nil
+}
+
+func (a Adapter) SetRequestStatus(ctx context.Context, clinic, id string, from, to booking.RequestStatus) (bool, error) {
+	return a.S.SetRequestStatus(ctx, clinic, id, string(from), string(to))
 }
 
 func fromStoreBooking(b store.Booking) booking.Record {

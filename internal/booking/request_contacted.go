@@ -1,4 +1,4 @@
-package store
+package booking
 
 import (
 	"context"
@@ -15,15 +15,15 @@ const RequestIDShown = 8
 // Why MarkRequestContacted marked nothing.
 var (
 	// ErrRequestIDTooShort: fewer than RequestIDShown characters were given.
-	ErrRequestIDTooShort = errors.New("store: too little of the request id to tell requests apart")
+	ErrRequestIDTooShort = errors.New("booking: too little of the request id to tell requests apart")
 	// ErrNoSuchRequest: no unexpired request of the clinic has an id that
 	// starts so.
-	ErrNoSuchRequest = errors.New("store: no such booking request")
+	ErrNoSuchRequest = errors.New("booking: no such booking request")
 	// ErrAlreadyContacted: the request was marked contacted before.
-	ErrAlreadyContacted = errors.New("store: the booking request is already marked contacted")
+	ErrAlreadyContacted = errors.New("booking: the booking request is already marked contacted")
 	// ErrRequestChanged: the request changed between reading and marking
 	// (someone else marked it, or it expired).
-	ErrRequestChanged = errors.New("store: the booking request changed meanwhile")
+	ErrRequestChanged = errors.New("booking: the booking request changed meanwhile")
 )
 
 // AmbiguousRequestIDError means the id given is the start of several
@@ -31,7 +31,17 @@ var (
 type AmbiguousRequestIDError struct{ Matches int }
 
 func (e *AmbiguousRequestIDError) Error() string {
-	return fmt.Sprintf("store: the id given starts %d booking requests' ids", e.Matches)
+	return fmt.Sprintf("booking: the id given starts %d booking requests' ids", e.Matches)
+}
+
+// RequestStore keeps the booking requests staff work through.
+type RequestStore interface {
+	// ListRequests returns the clinic's requests that have not expired at
+	// now, newest first.
+	ListRequests(ctx context.Context, clinic string, now time.Time) ([]Request, error)
+	// SetRequestStatus moves the clinic's request from one status to
+	// another only if it is still in from, reporting whether it did.
+	SetRequestStatus(ctx context.Context, clinic, id string, from, to RequestStatus) (bool, error)
 }
 
 // MarkRequestContacted marks as contacted the clinic's unexpired request
@@ -39,11 +49,11 @@ func (e *AmbiguousRequestIDError) Error() string {
 // so that of two people marking one request, one hears it already was. The
 // request found is returned with ErrAlreadyContacted and ErrRequestChanged,
 // so that the caller can say which it was.
-func (s *Store) MarkRequestContacted(ctx context.Context, clinic, idPrefix string, now time.Time) (Request, error) {
+func MarkRequestContacted(ctx context.Context, st RequestStore, clinic, idPrefix string, now time.Time) (Request, error) {
 	if len(idPrefix) < RequestIDShown {
 		return Request{}, ErrRequestIDTooShort
 	}
-	list, err := s.ListRequests(ctx, clinic, now)
+	list, err := st.ListRequests(ctx, clinic, now)
 	if err != nil {
 		return Request{}, err
 	}
@@ -64,7 +74,7 @@ func (s *Store) MarkRequestContacted(ctx context.Context, clinic, idPrefix strin
 	if r.Status == RequestContacted {
 		return r, ErrAlreadyContacted
 	}
-	ok, err := s.SetRequestStatus(ctx, clinic, r.ID, RequestNew, RequestContacted)
+	ok, err := st.SetRequestStatus(ctx, clinic, r.ID, RequestNew, RequestContacted)
 	if err != nil {
 		return r, err
 	}
