@@ -3,6 +3,7 @@ package coreplus
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -179,6 +180,14 @@ func New(cfg Config) (*API, error) {
 			transport = defaultTransport(timeout)
 		}
 	}
+	if t, ok := transport.(*http.Transport); ok && !t.DisableKeepAlives {
+		// A private copy with no idle pool: see defaultTransport. (Shared, the
+		// caller's pool could hand a request a connection some other
+		// traffic left idle, which net/http may resend on.)
+		t = t.Clone()
+		t.DisableKeepAlives = true
+		transport = t
+	}
 	hc.Transport = &signer{
 		base:        transport,
 		consumerID:  cfg.ConsumerID,
@@ -241,14 +250,37 @@ func claimURL(field, v, def string) (string, error) {
 // defaultTransport bounds each step of a request on its own, so a stuck
 // dial or handshake fails with its own cause well inside the attempt's
 // deadline, which still covers the body.
+//
+// It keeps no connection alive between requests, so that every request
+// that reaches coreplus is one this client made, after the Limiter, with a
+// token of its own, and told to OnCall. net/http's Transport resends a
+// request by itself, below any RoundTripper wrapped around it, when a
+// connection it took from its idle pool fails before the answer and the
+// request is replayable (a GET with no body): Transport.roundTrip calls
+// persistConn.shouldRetryRequest, which needs pc.isReused() and then
+// Request.isReplayable() with transportReadFromServerError or
+// errServerClosedIdle (transport.go, Go 1.26). When coreplus or a proxy
+// drops a kept-alive connection after reading a GET, the GET arrives twice
+// but passed the Limiter once: the 429s that issue 12 saw while the
+// portal's own log showed 9 calls a second. Counting the resends after the
+// fact (httptrace's GetConn fires for each) cannot hold them back: a hook
+// has no way to stop the Transport writing to a connection it already has.
+// A connection that is never reused is never resent on, by the Transport's
+// documented rule ("only retries ... if the connection has been already
+// been used successfully"); send also sets Request.Close, which keeps a
+// caller's Transport (Config.HTTPClient) from pooling our connections.
+// The price is a dial and a TLS handshake per request, a few round trips at
+// under ten requests a second; the session cache makes the handshakes
+// resumptions. It also spares a POST a stale pooled connection, on which a
+// booking would end with an unknown outcome.
 func defaultTransport(attempt time.Duration) *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = 5 * time.Second
 	t.ResponseHeaderTimeout = attempt
 	t.ExpectContinueTimeout = time.Second
-	// About one second of coreplus's allowance in flight at once.
-	t.MaxIdleConnsPerHost = 10
+	t.DisableKeepAlives = true
+	t.TLSClientConfig = &tls.Config{ClientSessionCache: tls.NewLRUClientSessionCache(0)}
 	return t
 }
 
@@ -400,6 +432,9 @@ func (a *API) send(ctx context.Context, c call, u *url.URL, payload []byte, out 
 		return &Error{Kind: ErrRejected, Op: c.op(), Reason: "request cannot be built"}, 0
 	}
 	req.Header.Set("Accept", "application/json")
+	// One connection per request, closed after its answer: net/http never
+	// resends on a connection it has not reused (see defaultTransport).
+	req.Close = true
 
 	resp, err := a.http.Do(req)
 	if err != nil {
