@@ -70,10 +70,15 @@ type Config struct {
 	// the waits between them and on the Limiter (DefaultCallTimeout if zero).
 	// A shorter deadline on the caller's context wins.
 	CallTimeout time.Duration
-	// MaxAttempts is how many times a read (GET) is tried when coreplus fails
-	// it or answers 429 (DefaultMaxAttempts if zero; 1 turns retries off).
-	// Writes (POST) are tried once whatever this says: coreplus documents no
-	// idempotency key, so a resent booking could be a second booking.
+	// MaxAttempts is how many times a request is tried (DefaultMaxAttempts
+	// if zero; 1 turns retries off). A read (GET) is tried again when
+	// coreplus fails it or answers 429. A write (POST) is tried again only
+	// after a 429, which coreplus gives before doing anything: after a 5xx,
+	// a timeout or a dropped connection the write may have been stored, and
+	// coreplus documents no idempotency key, so a resent booking could be a
+	// second booking. After a 429 the next attempt waits for Retry-After
+	// (one second if it is missing; not at all past 10 s or the deadline,
+	// when the caller gets ErrRateLimited at once).
 	MaxAttempts int
 	// Limiter is waited on before every request, retries and pages
 	// included. coreplus allows 10 requests a second per consumer, so every
@@ -330,10 +335,7 @@ func (a *API) do(ctx context.Context, c call, out envelope) error {
 
 	ctx, cancel := context.WithTimeout(ctx, a.callTimeout)
 	defer cancel()
-	r := retrier{max: 1}
-	if c.method == http.MethodGet {
-		r.max = a.maxAttempts
-	}
+	r := retrier{max: a.maxAttempts, write: c.method != http.MethodGet}
 	var last *Error // the last answer coreplus actually gave, or its absence
 	for n := 1; ; n++ {
 		if n > 1 {

@@ -37,15 +37,28 @@ const (
 	retryMaxInterval = time.Second
 )
 
+// After a 429, the next attempt waits for what Retry-After asked, or for
+// rateLimitWait when it asked nothing usable: coreplus counts requests over
+// a second, so sooner would only be refused again. A 429 asking for more
+// than maxRetryAfter is not waited out: the caller gets ErrRateLimited at
+// once, with the RetryAfter coreplus gave, rather than a patient a spinner.
+const (
+	rateLimitWait = time.Second
+	maxRetryAfter = 10 * time.Second
+)
+
 // retrier decides whether and when a failed attempt is tried again.
 type retrier struct {
 	max int
-	bo  *backoff.ExponentialBackOff
+	// write is set for a request that changes coreplus (POST): it is tried
+	// again only after a 429, never after a failure that may have stored it.
+	write bool
+	bo    *backoff.ExponentialBackOff
 }
 
 // next returns how long to wait before attempt n+1, and whether to make it.
 func (r *retrier) next(ctx context.Context, n int, e *Error) (time.Duration, bool) {
-	if n >= r.max || !retryable(ctx, e) {
+	if n >= r.max || !retryable(ctx, e, r.write) {
 		return 0, false
 	}
 	if r.bo == nil {
@@ -55,9 +68,16 @@ func (r *retrier) next(ctx context.Context, n int, e *Error) (time.Duration, boo
 		r.bo.Reset()
 	}
 	wait := r.bo.NextBackOff()
-	if e.Kind == ErrRateLimited && e.RetryAfter > wait {
+	if tooMany(e) {
+		after := e.RetryAfter
+		if after <= 0 {
+			after = rateLimitWait
+		}
+		if after > maxRetryAfter {
+			return 0, false
+		}
 		// coreplus said when; sooner would only be refused again.
-		wait = e.RetryAfter
+		wait = max(wait, after)
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= wait {
 		// Give the caller coreplus's answer now rather than after a wait
@@ -67,16 +87,26 @@ func (r *retrier) next(ctx context.Context, n int, e *Error) (time.Duration, boo
 	return wait, true
 }
 
+// tooMany reports coreplus's own 429, as opposed to our Limiter's refusal.
+func tooMany(e *Error) bool {
+	return e.Kind == ErrRateLimited && e.Status == http.StatusTooManyRequests
+}
+
 // retryable reports a failure another attempt may cure: coreplus down, slow
 // or out of breath. Refusals, 4xx answers and our own spent budget are not.
-func retryable(ctx context.Context, e *Error) bool {
+// For a write only a 429 is: coreplus refused it unread, so it stored
+// nothing, whereas after a 5xx, a timeout or a dropped connection a booking
+// may exist, and a second one would be a double booking.
+func retryable(ctx context.Context, e *Error, write bool) bool {
 	switch {
 	case ctx.Err() != nil || errors.Is(e.Cause, errCircuitOpen):
 		return false
+	case tooMany(e):
+		return true
+	case write:
+		return false
 	case e.Kind == ErrUnavailable:
 		return true
-	case e.Kind == ErrRateLimited:
-		return e.Status == http.StatusTooManyRequests
 	}
 	return false
 }

@@ -194,8 +194,9 @@ func TestRetryAfterPastTheDeadlineIsNotWaited(t *testing.T) {
 	}
 }
 
-// Writes are never resent: a booking coreplus stored before failing would
-// be made twice.
+// Writes are not resent after a failure that may have stored them: a
+// booking coreplus stored before failing would be made twice. (After a 429
+// they are: TestWriteRetriedAfter429.)
 func TestWritesAreNotRetried(t *testing.T) {
 	start := time.Date(2025, 3, 4, 9, 0, 0, 0, brisbane)
 	book := func(a *API) error {
@@ -220,16 +221,18 @@ func TestWritesAreNotRetried(t *testing.T) {
 			}
 			conn.Close()
 		},
-		"429": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusTooManyRequests)
+		"timeout": func(w http.ResponseWriter, r *http.Request) {
+			<-r.Context().Done() // never answers; the attempt times out
 		},
 	}
 	for name, answer := range answers {
 		for op, run := range map[string]func(*API) error{"book": book, "new client": newClient, "cancel": cancelAppt} {
 			t.Run(name+"/"+op, func(t *testing.T) {
 				s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) { answer(w, r) }}
-				api, _ := newTestAPI(t, s.handle, func(c *Config) { c.MaxAttempts = 5 })
+				api, _ := newTestAPI(t, s.handle, func(c *Config) {
+					c.MaxAttempts = 5
+					c.Timeout = 300 * time.Millisecond
+				})
 				err := run(api)
 				var e *Error
 				if !errors.As(err, &e) {
@@ -238,8 +241,8 @@ func TestWritesAreNotRetried(t *testing.T) {
 				if s.count() != 1 {
 					t.Errorf("server saw %d requests, want exactly 1", s.count())
 				}
-				if wantSent := name != "429"; e.Sent != wantSent {
-					t.Errorf("Sent %v, want %v (%v)", e.Sent, wantSent, err)
+				if e.Kind != ErrUnavailable || !e.Sent {
+					t.Errorf("got %v (Sent %v), want ErrUnavailable with Sent=true", err, e.Sent)
 				}
 			})
 		}
@@ -357,5 +360,122 @@ func TestWindowLimiter(t *testing.T) {
 	stop()
 	if err := l.Wait(cancelled); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: %v", err)
+	}
+}
+
+// writeCalls are the client's writes, each run against a fake coreplus
+// that answers any POST with a minimal success.
+var writeCalls = map[string]func(context.Context, *API) error{
+	"book": func(ctx context.Context, a *API) error {
+		start := time.Date(2025, 3, 4, 9, 0, 0, 0, brisbane)
+		_, err := a.CreateAppointment(ctx, NewAppointment{Start: start, End: start.Add(time.Hour),
+			PractitionerID: "P1", LocationID: "L1", ClientID: "C1"})
+		return err
+	},
+	"new client": func(ctx context.Context, a *API) error {
+		_, err := a.CreateClient(ctx, NewClient{FirstName: "Jo", LastName: "Varga",
+			DateOfBirth: Date{1988, time.November, 20}})
+		return err
+	},
+	"cancel": func(ctx context.Context, a *API) error { return a.CancelAppointment(ctx, "A1") },
+}
+
+const writeAnswer = `{"client":{"clientId":"C1"},"appointment":{"appointmentId":"A1","startDateTime":"2025-03-04T09:00:00 +10:00","endDateTime":"2025-03-04T10:00:00 +10:00"}}`
+
+// A 429 means coreplus did nothing, so a write is sent again after
+// Retry-After, through the limiter again and with a token of its own.
+func TestWriteRetriedAfter429(t *testing.T) {
+	for name, run := range writeCalls {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) {
+				if n == 1 {
+					w.Header().Set("Retry-After", "1")
+					w.WriteHeader(http.StatusTooManyRequests)
+					io.WriteString(w, `{"result":[{"severity":2,"reason":"Too many requests"}]}`)
+					return
+				}
+				io.WriteString(w, writeAnswer)
+			}}
+			lim := &countingLimiter{}
+			var mu sync.Mutex
+			var infos []CallInfo
+			api, _ := newTestAPI(t, s.handle, func(c *Config) {
+				c.Now = tickingClock()
+				c.Limiter = lim
+				c.OnCall = func(_ context.Context, i CallInfo) { mu.Lock(); infos = append(infos, i); mu.Unlock() }
+			})
+			start := time.Now()
+			if err := run(context.Background(), api); err != nil {
+				t.Fatalf("got %v, want success on the second attempt", err)
+			}
+			if d := time.Since(start); d < time.Second || d > 5*time.Second {
+				t.Errorf("took %v, want about the 1 s Retry-After", d)
+			}
+			if s.count() != 2 {
+				t.Fatalf("server saw %d requests, want 2", s.count())
+			}
+			if s.seen[0].method != http.MethodPost || s.seen[1].body != s.seen[0].body {
+				t.Errorf("the retry was not the same POST: %+v", s.seen)
+			}
+			if s.seen[0].auth == s.seen[1].auth {
+				t.Error("the retry reused the first attempt's token")
+			}
+			if n := lim.n.Load(); n != 2 {
+				t.Errorf("the limiter admitted %d attempts, want 2", n)
+			}
+			if len(infos) != 2 || infos[0].Status != 429 || infos[0].Err != ErrRateLimited || !infos[0].Retry ||
+				infos[1].Attempt != 2 || infos[1].Err != nil {
+				t.Errorf("OnCall was told %+v, want a 429 to be retried, then a success", infos)
+			}
+		})
+	}
+}
+
+// A 429 whose Retry-After does not fit the caller's deadline, or is past
+// the cap, is not waited out: the caller gets ErrRateLimited at once.
+func TestWrite429NotWaitedPastDeadlineOrCap(t *testing.T) {
+	for _, tt := range []struct {
+		name       string
+		retryAfter func() string
+		deadline   time.Duration // 0: none but the CallTimeout
+		want       time.Duration
+	}{
+		{"seconds past the deadline", func() string { return "5" }, 3 * time.Second, 5 * time.Second},
+		{"date past the deadline", func() string { return time.Now().Add(8 * time.Second).UTC().Format(http.TimeFormat) },
+			3 * time.Second, 8 * time.Second},
+		{"past the cap", func() string { return "25" }, 0, 25 * time.Second},
+	} {
+		for op, run := range writeCalls {
+			t.Run(tt.name+"/"+op, func(t *testing.T) {
+				t.Parallel()
+				s := &script{step: func(n int, w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Retry-After", tt.retryAfter())
+					w.WriteHeader(http.StatusTooManyRequests)
+				}}
+				api, _ := newTestAPI(t, s.handle, func(c *Config) { c.CallTimeout = time.Minute })
+				ctx := context.Background()
+				if tt.deadline > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+					defer cancel()
+				}
+				start := time.Now()
+				err := run(ctx, api)
+				var e *Error
+				if !errors.As(err, &e) || e.Kind != ErrRateLimited || e.Status != 429 || e.Sent {
+					t.Fatalf("got %v, want ErrRateLimited (429) with Sent=false", err)
+				}
+				if e.RetryAfter < tt.want-2*time.Second || e.RetryAfter > tt.want {
+					t.Errorf("RetryAfter %v, want about %v", e.RetryAfter, tt.want)
+				}
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("took %v, want an answer at once", d)
+				}
+				if s.count() != 1 {
+					t.Errorf("server saw %d requests, want 1", s.count())
+				}
+			})
+		}
 	}
 }

@@ -3,6 +3,7 @@ package coreplus_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"sort"
 	"strings"
@@ -49,13 +50,24 @@ type fixture struct {
 // asks for one, the sandbox's rate limit is off so the tests stay fast.
 func newFixture(t *testing.T, cfg sandbox.Config, tweak ...func(*coreplus.Config)) *fixture {
 	t.Helper()
+	return newFixtureBehind(t, cfg, nil, tweak...)
+}
+
+// newFixtureBehind is newFixture with the sandbox served behind front, which
+// may answer a request itself; front is given the fixture's clock.
+func newFixtureBehind(t *testing.T, cfg sandbox.Config, front func(*clock, http.Handler) http.Handler, tweak ...func(*coreplus.Config)) *fixture {
+	t.Helper()
 	c := &clock{t: time.Date(2025, 3, 3, 6, 0, 0, 0, zone(t, "Australia/Sydney"))}
 	cfg.Now = c.Now
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = -1
 	}
 	srv := sandbox.New(cfg)
-	ts := httptest.NewServer(srv)
+	var h http.Handler = srv
+	if front != nil {
+		h = front(c, srv)
+	}
+	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	ccfg := coreplus.Config{
 		BaseURL:        ts.URL + "/API/Core/v2.1/",

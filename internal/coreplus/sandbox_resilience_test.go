@@ -3,6 +3,8 @@ package coreplus_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
@@ -290,4 +292,96 @@ func TestSandboxSharedLimiterKeepsUnder10PerSecond(t *testing.T) {
 		t.Errorf("the sandbox saw %d requests, want %d", st.Requests, calls)
 	}
 	t.Logf("%d concurrent reads in %v, at most %d in any second", calls, elapsed.Round(time.Millisecond), st.MaxPerSecond)
+}
+
+// refuseFirstPOST answers the first POST with coreplus's 429 and Retry-After:
+// 1 without passing it on, then lets everything through to the sandbox,
+// which checks every token. It moves the clock a second on, as the wait
+// does, and keeps each POST's Authorization header.
+type refuseFirstPOST struct {
+	mu    sync.Mutex
+	auths []string
+}
+
+func (f *refuseFirstPOST) front(c *clock, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			f.mu.Lock()
+			f.auths = append(f.auths, r.Header.Get("Authorization"))
+			first := len(f.auths) == 1
+			f.mu.Unlock()
+			if first {
+				c.Advance(time.Second)
+				w.Header().Set("Retry-After", "1")
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusTooManyRequests)
+				io.WriteString(w, `{"result":[{"severity":2,"reason":"Too many requests"}]}`)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// A booking or a new client refused with 429 is sent again after
+// Retry-After, with a new token the sandbox accepts, and made exactly once.
+func TestSandboxWriteRetriedAfter429(t *testing.T) {
+	ctx := context.Background()
+	check := func(t *testing.T, f *refuseFirstPOST, start time.Time) {
+		t.Helper()
+		if d := time.Since(start); d < time.Second {
+			t.Errorf("sent again after %v, before the Retry-After of 1 s", d)
+		}
+		f.mu.Lock()
+		auths := f.auths
+		f.mu.Unlock()
+		if len(auths) != 2 {
+			t.Fatalf("%d POSTs reached coreplus, want 2 (a 429, then the retry)", len(auths))
+		}
+		if auths[0] == auths[1] {
+			t.Error("the retry carried the refused attempt's token")
+		}
+	}
+
+	t.Run("book", func(t *testing.T) {
+		t.Parallel()
+		refuse := &refuseFirstPOST{}
+		f := newFixtureBehind(t, sandbox.Config{}, refuse.front)
+		sydney := f.location(t, sandbox.LocationSydneyID)
+		slots, err := f.api.FindAvailability(ctx, coreplus.SlotQuery{StartDate: "2025-03-03", EndDate: "2025-03-05",
+			TimezoneID: sydney.TimezoneID, PractitionerIDs: []string{sandbox.PractitionerPriyaID},
+			LocationIDs: []string{sydney.ID}, AppointmentTypeID: sandbox.AppointmentTypeStandardID})
+		if err != nil || len(slots) == 0 {
+			t.Fatalf("availability: %d slots, %v", len(slots), err)
+		}
+		before := len(f.srv.Appointments())
+		start := time.Now()
+		appt, err := f.api.CreateAppointment(ctx, coreplus.NewAppointment{Start: slots[0].Start, End: slots[0].End,
+			PractitionerID: slots[0].PractitionerID, LocationID: slots[0].LocationID,
+			AppointmentTypeID: sandbox.AppointmentTypeStandardID, ClientID: sandbox.ClientPeterNguyenID})
+		if err != nil || appt.ID == "" {
+			t.Fatalf("got %+v, %v; want the booking after one 429", appt, err)
+		}
+		check(t, refuse, start)
+		if n := len(f.srv.Appointments()) - before; n != 1 {
+			t.Errorf("the sandbox holds %d new appointments, want exactly 1", n)
+		}
+	})
+
+	t.Run("new client", func(t *testing.T) {
+		t.Parallel()
+		refuse := &refuseFirstPOST{}
+		f := newFixtureBehind(t, sandbox.Config{}, refuse.front)
+		before := len(f.srv.Clients())
+		start := time.Now()
+		id, err := f.api.CreateClient(ctx, coreplus.NewClient{FirstName: "Joanna", LastName: "Varga",
+			DateOfBirth: coreplus.Date{Year: 1988, Month: time.November, Day: 20}})
+		if err != nil || id == "" {
+			t.Fatalf("got %q, %v; want the new client after one 429", id, err)
+		}
+		check(t, refuse, start)
+		if n := len(f.srv.Clients()) - before; n != 1 {
+			t.Errorf("the sandbox holds %d new clients, want exactly 1", n)
+		}
+	})
 }
