@@ -38,6 +38,7 @@ func (s *Server) confirmation(c echo.Context) error {
 		return &booking.Error{Code: booking.CodeNotFound, Message: "We couldn't find that booking. Check the link, or call the clinic."}
 	}
 	links := s.linksFor(c.QueryParam, clinic)
+	links.useDraft(id, token) // the booking's own draft, verified above
 	b, err := svc.Booking(c.Request().Context(), id)
 	if errors.Is(err, booking.ErrNoBooking) {
 		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking hasn't been made. Start again to book.", Cause: err}
@@ -55,9 +56,9 @@ func (s *Server) confirmation(c echo.Context) error {
 		c.Response().Header().Set("Refresh", pendingRefresh) // shows the outcome once settled, without script
 		return render(c, http.StatusAccepted, views.PendingView(m))
 	case b.Status == booking.RecordFailed && !ics:
-		return s.bookingFailed(c, svc, links, token, b)
+		return s.bookingFailed(c, svc, links, b)
 	case b.NothingBooked && !ics:
-		return s.bookingNotMade(c, svc, links, token, b)
+		return s.bookingNotMade(c, svc, links, b)
 	default:
 		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking wasn't made. Start again to book, or call the clinic."}
 	}

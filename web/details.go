@@ -227,7 +227,7 @@ func detailsFormFrom(c echo.Context) booking.DetailsForm {
 // store), so that the unavailable page's "Leave a booking request" fills
 // its form from them rather than losing what was typed. A form with
 // problems, a bot's, or one over the draft limit is kept nowhere. It
-// returns the signed draft, or "".
+// returns the draft's id, or "".
 func (s *Server) keepDetailsWhileDown(c echo.Context, f *flow) string {
 	if c.FormValue("saved") != "" || s.honeypotFilled(c) {
 		return ""
@@ -241,7 +241,7 @@ func (s *Server) keepDetailsWhileDown(c echo.Context, f *flow) string {
 		s.log.Warn("keep details while unavailable", "request_id", requestIDFrom(c), "err", err)
 		return ""
 	}
-	return s.signer.sign(id)
+	return id
 }
 
 // openForm opens the flow of a form page (details or request), unresolved,

@@ -19,7 +19,7 @@ type pageError struct {
 	// nothingSent is true when the failed request is known to have sent no
 	// booking, so the page may say that nothing was booked.
 	nothingSent bool
-	// draft is the signed draft the details were saved in before the
+	// draft is the id of the draft the details were saved in before the
 	// failure, for the "Leave a booking request" link to fill its form.
 	draft string
 }

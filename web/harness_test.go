@@ -101,7 +101,11 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 		Now: clock, Timeout: 5 * time.Second,
 		// These tests are about the flow, not the upstream budget.
 		Limiter: rate.NewLimiter(rate.Inf, 0),
-		OnCall:  func(ctx context.Context, i coreplus.CallInfo) { web.CountUpstream(ctx, i.Duration) },
+		OnCall: func(ctx context.Context, i coreplus.CallInfo) {
+			if !i.NotTried {
+				web.CountUpstream(ctx, i.Wait+i.Duration)
+			}
+		},
 	}
 	if setup.api != nil {
 		setup.api(&apiCfg)

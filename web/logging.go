@@ -33,19 +33,20 @@ func (t *upstreamTally) read() (calls int, ms int64) {
 	return t.calls, t.total.Milliseconds()
 }
 
-// CountUpstream adds one attempt at a coreplus request, and its time on the
-// wire, to the tally of the request whose context ctx is; it is meant to be
-// called from coreplus.Config.OnCall. Each page and each retry counts as an
-// attempt of its own (one the circuit breaker or the limiter stopped counts
-// with no time); waits on the limiter and between retries are not counted.
-// Outside a request it does nothing.
-func CountUpstream(ctx context.Context, onWire time.Duration) {
+// CountUpstream adds one attempt at a coreplus request, and the time it took
+// (its wait for the upstream budget included, so that queueing for the
+// budget shows on the request's log line), to the tally of the request whose
+// context ctx is; it is meant to be called from coreplus.Config.OnCall for
+// each attempt that went out. Each page and each retry counts as an attempt
+// of its own; the backoff between retries is not counted. Outside a request
+// it does nothing.
+func CountUpstream(ctx context.Context, took time.Duration) {
 	t, _ := ctx.Value(tallyKey{}).(*upstreamTally)
 	if t == nil {
 		return
 	}
 	t.mu.Lock()
 	t.calls++
-	t.total += onWire
+	t.total += took
 	t.mu.Unlock()
 }

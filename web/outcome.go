@@ -19,7 +19,7 @@ const pendingRefresh = "5"
 // unknown did not go through, with the nearest free times (their details
 // are still saved, so a time leads straight back to the review) and the
 // clinic's phone.
-func (s *Server) bookingFailed(c echo.Context, svc confirmationService, links flowLinks, token string, b booking.Confirmed) error {
+func (s *Server) bookingFailed(c echo.Context, svc confirmationService, links flowLinks, b booking.Confirmed) error {
 	clinic := svc.Clinic()
 	sel := b.Selection
 	m := views.BookingFailedPage{Page: s.page(c, &clinic, "Your booking did not go through")}
@@ -30,7 +30,6 @@ func (s *Server) bookingFailed(c echo.Context, svc confirmationService, links fl
 	}
 	zone := sel.Location.Zone
 	m.Rows = appointmentSummary(sel)
-	links.draft = token
 	ch := sel.Choice()
 	ch.Slot, ch.With, ch.Week = "", "", sel.Slot.Start.In(zone).Format("2006-01-02")
 	m.AllTimesURL = links.book(ch)
@@ -54,12 +53,11 @@ func (s *Server) bookingFailed(c echo.Context, svc confirmationService, links fl
 // through and nothing was booked: the submit was cut off before the slot
 // was claimed (the sweeper reopened the draft) or failed and reopened it.
 // Their details are still saved, so confirming again is one link away.
-func (s *Server) bookingNotMade(c echo.Context, svc confirmationService, links flowLinks, token string, b booking.Confirmed) error {
+func (s *Server) bookingNotMade(c echo.Context, svc confirmationService, links flowLinks, b booking.Confirmed) error {
 	clinic := svc.Clinic()
 	sel := b.Selection
 	m := views.BookingNotMadePage{Page: s.page(c, &clinic, "Your booking did not go through")}
 	stepViewed(&m.Page, "booking-failed", views.Progress{})
-	links.draft = token
 	m.ReviewURL = links.to("book/review", b.Choice)
 	if sel.Location != nil && sel.Service != nil && sel.Slot != nil {
 		m.Rows = appointmentSummary(sel)

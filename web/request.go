@@ -33,12 +33,13 @@ type requestService interface {
 // requestLink is where an "unavailable" page's "Leave a booking request"
 // leads: the request form with the choices made so far (ids only), the
 // signed draft (so what was typed is filled in server-side) and the embed
-// settings. savedDraft, when set, is the draft the failed request saved.
+// settings. savedDraft, when set, is the id of the draft the failed request
+// saved.
 func (s *Server) requestLink(c echo.Context, clinic booking.Clinic, savedDraft string) string {
 	get := requestValues(c)
 	links := s.linksFor(get, clinic)
 	if savedDraft != "" {
-		links.draft = savedDraft // the details just saved
+		links.useDraft(savedDraft, s.signer.sign(savedDraft)) // the details just saved
 	}
 	return links.to("request", booking.Choice{LocationID: get(qLocation), ServiceID: get(qType), PractitionerID: get(qPractitioner)})
 }

@@ -55,6 +55,11 @@ func loadEnvClinic(getenv func(string) string, demo bool, accessToken string, ba
 		demoClinic(&rec)
 	}
 
+	if !demo && accessToken == "" && getenv("PORTAL_TOKEN_KEYS") != "" {
+		// The portal serves stored clinics only: leftover CLINIC_* values
+		// are not served, so they must not stop it starting.
+		return rec
+	}
 	var problems clinics.Problems
 	if err := rec.Validate(); errors.As(err, &problems) {
 		for _, p := range problems {

@@ -28,6 +28,30 @@ func withCoreplusEnv(env map[string]string) map[string]string {
 	return env
 }
 
+// TestLeftoverClinicValuesDoNotStopAStoredClinicsPortal: with no access
+// token and stored clinics' keys set, no clinic is configured by
+// environment, so CLINIC_* values left behind are not checked (CLINIC_SLUG
+// and CLINIC_NAME alone still ask for the token: they say one was meant).
+func TestLeftoverClinicValuesDoNotStopAStoredClinicsPortal(t *testing.T) {
+	env := withCoreplusEnv(map[string]string{
+		"PORTAL_TOKEN_KEYS": strings.Repeat("cd", 32),
+		"CLINIC_PHONE":      strings.Repeat("9", 41),
+		"CLINIC_SERVICES":   "{not-an-id}",
+	})
+	cfg, err := loadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatalf("loadConfig refused a stored-clinics portal over unused CLINIC_* values: %v", err)
+	}
+	if cfg.HasEnvClinic() {
+		t.Error("a clinic configured by environment is served with no access token")
+	}
+	// The same values do stop a portal that would serve them.
+	env["COREPLUS_ACCESS_TOKEN"] = "5f0c2a8e-9d7b-4c1e-8a3f-2b6d9e4c7a10"
+	if _, err := loadConfig(nil, func(k string) string { return env[k] }, io.Discard); err == nil || !strings.Contains(err.Error(), "CLINIC_SERVICES") || !strings.Contains(err.Error(), "CLINIC_PHONE") {
+		t.Errorf("loadConfig with an access token: %v, want CLINIC_SERVICES and CLINIC_PHONE named", err)
+	}
+}
+
 // TestEnvClinicMeetsTheStoredClinicsRules: the clinic configured by
 // environment is checked by clinics.Record.Validate, and each problem names
 // the variable to fix.

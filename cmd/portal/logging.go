@@ -14,7 +14,9 @@ import (
 // Failures are logged at info, the rest at debug (LOG_LEVEL=debug).
 func logUpstreamCall(log *slog.Logger) func(context.Context, coreplus.CallInfo) {
 	return func(ctx context.Context, i coreplus.CallInfo) {
-		web.CountUpstream(ctx, i.Duration)
+		if !i.NotTried {
+			web.CountUpstream(ctx, i.Wait+i.Duration)
+		}
 		level := slog.LevelDebug
 		args := []any{"op", i.Op, "attempt", i.Attempt, "status", i.Status,
 			"ms", i.Duration.Milliseconds(), "wait_ms", i.Wait.Milliseconds()}

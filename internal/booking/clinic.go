@@ -70,7 +70,9 @@ type PractitionerProfile struct {
 	Services []string
 }
 
-// Defaults for the clinic rules when configuration leaves them out.
+// Defaults for the clinic rules when configuration leaves them out. A stored
+// clinic keeps the value it was saved with (migration 00006 gave clinics
+// stored before it 2h): changing a default here reaches new clinics only.
 const (
 	DefaultMinNotice         = 2 * time.Hour
 	DefaultBookingWindowDays = 60

@@ -37,7 +37,7 @@ func (d Draft) AsOf(now time.Time) (Draft, bool) {
 	if d.Status.GoneAtExpiry() {
 		return Draft{}, false
 	}
-	if d.Status == DraftBooked {
+	if d.Status.WipedAtExpiry() {
 		d.Details = Details{}
 	}
 	return d, true

@@ -1,5 +1,9 @@
 package booking
 
+// The statuses are spelled here and nowhere else in Go. The database's CHECK
+// constraints and partial index (migrations/) name them too: a new status
+// needs a migration as well.
+
 // DraftStatus is where a draft stands: open while the patient edits it,
 // booking while a submit is in flight, then booked, failed (coreplus said
 // no; the patient may try again) or unknown (no answer came).
@@ -33,6 +37,11 @@ func (s DraftStatus) AwaitsOutcome() bool { return s == DraftBooking || s == Dra
 // whose submit started outlives its expiry until its outcome is settled.
 func (s DraftStatus) GoneAtExpiry() bool { return s == DraftOpen || s == DraftFailed }
 
+// WipedAtExpiry reports whether a draft in s keeps its row but loses the
+// patient's details once it expires: a booked draft, so that a late visit
+// can still be told the booking was made.
+func (s DraftStatus) WipedAtExpiry() bool { return s == DraftBooked }
+
 // RecordStatus is where a booking record stands: pending once the slot is
 // claimed until coreplus answers, booked when coreplus confirmed, unknown
 // when it was sent with no clear answer (it may exist in coreplus), failed
@@ -51,6 +60,12 @@ const (
 func RecordStatuses() []RecordStatus {
 	return []RecordStatus{RecordPending, RecordBooked, RecordUnknown, RecordFailed, RecordCancelled}
 }
+
+// HoldsSlot reports whether a booking record in s keeps its practitioner's
+// start from every other draft: in flight, or booked. The schema's
+// bookings_slot_held index says the same in SQL, so that it holds across
+// replicas; TestRecordStatusesHoldSlotsAsTheSchemaDoes keeps the two alike.
+func (s RecordStatus) HoldsSlot() bool { return !s.Settled() || s == RecordBooked }
 
 // Settled reports whether the booking's outcome is known for good.
 func (s RecordStatus) Settled() bool { return s.SettlesDraftAs() != "" }

@@ -111,7 +111,7 @@ func (a Adapter) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64,
 		return 0, err
 	}
 	settled := statusesWhere(booking.RecordStatuses(), booking.RecordStatus.Settled)
-	wiped, err := a.S.WipeExpiredDetails(ctx, now, []string{string(booking.DraftBooked)}, settled)
+	wiped, err := a.S.WipeExpiredDetails(ctx, now, statusesWhere(booking.DraftStatuses(), booking.DraftStatus.WipedAtExpiry), settled)
 	if err != nil {
 		return deleted, err
 	}

@@ -233,3 +233,38 @@ func TestSettledBookingsLeaveNoDetailsBehind(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordStatusesHoldSlotsAsTheSchemaDoes: every record status can be
+// stored, and another draft can claim the same practitioner and start
+// exactly when RecordStatus.HoldsSlot says the first record lets it go.
+func TestRecordStatusesHoldSlotsAsTheSchemaDoes(t *testing.T) {
+	forEachAdapter(t, func(t *testing.T, a bookingstore.Adapter) {
+		ctx := context.Background()
+		for i, status := range booking.RecordStatuses() {
+			start := time.Date(2026, 3, 4, 9+i, 0, 0, 0, brisbane)
+			first := booking.Record{
+				DraftID: testDraft(t, booking.DraftBooking, base).ID, Clinic: "demo", PractitionerID: "prac-1",
+				LocationID: "loc-1", ServiceID: "type-1", Start: start, End: start.Add(45 * time.Minute),
+			}
+			if err := a.ClaimBooking(ctx, first); err != nil {
+				t.Fatalf("%s: claim: %v", status, err)
+			}
+			first.Status = status
+			if err := a.UpdateBooking(ctx, first); err != nil {
+				t.Fatalf("%s: the store refused the status: %v", status, err)
+			}
+			if got, err := a.GetBookingByDraft(ctx, first.DraftID); err != nil || got.Status != status {
+				t.Fatalf("%s: read back %q, %v", status, got.Status, err)
+			}
+			second := first
+			second.DraftID = testDraft(t, booking.DraftBooking, base).ID
+			err := a.ClaimBooking(ctx, second)
+			switch held := errors.Is(err, booking.ErrSlotClaimed); {
+			case held != status.HoldsSlot():
+				t.Errorf("%s: another draft's claim answered %v; HoldsSlot says %v", status, err, status.HoldsSlot())
+			case !held && err != nil:
+				t.Errorf("%s: another draft's claim: %v", status, err)
+			}
+		}
+	})
+}
