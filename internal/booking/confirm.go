@@ -37,15 +37,21 @@ type Outcome struct {
 const confirmWait = 8 * time.Second
 
 // claimWithin bounds the time from the draft becoming booking to its slot
-// being claimed: the sweeper reopens a draft left in booking with no booking
-// record for StalePending, which must only ever be one whose submit died.
-const claimWithin = StalePending / 2
+// being claimed, and clientWithin the time from the claim to the client id
+// being recorded on it: the sweeper reopens a draft left in booking with no
+// booking record, and releases a claim left with no client id, after
+// StalePending, which must only ever be one whose submit died.
+const (
+	claimWithin  = StalePending / 2
+	clientWithin = StalePending / 2
+)
 
 // Confirm books the draft's details at the selected time. It is idempotent
 // on the draft: a draft already booked answers with its booking. In order:
-// the slot is re-checked against coreplus uncached, the patient is matched
-// to a coreplus client or one is created, the slot is claimed in the store,
-// and the appointment is created. Errors are patient-safe *Error values.
+// the slot is re-checked against coreplus uncached and claimed in the
+// store (a patient who lost the time hears so at once), the patient is
+// matched to a coreplus client or one is created, and the appointment is
+// created. Errors are patient-safe *Error values.
 func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (Outcome, error) {
 	if sel.Location == nil || sel.Service == nil || !sel.PractitionerChosen() || sel.Slot == nil {
 		return Outcome{}, invalid("Some of your choices are missing. Start again to choose a time.")
@@ -94,6 +100,18 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 		out.Kind = OutcomePending
 		return out, nil
 	case err != nil:
+		s.reopen(ctx, d.ID)
+		return Outcome{}, err
+	}
+	// The slot is held, and nothing is sent until the claim names the
+	// client: any stop before that releases the slot and reopens the draft.
+	if rec, err = s.claimClient(ctx, rec, d.Details); err != nil {
+		if !s.release(ctx, rec) {
+			// The claim may name a client after all, and so may yet be
+			// sent: never tell this patient nothing was booked.
+			out.Kind = OutcomePending
+			return out, nil
+		}
 		s.reopen(ctx, d.ID)
 		return Outcome{}, err
 	}
@@ -153,10 +171,9 @@ func (s *Service) startSubmit(ctx context.Context, d Draft, sel Selection) (bool
 // errSlotGone means the selected time went before this submit claimed it.
 var errSlotGone = errors.New("booking: slot went before it was claimed")
 
-// claimSlot re-checks the slot against coreplus, finds or creates the
-// patient's client and claims the slot in the store, all within
-// claimWithin. It returns the claimed, pending booking record; errSlotGone
-// when the time went meanwhile.
+// claimSlot re-checks the slot against coreplus and claims it in the
+// store, within claimWithin. It returns the claimed, pending booking record,
+// with no client id yet; errSlotGone when the time went meanwhile.
 func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, claimWithin)
 	defer cancel()
@@ -168,12 +185,8 @@ func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record
 	case state != slotFree:
 		return Record{}, errSlotGone
 	}
-	clientID, err := s.findOrCreateClient(ctx, d.Details)
-	if err != nil {
-		return Record{}, upstream(err)
-	}
 	rec := Record{
-		DraftID: d.ID, Clinic: s.clinic.Slug, ClientID: clientID,
+		DraftID: d.ID, Clinic: s.clinic.Slug,
 		PractitionerID: sel.Slot.Practitioner.ID, LocationID: sel.Location.ID, ServiceID: sel.Service.ID,
 		Start: sel.Slot.Start, End: sel.Slot.End, Status: RecordPending,
 	}
@@ -186,6 +199,36 @@ func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record
 		return Record{}, fmt.Errorf("claim booking: %w", err)
 	}
 	return rec, nil
+}
+
+// claimClient finds or creates the patient's coreplus client and records
+// its id on the claimed booking, within clientWithin: a booking record with
+// no client id was never sent.
+func (s *Service) claimClient(ctx context.Context, rec Record, d Details) (Record, error) {
+	ctx, cancel := context.WithTimeout(ctx, clientWithin)
+	defer cancel()
+	clientID, err := s.findOrCreateClient(ctx, d)
+	if err != nil {
+		return rec, upstream(err)
+	}
+	rec.ClientID = clientID
+	if err := s.store.UpdateBooking(ctx, rec); err != nil {
+		rec.ClientID = ""
+		return rec, fmt.Errorf("record client on booking: %w", err)
+	}
+	return rec, nil
+}
+
+// release gives up a claim with no client id, which was never sent,
+// freeing its slot, and reports whether it did. When it did not, the claim
+// is left to the sweeper: it releases one with no client id, and settles
+// one whose client id was recorded after all.
+func (s *Service) release(ctx context.Context, rec Record) bool {
+	released, err := s.store.ReleaseClaim(context.WithoutCancel(ctx), rec.DraftID, time.Time{})
+	if err != nil {
+		s.log.Warn("release claimed slot; left to the sweeper", "draft", short(rec.DraftID), "err", err)
+	}
+	return released
 }
 
 // reopen moves a draft whose submit stopped before anything was sent back

@@ -21,6 +21,10 @@ type Store interface {
 	// ClaimBooking keeps r as the draft's one booking, pending whatever
 	// r.Status says. It returns ErrDuplicateBooking or ErrSlotClaimed.
 	ClaimBooking(ctx context.Context, r Record) error
+	// ReleaseClaim deletes the draft's booking if it is pending with no
+	// client id (so it was never sent) and, unless seen is zero, was last
+	// updated at seen; it frees the slot, and reports whether it did.
+	ReleaseClaim(ctx context.Context, draftID string, seen time.Time) (bool, error)
 	GetBookingByDraft(ctx context.Context, draftID string) (Record, error)
 	UpdateBooking(ctx context.Context, r Record) error
 	// ListBookingsByStatus lists every clinic's bookings in status, oldest

@@ -51,6 +51,10 @@ func (a Adapter) ClaimBooking(ctx context.Context, r booking.Record) error {
 	return mapErr(a.S.ClaimBooking(ctx, toStoreBooking(r), string(booking.RecordPending)))
 }
 
+func (a Adapter) ReleaseClaim(ctx context.Context, draftID string, seen time.Time) (bool, error) {
+	return a.S.ReleaseClaim(ctx, draftID, string(booking.RecordPending), seen)
+}
+
 func (a Adapter) GetBookingByDraft(ctx context.Context, draftID string) (booking.Record, error) {
 	b, err := a.S.GetBookingByDraft(ctx, draftID)
 	if errors.Is(err, store.ErrNotFound) {
