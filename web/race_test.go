@@ -94,7 +94,11 @@ func TestFiftyPatientsOneSlotLosersHearAtOnce(t *testing.T) {
 	if len(losers) > 0 {
 		t.Logf("winner %v; losers: median %v, slowest %v", winner, losers[len(losers)/2], slowest)
 	}
-	if slowest >= time.Second {
+	switch {
+	case raceDetector:
+		// The ordering still shows in the one client made.
+		t.Logf("with -race, the 1s bound on losers is not checked")
+	case slowest >= time.Second:
 		t.Errorf("the slowest patient who lost the time waited %v to hear it, want under 1s", slowest)
 	}
 }
