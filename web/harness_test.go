@@ -52,6 +52,7 @@ type harness struct {
 	logs    *pagetest.SyncBuffer
 	seen    []string // every URL the patient was sent to or shown
 	db      *store.Store
+	dbPath  string // the SQLite file behind db
 	dir     *booking.Directory
 	fake    *fakeClinic // set by newPageHarness instead of sb, db and dir
 	start   func()      // builds the service and the portal over sb and db
@@ -116,7 +117,8 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 	}
 	h.api = api
 
-	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "portal.db"))
+	h.dbPath = filepath.Join(t.TempDir(), "portal.db")
+	db, err := store.Open(context.Background(), "sqlite:"+h.dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

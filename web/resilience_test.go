@@ -379,6 +379,92 @@ func TestSubmitCutOffBeforeClaimIsReopened(t *testing.T) {
 	h.assertPrivate(newPatient)
 }
 
+// TestSubmitCutOffAfterClaimReleasesTheSlot: a replica claimed the slot and
+// died before it recorded the patient's coreplus client, so nothing was
+// sent. The sweeper neither looks for nor sends that booking: it releases
+// the slot and reopens the draft, and the patient can confirm again.
+func TestSubmitCutOffAfterClaimReleasesTheSlot(t *testing.T) {
+	h := newHarness(t)
+	review := h.toReview(newPatient, "Tom Whitfield")
+	_, form := review.Form()
+	token := form.Get("draft")
+	draftID := strings.SplitN(token, ".", 2)[0]
+	start, err := time.Parse(time.RFC3339, form.Get("slot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if ok, err := h.db.SetDraftStatus(ctx, draftID, "open", "booking"); err != nil || !ok {
+		t.Fatalf("start the submit: %v, %v", ok, err)
+	}
+	if err := h.db.ClaimBooking(ctx, store.Booking{
+		DraftID: draftID, Clinic: "demo", PractitionerID: sandbox.PractitionerTomID, LocationID: sandbox.LocationSydneyID,
+		AppointmentTypeID: sandbox.AppointmentTypeStandardID, Start: start, End: start.Add(30 * time.Minute),
+	}, "pending"); err != nil {
+		t.Fatal(err)
+	}
+	outcome := "/demo/booking/" + token + "/"
+	h.get(outcome).WantH1("We're confirming your booking")
+	if res := h.sweep(time.Minute); res != (booking.SweepResult{}) {
+		t.Fatalf("a claim a minute old was touched: %+v", res)
+	}
+
+	asked := h.sb.Stats().Requests
+	if res := h.sweep(booking.StalePending + time.Minute); res != (booking.SweepResult{Released: 1, Reopened: 1}) {
+		t.Fatalf("sweep %+v, want the slot released and the draft reopened, nothing else", res)
+	}
+	if n := h.sb.Stats().Requests - asked; n != 0 {
+		t.Errorf("the sweep sent coreplus %d requests for a booking never sent", n)
+	}
+	if _, err := h.db.GetBookingByDraft(ctx, draftID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the claim is still held: %v", err)
+	}
+	again := h.get(h.get(outcome).WantH1("Your booking did not go through").Link("Check and confirm again")).WantH1("Check your booking")
+	h.wantOneAppointment(h.confirm(again))
+	if res := h.sweep(time.Hour); res != (booking.SweepResult{}) {
+		t.Errorf("a sweep after the booking found work: %+v", res)
+	}
+	h.assertPrivate(newPatient)
+}
+
+// TestClientStepFailureFreesTheSlot: the time is claimed before the
+// patient's coreplus client is looked for; when that step fails, nothing
+// was sent, the claim is released at once (another patient may book the
+// time) and the draft is open to confirm again.
+func TestClientStepFailureFreesTheSlot(t *testing.T) {
+	h := newHarnessSetup(t, harnessSetup{api: func(c *coreplus.Config) { c.BreakerFailures = -1 }})
+	review := h.toReview(newPatient, "Tom Whitfield")
+	_, form := review.Form()
+	draftID := strings.SplitN(form.Get("draft"), ".", 2)[0]
+	clients := func(_, resource string) bool { return resource == "client" }
+
+	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1, Match: clients})
+	down := h.confirm(review).WantH1("Online booking isn't available right now")
+	h.sb.SetFaults(sandbox.Faults{})
+	if down.Status != http.StatusServiceUnavailable {
+		t.Errorf("status %d", down.Status)
+	}
+	if _, err := h.db.GetBookingByDraft(t.Context(), draftID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the claim outlived the failed client step: %v", err)
+	}
+	if d, err := h.db.GetDraft(t.Context(), draftID); err != nil || d.Status != "open" {
+		t.Errorf("draft %q, %v; want open", d.Status, err)
+	}
+
+	// The time is free: another patient books it straight away.
+	other := newPatient
+	other.First, other.Email, other.Mobile = "Ottoline", "ob.test@example.com", "0499 333 444"
+	h.wantOneAppointment(h.confirm(h.toReview(other, "Tom Whitfield")))
+	// And the first patient, confirming again, hears it was taken.
+	if taken := h.confirm(h.get(down.Link("Try again")).WantH1("Check your booking")); taken.Status != http.StatusConflict {
+		t.Errorf("confirming again: status %d, want 409 (taken)", taken.Status)
+	}
+	if n := len(h.portalAppointments()); n != 1 {
+		t.Errorf("%d appointments, want 1", n)
+	}
+	h.assertPrivate(newPatient)
+}
+
 // TestOpenDraftOutcomeOffersToConfirmAgain: a confirm that coreplus failed
 // reopens the draft; its outcome page says so rather than "not found".
 func TestOpenDraftOutcomeOffersToConfirmAgain(t *testing.T) {

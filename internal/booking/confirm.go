@@ -25,8 +25,8 @@ const (
 // Outcome is the result of Confirm.
 type Outcome struct {
 	Kind OutcomeKind
-	// DraftID is the draft the outcome belongs to; it differs from the one
-	// given when a failed draft was copied to try again.
+	// DraftID is the draft the outcome belongs to; for a failed draft it is
+	// the draft that carries its retry.
 	DraftID      string
 	Selection    Selection
 	Alternatives []Slot
@@ -37,52 +37,73 @@ type Outcome struct {
 const confirmWait = 8 * time.Second
 
 // claimWithin bounds the time from the draft becoming booking to its slot
-// being claimed: the sweeper reopens a draft left in booking with no booking
-// record for StalePending, which must only ever be one whose submit died.
-const claimWithin = StalePending / 2
+// being claimed, and clientWithin the time from the claim to the client id
+// being recorded on it: the sweeper reopens a draft left in booking with no
+// booking record, and releases a claim left with no client id, after
+// StalePending, which must only ever be one whose submit died.
+const (
+	claimWithin  = StalePending / 2
+	clientWithin = StalePending / 2
+)
 
 // Confirm books the draft's details at the selected time. It is idempotent
-// on the draft: a draft already booked answers with its booking. In order:
-// the slot is re-checked against coreplus uncached, the patient is matched
-// to a coreplus client or one is created, the slot is claimed in the store,
-// and the appointment is created. Errors are patient-safe *Error values.
+// on the draft, from every state: a draft already booked answers with its
+// booking, one in flight with that submit's outcome, and a failed one is
+// tried again on the one draft that carries its retry. In order: the slot
+// is re-checked against coreplus uncached and claimed in the store (a
+// patient who lost the time hears so at once), the patient is matched to a
+// coreplus client or one is created, and the appointment is created.
+// Errors are patient-safe *Error values.
 func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (Outcome, error) {
 	if sel.Location == nil || sel.Service == nil || !sel.PractitionerChosen() || sel.Slot == nil {
 		return Outcome{}, invalid("Some of your choices are missing. Start again to choose a time.")
 	}
-	d, err := s.awaitSubmit(ctx, draftID)
-	if err != nil {
-		return Outcome{}, err
-	}
-	out := Outcome{DraftID: d.ID, Selection: sel}
-	switch d.Status {
-	case DraftBooked:
-		out.Kind = OutcomeBooked
-		return out, nil
-	case DraftBooking, DraftUnknown:
-		out.Kind = OutcomePending
-		return out, nil
-	case DraftFailed:
-		if d, err = s.retryDraft(ctx, d, sel); err != nil {
+	id := draftID
+	for range maxFollows {
+		d, err := s.awaitSubmit(ctx, id)
+		if err != nil {
 			return Outcome{}, err
 		}
-		out.DraftID = d.ID
-	}
+		out := Outcome{DraftID: d.ID, Selection: sel}
+		switch d.Status {
+		case DraftBooked:
+			out.Kind = OutcomeBooked
+			return out, nil
+		case DraftBooking, DraftUnknown:
+			out.Kind = OutcomePending
+			return out, nil
+		case DraftFailed:
+			// The draft that carries the retry answers, whichever submit
+			// made it.
+			if id, err = s.retryDraft(ctx, d, sel); err != nil {
+				return Outcome{}, err
+			}
+			continue
+		}
 
-	if !s.clinic.Bookable(sel.Slot.Start, s.now()) {
-		return s.slotTaken(ctx, out)
+		if !s.clinic.Bookable(sel.Slot.Start, s.now()) {
+			return s.slotTaken(ctx, out)
+		}
+		switch started, err := s.startSubmit(ctx, d, sel); {
+		case errors.Is(err, ErrDraftNotOpen), err == nil && !started:
+			// Another submit got there first: answer as it will.
+			continue
+		case err != nil:
+			return Outcome{}, err
+		}
+		return s.submit(ctx, d, sel, out)
 	}
-	switch started, err := s.startSubmit(ctx, d, sel); {
-	case errors.Is(err, ErrDraftNotOpen):
-		out.Kind = OutcomePending
-		return out, nil
-	case err != nil:
-		return Outcome{}, err
-	case !started:
-		// Another submit got there first: answer as it will.
-		return s.Confirm(ctx, d.ID, sel)
-	}
+	// Only a draft that keeps changing under this submit gets here: its
+	// page tells the patient where it stands.
+	return Outcome{Kind: OutcomePending, DraftID: id, Selection: sel}, nil
+}
 
+// maxFollows bounds the drafts one Confirm moves through: another submit's,
+// and failed drafts' retries.
+const maxFollows = 8
+
+// submit books the open draft d, whose submit this call started.
+func (s *Service) submit(ctx context.Context, d Draft, sel Selection, out Outcome) (Outcome, error) {
 	// Until the slot is claimed nothing was sent: any stop reopens the draft.
 	rec, err := s.claimSlot(ctx, d, sel)
 	switch {
@@ -94,6 +115,18 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 		out.Kind = OutcomePending
 		return out, nil
 	case err != nil:
+		s.reopen(ctx, d.ID)
+		return Outcome{}, err
+	}
+	// The slot is held, and nothing is sent until the claim names the
+	// client: any stop before that releases the slot and reopens the draft.
+	if rec, err = s.claimClient(ctx, rec, d.Details); err != nil {
+		if !s.release(ctx, rec) {
+			// The claim may name a client after all, and so may yet be
+			// sent: never tell this patient nothing was booked.
+			out.Kind = OutcomePending
+			return out, nil
+		}
 		s.reopen(ctx, d.ID)
 		return Outcome{}, err
 	}
@@ -122,17 +155,34 @@ func (s *Service) awaitSubmit(ctx context.Context, draftID string) (Draft, error
 	return d, nil
 }
 
-// retryDraft copies a failed draft, with sel's choices, to a new open one:
-// one booking record per draft, so trying again needs a fresh draft.
-func (s *Service) retryDraft(ctx context.Context, d Draft, sel Selection) (Draft, error) {
-	d.ExpiresAt = s.now().Add(s.clinic.DraftTTL)
-	setChoices(&d, sel)
-	id, err := s.newDraft(ctx, d)
-	if err != nil {
-		return Draft{}, err
+// retryDraft returns the id of the draft that carries failed draft d's
+// retry: one booking record per draft, so trying again needs a fresh one.
+// The first submit to get here makes it, a copy of d with sel's choices,
+// recorded on d in the same transaction; every other submit of d, on any
+// replica, at once or later, is given that same draft, so that the
+// patient's details are copied once and the retry is booked once.
+func (s *Service) retryDraft(ctx context.Context, d Draft, sel Selection) (string, error) {
+	if d.RetriedAs != "" {
+		return d.RetriedAs, nil
 	}
-	d.ID, d.Status = id, DraftOpen
-	return d, nil
+	id, err := newUnguessableID()
+	if err != nil {
+		return "", err
+	}
+	next := d
+	next.ID, next.Status, next.RetriedAs = id, DraftOpen, ""
+	next.ExpiresAt = s.now().Add(s.clinic.DraftTTL)
+	setChoices(&next, sel)
+	carrier, err := s.store.RetryDraft(ctx, d.ID, next)
+	switch {
+	case errors.Is(err, ErrDraftNotFound):
+		return "", errDraftGone(err)
+	case errors.Is(err, ErrDraftNotOpen):
+		return d.ID, nil // no longer failed: look again
+	case err != nil:
+		return "", fmt.Errorf("retry draft: %w", err)
+	}
+	return carrier, nil
 }
 
 // startSubmit keeps sel's choices in the open draft and moves it from open
@@ -153,10 +203,9 @@ func (s *Service) startSubmit(ctx context.Context, d Draft, sel Selection) (bool
 // errSlotGone means the selected time went before this submit claimed it.
 var errSlotGone = errors.New("booking: slot went before it was claimed")
 
-// claimSlot re-checks the slot against coreplus, finds or creates the
-// patient's client and claims the slot in the store, all within
-// claimWithin. It returns the claimed, pending booking record; errSlotGone
-// when the time went meanwhile.
+// claimSlot re-checks the slot against coreplus and claims it in the
+// store, within claimWithin. It returns the claimed, pending booking record,
+// with no client id yet; errSlotGone when the time went meanwhile.
 func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, claimWithin)
 	defer cancel()
@@ -168,12 +217,8 @@ func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record
 	case state != slotFree:
 		return Record{}, errSlotGone
 	}
-	clientID, err := s.findOrCreateClient(ctx, d.Details)
-	if err != nil {
-		return Record{}, upstream(err)
-	}
 	rec := Record{
-		DraftID: d.ID, Clinic: s.clinic.Slug, ClientID: clientID,
+		DraftID: d.ID, Clinic: s.clinic.Slug,
 		PractitionerID: sel.Slot.Practitioner.ID, LocationID: sel.Location.ID, ServiceID: sel.Service.ID,
 		Start: sel.Slot.Start, End: sel.Slot.End, Status: RecordPending,
 	}
@@ -186,6 +231,36 @@ func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record
 		return Record{}, fmt.Errorf("claim booking: %w", err)
 	}
 	return rec, nil
+}
+
+// claimClient finds or creates the patient's coreplus client and records
+// its id on the claimed booking, within clientWithin: a booking record with
+// no client id was never sent.
+func (s *Service) claimClient(ctx context.Context, rec Record, d Details) (Record, error) {
+	ctx, cancel := context.WithTimeout(ctx, clientWithin)
+	defer cancel()
+	clientID, err := s.findOrCreateClient(ctx, d)
+	if err != nil {
+		return rec, upstream(err)
+	}
+	rec.ClientID = clientID
+	if err := s.store.UpdateBooking(ctx, rec); err != nil {
+		rec.ClientID = ""
+		return rec, fmt.Errorf("record client on booking: %w", err)
+	}
+	return rec, nil
+}
+
+// release gives up a claim with no client id, which was never sent,
+// freeing its slot, and reports whether it did. When it did not, the claim
+// is left to the sweeper: it releases one with no client id, and settles
+// one whose client id was recorded after all.
+func (s *Service) release(ctx context.Context, rec Record) bool {
+	released, err := s.store.ReleaseClaim(context.WithoutCancel(ctx), rec.DraftID, time.Time{})
+	if err != nil {
+		s.log.Warn("release claimed slot; left to the sweeper", "draft", short(rec.DraftID), "err", err)
+	}
+	return released
 }
 
 // reopen moves a draft whose submit stopped before anything was sent back

@@ -21,6 +21,9 @@ type Draft struct {
 	Details            Details
 	Status             DraftStatus
 	ExpiresAt          time.Time
+	// RetriedAs is, for a failed draft the patient confirmed again, the
+	// draft that carries that retry (see Confirm).
+	RetriedAs string
 }
 
 // Submitted reports whether the draft's booking has been sent (or is being
@@ -147,10 +150,15 @@ func (s *Service) Draft(ctx context.Context, id string) (Draft, error) {
 		err = ErrDraftNotFound
 	}
 	if errors.Is(err, ErrDraftNotFound) {
-		return Draft{}, &Error{Code: CodeNotFound, Message: "Your details are no longer saved: we keep them only for a short time. Please enter them again.", Cause: err}
+		return Draft{}, errDraftGone(err)
 	}
 	if err != nil {
 		return Draft{}, fmt.Errorf("get draft: %w", err)
 	}
 	return d, nil
+}
+
+// errDraftGone is the patient's error for a draft that has expired.
+func errDraftGone(cause error) error {
+	return &Error{Code: CodeNotFound, Message: "Your details are no longer saved: we keep them only for a short time. Please enter them again.", Cause: cause}
 }

@@ -51,14 +51,22 @@ type Confirmed struct {
 	Choice Choice
 }
 
-// Booking returns the booking made from a draft. A draft with no booking
-// gives Status RecordPending while its submit is in flight and
-// NothingBooked once it is open again; any other gives ErrNoBooking. Only the store is
-// needed: a booking whose outcome is not known yet is exactly when coreplus
-// may be unreachable, so names are added when coreplus (or the cache) has
-// them and left out when not.
+// Booking returns the booking made from a draft: for a failed draft the
+// patient confirmed again, the booking of the draft that carries that
+// retry, so that an old link never says nothing was booked when the retry
+// was. A draft with no booking gives Status RecordPending while its submit
+// is in flight and NothingBooked once it is open again; any other gives
+// ErrNoBooking. Only the store is needed: a booking whose outcome is not
+// known yet is exactly when coreplus may be unreachable, so names are
+// added when coreplus (or the cache) has them and left out when not.
 func (s *Service) Booking(ctx context.Context, draftID string) (Confirmed, error) {
 	d, err := s.Draft(ctx, draftID)
+	for range maxFollows {
+		if err != nil || d.RetriedAs == "" {
+			break
+		}
+		d, err = s.Draft(ctx, d.RetriedAs)
+	}
 	if err != nil {
 		return Confirmed{}, err
 	}

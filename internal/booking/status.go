@@ -24,8 +24,8 @@ func DraftStatuses() []DraftStatus {
 
 // Submitted reports whether the draft's booking has been sent (or is being
 // sent): its details belong to that booking and are not to be shown or
-// edited again. An open draft is being edited; a failed one is copied to a
-// new draft when the patient tries again.
+// edited again. An open draft is being edited; a failed one is copied,
+// once, to the draft that carries its retry when the patient tries again.
 func (s DraftStatus) Submitted() bool { return s.AwaitsOutcome() || s == DraftBooked }
 
 // AwaitsOutcome reports whether the draft's booking was sent and its

@@ -15,12 +15,23 @@ type Store interface {
 	GetDraft(ctx context.Context, id string, now time.Time) (Draft, error)
 	// UpdateDraft returns ErrDraftNotOpen once a submit has started.
 	UpdateDraft(ctx context.Context, d Draft) error
+	// RetryDraft keeps next, a copy of the failed draft failedID made to
+	// try its booking again, and records it as failedID's retry: both or
+	// neither, and only while failedID is failed and names no retry. It
+	// returns the id of the draft that carries the retry, next.ID or the
+	// one recorded first by another submit (next is then not kept);
+	// ErrDraftNotFound, or ErrDraftNotOpen when failedID is not failed.
+	RetryDraft(ctx context.Context, failedID string, next Draft) (string, error)
 	// SetDraftStatus moves a draft from one status to another only if it
 	// is still in from, reporting whether it did.
 	SetDraftStatus(ctx context.Context, id string, from, to DraftStatus) (bool, error)
 	// ClaimBooking keeps r as the draft's one booking, pending whatever
 	// r.Status says. It returns ErrDuplicateBooking or ErrSlotClaimed.
 	ClaimBooking(ctx context.Context, r Record) error
+	// ReleaseClaim deletes the draft's booking if it is pending with no
+	// client id (so it was never sent) and, unless seen is zero, was last
+	// updated at seen; it frees the slot, and reports whether it did.
+	ReleaseClaim(ctx context.Context, draftID string, seen time.Time) (bool, error)
 	GetBookingByDraft(ctx context.Context, draftID string) (Record, error)
 	UpdateBooking(ctx context.Context, r Record) error
 	// ListBookingsByStatus lists every clinic's bookings in status, oldest

@@ -21,9 +21,11 @@ const (
 	SettleGrace = 2 * time.Minute
 	// StalePending is how old a pending booking must be before it is taken
 	// to have lost the request that made it (a crash, a restart) and is
-	// treated as unknown. A live confirm holds pending for seconds. A draft
-	// in booking with no booking record this old lost its request before it
-	// claimed the slot, and is reopened; Confirm claims within claimWithin.
+	// treated as unknown. A live confirm holds pending for seconds. A
+	// pending booking with no client id this old, or a draft in booking
+	// with no booking record, lost its request before anything was sent:
+	// the one is released and the other reopened. Confirm claims within
+	// claimWithin, and names the client within clientWithin of the claim.
 	StalePending = 2 * time.Minute
 	// UnsettledAlert is how old an unsettled booking must be before every
 	// sweep logs it as an alert for a person to look at.
@@ -46,9 +48,13 @@ type ClinicFinder interface {
 // slot uncached; a slot gone by then makes the booking failed, which the
 // patient's confirmation page says plainly.
 //
-// A draft whose submit died before it claimed the slot (so nothing was
-// sent) is in booking with no booking record; after StalePending it is
-// reopened, and the patient's confirmation page offers to confirm again.
+// A draft whose submit died before it sent anything is reopened after
+// StalePending, and the patient's confirmation page offers to confirm
+// again: one that died before it claimed the slot is in booking with no
+// booking record; one that died after claiming it, before it recorded the
+// patient's coreplus client, holds a pending record with no client id,
+// which is released first (never looked for or sent: a booking is only
+// sent once its record names the client).
 //
 // Several replicas may sweep the same database: every change is a
 // compare-and-set on the booking's (or draft's) status and update time, so
@@ -68,8 +74,9 @@ type Sweeper struct {
 // SweepResult counts what one sweep did.
 type SweepResult struct {
 	Booked, Failed, Resent, Unsettled int
-	// Reopened counts drafts whose submit died before it claimed the slot.
-	Reopened int
+	// Reopened counts drafts whose submit died before it sent anything,
+	// and Released the slots such a submit had claimed.
+	Reopened, Released int
 }
 
 func (w *Sweeper) defaults() (now func() time.Time, grace, stale, alert time.Duration, log *slog.Logger) {
@@ -117,27 +124,23 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	now, grace, stale, alert, log := w.defaults()
 	var res SweepResult
 
-	// A failure here is logged: settling bookings matters more.
-	reopened, err := w.Store.ReopenStuckDrafts(ctx, now().Add(-stale))
-	if err != nil {
-		log.Error("reopen stuck drafts", "err", err)
-	}
-	for _, id := range reopened {
-		log.Warn("submit lost before it booked anything; draft reopened", "draft", short(id))
-	}
-	res.Reopened = len(reopened)
-	if n, err := w.Store.AlignDraftStatuses(ctx); err != nil {
-		log.Error("align draft statuses with their bookings", "err", err)
-	} else if n > 0 {
-		log.Warn("draft statuses lagged their bookings; aligned", "drafts", n)
-	}
-
 	pending, err := w.Store.ListBookingsByStatus(ctx, RecordPending, sweepBatch)
 	if err != nil {
 		return res, err
 	}
 	for _, rec := range pending {
 		if now().Sub(rec.UpdatedAt) < stale {
+			continue
+		}
+		if rec.ClientID == "" {
+			// Claimed, and lost before it named the client: never sent.
+			ok, err := w.Store.ReleaseClaim(ctx, rec.DraftID, rec.UpdatedAt)
+			if err != nil {
+				log.Warn("release stale claim", "draft", short(rec.DraftID), "clinic", rec.Clinic, "err", err)
+			} else if ok {
+				res.Released++
+				log.Warn("submit lost after claiming the slot, before sending; slot released", "draft", short(rec.DraftID), "clinic", rec.Clinic)
+			}
 			continue
 		}
 		ok, err := w.Store.SetBookingStatus(ctx, rec.DraftID, RecordPending, rec.UpdatedAt, RecordUnknown)
@@ -151,6 +154,22 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 			}
 			log.Warn("pending booking lost its request; its outcome is unknown", "draft", short(rec.DraftID), "clinic", rec.Clinic)
 		}
+	}
+
+	// After the releases above, so that their drafts reopen in this sweep.
+	// A failure here is logged: settling bookings matters more.
+	reopened, err := w.Store.ReopenStuckDrafts(ctx, now().Add(-stale))
+	if err != nil {
+		log.Error("reopen stuck drafts", "err", err)
+	}
+	for _, id := range reopened {
+		log.Warn("submit lost before it booked anything; draft reopened", "draft", short(id))
+	}
+	res.Reopened = len(reopened)
+	if n, err := w.Store.AlignDraftStatuses(ctx); err != nil {
+		log.Error("align draft statuses with their bookings", "err", err)
+	} else if n > 0 {
+		log.Warn("draft statuses lagged their bookings; aligned", "drafts", n)
 	}
 
 	unknown, err := w.Store.ListBookingsByStatus(ctx, RecordUnknown, sweepBatch)

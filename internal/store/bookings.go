@@ -74,6 +74,26 @@ func (s *Store) ClaimBooking(ctx context.Context, b Booking, initial string) err
 	return fmt.Errorf("claim booking for draft %s: %w", shortID(b.DraftID), err)
 }
 
+// ReleaseClaim deletes the draft's booking if it is still in status
+// claimed with no client id and no appointment id, and, unless seen is
+// zero, was last updated at seen (to the second): a claim that was never
+// sent, given up so that its slot is free and the draft may claim again.
+// It reports whether it deleted the booking.
+func (s *Store) ReleaseClaim(ctx context.Context, draftID, claimed string, seen time.Time) (bool, error) {
+	query := `DELETE FROM bookings
+		WHERE draft_id = $1 AND status = $2 AND client_id = '' AND appointment_id = ''`
+	args := []any{draftID, claimed}
+	if !seen.IsZero() {
+		query += ` AND updated_at = $3`
+		args = append(args, unix(seen))
+	}
+	n, err := s.execCount(ctx, query, args...)
+	if err != nil {
+		return false, fmt.Errorf("release claim of draft %s: %w", shortID(draftID), err)
+	}
+	return n == 1, nil
+}
+
 // GetBookingByDraft returns the booking made from this draft, or ErrNotFound.
 func (s *Store) GetBookingByDraft(ctx context.Context, draftID string) (Booking, error) {
 	row := s.db.QueryRowContext(ctx, selectBooking+` WHERE draft_id = $1`, draftID)

@@ -309,3 +309,56 @@ func TestSettleBookingNeverOverwritesASettledOne(t *testing.T) {
 		}
 	})
 }
+
+// TestReleaseClaim: a claim never sent (pending, no client id) is given up,
+// freeing its slot and letting its draft claim again; anything that may have
+// been sent is kept.
+func TestReleaseClaim(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		claim := testBooking(t)
+		if err := s.ClaimBooking(ctx, claim, BookingPending); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ReleaseClaim(ctx, claim.DraftID, BookingPending, base.Add(-time.Second)); err != nil || ok {
+			t.Errorf("released a claim updated after it was seen: %v, %v", ok, err)
+		}
+		if ok, err := s.ReleaseClaim(ctx, claim.DraftID, BookingPending, base); err != nil || !ok {
+			t.Fatalf("release as seen: %v, %v; want released", ok, err)
+		}
+		if _, err := s.GetBookingByDraft(ctx, claim.DraftID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("released claim still there: %v", err)
+		}
+		if ok, err := s.ReleaseClaim(ctx, claim.DraftID, BookingPending, time.Time{}); err != nil || ok {
+			t.Errorf("released twice: %v, %v", ok, err)
+		}
+		rival := testBooking(t)
+		if err := s.ClaimBooking(ctx, rival, BookingPending); err != nil {
+			t.Fatalf("slot not free after the release: %v", err)
+		}
+		if err := s.ClaimBooking(ctx, claim, BookingPending); !errors.Is(err, ErrSlotTaken) {
+			t.Errorf("the draft claims again: err = %v, want ErrSlotTaken (its own claim is gone)", err)
+		}
+
+		// Named a client, so it may be sent: kept, whoever asks.
+		if err := s.UpdateBooking(ctx, Booking{DraftID: rival.DraftID, Status: BookingPending, ClientID: "client-1"}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ReleaseClaim(ctx, rival.DraftID, BookingPending, time.Time{}); err != nil || ok {
+			t.Errorf("released a claim with a client id: %v, %v", ok, err)
+		}
+		// Not in the claimed status: kept.
+		other := testBooking(t)
+		other.Start = slotStart.Add(time.Hour)
+		if err := s.ClaimBooking(ctx, other, BookingPending); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.UpdateBooking(ctx, Booking{DraftID: other.DraftID, Status: BookingUnknown}); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ReleaseClaim(ctx, other.DraftID, BookingPending, time.Time{}); err != nil || ok {
+			t.Errorf("released an unknown booking: %v, %v", ok, err)
+		}
+	})
+}

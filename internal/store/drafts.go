@@ -26,6 +26,9 @@ type Draft struct {
 	Details            PatientDetails
 	// Status is the caller's; the store only compares and copies it.
 	Status string
+	// RetriedAs is the draft that carries this one's retry, once set by
+	// RetryDraft; empty until then.
+	RetriedAs string
 	// Timestamps are UTC, to the second.
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -46,10 +49,22 @@ type PatientDetails struct {
 }
 
 // CreateDraft inserts d. ID, Clinic, Status and ExpiresAt are required;
-// zero CreatedAt or UpdatedAt mean now.
+// zero CreatedAt or UpdatedAt mean now. RetriedAs is left empty.
 func (s *Store) CreateDraft(ctx context.Context, d Draft) error {
+	if err := s.insertDraft(ctx, s.db, d); err != nil {
+		return fmt.Errorf("create draft: %w", err)
+	}
+	return nil
+}
+
+// execer is a *sql.DB or a *sql.Tx.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func (s *Store) insertDraft(ctx context.Context, db execer, d Draft) error {
 	if d.ID == "" || d.Clinic == "" || d.Status == "" || d.ExpiresAt.IsZero() {
-		return errors.New("create draft: id, clinic, status and expiry are required")
+		return errors.New("id, clinic, status and expiry are required")
 	}
 	now := s.now()
 	if d.CreatedAt.IsZero() {
@@ -60,9 +75,9 @@ func (s *Store) CreateDraft(ctx context.Context, d Draft) error {
 	}
 	details, err := json.Marshal(d.Details)
 	if err != nil {
-		return fmt.Errorf("create draft: %w", err)
+		return err
 	}
-	_, err = s.db.ExecContext(ctx, `
+	_, err = db.ExecContext(ctx, `
 		INSERT INTO drafts (id, clinic, location_id, appointment_type_id, practitioner_id,
 			slot_start, slot_end, slot_practitioner_id, details, status,
 			created_at, updated_at, expires_at)
@@ -71,10 +86,56 @@ func (s *Store) CreateDraft(ctx context.Context, d Draft) error {
 		formatSlotTime(d.SlotStart), formatSlotTime(d.SlotEnd), d.SlotPractitionerID,
 		string(details), d.Status,
 		unix(d.CreatedAt), unix(d.UpdatedAt), unix(d.ExpiresAt))
+	return err
+}
+
+// RetryDraft inserts next, a copy of the draft from made to try its
+// booking again, and records next.ID as from's retry, both or neither in
+// one transaction, only if from is in status retryable and names no retry
+// yet. It returns the id of the draft that carries from's retry: next.ID,
+// or the one another caller recorded first (next is then not inserted).
+// So of several callers, on any replica, exactly one inserts a copy. It
+// returns ErrNotFound if from is missing, and ErrDraftNotOpen if it is in
+// another status with no retry.
+func (s *Store) RetryDraft(ctx context.Context, from, retryable string, next Draft) (string, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("create draft: %w", err)
+		return "", fmt.Errorf("retry draft %s: %w", shortID(from), err)
 	}
-	return nil
+	defer tx.Rollback() // a no-op once committed or rolled back
+	res, err := tx.ExecContext(ctx, `
+		UPDATE drafts SET retried_as = $2, updated_at = $3
+		WHERE id = $1 AND status = $4 AND retried_as = ''`,
+		from, next.ID, unix(s.now()), retryable)
+	if err != nil {
+		return "", fmt.Errorf("retry draft %s: %w", shortID(from), err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return "", fmt.Errorf("retry draft %s: %w", shortID(from), err)
+	} else if n == 1 {
+		if err := s.insertDraft(ctx, tx, next); err != nil {
+			return "", fmt.Errorf("retry draft %s: %w", shortID(from), err)
+		}
+		if err := tx.Commit(); err != nil {
+			return "", fmt.Errorf("retry draft %s: %w", shortID(from), err)
+		}
+		return next.ID, nil
+	}
+	if err := tx.Rollback(); err != nil {
+		return "", fmt.Errorf("retry draft %s: %w", shortID(from), err)
+	}
+	// Read after the rollback: a caller that won meanwhile has committed.
+	var status, retriedAs string
+	err = s.db.QueryRowContext(ctx, `SELECT status, retried_as FROM drafts WHERE id = $1`, from).Scan(&status, &retriedAs)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", ErrNotFound
+	case err != nil:
+		return "", fmt.Errorf("retry draft %s: %w", shortID(from), err)
+	case retriedAs != "":
+		return retriedAs, nil
+	}
+	return "", ErrDraftNotOpen
 }
 
 // GetDraft returns the draft with this id, expired or not, or ErrNotFound
@@ -88,11 +149,11 @@ func (s *Store) GetDraft(ctx context.Context, id string) (Draft, error) {
 	)
 	err := s.db.QueryRowContext(ctx, `
 		SELECT id, clinic, location_id, appointment_type_id, practitioner_id,
-			slot_start, slot_end, slot_practitioner_id, details, status,
+			slot_start, slot_end, slot_practitioner_id, details, status, retried_as,
 			created_at, updated_at, expires_at
 		FROM drafts WHERE id = $1`, id).Scan(
 		&d.ID, &d.Clinic, &d.LocationID, &d.AppointmentTypeID, &d.PractitionerID,
-		&slotStart, &slotEnd, &d.SlotPractitionerID, &details, &d.Status,
+		&slotStart, &slotEnd, &d.SlotPractitionerID, &details, &d.Status, &d.RetriedAs,
 		&created, &updated, &ex)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Draft{}, ErrNotFound

@@ -305,3 +305,71 @@ func TestErrorsNameDraftsByPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestRetryDraft: a failed draft gets one copy to try again, recorded on
+// it; callers that come later, or at the same time on other connections
+// (replicas), are given that copy and insert none of their own.
+func TestRetryDraft(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		failed := testDraft(t, "demo", base.Add(time.Hour))
+		failed.Status = DraftFailed
+		if err := s.CreateDraft(ctx, failed); err != nil {
+			t.Fatal(err)
+		}
+		copyOf := func(d Draft) Draft {
+			c := d
+			c.ID, c.Status, c.ExpiresAt = testID(t), DraftOpen, base.Add(2*time.Hour)
+			return c
+		}
+
+		const callers = 8
+		nexts := make([]Draft, callers)
+		got := make([]string, callers)
+		var wg sync.WaitGroup
+		for i := range callers {
+			nexts[i] = copyOf(failed)
+			wg.Go(func() {
+				id, err := s.RetryDraft(ctx, failed.ID, DraftFailed, nexts[i])
+				if err != nil {
+					t.Errorf("caller %d: %v", i, err)
+				}
+				got[i] = id
+			})
+		}
+		wg.Wait()
+		winner := got[0]
+		inserted := 0
+		for i, id := range got {
+			if id != winner {
+				t.Errorf("caller %d was given %s, caller 0 %s; want one copy for all", i, id[:min(8, len(id))], winner[:min(8, len(winner))])
+			}
+			if _, err := s.GetDraft(ctx, nexts[i].ID); err == nil {
+				inserted++
+			}
+		}
+		if inserted != 1 {
+			t.Errorf("%d copies inserted, want 1", inserted)
+		}
+		copied, err := s.GetDraft(ctx, winner)
+		if err != nil || copied.Status != DraftOpen || copied.Details != failed.Details || copied.RetriedAs != "" {
+			t.Errorf("copy %+v, %v; want open, with the details, no retry of its own", copied, err)
+		}
+		if got, _ := s.GetDraft(ctx, failed.ID); got.RetriedAs != winner || got.Status != DraftFailed {
+			t.Errorf("failed draft: retried as %q, status %q; want %q, still failed", got.RetriedAs, got.Status, winner)
+		}
+
+		// Later, in a row: the same copy.
+		if id, err := s.RetryDraft(ctx, failed.ID, DraftFailed, copyOf(failed)); err != nil || id != winner {
+			t.Errorf("later retry: %q, %v; want %q", id, err, winner)
+		}
+		// A draft in another status, or none, gets no copy.
+		if _, err := s.RetryDraft(ctx, copied.ID, DraftFailed, copyOf(copied)); !errors.Is(err, ErrDraftNotOpen) {
+			t.Errorf("retry of an open draft: err = %v, want ErrDraftNotOpen", err)
+		}
+		if _, err := s.RetryDraft(ctx, "ffffffffffffffffffffffffffffffff", DraftFailed, copyOf(copied)); !errors.Is(err, ErrNotFound) {
+			t.Errorf("retry of a missing draft: err = %v, want ErrNotFound", err)
+		}
+	})
+}

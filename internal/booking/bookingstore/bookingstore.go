@@ -43,12 +43,22 @@ func (a Adapter) UpdateDraft(ctx context.Context, d booking.Draft) error {
 	return mapErr(a.S.UpdateDraft(ctx, toStoreDraft(d), string(booking.DraftOpen)))
 }
 
+func (a Adapter) RetryDraft(ctx context.Context, failedID string, next booking.Draft) (string, error) {
+	next.Status, next.RetriedAs = booking.DraftOpen, ""
+	id, err := a.S.RetryDraft(ctx, failedID, string(booking.DraftFailed), toStoreDraft(next))
+	return id, mapErr(err)
+}
+
 func (a Adapter) SetDraftStatus(ctx context.Context, id string, from, to booking.DraftStatus) (bool, error) {
 	return a.S.SetDraftStatus(ctx, id, string(from), string(to))
 }
 
 func (a Adapter) ClaimBooking(ctx context.Context, r booking.Record) error {
 	return mapErr(a.S.ClaimBooking(ctx, toStoreBooking(r), string(booking.RecordPending)))
+}
+
+func (a Adapter) ReleaseClaim(ctx context.Context, draftID string, seen time.Time) (bool, error) {
+	return a.S.ReleaseClaim(ctx, draftID, string(booking.RecordPending), seen)
 }
 
 func (a Adapter) GetBookingByDraft(ctx context.Context, draftID string) (booking.Record, error) {
@@ -213,6 +223,7 @@ func fromStoreDraft(d store.Draft) booking.Draft {
 		ID: d.ID, Clinic: d.Clinic, LocationID: d.LocationID, ServiceID: d.AppointmentTypeID,
 		PractitionerID: d.PractitionerID, SlotStart: d.SlotStart, SlotEnd: d.SlotEnd,
 		SlotPractitionerID: d.SlotPractitionerID, Status: booking.DraftStatus(d.Status), ExpiresAt: d.ExpiresAt,
+		RetriedAs: d.RetriedAs,
 		Details: booking.Details{
 			FirstName: d.Details.FirstName, LastName: d.Details.LastName, Email: d.Details.Email,
 			Mobile: d.Details.Mobile, Note: d.Details.Note, Consent: d.Details.Consent,

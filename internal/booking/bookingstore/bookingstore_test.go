@@ -268,3 +268,35 @@ func TestRecordStatusesHoldSlotsAsTheSchemaDoes(t *testing.T) {
 		}
 	})
 }
+
+// TestRetryDraft: only a failed draft gets a copy to try again, open
+// whatever the copy said, read back as the failed draft's RetriedAs; errors
+// come back as booking's.
+func TestRetryDraft(t *testing.T) {
+	forEachAdapter(t, func(t *testing.T, a bookingstore.Adapter) {
+		ctx := context.Background()
+		failed := testDraft(t, booking.DraftFailed, base.Add(time.Hour))
+		if err := a.CreateDraft(ctx, failed); err != nil {
+			t.Fatal(err)
+		}
+		next := testDraft(t, booking.DraftFailed, base.Add(2*time.Hour))
+		next.RetriedAs = "ffffffffffffffffffffffffffffffff"
+		id, err := a.RetryDraft(ctx, failed.ID, next)
+		if err != nil || id != next.ID {
+			t.Fatalf("RetryDraft = %q, %v; want %q", id, err, next.ID)
+		}
+		if got, err := a.GetDraft(ctx, failed.ID, base); err != nil || got.RetriedAs != next.ID {
+			t.Errorf("failed draft retried as %q, %v; want %q", got.RetriedAs, err, next.ID)
+		}
+		got, err := a.GetDraft(ctx, next.ID, base)
+		if err != nil || got.Status != booking.DraftOpen || got.RetriedAs != "" || got.Details != failed.Details {
+			t.Errorf("copy %+v, %v; want open, not retried, the same details", got, err)
+		}
+		if _, err := a.RetryDraft(ctx, next.ID, testDraft(t, booking.DraftOpen, base.Add(time.Hour))); !errors.Is(err, booking.ErrDraftNotOpen) {
+			t.Errorf("retry of an open draft: err = %v, want ErrDraftNotOpen", err)
+		}
+		if _, err := a.RetryDraft(ctx, "0123456789abcdef0123456789abcdef", next); !errors.Is(err, booking.ErrDraftNotFound) {
+			t.Errorf("retry of a missing draft: err = %v, want ErrDraftNotFound", err)
+		}
+	})
+}
