@@ -3,14 +3,20 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
@@ -71,9 +77,60 @@ func (offlineAPI) ListAppointments(context.Context, coreplus.AppointmentQuery) (
 	return nil, errOffline
 }
 
+// checkedStore is a booking store that notes any patient text it is asked
+// to keep that is not valid UTF-8 in NFC, or holds U+FFFD, a control or a
+// format character (a note may keep tabs and line ends).
+type checkedStore struct {
+	booking.Store
+	mu  sync.Mutex
+	bad []string
+}
+
+func (s *checkedStore) check(names, email, mobile, note string, more ...string) {
+	for _, v := range append([]string{names, email, mobile}, more...) {
+		s.note(v, "")
+	}
+	s.note(note, "\t\n")
+}
+
+func (s *checkedStore) note(v, keep string) {
+	ok := utf8.ValidString(v) && norm.NFC.IsNormalString(v) && !strings.ContainsFunc(v, func(r rune) bool {
+		return r == utf8.RuneError || unicode.Is(unicode.Cf, r) || (unicode.Is(unicode.Cc, r) && !strings.ContainsRune(keep, r))
+	})
+	if !ok {
+		s.mu.Lock()
+		s.bad = append(s.bad, fmt.Sprintf("%+q", v))
+		s.mu.Unlock()
+	}
+}
+
+func (s *checkedStore) takeBad() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bad := s.bad
+	s.bad = nil
+	return bad
+}
+
+func (s *checkedStore) CreateDraft(ctx context.Context, d booking.Draft) error {
+	s.check(d.Details.FirstName, d.Details.Email, d.Details.Mobile, d.Details.Note, d.Details.LastName)
+	return s.Store.CreateDraft(ctx, d)
+}
+
+func (s *checkedStore) UpdateDraft(ctx context.Context, d booking.Draft) error {
+	s.check(d.Details.FirstName, d.Details.Email, d.Details.Mobile, d.Details.Note, d.Details.LastName)
+	return s.Store.UpdateDraft(ctx, d)
+}
+
+func (s *checkedStore) CreateRequest(ctx context.Context, r booking.Request) error {
+	s.check(r.FirstName, r.Email, r.Mobile, r.Note, r.LastName)
+	return s.Store.CreateRequest(ctx, r)
+}
+
 // FuzzFormPosts sends arbitrary bodies to every form the portal accepts
 // (details, confirm, booking request) through the real router, in process:
-// no panic, and no 5xx other than the 503 of a coreplus that is down.
+// no panic, no 5xx other than the 503 of a coreplus that is down, and no
+// unreadable text kept (see checkedStore).
 func FuzzFormPosts(f *testing.F) {
 	db, err := store.Open(context.Background(), "sqlite:"+filepath.Join(f.TempDir(), "fuzz.db"))
 	if err != nil {
@@ -81,7 +138,8 @@ func FuzzFormPosts(f *testing.F) {
 	}
 	f.Cleanup(func() { db.Close() })
 	now := time.Date(2026, 11, 30, 6, 0, 0, 0, time.UTC)
-	svc := booking.NewService(booking.Clinic{Slug: "demo", Name: "Demo"}, offlineAPI{}, bookingstore.New(db), func() time.Time { return now })
+	kept := &checkedStore{Store: bookingstore.New(db)}
+	svc := booking.NewService(booking.Clinic{Slug: "demo", Name: "Demo"}, offlineAPI{}, kept, func() time.Time { return now })
 	srv, err := New(Config{Clinics: ServiceDirectory(booking.NewDirectory(svc)), Logger: slog.New(slog.DiscardHandler),
 		SecretKey: bytes.Repeat([]byte{7}, 32), Limits: Limits{DraftsPerMinute: -1, ConfirmsPerMinute: -1, RequestsPerMinute: -1}})
 	if err != nil {
@@ -94,6 +152,9 @@ func FuzzFormPosts(f *testing.F) {
 	f.Add(uint8(2), "first_name=Jo&last_name=C&email=jo%40example.com&days=mon&days=sun&times=evening&location=syd")
 	f.Add(uint8(2), "website=x&first_name=%ff")
 	f.Add(uint8(1), "slot=%zz&draft=..")
+	f.Add(uint8(2), "first_name=%FF%FEZed&last_name=Quill%C2%AD&email=zed%E2%80%8B%40example.com&note=knee%1B")
+	f.Add(uint8(2), "first_name=Jose%CC%81&last_name=Nguye%CC%82%CC%83n&mobile=0412345678&note=a%0D%0A%09b")
+	f.Add(uint8(2), "first_name=Zo%C3%AB&last_name=O%E2%80%99Brien&mobile=%E2%80%AA%2B61+412+345+678%E2%80%AC")
 	paths := []string{"/demo/book/details", "/demo/book/confirm", "/demo/request"}
 	f.Fuzz(func(t *testing.T, which uint8, body string) {
 		req := httptest.NewRequest(http.MethodPost, paths[int(which)%len(paths)], strings.NewReader(body))
@@ -103,6 +164,9 @@ func FuzzFormPosts(f *testing.F) {
 		srv.ServeHTTP(rec, req)
 		if rec.Code >= 500 && rec.Code != http.StatusServiceUnavailable {
 			t.Fatalf("POST %s %q: status %d", req.URL.Path, body, rec.Code)
+		}
+		if bad := kept.takeBad(); len(bad) > 0 {
+			t.Fatalf("POST %s %q kept unreadable text %v", req.URL.Path, body, bad)
 		}
 	})
 }

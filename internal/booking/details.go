@@ -49,42 +49,37 @@ type DetailsForm struct {
 // problem found, in the order of the form.
 func (f DetailsForm) Validate(today time.Time) (Details, []FieldError) {
 	var errs []FieldError
-	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
-	d := Details{Note: NormaliseNote(f.Note), Consent: f.Consent}
+	bad := func(field, msg string) {
+		if msg != "" {
+			errs = append(errs, FieldError{Field: field, Message: msg})
+		}
+	}
+	d := Details{Consent: f.Consent}
+	var msg string
 
-	d.FirstName = collapseSpaces(f.FirstName)
-	if msg := nameProblem("First name", "first name", d.FirstName); msg != "" {
-		bad(FieldFirstName, msg)
-	}
-	d.LastName = collapseSpaces(f.LastName)
-	if msg := nameProblem("Last name", "last name", d.LastName); msg != "" {
-		bad(FieldLastName, msg)
-	}
+	d.FirstName, msg = checkName("First name", "first name", f.FirstName)
+	bad(FieldFirstName, msg)
+	d.LastName, msg = checkName("Last name", "last name", f.LastName)
+	bad(FieldLastName, msg)
 
-	dob, msg := ParseDateOfBirth(f.DOBDay, f.DOBMonth, f.DOBYear, today)
-	if msg != "" {
-		bad(FieldDOB, msg)
-	}
-	d.DateOfBirth = dob
+	d.DateOfBirth, msg = ParseDateOfBirth(f.DOBDay, f.DOBMonth, f.DOBYear, today)
+	bad(FieldDOB, msg)
 
-	d.Email = strings.TrimSpace(f.Email)
-	if d.Email == "" {
-		bad(FieldEmail, "Enter your email address")
-	} else if msg := emailProblem(d.Email); msg != "" {
-		bad(FieldEmail, msg)
+	d.Email, msg = checkEmail(f.Email)
+	if d.Email == "" && msg == "" {
+		msg = "Enter your email address"
 	}
+	bad(FieldEmail, msg)
 
 	if strings.TrimSpace(f.Mobile) == "" {
 		bad(FieldMobile, "Enter your mobile number")
-	} else if m, msg := parseMobile(f.Mobile); msg != "" {
-		bad(FieldMobile, msg)
 	} else {
-		d.Mobile = m
+		d.Mobile, msg = parseMobile(f.Mobile)
+		bad(FieldMobile, msg)
 	}
 
-	if msg := noteProblem(d.Note, MaxPatientNoteLength); msg != "" {
-		bad(FieldNote, msg)
-	}
+	d.Note, msg = checkNote(f.Note, MaxPatientNoteLength)
+	bad(FieldNote, msg)
 	if !f.Consent {
 		bad(FieldConsent, "Confirm that you agree to the privacy policy")
 	}

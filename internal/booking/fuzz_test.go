@@ -3,24 +3,49 @@ package booking
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/clinic-booking/portal/internal/coreplus"
 )
 
 // Fuzz targets for every form and query the portal accepts, at the level
 // of the code that reads them: none may panic, and what they accept must
-// be within coreplus's limits.
+// be within coreplus's limits, and be text a person can read (see
+// unreadableIn).
+
+// unreadableIn says what is wrong with accepted text that is not valid
+// UTF-8, not in NFC, or holds U+FFFD, a control (other than those in keep)
+// or a format character; "" if nothing.
+func unreadableIn(s, keep string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "not UTF-8"
+	case !norm.NFC.IsNormalString(s):
+		return "not NFC"
+	}
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.Is(unicode.Cf, r) || (unicode.Is(unicode.Cc, r) && !strings.ContainsRune(keep, r)) {
+			return "holds " + fmt.Sprintf("%U", r)
+		}
+	}
+	return ""
+}
 
 func FuzzDetailsForm(f *testing.F) {
 	f.Add("Zephyrine", "Quillfeather", "14", "2", "1983", "zq@example.com", "0499 111 222", "Left knee", true)
 	f.Add("", "", "", "", "", "", "", "", false)
 	f.Add("é"+strings.Repeat("a", 60), "<script>", "31", "2", "2000", "a@b", "+61 412 345 678", strings.Repeat("ü", 301), true)
 	f.Add("Jo", "O'Neil", "29", "2", "2024", " A@B.CO ", "(04) 1234-5678", "\x00\xff", true)
+	f.Add("\xff\xfeZed", "Quill\u200b", "14", "2", "1983", "zed\u202e@example.com", "\u202a0412 345 678\u202c", "knee\u0085", true)
+	f.Add("Jose\u0301", "Nguye\u0302\u0303n", "14", "2", "1983", "jose\u0301@example.com", "0412 345 678", "Jose\u0301\r\n\tknee", true)
 	today := time.Date(2026, 11, 30, 9, 0, 0, 0, sydney)
 	f.Fuzz(func(t *testing.T, first, last, day, month, year, email, mobile, note string, consent bool) {
 		form := DetailsForm{FirstName: first, LastName: last, DOBDay: day, DOBMonth: month, DOBYear: year,
@@ -47,6 +72,14 @@ func FuzzDetailsForm(f *testing.F) {
 		case !d.DateOfBirth.Before(today) || !consent:
 			t.Fatalf("accepted date of birth %v, consent %v", d.DateOfBirth, consent)
 		}
+		for what, v := range map[string]string{"first name": d.FirstName, "last name": d.LastName, "email": d.Email, "mobile": d.Mobile} {
+			if bad := unreadableIn(v, ""); bad != "" {
+				t.Fatalf("accepted %s %+q: %s", what, v, bad)
+			}
+		}
+		if bad := unreadableIn(d.Note, "\t\n"); bad != "" {
+			t.Fatalf("accepted note %+q: %s", d.Note, bad)
+		}
 	})
 }
 
@@ -54,6 +87,8 @@ func FuzzRequestForm(f *testing.F) {
 	f.Add("Ada", "Lovelace", "ada@example.com", "", "mon,sat", "morning", "call after 3", "loc-1", "type-1", "any")
 	f.Add("", "", "", "", "", "", "", "", "", "")
 	f.Add("A", "B", "", "0412 345 678", "sun,mon,mon", "night", strings.Repeat("x", 400), "../../etc", "' OR 1=1", "a b")
+	f.Add("\xff\xfeZed", "Quill\u00ad", "zed\u2066@example.com", "\u200e0412 345 678", "mon", "", "knee\x1b", "", "", "")
+	f.Add("Ana-Mari\u0301a", "李", "", "0412345678", "", "", "Jose\u0301\r\n", "", "", "")
 	f.Fuzz(func(t *testing.T, first, last, email, mobile, days, times, note, loc, svc, prac string) {
 		form := RequestForm{FirstName: first, LastName: last, Email: email, Mobile: mobile,
 			Days: strings.Split(days, ","), Times: strings.Split(times, ","), Note: note,
@@ -65,6 +100,14 @@ func FuzzRequestForm(f *testing.F) {
 		if r.FirstName == "" || r.LastName == "" || (r.Email == "" && r.Mobile == "") ||
 			utf8.RuneCountInString(r.Note) > MaxNoteLength || utf8.RuneCountInString(r.Email) > MaxEmailLength {
 			t.Fatalf("accepted %+v", r)
+		}
+		for what, v := range map[string]string{"first name": r.FirstName, "last name": r.LastName, "email": r.Email, "mobile": r.Mobile} {
+			if bad := unreadableIn(v, ""); bad != "" {
+				t.Fatalf("accepted %s %+q: %s", what, v, bad)
+			}
+		}
+		if bad := unreadableIn(r.Note, "\t\n"); bad != "" {
+			t.Fatalf("accepted note %+q: %s", r.Note, bad)
 		}
 		for _, d := range r.Days {
 			if !slices.Contains(RequestDays, d) {

@@ -65,43 +65,32 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
 // malformed ids, which only a tampered form sends, are dropped.
 func (f RequestForm) Validate() (Request, []FieldError) {
 	var errs []FieldError
-	bad := func(field, msg string) { errs = append(errs, FieldError{Field: field, Message: msg}) }
-	r := Request{Note: strings.TrimSpace(f.Note)}
-
-	r.FirstName = collapseSpaces(f.FirstName)
-	if msg := nameProblem("First name", "first name", r.FirstName); msg != "" {
-		bad(FieldFirstName, msg)
+	bad := func(field, msg string) {
+		if msg != "" {
+			errs = append(errs, FieldError{Field: field, Message: msg})
+		}
 	}
-	r.LastName = collapseSpaces(f.LastName)
-	if msg := nameProblem("Last name", "last name", r.LastName); msg != "" {
-		bad(FieldLastName, msg)
-	}
+	var r Request
+	var msg string
 
-	email, mobile := strings.TrimSpace(f.Email), strings.TrimSpace(f.Mobile)
-	switch {
-	case email == "" && mobile == "":
+	r.FirstName, msg = checkName("First name", "first name", f.FirstName)
+	bad(FieldFirstName, msg)
+	r.LastName, msg = checkName("Last name", "last name", f.LastName)
+	bad(FieldLastName, msg)
+
+	r.Email, msg = checkEmail(f.Email)
+	bad(FieldEmail, msg)
+	if strings.TrimSpace(f.Mobile) != "" {
+		r.Mobile, msg = parseMobile(f.Mobile)
+		bad(FieldMobile, msg)
+	} else if r.Email == "" && msg == "" {
 		bad(FieldContact, "Enter an email address or a mobile number, so the clinic can contact you")
-	case email == "":
-	default:
-		if msg := emailProblem(email); msg != "" {
-			bad(FieldEmail, msg)
-		} else {
-			r.Email = email
-		}
-	}
-	if mobile != "" {
-		if m, msg := parseMobile(mobile); msg != "" {
-			bad(FieldMobile, msg)
-		} else {
-			r.Mobile = m
-		}
 	}
 
 	r.Days = pick(RequestDays, f.Days)
 	r.Times = pick(RequestTimes, f.Times)
-	if msg := noteProblem(r.Note, MaxNoteLength); msg != "" {
-		bad(FieldNote, msg)
-	}
+	r.Note, msg = checkNote(f.Note, MaxNoteLength)
+	bad(FieldNote, msg)
 	for _, id := range []struct {
 		in  string
 		out *string
