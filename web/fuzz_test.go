@@ -87,15 +87,17 @@ type checkedStore struct {
 }
 
 func (s *checkedStore) check(names, email, mobile, note string, more ...string) {
-	for _, v := range append([]string{names, email, mobile}, more...) {
-		s.note(v, "")
+	for _, v := range append([]string{names}, more...) {
+		s.note(v, "\u200c\u200d") // joiners are spelling in a name
 	}
-	s.note(note, "\t\n")
+	s.note(email, "")
+	s.note(mobile, "")
+	s.note(note, "\t\n\u200c\u200d")
 }
 
 func (s *checkedStore) note(v, keep string) {
 	ok := utf8.ValidString(v) && norm.NFC.IsNormalString(v) && !strings.ContainsFunc(v, func(r rune) bool {
-		return r == utf8.RuneError || unicode.Is(unicode.Cf, r) || (unicode.Is(unicode.Cc, r) && !strings.ContainsRune(keep, r))
+		return r == utf8.RuneError || (unicode.In(r, unicode.Cf, unicode.Cc) && !strings.ContainsRune(keep, r))
 	})
 	if !ok {
 		s.mu.Lock()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/clinic-booking/portal/internal/coreplus"
 )
 
@@ -65,4 +67,8 @@ func SameContact(c coreplus.Client, d Details) bool {
 	return ok && m == d.Mobile
 }
 
-func sameName(a, b string) bool { return strings.EqualFold(collapseSpaces(a), collapseSpaces(b)) }
+// sameName compares names as a person reads them: case, runs of spaces and
+// composed or decomposed accents (coreplus may hold either) aside.
+func sameName(a, b string) bool {
+	return strings.EqualFold(norm.NFC.String(collapseSpaces(a)), norm.NFC.String(collapseSpaces(b)))
+}

@@ -53,7 +53,7 @@ func checkName(label, lowerLabel, typed string) (name, problem string) {
 // needed is the form's to say.
 func checkEmail(typed string) (email, problem string) {
 	clean, ok := typedLine(typed)
-	if !ok {
+	if !ok || strings.ContainsAny(clean, string([]rune{zeroWidthNonJoiner, zeroWidthJoiner})) {
 		return "", unreadableProblem("email address")
 	}
 	email = strings.TrimSpace(clean)
@@ -124,10 +124,13 @@ func typedLine(s string) (string, bool) { return typedText(s, unreadableInLine) 
 // (zero-width spaces and joiners, bidi overrides and isolates, byte order
 // mark, soft hyphen), a private-use character (shown as a box anywhere but
 // the patient's device) or a noncharacter. Tab and line ends are typed
-// whitespace: a name collapses them, a note keeps them.
+// whitespace: a name collapses them, a note keeps them. The zero-width
+// joiner and non-joiner are spelling, not noise: Persian and Indic names
+// are typed with them, and emoji in a note are joined by them, so only an
+// email address refuses them.
 func unreadable(r rune) bool {
 	switch r {
-	case '\t', '\n', '\r':
+	case '\t', '\n', '\r', zeroWidthNonJoiner, zeroWidthJoiner:
 		return false
 	case utf8.RuneError:
 		return true
@@ -146,6 +149,12 @@ func unassigned(r rune) bool {
 	return !unicode.In(r, unicode.L, unicode.M, unicode.N, unicode.P, unicode.S, unicode.Z,
 		unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs)
 }
+
+// The joiners a name or a note may hold (see unreadable).
+const (
+	zeroWidthNonJoiner = '\u200C'
+	zeroWidthJoiner    = '\u200D'
+)
 
 // dropFormat maps format characters (see unreadable) to nothing.
 func dropFormat(r rune) rune {
@@ -214,6 +223,9 @@ func collapseSpaces(s string) string { return strings.Join(strings.Fields(s), " 
 
 func printable(s string) bool {
 	for _, r := range s {
+		if r == zeroWidthNonJoiner || r == zeroWidthJoiner {
+			continue // spelling, though not printed (see unreadable)
+		}
 		if !unicode.IsPrint(r) || strings.ContainsRune("<>{}[]@#$%^*=_|\\/~`\"", r) || unicode.IsDigit(r) {
 			return false
 		}

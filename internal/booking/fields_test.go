@@ -30,7 +30,6 @@ var unreadableCases = []struct {
 	{"a lone continuation byte", "\x80", false},
 	{"U+FFFD replacement character", "\uFFFD", false},
 	{"U+200B zero-width space", "\u200B", true},
-	{"U+200D zero-width joiner", "\u200D", true},
 	{"U+202E right-to-left override", "\u202E", true},
 	{"U+2066 left-to-right isolate", "\u2066", true},
 	{"U+FEFF byte order mark", "\uFEFF", true},
@@ -227,5 +226,53 @@ func TestOtherFieldsAreCheckedBesideAnUnreadableOne(t *testing.T) {
 	}
 	if strings.Join(fields, ",") != "first-name,last-name,email" {
 		t.Errorf("errors on %v, want first name, last name and email in the form's order", fields)
+	}
+}
+
+// TestJoinersAreSpellingInNamesAndNotes: the zero-width non-joiner and
+// joiner are how Persian and Indic names are typed and how emoji are
+// joined, so names and notes keep them; an email address refuses them.
+func TestJoinersAreSpellingInNamesAndNotes(t *testing.T) {
+	d := goodDetails()
+	d.FirstName = "علی\u200cرضا" // Alireza, typed with a ZWNJ
+	d.LastName = "क्\u200dष"     // a Devanagari conjunct held with a ZWJ
+	d.Note = "Bringing my daughter \U0001F468\u200d\U0001F467"
+	got, errs := d.Validate(fieldsToday)
+	if len(errs) != 0 {
+		t.Fatalf("a name or note with joiners refused: %+v", errs)
+	}
+	if got.FirstName != d.FirstName || got.LastName != d.LastName || got.Note != d.Note {
+		t.Errorf("joiners not kept: %+q %+q %+q", got.FirstName, got.LastName, got.Note)
+	}
+	for _, j := range []string{"\u200c", "\u200d"} {
+		d := goodDetails()
+		d.Email = "zed" + j + "@example.com"
+		if _, errs := d.Validate(fieldsToday); len(errs) != 1 || errs[0].Field != FieldEmail {
+			t.Errorf("email with %+q: %+v, want the email refused", j, errs)
+		}
+		r := goodRequest()
+		r.Email = "zed@example.com" + j
+		if _, errs := r.Validate(); len(errs) != 1 || errs[0].Field != FieldEmail {
+			t.Errorf("request email with %+q: %+v, want the email refused", j, errs)
+		}
+	}
+}
+
+// TestSameNameReadsAccentsEitherWay: a coreplus client whose name is held
+// with decomposed accents is the same person as a patient typing it
+// composed, so matching does not make a duplicate client.
+func TestSameNameReadsAccentsEitherWay(t *testing.T) {
+	for _, tc := range []struct {
+		coreplus, typed string
+		same            bool
+	}{
+		{"Jose\u0301", "José", true},
+		{"NGUYE\u0302\u0303N", "nguyễn", true},
+		{"Zoe  Quill", "zoe quill", true},
+		{"Jose", "José", false},
+	} {
+		if got := sameName(tc.coreplus, tc.typed); got != tc.same {
+			t.Errorf("sameName(%+q, %+q) = %v, want %v", tc.coreplus, tc.typed, got, tc.same)
+		}
 	}
 }
