@@ -153,8 +153,7 @@ func (s *Server) icsFile(c echo.Context, clinic booking.Clinic, b booking.Confir
 		out.WriteString("\r\n")
 	}
 	h := c.Response().Header()
-	h.Set("Content-Disposition", `attachment; filename="appointment-`+b.Reference+`.ics"`)
-	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Disposition", `attachment; filename="appointment-`+b.Reference+`.ics"`) // uncached, as every page is
 	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(out.String()))
 }
 

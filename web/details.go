@@ -166,10 +166,9 @@ func (s *Server) detailsPage(c echo.Context, f *flow, v booking.DetailsForm, err
 	return m
 }
 
-// renderDetailsPage sends the page uncached: it may hold personal details,
-// or a name from this device's cookie.
+// renderDetailsPage sends the details page (uncached, as every page is: it
+// may hold personal details, or a name from this device's cookie).
 func renderDetailsPage(c echo.Context, status int, m views.DetailsPage) error {
-	c.Response().Header().Set("Cache-Control", "private, no-store")
 	return render(c, status, views.DetailsView(m))
 }
 

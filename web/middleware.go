@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -64,14 +65,48 @@ func (s *Server) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 // and set by the embeddable pages themselves.
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		if h.Get("Content-Security-Policy") == "" {
-			h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-		}
+		s.setSecurityHeaders(c.Response().Header())
 		return next(c)
 	}
+}
+
+// setSecurityHeaders sets what every answer carries, the pages and the
+// cross-origin refusal alike:
+//   - no sniffing, and a referrer that never holds a page's query;
+//   - a content policy that forbids framing (embeddable pages set their
+//     clinic's own);
+//   - Cache-Control no-store: pages show a patient's details or free times,
+//     neither of which a browser or proxy may keep (static assets set their
+//     own caching over this);
+//   - HSTS when the portal's public address is https: a first visit over
+//     http is then the last. Without includeSubDomains: the portal's host
+//     says nothing for the operator's other hosts.
+func (s *Server) setSecurityHeaders(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	if h.Get("Content-Security-Policy") == "" {
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	}
+	h.Set("Cache-Control", "private, no-store")
+	if strings.HasPrefix(s.publicURL, "https://") {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+}
+
+// headAsGet answers HEAD as GET is answered: Echo adds no HEAD routes of
+// its own, so the router is handed a copy of the request as a GET, while
+// net/http, which still holds the original HEAD request, drops the body
+// the handler writes. (Echo routes by the request it was given, so this
+// must happen before it, not in its middleware.)
+func headAsGet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			get := r.WithContext(r.Context())
+			get.Method = http.MethodGet
+			r = get
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // logPath is what logs name a request by: the route with the clinic filled

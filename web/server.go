@@ -78,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 	// Origin): no token and no cookie, so it works inside a blocked iframe.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	s.handler = cop.Handler(s.echo)
+	s.handler = headAsGet(cop.Handler(s.echo))
 	return s, nil
 }
 
@@ -92,8 +92,8 @@ func (s *Server) crossOriginDenied(w http.ResponseWriter, r *http.Request) {
 		Heading: "We couldn't accept that form",
 		Message: "The form was sent from another website, so nothing was saved or booked. Go back to the booking page and try again.",
 	}
+	s.setSecurityHeaders(w.Header())
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	w.WriteHeader(http.StatusForbidden)
 	_ = views.ErrorView(m).Render(r.Context(), w)
 }

@@ -1,0 +1,13 @@
+package web
+
+// GETRoutes lists the path of every GET route the router knows, for the
+// tests that walk them all.
+func (s *Server) GETRoutes() []string {
+	var paths []string
+	for _, r := range s.echo.Routes() {
+		if r.Method == "GET" {
+			paths = append(paths, r.Path)
+		}
+	}
+	return paths
+}
