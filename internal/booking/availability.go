@@ -284,31 +284,35 @@ func (s *Service) checkSlot(ctx context.Context, loc *Location, length time.Dura
 }
 
 // freeTime reports whether [sl.Start, sl.End) lies inside contiguous free
-// time of sl's practitioner at loc; fresh skips the cache.
+// time of sl's practitioner at loc. fresh skips the cache (and refreshes
+// it): identical fresh reads at once share one call, made after each of
+// them asked (see freshGroup), so each answer is as fresh as its own call.
+// The key is the whole query; the service is one clinic's.
 func (s *Service) freeTime(ctx context.Context, loc *Location, sl Slot, fresh bool) (bool, error) {
 	q := coreplus.SlotQuery{
 		StartDate: sl.Start.In(loc.Zone).Format(dateLayout), EndDate: sl.End.Add(-time.Nanosecond).In(loc.Zone).Format(dateLayout),
 		TimezoneID: loc.TimezoneID, LocationIDs: []string{loc.ID}, PractitionerIDs: []string{sl.Practitioner.ID},
 	}
-	var blocks []coreplus.Slot
-	key := strings.Join([]string{"free", loc.ID, sl.Practitioner.ID, q.StartDate, q.EndDate}, "|")
+	key := strings.Join([]string{"free", loc.ID, loc.TimezoneID, sl.Practitioner.ID, q.StartDate, q.EndDate}, "|")
+	var v any
+	var err error
 	if fresh {
-		b, err := s.api.FindAvailability(ctx, q)
-		if err != nil {
-			return false, err
-		}
-		s.slots.put(key, b)
-		blocks = b
+		v, err = s.fresh.do(ctx, key, func(ctx context.Context) (any, error) {
+			blocks, err := s.api.FindAvailability(ctx, q)
+			if err == nil {
+				s.slots.put(key, blocks)
+			}
+			return blocks, err
+		})
 	} else {
-		v, err := s.slots.get(ctx, key, func(ctx context.Context) (any, error) {
+		v, err = s.slots.get(ctx, key, func(ctx context.Context) (any, error) {
 			return s.api.FindAvailability(ctx, q)
 		})
-		if err != nil {
-			return false, err
-		}
-		blocks = v.([]coreplus.Slot)
 	}
-	return covers(blocks, loc.ID, sl), nil
+	if err != nil {
+		return false, err
+	}
+	return covers(v.([]coreplus.Slot), loc.ID, sl), nil
 }
 
 // covers reports whether the blocks of sl's practitioner at locID, joined
