@@ -50,8 +50,10 @@ const (
 // on the draft, from every state: a draft already booked answers with its
 // booking, one in flight with that submit's outcome, and a failed one is
 // tried again on the one draft that carries its retry. In order: the slot
-// is re-checked against coreplus uncached and claimed in the store (a
-// patient who lost the time hears so at once), the patient is matched to a
+// is looked up among the store's claims, re-checked against coreplus
+// uncached (identical re-checks at once share one call, made after each
+// asked) and claimed in the store (a patient who lost the time hears so at
+// once, with other times from the cache), the patient is matched to a
 // coreplus client or one is created, and the appointment is created.
 // Errors are patient-safe *Error values.
 func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (Outcome, error) {
@@ -205,11 +207,21 @@ var errSlotGone = errors.New("booking: slot went before it was claimed")
 
 // claimSlot re-checks the slot against coreplus and claims it in the
 // store, within claimWithin. It returns the claimed, pending booking record,
-// with no client id yet; errSlotGone when the time went meanwhile.
+// with no client id yet; errSlotGone when the time went meanwhile. A time
+// another draft already holds is answered from the store, before coreplus
+// is asked: of many patients after one time, the losers hear at once.
 func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, claimWithin)
 	defer cancel()
-	switch state, err := s.checkSlot(ctx, sel.Location, sel.Service.Length(), *sel.Slot); {
+	sl := *sel.Slot
+	held, err := s.store.HeldSlots(ctx, s.clinic.Slug, sl.Start, sl.Start.Add(time.Second))
+	switch {
+	case err != nil:
+		return Record{}, fmt.Errorf("read held slots: %w", err)
+	case holds(held, sl.Practitioner.ID, sl.Start, d.ID):
+		return Record{}, errSlotGone
+	}
+	switch state, err := s.checkSlot(ctx, sel.Location, sel.Service.Length(), sl); {
 	case err != nil:
 		return Record{}, err
 	case state == slotNotOffered:
