@@ -246,13 +246,20 @@ func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record
 	return rec, nil
 }
 
-// heldSlot lists the booking records that hold sl's start.
+// heldSlot lists the booking records that hold sl's practitioner at sl's
+// start.
 func (s *Service) heldSlot(ctx context.Context, sl Slot) ([]Record, error) {
 	held, err := s.store.HeldSlots(ctx, s.clinic.Slug, sl.Start, sl.Start.Add(time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("read held slots: %w", err)
 	}
-	return held, nil
+	var mine []Record
+	for _, r := range held {
+		if r.PractitionerID == sl.Practitioner.ID && r.Start.Equal(sl.Start) {
+			mine = append(mine, r)
+		}
+	}
+	return mine, nil
 }
 
 // claimCheck is what a re-check before a claim found: the records holding
@@ -271,7 +278,7 @@ func (s *Service) recheckToClaim(ctx context.Context, draftID string, loc *Locat
 	if !offerable(sl, loc.Zone, length) {
 		return slotNotOffered, nil
 	}
-	key := strings.Join([]string{"claim", loc.ID, sl.Practitioner.ID, sl.Start.Format(time.RFC3339), sl.End.Format(time.RFC3339)}, "|")
+	key := strings.Join([]string{"claim", loc.ID, sl.Practitioner.ID, sl.Start.UTC().Format(time.RFC3339), sl.End.UTC().Format(time.RFC3339)}, "|")
 	v, err := s.fresh.do(ctx, key, func(ctx context.Context) (any, error) {
 		held, err := s.heldSlot(ctx, sl)
 		if err != nil || len(held) > 0 {

@@ -55,7 +55,8 @@ func TestRecheckToClaimSharesOneCallAndSeesClaimsMadeMeanwhile(t *testing.T) {
 		blocks:  []coreplus.Slot{{Start: at(9), End: at(12), PractitionerID: "tom", LocationID: "syd"}},
 		started: make(chan struct{}, 4), gate: make(chan struct{}),
 	}
-	claims := &claimsStore{}
+	amys := Record{DraftID: "d9", Clinic: "x", PractitionerID: "amy", Start: at(10)} // no matter to Tom's time
+	claims := &claimsStore{held: []Record{amys}}
 	svc := NewService(Clinic{Slug: "x"}, api, claims, func() time.Time { return now })
 	loc := &Location{ID: "syd", Zone: sydney, TimezoneID: "tz"}
 	sl := Slot{Start: at(10), End: at(10).Add(30 * time.Minute), Practitioner: tom}
@@ -106,7 +107,7 @@ func TestRecheckToClaimSharesOneCallAndSeesClaimsMadeMeanwhile(t *testing.T) {
 
 	// The first submit claims the time; three more ask meanwhile.
 	claims.mu.Lock()
-	claims.held = []Record{{DraftID: "d0", Clinic: "x", PractitionerID: "tom", Start: sl.Start}}
+	claims.held = append(claims.held, Record{DraftID: "d0", Clinic: "x", PractitionerID: "tom", Start: sl.Start})
 	claims.mu.Unlock()
 	third := ask("d4", "d5", "d6")
 	api.gate <- struct{}{}
