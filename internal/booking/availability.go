@@ -68,7 +68,7 @@ func (s *Service) ShowWeek(ctx context.Context, sel Selection) (Week, error) {
 		}
 		start = first
 	}
-	slots, err := s.freeSlots(ctx, sel, pracs, start, addDays(start, weekDays-1), false)
+	slots, err := s.freeSlots(ctx, sel, pracs, start, addDays(start, weekDays-1))
 	if err != nil {
 		return Week{}, err
 	}
@@ -88,7 +88,7 @@ func (s *Service) ShowWeek(ctx context.Context, sel Selection) (Week, error) {
 		}
 		w.Moved = true
 		start = next
-		if slots, err = s.freeSlots(ctx, sel, pracs, start, addDays(start, weekDays-1), false); err != nil {
+		if slots, err = s.freeSlots(ctx, sel, pracs, start, addDays(start, weekDays-1)); err != nil {
 			return Week{}, err
 		}
 	}
@@ -127,7 +127,7 @@ func sameDay(t, d time.Time) bool {
 // firstFreeDay searches forward a week at a time, within the window.
 func (s *Service) firstFreeDay(ctx context.Context, sel Selection, pracs []Practitioner, from, last time.Time) (time.Time, bool, error) {
 	for d := from; !d.After(last); d = addDays(d, weekDays) {
-		slots, err := s.freeSlots(ctx, sel, pracs, d, addDays(d, weekDays-1), false)
+		slots, err := s.freeSlots(ctx, sel, pracs, d, addDays(d, weekDays-1))
 		if err != nil {
 			return time.Time{}, false, err
 		}
@@ -148,10 +148,9 @@ func (s *Service) offering(ctx context.Context, sel Selection) ([]Practitioner, 
 }
 
 // freeSlots returns the bookable slots from day from to day to (inclusive),
-// sorted by start then practitioner name. Requests are cut into weeks
-// counted from today, so browsing reuses cached answers; fresh skips the
-// cache (and refreshes it).
-func (s *Service) freeSlots(ctx context.Context, sel Selection, pracs []Practitioner, from, to time.Time, fresh bool) ([]Slot, error) {
+// sorted by start then practitioner name, from cached free times. Requests
+// are cut into weeks counted from today, so browsing reuses cached answers.
+func (s *Service) freeSlots(ctx context.Context, sel Selection, pracs []Practitioner, from, to time.Time) ([]Slot, error) {
 	if len(pracs) == 0 {
 		return nil, nil
 	}
@@ -172,7 +171,7 @@ func (s *Service) freeSlots(ctx context.Context, sel Selection, pracs []Practiti
 	var out []Slot
 	seen := map[string]bool{}
 	for cs := chunkStart(today, from); !cs.After(to); cs = addDays(cs, weekDays) {
-		raw, err := s.chunk(ctx, loc, svc.ID, ids, cs, fresh)
+		raw, err := s.chunk(ctx, loc, svc.ID, ids, cs)
 		if err != nil {
 			return nil, err
 		}
@@ -218,21 +217,13 @@ func chunkStart(today, d time.Time) time.Time {
 	return addDays(today, n*weekDays)
 }
 
-func (s *Service) chunk(ctx context.Context, loc *Location, typeID string, pracIDs []string, start time.Time, fresh bool) ([]coreplus.Slot, error) {
+func (s *Service) chunk(ctx context.Context, loc *Location, typeID string, pracIDs []string, start time.Time) ([]coreplus.Slot, error) {
 	q := coreplus.SlotQuery{
 		StartDate: start.Format(dateLayout), EndDate: addDays(start, weekDays-1).Format(dateLayout),
 		TimezoneID: loc.TimezoneID, LocationIDs: []string{loc.ID}, PractitionerIDs: pracIDs,
 		AppointmentTypeID: typeID,
 	}
 	key := strings.Join([]string{"slots", loc.ID, typeID, strings.Join(pracIDs, ","), q.StartDate}, "|")
-	if fresh {
-		slots, err := s.api.FindAvailability(ctx, q)
-		if err != nil {
-			return nil, upstream(fmt.Errorf("find availability: %w", err))
-		}
-		s.slots.put(key, slots)
-		return slots, nil
-	}
 	v, err := s.slots.get(ctx, key, func(ctx context.Context) (any, error) {
 		return s.api.FindAvailability(ctx, q)
 	})
@@ -284,31 +275,35 @@ func (s *Service) checkSlot(ctx context.Context, loc *Location, length time.Dura
 }
 
 // freeTime reports whether [sl.Start, sl.End) lies inside contiguous free
-// time of sl's practitioner at loc; fresh skips the cache.
+// time of sl's practitioner at loc. fresh skips the cache (and refreshes
+// it): identical fresh reads at once share one call, made after each of
+// them asked (see freshGroup), so each answer is as fresh as its own call.
+// The key is the whole query; the service is one clinic's.
 func (s *Service) freeTime(ctx context.Context, loc *Location, sl Slot, fresh bool) (bool, error) {
 	q := coreplus.SlotQuery{
 		StartDate: sl.Start.In(loc.Zone).Format(dateLayout), EndDate: sl.End.Add(-time.Nanosecond).In(loc.Zone).Format(dateLayout),
 		TimezoneID: loc.TimezoneID, LocationIDs: []string{loc.ID}, PractitionerIDs: []string{sl.Practitioner.ID},
 	}
-	var blocks []coreplus.Slot
-	key := strings.Join([]string{"free", loc.ID, sl.Practitioner.ID, q.StartDate, q.EndDate}, "|")
+	key := strings.Join([]string{"free", loc.ID, loc.TimezoneID, sl.Practitioner.ID, q.StartDate, q.EndDate}, "|")
+	var v any
+	var err error
 	if fresh {
-		b, err := s.api.FindAvailability(ctx, q)
-		if err != nil {
-			return false, err
-		}
-		s.slots.put(key, b)
-		blocks = b
+		v, err = s.fresh.do(ctx, key, func(ctx context.Context) (any, error) {
+			blocks, err := s.api.FindAvailability(ctx, q)
+			if err == nil {
+				s.slots.put(key, blocks)
+			}
+			return blocks, err
+		})
 	} else {
-		v, err := s.slots.get(ctx, key, func(ctx context.Context) (any, error) {
+		v, err = s.slots.get(ctx, key, func(ctx context.Context) (any, error) {
 			return s.api.FindAvailability(ctx, q)
 		})
-		if err != nil {
-			return false, err
-		}
-		blocks = v.([]coreplus.Slot)
 	}
-	return covers(blocks, loc.ID, sl), nil
+	if err != nil {
+		return false, err
+	}
+	return covers(v.([]coreplus.Slot), loc.ID, sl), nil
 }
 
 // covers reports whether the blocks of sl's practitioner at locID, joined
@@ -355,7 +350,7 @@ func (s *Service) CheckSlot(ctx context.Context, sel Selection) error {
 	}
 	// Usually one of the starts the time step showed, from the same cache.
 	day := dayOf(sel.Slot.Start, sel.Location.Zone)
-	shown, err := s.freeSlots(ctx, sel, []Practitioner{sel.Slot.Practitioner}, day, day, false)
+	shown, err := s.freeSlots(ctx, sel, []Practitioner{sel.Slot.Practitioner}, day, day)
 	if err == nil {
 		for _, sl := range shown {
 			if sl.Start.Equal(sel.Slot.Start) && sl.Practitioner.ID == sel.Slot.Practitioner.ID {
@@ -375,7 +370,10 @@ func (s *Service) CheckSlot(ctx context.Context, sel Selection) error {
 }
 
 // Alternatives finds up to n free times nearest to the taken slot, with the
-// same practitioner choice (the same person, or anyone), fresh from coreplus.
+// same practitioner choice (the same person, or anyone): the cached free
+// times everyone browses, less the times the portal's own bookings hold.
+// Nothing fresh is asked of coreplus for a patient who lost a time; these
+// are offers, and the one the patient picks is re-checked at its confirm.
 func (s *Service) Alternatives(ctx context.Context, sel Selection, n int) ([]Slot, error) {
 	if sel.Slot == nil {
 		return nil, nil
@@ -386,11 +384,44 @@ func (s *Service) Alternatives(ctx context.Context, sel Selection, n int) ([]Slo
 	}
 	taken := *sel.Slot
 	day := dayOf(taken.Start, sel.Location.Zone)
-	slots, err := s.freeSlots(ctx, sel, pracs, addDays(day, -3), addDays(day, weekDays), true)
+	from, to := addDays(day, -3), addDays(day, weekDays)
+	slots, err := s.freeSlots(ctx, sel, pracs, from, to)
 	if err != nil {
 		return nil, err
 	}
-	return nearest(slots, taken, n), nil
+	return nearest(s.notHeld(ctx, slots, from, addDays(to, 1)), taken, n), nil
+}
+
+// notHeld leaves out of slots, which start in [from, to), those another
+// booking of the portal's holds. When the store cannot say, slots are kept:
+// a held time picked later is refused at its own claim.
+func (s *Service) notHeld(ctx context.Context, slots []Slot, from, to time.Time) []Slot {
+	if s.store == nil || len(slots) == 0 {
+		return slots
+	}
+	held, err := s.store.HeldSlots(ctx, s.clinic.Slug, from, to)
+	if err != nil {
+		s.log.Warn("list held slots for alternatives", "err", err)
+		return slots
+	}
+	out := slots[:0:0]
+	for _, sl := range slots {
+		if !holds(held, sl.Practitioner.ID, sl.Start, "") {
+			out = append(out, sl)
+		}
+	}
+	return out
+}
+
+// holds reports whether a record in held, other than draft except's, holds
+// the practitioner at start.
+func holds(held []Record, practitionerID string, start time.Time, except string) bool {
+	for _, r := range held {
+		if r.PractitionerID == practitionerID && r.Start.Equal(start) && r.DraftID != except {
+			return true
+		}
+	}
+	return false
 }
 
 // nearest picks the n slots closest in time to taken (leaving taken itself

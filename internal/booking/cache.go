@@ -102,3 +102,101 @@ func (c *refCache) put(key string, v any) {
 func staleWorthy(err error) bool {
 	return errors.Is(err, coreplus.ErrUnavailable) || errors.Is(err, coreplus.ErrRateLimited)
 }
+
+// freshGroup coalesces identical concurrent reads that must be fresh, such
+// as the re-check just before a booking is sent. singleflight lets a caller
+// join a call already under way, whose answer may predate the caller; here
+// a caller only joins a call that has not started yet, so every answer was
+// fetched after its caller asked. One call per key is in flight at a time;
+// callers who ask meanwhile share the next, made as soon as it ends.
+type freshGroup struct {
+	mu   sync.Mutex
+	keys map[string]*freshKey
+}
+
+// freshKey is one key's calls: one running, and the next, which callers
+// join until it starts.
+type freshKey struct {
+	next *freshCall
+}
+
+type freshCall struct {
+	ctx     context.Context // from the first caller's, see newFreshCall
+	cancel  context.CancelFunc
+	waiters int
+	done    chan struct{}
+	val     any
+	err     error
+}
+
+// do returns the result of a call to load made after do was called, shared
+// with every other caller of key waiting for that same call.
+func (g *freshGroup) do(ctx context.Context, key string, load func(context.Context) (any, error)) (any, error) {
+	g.mu.Lock()
+	if g.keys == nil {
+		g.keys = map[string]*freshKey{}
+	}
+	k, running := g.keys[key]
+	if !running {
+		k = &freshKey{}
+		g.keys[key] = k
+	}
+	c := k.next
+	if c == nil {
+		c = newFreshCall(ctx)
+		if running {
+			k.next = c // made when the running call ends
+		}
+	}
+	c.waiters++
+	g.mu.Unlock()
+	if !running {
+		go g.run(key, k, c, load)
+	}
+
+	select {
+	case <-c.done:
+		return c.val, c.err
+	case <-ctx.Done():
+		g.mu.Lock()
+		c.waiters--
+		g.mu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// run makes call c and then each next call of key that someone still
+// waits for.
+func (g *freshGroup) run(key string, k *freshKey, c *freshCall, load func(context.Context) (any, error)) {
+	for c != nil {
+		c.val, c.err = load(c.ctx)
+		c.cancel()
+		close(c.done)
+		g.mu.Lock()
+		c, k.next = k.next, nil
+		if c != nil && c.waiters == 0 {
+			// Everyone who asked for it has gone: nothing to fetch for.
+			c.cancel()
+			c.err = context.Canceled
+			close(c.done)
+			c = nil
+		}
+		if c == nil {
+			delete(g.keys, key)
+		}
+		g.mu.Unlock()
+	}
+}
+
+// newFreshCall makes a call for ctx's caller. Its context keeps ctx's
+// values and deadline (30 s when it has none) but not its cancellation:
+// one patient leaving must not fail the others waiting on the same call.
+func newFreshCall(ctx context.Context) *freshCall {
+	c := &freshCall{done: make(chan struct{})}
+	if dl, ok := ctx.Deadline(); ok {
+		c.ctx, c.cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+	} else {
+		c.ctx, c.cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	}
+	return c
+}

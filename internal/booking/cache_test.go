@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -77,5 +78,92 @@ func TestStaleReferenceDataOnlyWhileCoreplusIsDown(t *testing.T) {
 				t.Errorf("get an hour later = %v, want the error", v)
 			}
 		})
+	}
+}
+
+// TestFreshGroupNeverAnswersWithAnOlderCall: a caller who asks while a call
+// is under way is not given its answer, which may predate the caller, but
+// shares the next call with everyone else who asked meanwhile; a next call
+// nobody waits for any more is not made.
+func TestFreshGroupNeverAnswersWithAnOlderCall(t *testing.T) {
+	var g freshGroup
+	var mu sync.Mutex
+	calls := 0
+	release := make(chan struct{})
+	started := make(chan int, 10)
+	load := func(context.Context) (any, error) {
+		mu.Lock()
+		calls++
+		n := calls
+		mu.Unlock()
+		started <- n
+		<-release
+		return n, nil
+	}
+	ctx := context.Background()
+
+	first := make(chan any, 1)
+	go func() { v, _ := g.do(ctx, "k", load); first <- v }()
+	if n := <-started; n != 1 {
+		t.Fatalf("first call is number %d", n)
+	}
+	// Three callers ask while the first call is under way.
+	later := make(chan any, 3)
+	for range 3 {
+		go func() { v, _ := g.do(ctx, "k", load); later <- v }()
+	}
+	waitFor(t, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.keys["k"].next != nil && g.keys["k"].next.waiters == 3
+	})
+	release <- struct{}{}
+	if v := <-first; v != 1 {
+		t.Errorf("first caller got call %v, want 1", v)
+	}
+	if n := <-started; n != 2 {
+		t.Fatalf("second call is number %d", n)
+	}
+	release <- struct{}{}
+	for range 3 {
+		if v := <-later; v != 2 {
+			t.Errorf("a caller who asked during call 1 got call %v, want 2", v)
+		}
+	}
+
+	// A next call whose callers all gave up is not made.
+	go func() { _, _ = g.do(ctx, "k", load) }()
+	<-started
+	gone, cancel := context.WithCancel(ctx)
+	left := make(chan error, 1)
+	go func() { _, err := g.do(gone, "k", load); left <- err }()
+	waitFor(t, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.keys["k"].next != nil
+	})
+	cancel()
+	if err := <-left; !errors.Is(err, context.Canceled) {
+		t.Errorf("caller who gave up: %v", err)
+	}
+	release <- struct{}{}
+	waitFor(t, func() bool {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		return g.keys["k"] == nil
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if calls != 3 {
+		t.Errorf("%d calls made, want 3: none for callers who all left", calls)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
 	}
 }

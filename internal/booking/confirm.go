@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/clinic-booking/portal/internal/coreplus"
@@ -50,8 +51,10 @@ const (
 // on the draft, from every state: a draft already booked answers with its
 // booking, one in flight with that submit's outcome, and a failed one is
 // tried again on the one draft that carries its retry. In order: the slot
-// is re-checked against coreplus uncached and claimed in the store (a
-// patient who lost the time hears so at once), the patient is matched to a
+// is looked up among the store's claims, re-checked against coreplus
+// uncached (identical re-checks at once share one call, made after each
+// asked) and claimed in the store (a patient who lost the time hears so at
+// once, with other times from the cache), the patient is matched to a
 // coreplus client or one is created, and the appointment is created.
 // Errors are patient-safe *Error values.
 func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (Outcome, error) {
@@ -203,13 +206,23 @@ func (s *Service) startSubmit(ctx context.Context, d Draft, sel Selection) (bool
 // errSlotGone means the selected time went before this submit claimed it.
 var errSlotGone = errors.New("booking: slot went before it was claimed")
 
-// claimSlot re-checks the slot against coreplus and claims it in the
-// store, within claimWithin. It returns the claimed, pending booking record,
-// with no client id yet; errSlotGone when the time went meanwhile.
+// claimSlot re-checks the slot and claims it in the store, within
+// claimWithin. It returns the claimed, pending booking record, with no
+// client id yet; errSlotGone when the time went meanwhile. A time another
+// draft already holds is answered from the store, before coreplus is
+// asked: of many patients after one time, the losers hear at once.
 func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, claimWithin)
 	defer cancel()
-	switch state, err := s.checkSlot(ctx, sel.Location, sel.Service.Length(), *sel.Slot); {
+	sl := *sel.Slot
+	held, err := s.heldSlot(ctx, sl)
+	switch {
+	case err != nil:
+		return Record{}, err
+	case holds(held, sl.Practitioner.ID, sl.Start, d.ID):
+		return Record{}, errSlotGone
+	}
+	switch state, err := s.recheckToClaim(ctx, d.ID, sel.Location, sel.Service.Length(), sl); {
 	case err != nil:
 		return Record{}, err
 	case state == slotNotOffered:
@@ -231,6 +244,62 @@ func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record
 		return Record{}, fmt.Errorf("claim booking: %w", err)
 	}
 	return rec, nil
+}
+
+// heldSlot lists the booking records that hold sl's practitioner at sl's
+// start.
+func (s *Service) heldSlot(ctx context.Context, sl Slot) ([]Record, error) {
+	held, err := s.store.HeldSlots(ctx, s.clinic.Slug, sl.Start, sl.Start.Add(time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("read held slots: %w", err)
+	}
+	var mine []Record
+	for _, r := range held {
+		if r.PractitionerID == sl.Practitioner.ID && r.Start.Equal(sl.Start) {
+			mine = append(mine, r)
+		}
+	}
+	return mine, nil
+}
+
+// claimCheck is what a re-check before a claim found: the records holding
+// the slot, and, only when none did, what coreplus says of it.
+type claimCheck struct {
+	held  []Record
+	state slotState
+}
+
+// recheckToClaim re-checks sl, uncached, for draftID's submit, about to
+// claim it. Submits after the same time at once share one re-check made
+// after each of them asked (see freshGroup): the store's claims first, then,
+// only when nobody holds the time, coreplus. So patients who find the time
+// claimed while they wait for the shared re-check cost coreplus nothing.
+func (s *Service) recheckToClaim(ctx context.Context, draftID string, loc *Location, length time.Duration, sl Slot) (slotState, error) {
+	if !offerable(sl, loc.Zone, length) {
+		return slotNotOffered, nil
+	}
+	key := strings.Join([]string{"claim", loc.ID, sl.Practitioner.ID, sl.Start.UTC().Format(time.RFC3339), sl.End.UTC().Format(time.RFC3339)}, "|")
+	v, err := s.fresh.do(ctx, key, func(ctx context.Context) (any, error) {
+		held, err := s.heldSlot(ctx, sl)
+		if err != nil || len(held) > 0 {
+			return claimCheck{held: held}, err
+		}
+		state, err := s.checkSlot(ctx, loc, length, sl)
+		return claimCheck{state: state}, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	c := v.(claimCheck)
+	switch {
+	case holds(c.held, sl.Practitioner.ID, sl.Start, draftID):
+		return slotTaken, nil
+	case len(c.held) > 0:
+		// Only this draft's own record: never while the draft's status
+		// guards its submit, but then ask coreplus for this draft alone.
+		return s.checkSlot(ctx, loc, length, sl)
+	}
+	return c.state, nil
 }
 
 // claimClient finds or creates the patient's coreplus client and records

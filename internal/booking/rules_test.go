@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -170,7 +171,7 @@ func TestFreeSlotsMergesFiltersAndSorts(t *testing.T) {
 	loc := &Location{ID: "syd", Zone: sydney, TimezoneID: "tz"}
 	sel := Selection{Location: loc, Service: &ServiceType{ID: "std", Name: "Standard", Minutes: 30}, Any: true}
 	pracs := []Practitioner{{ID: "tom", Name: "Tom"}, {ID: "amy", Name: "Amy"}}
-	got, err := svc.freeSlots(t.Context(), sel, pracs, dayOf(now, sydney), addDays(dayOf(now, sydney), 6), false)
+	got, err := svc.freeSlots(t.Context(), sel, pracs, dayOf(now, sydney), addDays(dayOf(now, sydney), 6))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func TestFreeSlotsMergesFiltersAndSorts(t *testing.T) {
 	}
 	// A second look within the cache's life asks coreplus nothing more.
 	n := len(api.queries)
-	if _, err := svc.freeSlots(t.Context(), sel, pracs, dayOf(now, sydney), addDays(dayOf(now, sydney), 6), false); err != nil {
+	if _, err := svc.freeSlots(t.Context(), sel, pracs, dayOf(now, sydney), addDays(dayOf(now, sydney), 6)); err != nil {
 		t.Fatal(err)
 	}
 	if len(api.queries) != n {
@@ -237,6 +238,65 @@ func TestNearestAlternatives(t *testing.T) {
 	got := nearest(slots, taken, 3)
 	if len(got) != 3 || got[0].Start.Hour() != 8 || got[1].Start.Hour() != 9 || got[2].Start.Hour() != 11 {
 		t.Errorf("nearest %v", got)
+	}
+}
+
+// heldStore holds the given booking records' slots and nothing else.
+type heldStore struct {
+	Store
+	held []Record
+}
+
+func (h heldStore) HeldSlots(_ context.Context, clinic string, from, to time.Time) ([]Record, error) {
+	var out []Record
+	for _, r := range h.held {
+		if r.Clinic == clinic && !r.Start.Before(from) && r.Start.Before(to) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// TestAlternativesFromCacheLessHeldTimes: a patient who lost a time is
+// offered the nearest cached free times, asking coreplus nothing more, and
+// none that another draft's booking holds.
+func TestAlternativesFromCacheLessHeldTimes(t *testing.T) {
+	now := time.Date(2026, 11, 30, 6, 0, 0, 0, sydney)
+	at := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, sydney) }
+	tom := Practitioner{ID: "tom", Name: "Tom"}
+	api := &fakeAPI{}
+	for h := 9; h <= 13; h++ {
+		api.slots = append(api.slots, coreplus.Slot{Start: at(h), PractitionerID: "tom", LocationID: "syd"})
+	}
+	held := heldStore{held: []Record{
+		{DraftID: "a", Clinic: "x", PractitionerID: "tom", Start: at(10)}, // the time lost
+		{DraftID: "b", Clinic: "x", PractitionerID: "tom", Start: at(11)},
+		{DraftID: "c", Clinic: "other", PractitionerID: "tom", Start: at(12)},
+	}}
+	svc := NewService(Clinic{Slug: "x"}, api, held, func() time.Time { return now })
+	sel := Selection{Location: &Location{ID: "syd", Zone: sydney, TimezoneID: "tz"},
+		Service: &ServiceType{ID: "std", Minutes: 30}, Practitioner: &tom,
+		Slot: &Slot{Start: at(10), End: at(10).Add(30 * time.Minute), Practitioner: tom}}
+	// The time step was shown: its week is cached.
+	if _, err := svc.ShowWeek(t.Context(), sel); err != nil {
+		t.Fatal(err)
+	}
+	asked := len(api.queries)
+	got, err := svc.Alternatives(t.Context(), sel, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hours []int
+	for _, sl := range got {
+		hours = append(hours, sl.Start.Hour())
+	}
+	if fmt.Sprint(hours) != "[9 12 13]" {
+		t.Errorf("alternatives at %v, want [9 12 13]: neither the time lost nor one held", hours)
+	}
+	for _, q := range api.queries[asked:] {
+		if q.StartDate != "2026-12-07" {
+			t.Errorf("alternatives asked coreplus again for %s..%s, not only for the week not yet seen", q.StartDate, q.EndDate)
+		}
 	}
 }
 

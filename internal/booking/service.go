@@ -29,6 +29,7 @@ type Service struct {
 	now    func() time.Time
 	cache  *refCache
 	slots  *refCache
+	fresh  freshGroup // uncached free-time re-checks, coalesced
 	log    Logger
 }
 

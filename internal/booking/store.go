@@ -32,6 +32,9 @@ type Store interface {
 	// client id (so it was never sent) and, unless seen is zero, was last
 	// updated at seen; it frees the slot, and reports whether it did.
 	ReleaseClaim(ctx context.Context, draftID string, seen time.Time) (bool, error)
+	// HeldSlots lists the clinic's booking records that hold their slot
+	// (RecordStatus.HoldsSlot) and start at or after from and before to.
+	HeldSlots(ctx context.Context, clinic string, from, to time.Time) ([]Record, error)
 	GetBookingByDraft(ctx context.Context, draftID string) (Record, error)
 	UpdateBooking(ctx context.Context, r Record) error
 	// ListBookingsByStatus lists every clinic's bookings in status, oldest

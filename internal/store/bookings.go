@@ -129,6 +129,32 @@ func (s *Store) UpdateBooking(ctx context.Context, b Booking) error {
 	return nil
 }
 
+// HeldSlots returns the clinic's bookings in one of holding (the statuses
+// that hold a slot) starting at or after from and before to, by start: the
+// practitioners' starts no other draft may claim.
+func (s *Store) HeldSlots(ctx context.Context, clinic string, from, to time.Time, holding []string) ([]Booking, error) {
+	rows, err := s.db.QueryContext(ctx, selectBooking+`
+		WHERE clinic = $1 AND start_unix >= $2 AND start_unix < $3 AND status IN `+inList(4, len(holding))+`
+		ORDER BY start_unix, practitioner_id`,
+		append([]any{clinic, unix(from), unix(to)}, stringArgs(holding...)...)...)
+	if err != nil {
+		return nil, fmt.Errorf("list held slots: %w", err)
+	}
+	defer rows.Close()
+	var list []Booking
+	for rows.Next() {
+		b, err := scanBooking(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list held slots: %w", err)
+		}
+		list = append(list, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list held slots: %w", err)
+	}
+	return list, nil
+}
+
 // ListBookingsByStatus returns up to limit bookings in status, oldest
 // first, for example the unknown ones a reconciler must settle. A limit of
 // zero or less means no limit.

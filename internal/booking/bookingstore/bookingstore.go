@@ -61,6 +61,18 @@ func (a Adapter) ReleaseClaim(ctx context.Context, draftID string, seen time.Tim
 	return a.S.ReleaseClaim(ctx, draftID, string(booking.RecordPending), seen)
 }
 
+func (a Adapter) HeldSlots(ctx context.Context, clinic string, from, to time.Time) ([]booking.Record, error) {
+	list, err := a.S.HeldSlots(ctx, clinic, from, to, statusesWhere(booking.RecordStatuses(), booking.RecordStatus.HoldsSlot))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]booking.Record, len(list))
+	for i, b := range list {
+		out[i] = fromStoreBooking(b)
+	}
+	return out, nil
+}
+
 func (a Adapter) GetBookingByDraft(ctx context.Context, draftID string) (booking.Record, error) {
 	b, err := a.S.GetBookingByDraft(ctx, draftID)
 	if errors.Is(err, store.ErrNotFound) {

@@ -235,8 +235,9 @@ func TestSettledBookingsLeaveNoDetailsBehind(t *testing.T) {
 }
 
 // TestRecordStatusesHoldSlotsAsTheSchemaDoes: every record status can be
-// stored, and another draft can claim the same practitioner and start
-// exactly when RecordStatus.HoldsSlot says the first record lets it go.
+// stored, and another draft can claim the same practitioner and start, and
+// HeldSlots leaves the first record out, exactly when RecordStatus.HoldsSlot
+// says the first record lets it go.
 func TestRecordStatusesHoldSlotsAsTheSchemaDoes(t *testing.T) {
 	forEachAdapter(t, func(t *testing.T, a bookingstore.Adapter) {
 		ctx := context.Background()
@@ -256,9 +257,16 @@ func TestRecordStatusesHoldSlotsAsTheSchemaDoes(t *testing.T) {
 			if got, err := a.GetBookingByDraft(ctx, first.DraftID); err != nil || got.Status != status {
 				t.Fatalf("%s: read back %q, %v", status, got.Status, err)
 			}
+			held, err := a.HeldSlots(ctx, "demo", start, start.Add(time.Second))
+			if err != nil {
+				t.Fatalf("%s: held slots: %v", status, err)
+			}
+			if listed := len(held) == 1 && held[0].DraftID == first.DraftID && held[0].Start.Equal(start); listed != status.HoldsSlot() {
+				t.Errorf("%s: HeldSlots listed %+v; HoldsSlot says %v", status, held, status.HoldsSlot())
+			}
 			second := first
 			second.DraftID = testDraft(t, booking.DraftBooking, base).ID
-			err := a.ClaimBooking(ctx, second)
+			err = a.ClaimBooking(ctx, second)
 			switch held := errors.Is(err, booking.ErrSlotClaimed); {
 			case held != status.HoldsSlot():
 				t.Errorf("%s: another draft's claim answered %v; HoldsSlot says %v", status, err, status.HoldsSlot())
