@@ -62,15 +62,7 @@ func (a Adapter) ReleaseClaim(ctx context.Context, draftID string, seen time.Tim
 }
 
 func (a Adapter) HeldSlots(ctx context.Context, clinic string, from, to time.Time) ([]booking.Record, error) {
-	list, err := a.S.HeldSlots(ctx, clinic, from, to, statusesWhere(booking.RecordStatuses(), booking.RecordStatus.HoldsSlot))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]booking.Record, len(list))
-	for i, b := range list {
-		out[i] = fromStoreBooking(b)
-	}
-	return out, nil
+	return fromStoreBookings(a.S.HeldSlots(ctx, clinic, from, to, statusesWhere(booking.RecordStatuses(), booking.RecordStatus.HoldsSlot)))
 }
 
 func (a Adapter) GetBookingByDraft(ctx context.Context, draftID string) (booking.Record, error) {
@@ -85,7 +77,11 @@ func (a Adapter) GetBookingByDraft(ctx context.Context, draftID string) (booking
 }
 
 func (a Adapter) ListBookingsByStatus(ctx context.Context, status booking.RecordStatus, limit int) ([]booking.Record, error) {
-	list, err := a.S.ListBookingsByStatus(ctx, string(status), limit)
+	return fromStoreBookings(a.S.ListBookingsByStatus(ctx, string(status), limit))
+}
+
+// fromStoreBookings converts a list the store read, or passes its error on.
+func fromStoreBookings(list []store.Booking, err error) ([]booking.Record, error) {
 	if err != nil {
 		return nil, err
 	}
