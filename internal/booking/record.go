@@ -23,6 +23,9 @@ type Record struct {
 	Status          RecordStatus
 	// Resent is set once the sweeper has sent the booking a second time.
 	Resent bool
+	// NextLook is when the sweeper may next look for an unknown booking in
+	// coreplus; zero means at once.
+	NextLook time.Time
 	// CreatedAt and UpdatedAt are the store's clock.
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -40,6 +40,14 @@ type Store interface {
 	// ListBookingsByStatus lists every clinic's bookings in status, oldest
 	// first, at most limit (no limit when limit <= 0).
 	ListBookingsByStatus(ctx context.Context, status RecordStatus, limit int) ([]Record, error)
+	// ListBookingsDue lists every clinic's bookings in status whose
+	// NextLook is at or before now, the longest due first, at most limit.
+	ListBookingsDue(ctx context.Context, status RecordStatus, now time.Time, limit int) ([]Record, error)
+	// TakeLook moves a booking's NextLook from seen to until, reporting
+	// whether this caller moved it (and so is the one to look).
+	TakeLook(ctx context.Context, draftID string, seen, until time.Time) (bool, error)
+	// SetNextLook puts a booking's NextLook at until.
+	SetNextLook(ctx context.Context, draftID string, until time.Time) error
 	// SetBookingStatus moves a booking from one status to another only if
 	// it is still in from and was last updated at seen.
 	SetBookingStatus(ctx context.Context, draftID string, from RecordStatus, seen time.Time, to RecordStatus) (bool, error)

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/clinic-booking/portal/internal/coreplus"
 )
@@ -32,21 +35,55 @@ const (
 	UnsettledAlert = 15 * time.Minute
 	// DefaultSweepEvery is how often the portal settles bookings.
 	DefaultSweepEvery = 30 * time.Second
-	// sweepBatch bounds the bookings one sweep looks at, oldest first.
+	// SweepRate is the sweeper's share of the upstream budget, in requests
+	// a second: a fifth of the 10 coreplus allows the portal for every
+	// patient of every clinic. The sweeper paces its looks to it, and one
+	// sweep makes at most SweepCalls requests, so a
+	// backlog of unsettled bookings is worked through sweep by sweep and
+	// never takes the budget patients browse and book with.
+	SweepRate = 2
+	// SweepCalls is the requests one sweep may make: its interval at
+	// SweepRate, so that a sweep ends inside its interval.
+	SweepCalls = SweepRate * int64(DefaultSweepEvery/time.Second)
+	// sweepBatch bounds the bookings one sweep reads, longest due first.
 	sweepBatch = 200
+	// lookLease is how long a sweeper that takes a booking to look at holds
+	// it: no other replica looks before, and one that fails to look (an
+	// error, a crash) leaves it due again after.
+	lookLease = DefaultSweepEvery
 )
+
+// SettleWithin bounds the time from a booking's send going unanswered to
+// its patient's page showing booked or "did not go through", while coreplus
+// answers the sweeper and the backlog fits the sweeper's share of the
+// budget: the first sweep looks for it (a booking that reached coreplus is
+// found then); after SettleGrace it is sent again, once, if it is not
+// there; and SettleGrace after that resend also went unanswered it is
+// booked if coreplus has it and failed if not. Two graces, a sweep's wait
+// for each of the three looks, a call timeout for the resend, and a
+// minute for the queue of a 200-booking backlog at SweepRate.
+const SettleWithin = 2*SettleGrace + 3*DefaultSweepEvery + 30*time.Second + time.Minute
 
 // ClinicFinder finds a clinic's service by slug; *Directory is one.
 type ClinicFinder interface {
 	Clinic(ctx context.Context, slug string) (*Service, bool)
 }
 
-// Sweeper settles every clinic's unknown bookings. For each, it looks in
-// coreplus for the appointment (same practitioner, start and client, with
-// the draft's marker in its notes) and records it as booked if found. One
-// not found after SettleGrace is sent again, once, after re-checking the
-// slot uncached; a slot gone by then makes the booking failed, which the
-// patient's confirmation page says plainly.
+// Sweeper settles every clinic's unknown bookings, each within
+// SettleWithin. For each, it looks in coreplus for the appointment (same
+// practitioner, start and client, with the draft's marker in its notes) and
+// records it as booked if found. One not found after SettleGrace is sent
+// again, once, after re-checking the slot uncached; a slot gone by then
+// makes the booking failed, which the patient's confirmation page says
+// plainly, with the nearest times. One whose second send went unanswered
+// too, and that is not in coreplus SettleGrace after it, is failed.
+//
+// Each sweep looks at the bookings that are due, the longest due first: a
+// booking just made unknown at once, one inside its grace when the grace
+// ends, and one whose look failed a lease later, so old bookings stuck on
+// an error take their turn behind new ones and never starve them. A sweep
+// is paced to Rate requests a second and stops at its share of the
+// upstream budget, leaving the rest due for the next.
 //
 // A draft whose submit died before it sent anything is reopened after
 // StalePending, and the patient's confirmation page offers to confirm
@@ -69,6 +106,14 @@ type Sweeper struct {
 	// Grace, Stale and Alert default to SettleGrace, StalePending and
 	// UnsettledAlert.
 	Grace, Stale, Alert time.Duration
+	// Pace paces the sweeper's requests to coreplus: what one look spent
+	// is waited for before the next. Nil means SweepRate a second.
+	Pace *rate.Limiter
+	// Calls bounds the requests one sweep makes (one look may overrun it
+	// by its own few); SweepCalls if zero.
+	Calls int64
+
+	paceOnce sync.Once
 }
 
 // SweepResult counts what one sweep did.
@@ -77,6 +122,11 @@ type SweepResult struct {
 	// Reopened counts drafts whose submit died before it sent anything,
 	// and Released the slots such a submit had claimed.
 	Reopened, Released int
+	// Deferred counts unknown bookings due for a look that this sweep left
+	// to the next, its share of the upstream budget spent; Calls is what
+	// it spent, in requests to coreplus.
+	Deferred int
+	Calls    int64
 }
 
 func (w *Sweeper) defaults() (now func() time.Time, grace, stale, alert time.Duration, log *slog.Logger) {
@@ -172,18 +222,38 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 		log.Warn("draft statuses lagged their bookings; aligned", "drafts", n)
 	}
 
-	unknown, err := w.Store.ListBookingsByStatus(ctx, RecordUnknown, sweepBatch)
+	due, err := w.Store.ListBookingsDue(ctx, RecordUnknown, now(), sweepBatch)
 	if err != nil {
 		return res, err
 	}
-	for _, rec := range unknown {
+	var spent coreplus.CallCount
+	cctx := coreplus.CountingCalls(ctx, &spent)
+	defer func() { res.Calls = spent.Load() }()
+	pace, budget := w.budget()
+	for i, rec := range due {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
+		if spent.Load() >= budget {
+			res.Deferred = len(due) - i
+			log.Warn("unsettled bookings left to the next sweep: its share of the coreplus budget is spent",
+				"deferred", res.Deferred, "calls", spent.Load())
+			break
+		}
+		// The lease: of several replicas that read it due, one looks.
+		took, err := w.Store.TakeLook(ctx, rec.DraftID, rec.NextLook, now().Add(lookLease))
+		if err != nil {
+			log.Warn("take booking to settle", "draft", short(rec.DraftID), "clinic", rec.Clinic, "err", err)
+			continue
+		}
+		if !took {
+			continue
+		}
+		before := spent.Load()
 		status := RecordUnknown
 		svc, ok := w.Clinics.Clinic(ctx, rec.Clinic)
 		if ok {
-			st, sent, err := svc.settleUnknown(ctx, rec, now(), grace)
+			st, sent, err := svc.settleUnknown(cctx, rec, now(), grace)
 			if err != nil {
 				log.Warn("settle booking", "draft", short(rec.DraftID), "clinic", rec.Clinic, "err", err)
 			}
@@ -206,8 +276,29 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 					"clinic_served", ok, "age_s", int(age.Seconds()), "resent", rec.Resent)
 			}
 		}
+		// Paced to the sweeper's share: what this look spent is paid for
+		// before the next one starts.
+		for range spent.Load() - before {
+			if err := pace.Wait(ctx); err != nil {
+				return res, err
+			}
+		}
 	}
 	return res, nil
+}
+
+// budget returns the limiter that paces the sweeper's requests, kept from
+// sweep to sweep, and the requests one sweep may make.
+func (w *Sweeper) budget() (*rate.Limiter, int64) {
+	w.paceOnce.Do(func() {
+		if w.Pace == nil {
+			w.Pace = rate.NewLimiter(SweepRate, SweepRate)
+		}
+	})
+	if w.Calls > 0 {
+		return w.Pace, w.Calls
+	}
+	return w.Pace, SweepCalls
 }
 
 // settleUnknown settles one unknown booking, reporting the status it ends
@@ -229,10 +320,23 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 	if found {
 		return s.recordSettled(ctx, rec, DraftUnknown, appt)
 	}
-	if now.Sub(rec.UpdatedAt) < grace || rec.Resent {
-		// Too soon to be sure it is not on its way; or already sent twice,
-		// which is for a person to sort out.
+	if now.Sub(rec.UpdatedAt) < grace {
+		// Too soon to be sure it is not on its way: look again when it
+		// would have landed.
+		if err := s.store.SetNextLook(ctx, rec.DraftID, rec.UpdatedAt.Add(grace)); err != nil {
+			return RecordUnknown, false, err
+		}
 		return RecordUnknown, false, nil
+	}
+	if rec.Resent {
+		// Sent twice, neither answered, and not in coreplus a grace after
+		// the second: it did not go through. Sending a third time could
+		// book twice; leaving it unknown would hold the time, and the
+		// patient, forever. The patient's page says nothing was booked,
+		// with the nearest times.
+		s.log.Warn("booking sent twice without an answer and not in coreplus; settled as failed",
+			"draft", short(rec.DraftID), "clinic", rec.Clinic)
+		return s.recordSettled(ctx, rec, DraftUnknown, coreplus.Appointment{})
 	}
 	won, err := s.store.ClaimResend(ctx, rec.DraftID, rec.UpdatedAt)
 	if err != nil || !won {

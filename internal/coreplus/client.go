@@ -403,6 +403,7 @@ func (a *API) attempt(ctx context.Context, c call, u *url.URL, payload []byte, o
 
 	actx, cancel := context.WithTimeout(ctx, a.timeout)
 	defer cancel()
+	countCall(ctx)
 	start = time.Now()
 	e, status := a.send(actx, c, u, payload, out, scrub)
 	info.Duration = time.Since(start)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -21,6 +22,31 @@ type CallInfo struct {
 	Err      error         // the failure's kind (ErrUnavailable, ...), nil on success
 	NotTried bool          // the circuit breaker refused it: nothing reached coreplus
 	Retry    bool          // another attempt will follow
+}
+
+// CallCount counts the requests that go out to coreplus under a context
+// (see CountingCalls): each attempt the circuit breaker and the Limiter let
+// through, every page and every retry included.
+type CallCount struct{ n atomic.Int64 }
+
+// Load returns how many requests went out.
+func (c *CallCount) Load() int64 { return c.n.Load() }
+
+type callCountKey struct{}
+
+// CountingCalls returns ctx with c attached: every request that goes out
+// under it, or under a context made from it, adds one to c. Work that is
+// given a share of the upstream budget (the booking sweeper) measures
+// what it spent with it.
+func CountingCalls(ctx context.Context, c *CallCount) context.Context {
+	return context.WithValue(ctx, callCountKey{}, c)
+}
+
+// countCall adds one request that went out to ctx's CallCount, if any.
+func countCall(ctx context.Context) {
+	if c, ok := ctx.Value(callCountKey{}).(*CallCount); ok {
+		c.n.Add(1)
+	}
 }
 
 func (a *API) report(ctx context.Context, info CallInfo) {

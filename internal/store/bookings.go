@@ -29,6 +29,9 @@ type Booking struct {
 	// Resent is set once a sweeper has sent the booking a second time after
 	// its first outcome was unknown; it is never sent a third time.
 	Resent bool
+	// NextLook is when a sweeper may next look for the booking in coreplus
+	// (zero: at once); see ListBookingsDue and TakeLook.
+	NextLook time.Time
 	// CreatedAt and UpdatedAt are UTC, to the second.
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -133,26 +136,10 @@ func (s *Store) UpdateBooking(ctx context.Context, b Booking) error {
 // that hold a slot) starting at or after from and before to, by start: the
 // practitioners' starts no other draft may claim.
 func (s *Store) HeldSlots(ctx context.Context, clinic string, from, to time.Time, holding []string) ([]Booking, error) {
-	rows, err := s.db.QueryContext(ctx, selectBooking+`
+	return s.queryBookings(ctx, "list held slots", selectBooking+`
 		WHERE clinic = $1 AND start_unix >= $2 AND start_unix < $3 AND status IN `+inList(4, len(holding))+`
 		ORDER BY start_unix, practitioner_id`,
 		append([]any{clinic, unix(from), unix(to)}, stringArgs(holding...)...)...)
-	if err != nil {
-		return nil, fmt.Errorf("list held slots: %w", err)
-	}
-	defer rows.Close()
-	var list []Booking
-	for rows.Next() {
-		b, err := scanBooking(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list held slots: %w", err)
-		}
-		list = append(list, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list held slots: %w", err)
-	}
-	return list, nil
 }
 
 // ListBookingsByStatus returns up to limit bookings in status, oldest
@@ -165,29 +152,71 @@ func (s *Store) ListBookingsByStatus(ctx context.Context, status string, limit i
 		query += ` LIMIT $2`
 		args = append(args, limit)
 	}
+	return s.queryBookings(ctx, "list "+status+" bookings", query, args...)
+}
+
+// ListBookingsDue returns up to limit bookings in status whose next look
+// is due at now, the longest due first (then the oldest): a booking looked
+// at and left unsettled goes behind every other that is due, so however
+// many are stuck, each is looked at in turn. A limit of zero or less means
+// no limit.
+func (s *Store) ListBookingsDue(ctx context.Context, status string, now time.Time, limit int) ([]Booking, error) {
+	query := selectBooking + ` WHERE status = $1 AND next_look <= $2 ORDER BY next_look, created_at, draft_id`
+	args := []any{status, unix(now)}
+	if limit > 0 {
+		query += ` LIMIT $3`
+		args = append(args, limit)
+	}
+	return s.queryBookings(ctx, "list due "+status+" bookings", query, args...)
+}
+
+// queryBookings runs a query of selectBooking and reads every row; what
+// names it in errors.
+func (s *Store) queryBookings(ctx context.Context, what, query string, args ...any) ([]Booking, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list %s bookings: %w", status, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	var list []Booking
 	for rows.Next() {
 		b, err := scanBooking(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list %s bookings: %w", status, err)
+			return nil, fmt.Errorf("%s: %w", what, err)
 		}
 		list = append(list, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list %s bookings: %w", status, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return list, nil
+}
+
+// TakeLook moves the booking's next look from seen (as ListBookingsDue
+// read it) to until, reporting whether this caller moved it: of several
+// sweepers that read the same due booking, exactly one looks, and no other
+// looks again before until.
+func (s *Store) TakeLook(ctx context.Context, draftID string, seen, until time.Time) (bool, error) {
+	n, err := s.execCount(ctx, `UPDATE bookings SET next_look = $3 WHERE draft_id = $1 AND next_look = $2`,
+		draftID, unixOrZero(seen), unix(until))
+	if err != nil {
+		return false, fmt.Errorf("take look at booking %s: %w", shortID(draftID), err)
+	}
+	return n == 1, nil
+}
+
+// SetNextLook puts the booking's next look at until.
+func (s *Store) SetNextLook(ctx context.Context, draftID string, until time.Time) error {
+	if _, err := s.execCount(ctx, `UPDATE bookings SET next_look = $2 WHERE draft_id = $1`, draftID, unix(until)); err != nil {
+		return fmt.Errorf("set next look at booking %s: %w", shortID(draftID), err)
+	}
+	return nil
 }
 
 const selectBooking = `
 	SELECT draft_id, clinic, appointment_id, reference_number, client_id,
 		practitioner_id, location_id, appointment_type_id,
-		starts_at, ends_at, status, resent, created_at, updated_at
+		starts_at, ends_at, status, resent, next_look, created_at, updated_at
 	FROM bookings`
 
 // scanBooking reads one row of selectBooking from a *sql.Row or *sql.Rows.
@@ -196,11 +225,11 @@ func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
 		b                Booking
 		start, end       string
 		created, updated int64
-		resent           int64
+		resent, next     int64
 	)
 	err := row.Scan(&b.DraftID, &b.Clinic, &b.AppointmentID, &b.ReferenceNumber, &b.ClientID,
 		&b.PractitionerID, &b.LocationID, &b.AppointmentTypeID,
-		&start, &end, &b.Status, &resent, &created, &updated)
+		&start, &end, &b.Status, &resent, &next, &created, &updated)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -212,6 +241,9 @@ func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
 	}
 	b.CreatedAt, b.UpdatedAt = fromUnix(created), fromUnix(updated)
 	b.Resent = resent != 0
+	if next != 0 {
+		b.NextLook = fromUnix(next)
+	}
 	return b, nil
 }
 

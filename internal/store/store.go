@@ -226,6 +226,15 @@ func unix(t time.Time) int64 { return t.Unix() }
 
 func fromUnix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
+// unixOrZero is unix, with the zero time as 0, as columns that default to 0
+// (never) keep it.
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
+}
+
 // Appointment times keep their offset (the clinic's local time) as text.
 func formatSlotTime(t time.Time) string {
 	if t.IsZero() {

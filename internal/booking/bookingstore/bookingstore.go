@@ -80,6 +80,18 @@ func (a Adapter) ListBookingsByStatus(ctx context.Context, status booking.Record
 	return fromStoreBookings(a.S.ListBookingsByStatus(ctx, string(status), limit))
 }
 
+func (a Adapter) ListBookingsDue(ctx context.Context, status booking.RecordStatus, now time.Time, limit int) ([]booking.Record, error) {
+	return fromStoreBookings(a.S.ListBookingsDue(ctx, string(status), now, limit))
+}
+
+func (a Adapter) TakeLook(ctx context.Context, draftID string, seen, until time.Time) (bool, error) {
+	return a.S.TakeLook(ctx, draftID, seen, until)
+}
+
+func (a Adapter) SetNextLook(ctx context.Context, draftID string, until time.Time) error {
+	return a.S.SetNextLook(ctx, draftID, until)
+}
+
 // fromStoreBookings converts a list the store read, or passes its error on.
 func fromStoreBookings(list []store.Booking, err error) ([]booking.Record, error) {
 	if err != nil {
@@ -174,7 +186,7 @@ func fromStoreBooking(b store.Booking) booking.Record {
 		DraftID: b.DraftID, Clinic: b.Clinic, AppointmentID: b.AppointmentID, ReferenceNumber: b.ReferenceNumber,
 		ClientID: b.ClientID, PractitionerID: b.PractitionerID, LocationID: b.LocationID,
 		ServiceID: b.AppointmentTypeID, Start: b.Start, End: b.End, Status: booking.RecordStatus(b.Status),
-		Resent: b.Resent, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
+		Resent: b.Resent, NextLook: b.NextLook, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
 	}
 }
 
