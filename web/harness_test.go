@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,7 +57,16 @@ type harness struct {
 	dir     *booking.Directory
 	fake    *fakeClinic // set by newPageHarness instead of sb, db and dir
 	start   func()      // builds the service and the portal over sb and db
+	// skew moves the store's clock, and the sweepers', ahead of the wall
+	// clock (see advance), so that minutes of settling run in a moment.
+	skew atomic.Int64
 }
+
+// advance moves the store's and the sweepers' clocks d ahead.
+func (h *harness) advance(d time.Duration) { h.skew.Add(int64(d)) }
+
+// storeNow is the store's clock: the wall clock, skewed by advance.
+func (h *harness) storeNow() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) }
 
 // restart stops the portal and starts it again over the same sandbox and
 // database: every cache is cold, as after a deploy. The portal's address
@@ -123,6 +133,7 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	db.SetClock(h.storeNow)
 	h.db = db
 
 	clinic := testClinic(opts...)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/time/rate"
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
@@ -35,12 +36,14 @@ func everyOtherGet() func(method, resource string) bool {
 }
 
 // sweeper settles the harness's unknown bookings as if it ran after from
-// had passed on the store's clock.
+// had passed on the store's clock. It keeps the sweeper's budget per sweep
+// but does not pace it in wall time: the clock is simulated.
 func (h *harness) sweeper(after time.Duration) *booking.Sweeper {
 	return &booking.Sweeper{
 		Clinics: h.dir, Store: bookingstore.New(h.db),
-		Log: slog.New(slog.NewJSONHandler(h.logs, nil)),
-		Now: func() time.Time { return time.Now().Add(after) },
+		Log:  slog.New(slog.NewJSONHandler(h.logs, nil)),
+		Now:  func() time.Time { return h.storeNow().Add(after) },
+		Pace: rate.NewLimiter(rate.Inf, 0),
 	}
 }
 

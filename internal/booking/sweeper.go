@@ -228,9 +228,9 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	}
 	var spent coreplus.CallCount
 	cctx := coreplus.CountingCalls(ctx, &spent)
-	defer func() { res.Calls = spent.Load() }()
 	pace, budget := w.budget()
 	for i, rec := range due {
+		res.Calls = spent.Load()
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
@@ -284,6 +284,7 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 			}
 		}
 	}
+	res.Calls = spent.Load()
 	return res, nil
 }
 

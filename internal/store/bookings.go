@@ -156,12 +156,13 @@ func (s *Store) ListBookingsByStatus(ctx context.Context, status string, limit i
 }
 
 // ListBookingsDue returns up to limit bookings in status whose next look
-// is due at now, the longest due first (then the oldest): a booking looked
+// is due at now: first those never looked at, by the time they last
+// changed, then the others by when their look fell due. A booking looked
 // at and left unsettled goes behind every other that is due, so however
-// many are stuck, each is looked at in turn. A limit of zero or less means
-// no limit.
+// many are stuck, each is looked at in turn and none starves a new one. A
+// limit of zero or less means no limit.
 func (s *Store) ListBookingsDue(ctx context.Context, status string, now time.Time, limit int) ([]Booking, error) {
-	query := selectBooking + ` WHERE status = $1 AND next_look <= $2 ORDER BY next_look, created_at, draft_id`
+	query := selectBooking + ` WHERE status = $1 AND next_look <= $2 ORDER BY next_look, updated_at, draft_id`
 	args := []any{status, unix(now)}
 	if limit > 0 {
 		query += ` LIMIT $3`

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -147,6 +148,72 @@ func TestSetRequestStatusCompareAndSet(t *testing.T) {
 		}
 		if _, err := s.SetRequestStatus(ctx, "demo", r.ID, RequestContacted, "lost"); err == nil {
 			t.Error("SetRequestStatus to an unknown status succeeded")
+		}
+	})
+}
+
+// TestBookingsDueTakeTheirTurn: a sweeper reads unknown bookings by when
+// they are due, so a booking looked at and left unsettled goes behind every
+// other that is due; the lease lets one of several sweepers look.
+func TestBookingsDueTakeTheirTurn(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		ids := make([]string, 3)
+		for i := range ids {
+			setClock(s, base.Add(time.Duration(i)*time.Second))
+			b := testBooking(t)
+			b.Start = slotStart.Add(time.Duration(i) * time.Hour)
+			if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
+				t.Fatal(err)
+			}
+			b.Status, b.ClientID = BookingUnknown, "client-1"
+			if err := s.UpdateBooking(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+			ids[i] = b.DraftID
+		}
+		settled := testBooking(t)
+		settled.Start = slotStart.Add(5 * time.Hour)
+		if err := s.ClaimBooking(ctx, settled, BookingPending); err != nil {
+			t.Fatal(err)
+		}
+		due := func(at time.Time, want ...string) {
+			t.Helper()
+			list, err := s.ListBookingsDue(ctx, BookingUnknown, at, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, b := range list {
+				got = append(got, b.DraftID)
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("due at %s: %v, want %v", at.Sub(base), got, want)
+			}
+		}
+		a, b, c := ids[0], ids[1], ids[2]
+		due(base, a, b, c) // new: due at once, oldest first
+
+		first, _ := s.ListBookingsDue(ctx, BookingUnknown, base, 1)
+		if len(first) != 1 || !first[0].NextLook.IsZero() {
+			t.Fatalf("limit 1: %+v", first)
+		}
+		lease := base.Add(30 * time.Second)
+		if ok, err := s.TakeLook(ctx, a, first[0].NextLook, lease); err != nil || !ok {
+			t.Fatalf("take look: %v, %v", ok, err)
+		}
+		if ok, _ := s.TakeLook(ctx, a, first[0].NextLook, lease); ok {
+			t.Error("a second sweeper took the same look")
+		}
+		due(base, b, c)
+		if err := s.SetNextLook(ctx, b, base.Add(2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		due(base.Add(40*time.Second), c, a) // a looked at: behind c
+		due(base.Add(3*time.Minute), c, a, b)
+		got, _ := s.GetBookingByDraft(ctx, a)
+		if !got.NextLook.Equal(lease) {
+			t.Errorf("next look %v, want %v", got.NextLook, lease)
 		}
 	})
 }

@@ -226,6 +226,11 @@ func unix(t time.Time) int64 { return t.Unix() }
 
 func fromUnix(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
+// SetClock replaces the clock the store stamps created_at and updated_at
+// with (time.Now by default), for tests and simulations that move time
+// forward. Set it before the store is used.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
+
 // unixOrZero is unix, with the zero time as 0, as columns that default to 0
 // (never) keep it.
 func unixOrZero(t time.Time) int64 {
