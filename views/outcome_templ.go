@@ -47,7 +47,7 @@ func BookingFailedView(m BookingFailedPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Your booking did not go through</h1><p>We couldn't book this appointment: the time was taken before the clinic's booking system confirmed it. Nothing has been booked for you.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Your booking did not go through</h1><p>We couldn't book this appointment: the clinic's booking system did not confirm it, or the time was taken meanwhile. Nothing has been booked for you.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

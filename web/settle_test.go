@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/time/rate"
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/store"
 )
 
 // What a patient's page can end on, and the page that waits for it.
@@ -187,5 +189,182 @@ func TestEveryBookingSettlesUnderFaults(t *testing.T) {
 			t.Parallel()
 			settleUnderFaults(t, 30, tc.faults)
 		})
+	}
+}
+
+// TestNewBookingsSettleBehindABacklog: 200 bookings sent twice long ago
+// with no answer and nothing in coreplus, and 20 of a clinic no longer
+// served that can never settle, are waiting when new patients' bookings go
+// unanswered, three at each of four sweeps. Every new one still settles
+// within booking.SettleWithin of its confirm, no sweep spends more than its
+// share of the upstream budget, and the backlog drains.
+func TestNewBookingsSettleBehindABacklog(t *testing.T) {
+	t.Parallel()
+	h := settlingHarness(t)
+	const batches, perBatch = 4, 3
+	action, confirms := h.draftsForSlots(batches * perBatch)
+
+	ctx := t.Context()
+	clientID, err := h.api.CreateClient(ctx, coreplus.NewClient{FirstName: "Backlog", LastName: "Patient",
+		DateOfBirth: coreplus.DateOf(time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)), Email: "backlog@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := h.now.AddDate(0, 2, 0).Truncate(time.Hour)
+	backlog := func(n int, clinic string, from time.Time) {
+		for i := range n {
+			start := from.Add(time.Duration(i) * 5 * time.Minute)
+			b := store.Booking{DraftID: fmt.Sprintf("backlog-%s-%03d", clinic, i), Clinic: clinic,
+				PractitionerID: sandbox.PractitionerPriyaID, LocationID: sandbox.LocationSydneyID,
+				AppointmentTypeID: sandbox.AppointmentTypeStandardID, Start: start, End: start.Add(30 * time.Minute)}
+			if err := h.db.ClaimBooking(ctx, b, string(booking.RecordPending)); err != nil {
+				t.Fatal(err)
+			}
+			b.Status, b.ClientID, b.Resent = string(booking.RecordUnknown), clientID, true
+			if err := h.db.UpdateBooking(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	backlog(200, "demo", far)
+	backlog(20, "gone", far)
+	h.advance(time.Hour)
+
+	type newBooking struct {
+		answer             raceAnswer
+		state              string
+		confirmed, settled time.Duration
+	}
+	var news []*newBooking
+	w := h.sweeper(0)
+	// A pace that never refills, so what the sweeps paid shows in it.
+	const paid = 100000
+	w.Pace = rate.NewLimiter(rate.Every(24*time.Hour), paid)
+	var elapsed time.Duration
+	var deferred int
+	var calls int64
+	for sweep := 0; ; sweep++ {
+		if sweep < batches {
+			h.sb.SetFaults(sandbox.Faults{DropRate: 0.5, StoreThenDropRate: 1, Match: postAppointment})
+			answers := h.race(action, confirms[sweep*perBatch:(sweep+1)*perBatch])
+			h.sb.SetFaults(sandbox.Faults{})
+			for _, a := range answers {
+				news = append(news, &newBooking{answer: a, state: h.outcome(a), confirmed: elapsed})
+			}
+		}
+		res, err := w.Sweep(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deferred += res.Deferred
+		calls += res.Calls
+		if res.Calls > booking.SweepCalls+6 {
+			t.Errorf("sweep %d made %d calls; its share is %d", sweep, res.Calls, booking.SweepCalls)
+		}
+		pending := 0
+		for _, nb := range news {
+			if nb.state == pagePending {
+				if nb.state = h.outcome(nb.answer); nb.state == pagePending {
+					pending++
+				} else {
+					nb.settled = elapsed
+				}
+			}
+		}
+		if sweep >= batches && pending == 0 {
+			break
+		}
+		if elapsed > 2*booking.SettleWithin {
+			t.Fatalf("%d new bookings still pending after %v", pending, elapsed)
+		}
+		h.advance(booking.DefaultSweepEvery)
+		elapsed += booking.DefaultSweepEvery
+		time.Sleep(breakerWait)
+	}
+
+	var slowest time.Duration
+	for i, nb := range news {
+		if took := nb.settled - nb.confirmed; took > booking.SettleWithin {
+			t.Errorf("new booking %d settled %v after its confirm; the bound is %v", i, took, booking.SettleWithin)
+		} else {
+			slowest = max(slowest, took)
+		}
+	}
+	if deferred == 0 {
+		t.Error("no sweep reached its share of the budget: the backlog did not test it")
+	}
+	if spent := paid - int64(w.Pace.Tokens()); spent != calls {
+		t.Errorf("the sweeps made %d calls and paced %d of them", calls, spent)
+	}
+	left, err := h.db.ListBookingsByStatus(ctx, string(booking.RecordUnknown), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range left {
+		if b.Clinic != "gone" {
+			t.Errorf("booking %s of %s still unknown", b.DraftID, b.Clinic)
+		}
+	}
+	t.Logf("%d new bookings settled, the slowest %v after its confirm; %d looks deferred for the budget; %d of the unserved clinic left",
+		len(news), slowest, deferred, len(left))
+}
+
+// TestBookingSentTwiceWithoutAnswerDidNotGoThrough: a booking whose send
+// and resend both go unanswered, and that coreplus does not have a grace
+// after the resend, is settled as failed: the patient's page says nothing
+// was booked and offers the nearest times, and the time is free again for
+// the next patient, who books it.
+func TestBookingSentTwiceWithoutAnswerDidNotGoThrough(t *testing.T) {
+	t.Parallel()
+	h := settlingHarness(t)
+	action, confirms := h.draftsForOneSlot(2)
+	h.sb.SetFaults(sandbox.Faults{DropRate: 1, Match: postAppointment})
+	first := h.race(action, confirms[:1])[0]
+	if got := h.outcome(first); got != pagePending {
+		t.Fatalf("after a dropped send: %q", got)
+	}
+	if taken := h.race(action, confirms[1:])[0]; taken.status != http.StatusConflict {
+		t.Fatalf("another patient for the same time while it is unsettled: %d, want 409", taken.status)
+	}
+	if res := h.sweep(0); res.Unsettled != 1 || res.Resent != 0 {
+		t.Fatalf("first look: %+v", res)
+	}
+	if res := h.sweep(0); res != (booking.SweepResult{}) {
+		t.Fatalf("a second look inside the grace: %+v", res)
+	}
+	h.advance(booking.SettleGrace + time.Second)
+	if res := h.sweep(0); res.Resent != 1 || res.Unsettled != 1 {
+		t.Fatalf("after the grace: %+v, want one resend, unanswered", res)
+	}
+	h.advance(booking.SettleGrace / 2)
+	if res := h.sweep(0); res.Failed != 0 || res.Resent != 0 {
+		t.Fatalf("inside the resend's grace: %+v", res)
+	}
+	if got := h.outcome(first); got != pagePending {
+		t.Fatalf("inside the resend's grace: %q", got)
+	}
+	h.advance(booking.SettleGrace / 2)
+	if res := h.sweep(0); res.Failed != 1 || res.Resent != 0 {
+		t.Fatalf("a grace after the resend: %+v, want failed and nothing sent", res)
+	}
+	h.sb.SetFaults(sandbox.Faults{})
+	if n := len(h.portalAppointments()); n != 0 {
+		t.Fatalf("coreplus holds %d portal appointments", n)
+	}
+	failed := h.get(first.location).WantH1(pageFailed)
+	if !strings.Contains(failed.Text(), "Nothing has been booked for you") {
+		t.Errorf("failed page does not say so plainly:\n%s", failed.Text())
+	}
+	if failed.Doc.Find("section.taken ul.slots a").Length() == 0 {
+		t.Errorf("no nearest times offered:\n%s", failed.Text())
+	}
+	if strings.Contains(h.logs.String(), "still unsettled") {
+		t.Error("a booking settled in time raised the unsettled alert")
+	}
+
+	// Its time is free again: the next patient, who chose it, books it.
+	second := h.race(action, confirms[1:])[0]
+	if got := h.outcome(second); got != pageBooked {
+		t.Fatalf("the next patient: %q", got)
 	}
 }
