@@ -16,6 +16,8 @@ import (
 
 	_ "time/tzdata" // appointment times are shown in each location's zone, on any host
 
+	"golang.org/x/time/rate"
+
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/clinics"
@@ -124,8 +126,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	expiry := &booking.ExpirySweeper{Drafts: bookingstore.New(db), Requests: db, Log: logger}
 	sweeps.Go(func() { expiry.Run(sweepCtx, booking.DefaultExpirySweepEvery) })
 	// Every replica sweeps; the sweeper's compare-and-set keeps them from
-	// sending one booking twice.
-	settler := &booking.Sweeper{Clinics: directory, Store: bookingstore.New(db), Log: logger}
+	// sending one booking twice, and its lease from looking at one twice.
+	// The sweepers' share of the upstream budget is split between the
+	// replicas like the budget itself.
+	replicas := max(1, cfg.Replicas)
+	settler := &booking.Sweeper{Clinics: directory, Store: bookingstore.New(db), Log: logger,
+		Pace:  rate.NewLimiter(rate.Limit(booking.SweepRate)/rate.Limit(replicas), 1),
+		Calls: max(1, booking.SweepCalls/int64(replicas))}
 	sweeps.Go(func() { settler.Run(sweepCtx, cfg.SettleEvery) })
 	defer func() { stopSweep(); sweeps.Wait() }() // before the database closes
 
