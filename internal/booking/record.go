@@ -23,6 +23,10 @@ type Record struct {
 	Status          RecordStatus
 	// Resent is set once the sweeper has sent the booking a second time.
 	Resent bool
+	// ContactDiffers is set when the client record lacks the contact
+	// details the patient gave: the appointment's notes then say so (see
+	// bookingNotes). A flag, so the record keeps no personal details.
+	ContactDiffers bool
 	// CreatedAt and UpdatedAt are the store's clock.
 	CreatedAt time.Time
 	UpdatedAt time.Time
