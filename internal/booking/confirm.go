@@ -55,7 +55,8 @@ const (
 // uncached (identical re-checks at once share one call, made after each
 // asked) and claimed in the store (a patient who lost the time hears so at
 // once, with other times from the cache), the patient is matched to a
-// coreplus client or one is created, and the appointment is created.
+// coreplus client or one is created (see findOrCreateClient), and the
+// appointment is created.
 // Errors are patient-safe *Error values.
 func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (Outcome, error) {
 	if sel.Location == nil || sel.Service == nil || !sel.PractitionerChosen() || sel.Slot == nil {
@@ -133,7 +134,7 @@ func (s *Service) submit(ctx context.Context, d Draft, sel Selection, out Outcom
 		s.reopen(ctx, d.ID)
 		return Outcome{}, err
 	}
-	return s.send(ctx, rec, d.Details.Note, out)
+	return s.send(ctx, rec, bookingNotes(d.Details, rec), out)
 }
 
 // awaitSubmit returns the draft once no submit of it is in flight, or once
@@ -303,18 +304,19 @@ func (s *Service) recheckToClaim(ctx context.Context, draftID string, loc *Locat
 }
 
 // claimClient finds or creates the patient's coreplus client and records
-// its id on the claimed booking, within clientWithin: a booking record with
-// no client id was never sent.
+// its id, and whether its record lacks the contact details given, on the
+// claimed booking, within clientWithin: a booking record with no client id
+// was never sent.
 func (s *Service) claimClient(ctx context.Context, rec Record, d Details) (Record, error) {
 	ctx, cancel := context.WithTimeout(ctx, clientWithin)
 	defer cancel()
-	clientID, err := s.findOrCreateClient(ctx, d)
+	m, err := s.findOrCreateClient(ctx, d)
 	if err != nil {
 		return rec, upstream(err)
 	}
-	rec.ClientID = clientID
+	rec.ClientID, rec.ContactDiffers = m.ID, m.ContactDiffers
 	if err := s.store.UpdateBooking(ctx, rec); err != nil {
-		rec.ClientID = ""
+		rec.ClientID, rec.ContactDiffers = "", false
 		return rec, fmt.Errorf("record client on booking: %w", err)
 	}
 	return rec, nil
@@ -340,9 +342,9 @@ func (s *Service) reopen(ctx context.Context, draftID string) {
 	}
 }
 
-// send creates the claimed booking's appointment in coreplus, with the
-// patient's note, and records what coreplus answered.
-func (s *Service) send(ctx context.Context, rec Record, note string, out Outcome) (Outcome, error) {
+// send creates the claimed booking's appointment in coreplus, with notes
+// (see bookingNotes), and records what coreplus answered.
+func (s *Service) send(ctx context.Context, rec Record, notes string, out Outcome) (Outcome, error) {
 	// From here the request may reach coreplus: a patient who closes the
 	// page must neither cut the booking off in flight (it would become
 	// unknown) nor leave the records half-written. The client's own call
@@ -351,7 +353,7 @@ func (s *Service) send(ctx context.Context, rec Record, note string, out Outcome
 	appt, err := s.api.CreateAppointment(wctx, coreplus.NewAppointment{
 		Start: rec.Start, End: rec.End,
 		PractitionerID: rec.PractitionerID, LocationID: rec.LocationID, AppointmentTypeID: rec.ServiceID,
-		ClientID: rec.ClientID, Notes: appointmentNotes(note, rec.DraftID),
+		ClientID: rec.ClientID, Notes: notes,
 		EmailReminder: s.clinic.EmailReminders, SMSReminder: s.clinic.SMSReminders,
 	})
 	var cpErr *coreplus.Error

@@ -26,6 +26,10 @@ type Record struct {
 	// NextLook is when the sweeper may next look for an unknown booking in
 	// coreplus; zero means at once.
 	NextLook time.Time
+	// ContactDiffers is set when the client record lacks the contact
+	// details the patient gave: the appointment's notes then say so (see
+	// bookingNotes). A flag, so the record keeps no personal details.
+	ContactDiffers bool
 	// CreatedAt and UpdatedAt are the store's clock.
 	CreatedAt time.Time
 	UpdatedAt time.Time

@@ -308,30 +308,34 @@ func TestFindOrCreateClient(t *testing.T) {
 		{ID: "joe", FirstName: "Joe", LastName: "Varga", DateOfBirth: dob, Email: "jo.varga@example.com"},
 	}
 	patient := Details{FirstName: "joanna", LastName: "VARGA", DateOfBirth: time.Date(1988, 11, 20, 0, 0, 0, 0, time.UTC)}
+	dup := coreplus.Client{ID: "jo-dup", FirstName: "Joanna", LastName: "Varga", DateOfBirth: dob, Email: "jo.new@example.com"}
 	cases := []struct {
-		name, email, mobile string
-		extra               []coreplus.Client
-		want                string
+		name, first, email, mobile string
+		extra                      []coreplus.Client
+		want                       clientMatch
 	}{
-		{"email matches, any case", "jo.varga@example.com", "0499000000", nil, "jo"},
-		{"mobile matches, other format", "x@example.com", "0412000111", nil, "jo"},
-		{"name and birthday only", "x@example.com", "0499000000", nil, "new-client"},
-		{"two records of one person: the first", "jo.varga@example.com", "", []coreplus.Client{{ID: "jo-dup", FirstName: "Joanna", LastName: "Varga", DateOfBirth: dob, Email: "jo.varga@example.com"}}, "jo"},
+		{"both match, any case and format", "joanna", "jo.varga@example.com", "0412000111", nil, clientMatch{ID: "jo"}},
+		{"email matches, mobile differs", "joanna", "jo.varga@example.com", "0499000000", nil, clientMatch{ID: "jo", ContactDiffers: true}},
+		{"mobile matches, email differs", "joanna", "x@example.com", "0412000111", nil, clientMatch{ID: "jo", ContactDiffers: true}},
+		{"name and birthday only: the same person, never a new record", "joanna", "x@example.com", "0499000000", nil, clientMatch{ID: "jo", ContactDiffers: true}},
+		{"two records of one person: the one with the contact", "joanna", "jo.new@example.com", "", []coreplus.Client{dup}, clientMatch{ID: "jo-dup"}},
+		{"two records of one person, neither with the contact: the first", "joanna", "x@example.com", "0499000000", []coreplus.Client{dup}, clientMatch{ID: "jo", ContactDiffers: true}},
+		{"no such person: created", "johanna", "jo.varga@example.com", "0412000111", nil, clientMatch{ID: "new-client"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			api := &fakeAPI{clients: append(append([]coreplus.Client(nil), clients...), tc.extra...)}
 			svc := NewService(Clinic{Slug: "x"}, api, nil, nil)
 			d := patient
-			d.Email, d.Mobile = tc.email, tc.mobile
+			d.FirstName, d.Email, d.Mobile = tc.first, tc.email, tc.mobile
 			got, err := svc.findOrCreateClient(t.Context(), d)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got != tc.want {
-				t.Errorf("client %q, want %q", got, tc.want)
+				t.Errorf("client %+v, want %+v", got, tc.want)
 			}
-			if (tc.want == "new-client") != (len(api.created) == 1) {
+			if (tc.want.ID == "new-client") != (len(api.created) == 1) {
 				t.Errorf("created %v", api.created)
 			}
 		})
@@ -347,23 +351,37 @@ func TestAppointmentNotesAlwaysCarryTheMarker(t *testing.T) {
 	if len(mark) != markerLength {
 		t.Fatalf("markerLength %d, marker %d", markerLength, len(mark))
 	}
-	if got := appointmentNotes("", id); got != mark {
+	if got := appointmentNotes("", "", id); got != mark {
 		t.Errorf("no note: %q", got)
 	}
-	if got := appointmentNotes("Sore knee", id); got != "Sore knee\n"+mark {
+	if got := appointmentNotes("Sore knee", "", id); got != "Sore knee\n"+mark {
 		t.Errorf("short note: %q", got)
 	}
-	if got := appointmentNotes("Sore knee\r\nworse on stairs", id); got != "Sore knee\nworse on stairs\n"+mark {
+	if got := appointmentNotes("Sore knee\r\nworse on stairs", "", id); got != "Sore knee\nworse on stairs\n"+mark {
 		t.Errorf("CRLF note: %q", got)
 	}
 	longest := strings.Repeat("ü", MaxPatientNoteLength)
-	if got := appointmentNotes(longest, id); got != longest+"\n"+mark || utf8.RuneCountInString(got) > MaxNoteLength {
+	if got := appointmentNotes(longest, "", id); got != longest+"\n"+mark || utf8.RuneCountInString(got) > MaxNoteLength {
 		t.Errorf("longest note allowed: %q", got)
 	}
 	// A draft saved before the limit: shortened, never the marker dropped.
 	old := strings.Repeat("x", MaxNoteLength)
-	if got := appointmentNotes(old, id); !strings.HasSuffix(got, "\n"+mark) || utf8.RuneCountInString(got) > MaxNoteLength {
+	if got := appointmentNotes(old, "", id); !strings.HasSuffix(got, "\n"+mark) || utf8.RuneCountInString(got) > MaxNoteLength {
 		t.Errorf("over-long note: %d characters, %q", utf8.RuneCountInString(got), got)
+	}
+	// The longest contact line beside the longest note: the note gives way,
+	// never the line for staff or the marker.
+	d := Details{Email: strings.Repeat("e", MaxEmailLength-12) + "@example.com", Mobile: "0412345678", Note: longest}
+	line := contactLine(d)
+	if line != "Contact details given online differ from the client record: email "+d.Email+", mobile 0412345678" {
+		t.Errorf("contact line %q", line)
+	}
+	got := bookingNotes(d, Record{DraftID: id, ContactDiffers: true})
+	if !strings.HasSuffix(got, "…\n"+line+"\n"+mark) || utf8.RuneCountInString(got) > MaxNoteLength {
+		t.Errorf("note with the contact line: %d characters, %q", utf8.RuneCountInString(got), got)
+	}
+	if got := bookingNotes(d, Record{DraftID: id}); got != longest+"\n"+mark {
+		t.Errorf("contact held: %q", got)
 	}
 }
 

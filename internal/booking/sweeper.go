@@ -311,7 +311,7 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 	}
 	notes := marker(rec.DraftID)
 	if d, err := s.store.GetDraft(ctx, rec.DraftID, s.now()); err == nil {
-		notes = appointmentNotes(d.Details.Note, d.ID)
+		notes = bookingNotes(d.Details, rec)
 	}
 
 	appt, found, err := s.findBooked(ctx, loc, rec, notes)

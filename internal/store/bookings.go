@@ -32,6 +32,9 @@ type Booking struct {
 	// NextLook is when a sweeper may next look for the booking in coreplus
 	// (zero: at once); see ListBookingsDue and TakeLook.
 	NextLook time.Time
+	// ContactDiffers is the caller's flag that the client record lacks the
+	// contact details the patient gave; the store only keeps it.
+	ContactDiffers bool
 	// CreatedAt and UpdatedAt are UTC, to the second.
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -54,11 +57,11 @@ func (s *Store) ClaimBooking(ctx context.Context, b Booking, initial string) err
 	_, err := s.db.ExecContext(ctx, `
 		INSERT INTO bookings (draft_id, clinic, appointment_id, reference_number, client_id,
 			practitioner_id, location_id, appointment_type_id,
-			starts_at, ends_at, start_unix, status, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)`,
+			starts_at, ends_at, start_unix, status, created_at, updated_at, contact_differs)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14)`,
 		b.DraftID, b.Clinic, b.AppointmentID, b.ReferenceNumber, b.ClientID,
 		b.PractitionerID, b.LocationID, b.AppointmentTypeID,
-		formatSlotTime(b.Start), formatSlotTime(b.End), unix(b.Start), initial, now)
+		formatSlotTime(b.Start), formatSlotTime(b.End), unix(b.Start), initial, now, boolInt(b.ContactDiffers))
 	if err == nil {
 		return nil
 	}
@@ -111,15 +114,17 @@ func (s *Store) GetBookingByDraft(ctx context.Context, draftID string) (Booking,
 }
 
 // UpdateBooking records what coreplus answered: status, appointment id,
-// reference number, client id and resent, with updated_at now. It returns
+// reference number, client id, contact differs and resent, with updated_at
+// now. It returns
 // ErrNotFound if there is no booking for b.DraftID, and ErrSlotTaken if a
 // failed booking is revived while another draft holds its slot.
 func (s *Store) UpdateBooking(ctx context.Context, b Booking) error {
 	n, err := s.execCount(ctx, `
 		UPDATE bookings SET status = $2, appointment_id = $3, reference_number = $4,
-			client_id = $5, updated_at = $6, resent = $7
+			client_id = $5, updated_at = $6, resent = $7, contact_differs = $8
 		WHERE draft_id = $1`,
-		b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now()), boolInt(b.Resent))
+		b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now()), boolInt(b.Resent),
+		boolInt(b.ContactDiffers))
 	if err != nil {
 		if conflict := bookingConflict(err); conflict != err {
 			return conflict
@@ -217,7 +222,7 @@ func (s *Store) SetNextLook(ctx context.Context, draftID string, until time.Time
 const selectBooking = `
 	SELECT draft_id, clinic, appointment_id, reference_number, client_id,
 		practitioner_id, location_id, appointment_type_id,
-		starts_at, ends_at, status, resent, next_look, created_at, updated_at
+		starts_at, ends_at, status, resent, contact_differs, next_look, created_at, updated_at
 	FROM bookings`
 
 // scanBooking reads one row of selectBooking from a *sql.Row or *sql.Rows.
@@ -226,11 +231,12 @@ func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
 		b                Booking
 		start, end       string
 		created, updated int64
-		resent, next     int64
+		resent, differs  int64
+		next             int64
 	)
 	err := row.Scan(&b.DraftID, &b.Clinic, &b.AppointmentID, &b.ReferenceNumber, &b.ClientID,
 		&b.PractitionerID, &b.LocationID, &b.AppointmentTypeID,
-		&start, &end, &b.Status, &resent, &next, &created, &updated)
+		&start, &end, &b.Status, &resent, &differs, &next, &created, &updated)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -241,7 +247,7 @@ func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
 		return Booking{}, fmt.Errorf("booking %s end: %w", shortID(b.DraftID), err)
 	}
 	b.CreatedAt, b.UpdatedAt = fromUnix(created), fromUnix(updated)
-	b.Resent = resent != 0
+	b.Resent, b.ContactDiffers = resent != 0, differs != 0
 	if next != 0 {
 		b.NextLook = fromUnix(next)
 	}

@@ -199,6 +199,7 @@ func TestUpdateBooking(t *testing.T) {
 		b.AppointmentID = "e9a11c98-a77b-45e2-9c27-0dce5f7796e2"
 		b.ReferenceNumber = "7712093"
 		b.ClientID = "c5794d63-b1be-42f8-abb8-777b3d861467"
+		b.ContactDiffers = true
 		b.PractitionerID = "prac-9" // not something an update may change
 		if err := s.UpdateBooking(ctx, b); err != nil {
 			t.Fatal(err)
@@ -208,7 +209,7 @@ func TestUpdateBooking(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got.Status != BookingBooked || got.AppointmentID != b.AppointmentID ||
-			got.ReferenceNumber != b.ReferenceNumber || got.ClientID != b.ClientID {
+			got.ReferenceNumber != b.ReferenceNumber || got.ClientID != b.ClientID || !got.ContactDiffers {
 			t.Errorf("got %+v, want coreplus's answer recorded", got)
 		}
 		if got.PractitionerID != "prac-1" {

@@ -186,7 +186,8 @@ func fromStoreBooking(b store.Booking) booking.Record {
 		DraftID: b.DraftID, Clinic: b.Clinic, AppointmentID: b.AppointmentID, ReferenceNumber: b.ReferenceNumber,
 		ClientID: b.ClientID, PractitionerID: b.PractitionerID, LocationID: b.LocationID,
 		ServiceID: b.AppointmentTypeID, Start: b.Start, End: b.End, Status: booking.RecordStatus(b.Status),
-		Resent: b.Resent, NextLook: b.NextLook, CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
+		Resent: b.Resent, NextLook: b.NextLook, ContactDiffers: b.ContactDiffers,
+		CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
 	}
 }
 
@@ -260,5 +261,6 @@ func toStoreBooking(r booking.Record) store.Booking {
 		DraftID: r.DraftID, Clinic: r.Clinic, AppointmentID: r.AppointmentID, ReferenceNumber: r.ReferenceNumber,
 		ClientID: r.ClientID, PractitionerID: r.PractitionerID, LocationID: r.LocationID,
 		AppointmentTypeID: r.ServiceID, Start: r.Start, End: r.End, Status: string(r.Status), Resent: r.Resent,
+		ContactDiffers: r.ContactDiffers,
 	}
 }
