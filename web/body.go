@@ -12,23 +12,22 @@ import (
 // maxFormBytes bounds every request body. The largest real form is the
 // booking request: its note takes 300 characters (the details form's 270),
 // names and email 50 each, and it carries the choices, the signed draft and
-// five campaign values of up to 100 characters. With every character the
-// costliest a browser can send, a 4-byte UTF-8 character percent-encoded
-// to 12 bytes, that is about 9 KiB (TestLargestRealFormsFit builds it).
-// 16 KiB leaves room beyond that, such as a note typed in decomposed form
-// (several code points to a character), while a body can cost the portal
-// no more memory than a page does.
+// five campaign values of up to 100 bytes. With every character a 4-byte
+// UTF-8 one, percent-encoded to 12 bytes, it is 6.5 KiB; with the note
+// typed in decomposed Hangul (three 3-byte jamo to a character, 27 bytes
+// encoded), the costliest text a keyboard is likely to send, 11 KiB
+// (TestLargestRealFormsFit builds both). 16 KiB leaves a few KiB beyond
+// that, and a body still costs the portal no more memory than a page does.
 const maxFormBytes = 16 << 10
 
 // Causes of the pages for a refused body.
 var (
 	errBodyTooLarge    = errors.New("request body over the bound")
 	errUnsupportedBody = errors.New("request body not a urlencoded form")
-	errUnreadableBody  = errors.New("request body not a readable form")
 )
 
-// boundBodies refuses, before any handler runs, a body the portal would
-// never send itself: one over maxFormBytes (413, on its Content-Length
+// boundBodies refuses, before any handler runs, a body the portal's own
+// forms never send: one over maxFormBytes (413, on its Content-Length
 // alone, or when reading it passes the bound) or a form that is not
 // urlencoded (415: multipart would let a client make the portal buffer
 // files). It parses an accepted form here, bounded, so handlers only ever
@@ -54,11 +53,10 @@ func (s *Server) boundBodies(next echo.HandlerFunc) echo.HandlerFunc {
 		if mt, _, _ := mime.ParseMediaType(req.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 			return s.refuseBody(c, errUnsupportedBody)
 		}
-		if err := req.ParseForm(); err != nil {
-			if _, over := errors.AsType[*http.MaxBytesError](err); over {
-				return s.refuseBody(c, errBodyTooLarge)
-			}
-			return s.refuseBody(c, errUnreadableBody)
+		// Any other parse error leaves the fields that could be read, as
+		// c.FormValue always has; the handlers say what is missing.
+		if _, over := errors.AsType[*http.MaxBytesError](req.ParseForm()); over {
+			return s.refuseBody(c, errBodyTooLarge)
 		}
 		return next(c)
 	}

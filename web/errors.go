@@ -71,11 +71,8 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = http.StatusRequestEntityTooLarge
 		m.Heading = "What you sent was too large"
 		m.Message = "What you sent was too large for this form, so nothing was saved or booked. Go back, check what you typed and try again."
-	case errors.Is(err, errUnsupportedBody), errors.Is(err, errUnreadableBody):
+	case errors.Is(err, errUnsupportedBody):
 		status = http.StatusUnsupportedMediaType
-		if errors.Is(err, errUnreadableBody) {
-			status = http.StatusBadRequest
-		}
 		m.Heading = "We couldn't read that form"
 		m.Message = "The form didn't arrive in a way this page can read, so nothing was saved or booked. Go back and try again."
 	case ok && be.Code == booking.CodeNotFound:
