@@ -20,6 +20,11 @@ type Limits struct {
 	DraftsPerMinute   int // POST details, which creates a draft
 	ConfirmsPerMinute int // POST confirm, which books
 	RequestsPerMinute int // POST request, which stores a booking request
+	// RejectsPerMinute counts the forms that cost something without doing
+	// anything: a body refused as too large or not a form, and a details
+	// or request form answered with its mistakes. Past it, every form
+	// from the address is answered 429 before its body is read.
+	RejectsPerMinute int
 }
 
 // Default limits: a patient correcting a form, or confirming again after a
@@ -28,13 +33,17 @@ const (
 	DefaultDraftsPerMinute   = 10
 	DefaultConfirmsPerMinute = 5
 	DefaultRequestsPerMinute = 5
+	// A patient fixing a form sends it again a few times, seconds apart;
+	// ten a minute (one every six seconds once spent) is more mistakes
+	// than anyone makes, and what a script sends in a moment.
+	DefaultRejectsPerMinute = 10
 )
 
 const tooManyMessage = "Too many attempts from your connection. Please wait a minute and try again."
 
 // abuseGuard holds the per-address limiters.
 type abuseGuard struct {
-	drafts, confirms, requests *addrLimiter
+	drafts, confirms, requests, rejects *addrLimiter
 }
 
 func newAbuseGuard(l Limits) *abuseGuard {
@@ -42,6 +51,7 @@ func newAbuseGuard(l Limits) *abuseGuard {
 		drafts:   newAddrLimiter(l.DraftsPerMinute, DefaultDraftsPerMinute),
 		confirms: newAddrLimiter(l.ConfirmsPerMinute, DefaultConfirmsPerMinute),
 		requests: newAddrLimiter(l.RequestsPerMinute, DefaultRequestsPerMinute),
+		rejects:  newAddrLimiter(l.RejectsPerMinute, DefaultRejectsPerMinute),
 	}
 }
 
@@ -155,6 +165,17 @@ func (l *addrLimiter) allow(addr string) bool {
 	return b.lim.AllowN(now, 1)
 }
 
+// spent reports whether addr's bucket is empty, taking nothing from it.
+func (l *addrLimiter) spent(addr string) bool {
+	if l == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[addrKey(addr)]
+	return b != nil && b.lim.TokensAt(time.Now()) < 1
+}
+
 // addrKey is the address an IPv4 client is limited by, or the /64 network
 // of an IPv6 client, who usually holds all of it.
 func addrKey(addr string) string {
@@ -208,8 +229,9 @@ func (s *Server) limitConfirms(next echo.HandlerFunc) echo.HandlerFunc {
 // screenDetails stops a details form that is a bot's (the honeypot: it is
 // sent on to the review as if accepted, with no draft made) or that would
 // create one draft too many from one address (the form comes back as typed,
-// saying so). A form with problems creates nothing and is not counted, so a
-// patient correcting mistakes never meets the limit. It reports whether it
+// saying so). A form with problems creates nothing and is not counted as a
+// draft, so a patient correcting mistakes never meets the draft limit (it
+// counts against the looser RejectsPerMinute instead). It reports whether it
 // answered.
 func (s *Server) screenDetails(c echo.Context, f *flow, form booking.DetailsForm) (bool, error) {
 	if s.honeypotFilled(c) {

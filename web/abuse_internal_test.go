@@ -80,3 +80,25 @@ func TestAddrLimiter(t *testing.T) {
 		t.Error("a negative limit does not turn limiting off")
 	}
 }
+
+// TestSpentTakesNothing: looking at a bucket, as every POST does, must not
+// spend it, or a patient's good forms would count as mistakes.
+func TestSpentTakesNothing(t *testing.T) {
+	l := newAddrLimiter(2, 0)
+	for range 5 {
+		if l.spent("192.0.2.1") {
+			t.Fatal("spent before anything was taken")
+		}
+	}
+	l.allow("192.0.2.1")
+	if l.spent("192.0.2.1") {
+		t.Fatal("spent with one of two left")
+	}
+	l.allow("192.0.2.1")
+	if !l.spent("192.0.2.1") || l.spent("192.0.2.2") {
+		t.Error("after two taken: want 192.0.2.1 spent and 192.0.2.2 not")
+	}
+	if (*addrLimiter)(nil).spent("192.0.2.1") {
+		t.Error("a limit turned off is never spent")
+	}
+}

@@ -63,7 +63,7 @@ func TestDraftLimitPerClientAddress(t *testing.T) {
 		}
 	})
 
-	t.Run("a form with mistakes is not counted", func(t *testing.T) {
+	t.Run("a form with mistakes is not counted as a draft", func(t *testing.T) {
 		h := newHarnessSetup(t, harnessSetup{web: func(c *web.Config) { c.Limits.DraftsPerMinute = 1 }})
 		action, form := h.detailsForm()
 		bad := form()
@@ -137,4 +137,63 @@ func TestHoneypot(t *testing.T) {
 			t.Errorf("a honeypot request was stored: %+v", list)
 		}
 	})
+}
+
+// TestRejectLimitPerClientAddress: a body refused as too large or not a
+// form, and a form answered with its mistakes, each count against the
+// address; past the limit every form from it is answered 429, before its
+// body is read, while another address is served as before.
+func TestRejectLimitPerClientAddress(t *testing.T) {
+	h := newHarnessSetup(t, harnessSetup{web: func(c *web.Config) { behindProxy(c); c.Limits.RejectsPerMinute = 3 }})
+	action, form := h.detailsForm()
+	bad := form()
+	bad.Set("email", "not an email")
+	const sender, other = "198.51.100.7", "198.51.100.8"
+
+	if p := h.do(h.formRequest(sender, action, bad)); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("form with a mistake: status %d, want 422", p.Status)
+	}
+	if p := h.do(h.postRequest(sender, action, "multipart/form-data; boundary=x", strings.NewReader("--x--\r\n"))); p.Status != http.StatusUnsupportedMediaType {
+		t.Fatalf("multipart form: status %d, want 415", p.Status)
+	}
+	if p := h.do(h.bigBodyRequest(sender, action, 50*mib)); p.Status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("50 MB body: status %d, want 413", p.Status)
+	}
+
+	// The limit is spent: a good form, a large body and a confirm are all
+	// answered 429, the large one without its body being asked for.
+	for name, req := range map[string]*http.Request{
+		"good form":  h.formRequest(sender, action, form()),
+		"50 MB body": h.bigBodyRequest(sender, action, 50*mib),
+		"confirm":    h.formRequest(sender, "/demo/book/confirm", form()),
+	} {
+		p := h.do(req)
+		if p.Status != http.StatusTooManyRequests {
+			t.Errorf("%s after three refusals: status %d, want 429", name, p.Status)
+			continue
+		}
+		p.ReportingTo(t).WantH1("Please wait a minute")
+		if p.Header.Get("Retry-After") != "60" {
+			t.Errorf("%s: Retry-After %q", name, p.Header.Get("Retry-After"))
+		}
+	}
+	if p := h.do(h.formRequest(other, action, form())); p.Status != http.StatusSeeOther {
+		t.Errorf("another address: status %d, want 303", p.Status)
+	}
+}
+
+// TestAPatientCorrectingMistakesIsNotLimited: with the default limits, a
+// patient who sends the details form with mistakes nine times in a
+// minute still books.
+func TestAPatientCorrectingMistakesIsNotLimited(t *testing.T) {
+	h := newHarness(t)
+	action, form := h.detailsForm()
+	bad := form()
+	bad.Set("mobile", "02 9555 0123")
+	for i := range web.DefaultRejectsPerMinute - 1 {
+		if status, _, _, _ := h.postAs("", action, bad); status != http.StatusUnprocessableEntity {
+			t.Fatalf("mistake %d: status %d, want 422", i+1, status)
+		}
+	}
+	h.confirm(h.post(action, form()).WantH1("Check your booking")).WantH1("Booking confirmed")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/internal/pagetest"
+	"github.com/clinic-booking/portal/web"
 )
 
 func TestRootLeadsToTheOnlyClinic(t *testing.T) {
@@ -471,7 +472,9 @@ func TestDetailsValidation(t *testing.T) {
 		{"note long", func(p *patient) { p.Note = strings.Repeat("n", 271) }, "note", "Your note must be 270 characters or fewer"},
 		{"no consent", func(p *patient) { p.Consent = false }, "consent", "Confirm that you agree to the privacy policy"},
 	}
-	h := newHarness(t)
+	// Every mistake comes from one address, more than the limit on forms
+	// with mistakes allows (TestRejectLimitPerClientAddress tests that).
+	h := newHarnessSetup(t, harnessSetup{web: func(c *web.Config) { c.Limits.RejectsPerMinute = -1 }})
 	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
 	slot, _ := times.FirstSlot()
 	details := h.get(slot).WantH1("Your details")

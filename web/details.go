@@ -202,6 +202,7 @@ func (s *Server) saveDetails(c echo.Context) error {
 	today := f.svc.Now().In(f.sel.Location.Zone)
 	details, errs := form.Validate(today)
 	if len(errs) > 0 {
+		s.countRejected(c)
 		return s.renderDetails(c, f, http.StatusUnprocessableEntity, form, errs, "")
 	}
 	id, err := f.svc.SaveDetails(c.Request().Context(), f.links.draftID, f.sel, details)

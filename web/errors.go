@@ -67,6 +67,14 @@ func (s *Server) handleError(err error, c echo.Context) {
 		status = http.StatusTooManyRequests
 		s.rateLimited(c)
 		m.Heading, m.Message, m.RetryURL = "Please wait a minute", tooManyMessage, pe.retryURL
+	case errors.Is(err, errBodyTooLarge):
+		status = http.StatusRequestEntityTooLarge
+		m.Heading = "What you sent was too large"
+		m.Message = "What you sent was too large for this form, so nothing was saved or booked. Go back, check what you typed and try again."
+	case errors.Is(err, errUnsupportedBody):
+		status = http.StatusUnsupportedMediaType
+		m.Heading = "We couldn't read that form"
+		m.Message = "The form didn't arrive in a way this page can read, so nothing was saved or booked. Go back and try again."
 	case ok && be.Code == booking.CodeNotFound:
 		status = http.StatusNotFound
 		m.Heading, m.Message = "Page not found", be.Message

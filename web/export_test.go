@@ -11,3 +11,7 @@ func (s *Server) GETRoutes() []string {
 	}
 	return paths
 }
+
+// MaxFormBytes is the bound on every request body, for the tests that
+// send one just over it and check the largest real form stays under it.
+const MaxFormBytes = maxFormBytes

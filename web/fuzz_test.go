@@ -143,7 +143,7 @@ func FuzzFormPosts(f *testing.F) {
 	kept := &checkedStore{Store: bookingstore.New(db)}
 	svc := booking.NewService(booking.Clinic{Slug: "demo", Name: "Demo"}, offlineAPI{}, kept, func() time.Time { return now })
 	srv, err := New(Config{Clinics: ServiceDirectory(booking.NewDirectory(svc)), Logger: slog.New(slog.DiscardHandler),
-		SecretKey: bytes.Repeat([]byte{7}, 32), Limits: Limits{DraftsPerMinute: -1, ConfirmsPerMinute: -1, RequestsPerMinute: -1}})
+		SecretKey: bytes.Repeat([]byte{7}, 32), Limits: Limits{DraftsPerMinute: -1, ConfirmsPerMinute: -1, RequestsPerMinute: -1, RejectsPerMinute: -1}})
 	if err != nil {
 		f.Fatal(err)
 	}

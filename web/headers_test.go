@@ -66,6 +66,16 @@ func TestEveryAnswerCarriesTheSecurityHeaders(t *testing.T) {
 	keep("bad link (400)", h.get("/demo/book?location=no-such-location"))
 	raw("cross-site form (403)", http.MethodPost, action, url.Values{"first_name": {"Zed"}},
 		map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+	keep("body too large (413)", h.do(h.bigBodyRequest("", action, 50<<20)))
+	keep("multipart form (415)", h.do(h.postRequest("", action, "multipart/form-data; boundary=x", strings.NewReader("--x--\r\n"))))
+	// The refusals count against this address; forms with mistakes spend
+	// the rest of its limit.
+	for i := 0; i <= web.DefaultRejectsPerMinute; i++ {
+		if p := h.post(action, blank); p.Status == http.StatusTooManyRequests {
+			keep("too many refused forms (429)", p)
+			break
+		}
+	}
 	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
 	h.restart() // nothing cached: the next page must ask coreplus
 	keep("coreplus down (503)", h.get("/demo"))
@@ -97,7 +107,7 @@ func TestEveryAnswerCarriesTheSecurityHeaders(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []int{200, 302, 400, 403, 404, 422, 503} {
+	for _, want := range []int{200, 302, 400, 403, 404, 413, 415, 422, 429, 503} {
 		found := false
 		for _, a := range got {
 			found = found || a.status == want

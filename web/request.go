@@ -126,6 +126,7 @@ func (s *Server) saveRequest(c echo.Context) error {
 	}
 	r, errs := form.Validate()
 	if len(errs) > 0 {
+		s.countRejected(c)
 		return s.renderRequest(c, clinic, links, http.StatusUnprocessableEntity, form, errs, "")
 	}
 	if _, err := svc.LeaveRequest(c.Request().Context(), r); err != nil {

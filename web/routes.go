@@ -3,7 +3,7 @@ package web
 // routes lists every URL the portal answers.
 func (s *Server) routes() {
 	e := s.echo
-	e.Use(s.requestID, s.logRequests, s.recoverPanics, s.securityHeaders)
+	e.Use(s.requestID, s.logRequests, s.recoverPanics, s.securityHeaders, s.boundBodies)
 
 	e.GET("/healthz", s.healthz)
 	e.GET("/static/:version/*", s.static)

@@ -152,6 +152,7 @@ func loadServerConfig(c *config, flags serveFlags, getenv func(string) string, b
 		DraftsPerMinute:   limit("RATE_LIMIT_DRAFTS_PER_MINUTE", web.DefaultDraftsPerMinute),
 		ConfirmsPerMinute: limit("RATE_LIMIT_CONFIRMS_PER_MINUTE", web.DefaultConfirmsPerMinute),
 		RequestsPerMinute: limit("RATE_LIMIT_REQUESTS_PER_MINUTE", web.DefaultRequestsPerMinute),
+		RejectsPerMinute:  limit("RATE_LIMIT_REJECTS_PER_MINUTE", web.DefaultRejectsPerMinute),
 	}
 	switch v := strings.ToLower(getenv("LOG_LEVEL")); v {
 	case "", "info":

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/clinic-booking/portal/web"
 )
 
 // TestRunDemoServesAndStops starts the whole program the way `make run` does,
@@ -139,6 +141,21 @@ func TestLoadConfigSingleClinicFromEnvironment(t *testing.T) {
 	}
 	if cfg.Clinic.MinNotice.Hours() != 2 || cfg.Clinic.WindowDays != 60 {
 		t.Errorf("default rules: notice %v window %d days", cfg.Clinic.MinNotice, cfg.Clinic.WindowDays)
+	}
+}
+
+// TestLoadConfigRejectLimit: the limit on refused bodies and forms with
+// mistakes takes its default, a number, or 0 for none.
+func TestLoadConfigRejectLimit(t *testing.T) {
+	for value, want := range map[string]int{"": web.DefaultRejectsPerMinute, "25": 25, "0": -1} {
+		env := withCoreplusEnv(map[string]string{"COREPLUS_ACCESS_TOKEN": "token", "RATE_LIMIT_REJECTS_PER_MINUTE": value})
+		cfg, err := loadConfig(nil, func(k string) string { return env[k] }, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Limits.RejectsPerMinute != want {
+			t.Errorf("RATE_LIMIT_REJECTS_PER_MINUTE=%q: %d, want %d", value, cfg.Limits.RejectsPerMinute, want)
+		}
 	}
 }
 
