@@ -39,7 +39,7 @@ const (
 	DefaultRejectsPerMinute = 10
 )
 
-const tooManyMessage = "Too many attempts from your connection. Please wait a minute and try again."
+const tooManyMessage = "Too many attempts from your connection. This one was not sent, so nothing was booked by it. Please wait a minute and try again."
 
 // abuseGuard holds the per-address limiters.
 type abuseGuard struct {

@@ -33,7 +33,7 @@ func TestDraftLimitPerClientAddress(t *testing.T) {
 		if err != nil || status != http.StatusTooManyRequests {
 			t.Fatalf("fourth draft from one peer claiming another address: status %d, %v; want 429", status, err)
 		}
-		if !strings.Contains(p.Doc.Text(), "Too many attempts from your connection. Please wait a minute and try again.") {
+		if !strings.Contains(p.Doc.Text(), "Too many attempts from your connection. This one was not sent, so nothing was booked by it. Please wait a minute and try again.") {
 			t.Errorf("429 page does not say what happened:\n%s", p.Doc.Text())
 		}
 		if got := p.Doc.Find("#first-name").AttrOr("value", ""); got != newPatient.First {
