@@ -368,3 +368,27 @@ func TestBookingSentTwiceWithoutAnswerDidNotGoThrough(t *testing.T) {
 		t.Fatalf("the next patient: %q", got)
 	}
 }
+
+// TestBookedTimeLeavesTheTimePageAtOnce: a time booked through the portal
+// is gone from the next patient's time page at once, though the free time
+// it is cut from is still cached (the harness's clock stands still).
+func TestBookedTimeLeavesTheTimePageAtOnce(t *testing.T) {
+	t.Parallel()
+	h := settlingHarness(t)
+	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
+	slot, label := times.FirstSlot()
+	h.wantOneAppointment(h.confirm(h.post(func() (string, url.Values) {
+		action, form := h.get(slot).WantH1("Your details").Form()
+		return action, newPatient.fill(form)
+	}()).WantH1("Check your booking")))
+
+	again := h.get(times.URL)
+	if _, next := again.FirstSlot(); next == label {
+		t.Errorf("the time just booked is still offered first: %s", label)
+	}
+	again.Doc.Find("ul.slots a").Each(func(_ int, a *goquery.Selection) {
+		if a.AttrOr("href", "") == slot {
+			t.Errorf("the time just booked is still offered: %s", label)
+		}
+	})
+}

@@ -147,53 +147,107 @@ func (s *Service) offering(ctx context.Context, sel Selection) ([]Practitioner, 
 	return s.Practitioners(ctx, *sel.Location, *sel.Service)
 }
 
-// freeSlots returns the bookable slots from day from to day to (inclusive),
-// sorted by start then practitioner name, from cached free times. Requests
-// are cut into weeks counted from today, so browsing reuses cached answers.
-func (s *Service) freeSlots(ctx context.Context, sel Selection, pracs []Practitioner, from, to time.Time) ([]Slot, error) {
-	if len(pracs) == 0 {
-		return nil, nil
+// Free time is fetched a location at a time, for every practitioner
+// there, as whole free blocks (no appointment type), in spans of spanDays
+// days that start on spanEpoch plus a multiple of spanDays. Every service,
+// every practitioner and "first available" at a location are cut from the
+// same few answers, so all patients browsing it share them, and a week on
+// screen needs at most two. Each block is cut the way coreplus cuts free
+// time for an appointment type (§3.4 of the API notes; the sandbox does
+// the same): back to back from the block's start, in the service's length,
+// so every time offered is one coreplus would offer, and the confirm's
+// uncached re-check still has the last word.
+const spanDays = 14
+
+// spanStart is the first day of the span holding day d, a midnight in the
+// location's zone.
+func spanStart(d time.Time) time.Time {
+	// Calendar days since the epoch (a Monday), counted in UTC so that a
+	// DST change in the zone does not shorten a day.
+	days := int(time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC).Sub(spanEpoch) / (24 * time.Hour))
+	days -= ((days % spanDays) + spanDays) % spanDays
+	return time.Date(spanEpoch.Year(), spanEpoch.Month(), spanEpoch.Day()+days, 0, 0, 0, 0, d.Location())
+}
+
+var spanEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// span returns the free blocks of every practitioner at loc in the span
+// starting on start, and when coreplus gave them. Its errors are coreplus's.
+func (s *Service) span(ctx context.Context, loc *Location, start time.Time) ([]coreplus.Slot, time.Time, error) {
+	q := coreplus.SlotQuery{
+		StartDate: start.Format(dateLayout), EndDate: addDays(start, spanDays-1).Format(dateLayout),
+		TimezoneID: loc.TimezoneID, LocationIDs: []string{loc.ID},
 	}
-	loc, svc := sel.Location, sel.Service
+	key := strings.Join([]string{"span", loc.ID, loc.TimezoneID, q.StartDate}, "|")
+	v, at, err := s.slots.getAged(ctx, key, func(ctx context.Context) (any, error) {
+		return s.api.FindAvailability(ctx, q)
+	})
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("find availability: %w", err)
+	}
+	return v.([]coreplus.Slot), at, nil
+}
+
+// freeSlots returns the bookable slots from day from to day to (inclusive),
+// sorted by start then practitioner name, from cached free time less the
+// times the portal's own bookings hold.
+func (s *Service) freeSlots(ctx context.Context, sel Selection, pracs []Practitioner, from, to time.Time) ([]Slot, error) {
+	slots, _, err := s.freeSlotsAsOf(ctx, sel, pracs, from, to)
+	return slots, err
+}
+
+// freeSlotsAsOf is freeSlots, also saying when coreplus gave the oldest
+// free time it used (zero when it used none).
+func (s *Service) freeSlotsAsOf(ctx context.Context, sel Selection, pracs []Practitioner, from, to time.Time) ([]Slot, time.Time, error) {
+	loc, length := sel.Location, sel.Service.Length()
+	if len(pracs) == 0 || length <= 0 {
+		return nil, time.Time{}, nil
+	}
 	now := s.now()
-	today := dayOf(now, loc.Zone)
-	if from.Before(today) {
+	if today := dayOf(now, loc.Zone); from.Before(today) {
 		from = today
 	}
+	end := addDays(to, 1)
 	byID := map[string]Practitioner{}
-	ids := make([]string, 0, len(pracs))
 	for _, p := range pracs {
 		byID[p.ID] = p
-		ids = append(ids, p.ID)
 	}
-	sort.Strings(ids)
 
-	var out []Slot
+	var (
+		out  []Slot
+		asOf time.Time
+	)
 	seen := map[string]bool{}
-	for cs := chunkStart(today, from); !cs.After(to); cs = addDays(cs, weekDays) {
-		raw, err := s.chunk(ctx, loc, svc.ID, ids, cs)
+	for ss := spanStart(from); ss.Before(end); ss = addDays(ss, spanDays) {
+		blocks, at, err := s.span(ctx, loc, ss)
 		if err != nil {
-			return nil, err
+			return nil, time.Time{}, upstream(err)
 		}
-		for _, r := range raw {
-			p, ok := byID[r.PractitionerID]
-			if !ok || (r.LocationID != "" && r.LocationID != loc.ID) {
+		if asOf.IsZero() || at.Before(asOf) {
+			asOf = at
+		}
+		for _, b := range blocks {
+			p, ok := byID[b.PractitionerID]
+			if !ok || (b.LocationID != "" && b.LocationID != loc.ID) {
 				continue
 			}
-			start := r.Start.In(loc.Zone)
-			if start.Before(from) || !start.Before(addDays(to, 1)) || !s.clinic.Bookable(start, now) {
-				continue
+			for t := b.Start; !t.Add(length).After(b.End); t = t.Add(length) {
+				start := t.In(loc.Zone)
+				if start.Before(from) || !start.Before(end) || !s.clinic.Bookable(start, now) {
+					continue
+				}
+				key := start.Format(time.RFC3339) + p.ID
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				out = append(out, Slot{Start: start, End: start.Add(length), Practitioner: p, LocationID: loc.ID})
 			}
-			key := start.Format(time.RFC3339) + p.ID
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			out = append(out, Slot{Start: start, End: start.Add(svc.Length()), Practitioner: p, LocationID: loc.ID})
 		}
 	}
+	out = s.notHeld(ctx, out, from, end)
 	sortSlots(out)
-	return out, nil
+	return out, asOf, nil
 }
 
 // sortSlots orders slots by time, then by practitioner name: the merged list
@@ -205,32 +259,6 @@ func sortSlots(slots []Slot) {
 		}
 		return slots[i].Practitioner.Name < slots[j].Practitioner.Name
 	})
-}
-
-// chunkStart is the start of the week-long request chunk holding day d,
-// counting weeks from today.
-func chunkStart(today, d time.Time) time.Time {
-	n := 0
-	for c := today; !addDays(c, weekDays).After(d); c = addDays(c, weekDays) {
-		n++
-	}
-	return addDays(today, n*weekDays)
-}
-
-func (s *Service) chunk(ctx context.Context, loc *Location, typeID string, pracIDs []string, start time.Time) ([]coreplus.Slot, error) {
-	q := coreplus.SlotQuery{
-		StartDate: start.Format(dateLayout), EndDate: addDays(start, weekDays-1).Format(dateLayout),
-		TimezoneID: loc.TimezoneID, LocationIDs: []string{loc.ID}, PractitionerIDs: pracIDs,
-		AppointmentTypeID: typeID,
-	}
-	key := strings.Join([]string{"slots", loc.ID, typeID, strings.Join(pracIDs, ","), q.StartDate}, "|")
-	v, err := s.slots.get(ctx, key, func(ctx context.Context) (any, error) {
-		return s.api.FindAvailability(ctx, q)
-	})
-	if err != nil {
-		return nil, upstream(fmt.Errorf("find availability: %w", err))
-	}
-	return v.([]coreplus.Slot), nil
 }
 
 // slotState is what coreplus says of a slot when asked just before booking.
@@ -389,28 +417,52 @@ func (s *Service) Alternatives(ctx context.Context, sel Selection, n int) ([]Slo
 	if err != nil {
 		return nil, err
 	}
-	return nearest(s.notHeld(ctx, slots, from, addDays(to, 1)), taken, n), nil
+	return nearest(slots, taken, n), nil
 }
 
-// notHeld leaves out of slots, which start in [from, to), those another
-// booking of the portal's holds. When the store cannot say, slots are kept:
-// a held time picked later is refused at its own claim.
+// notHeld leaves out of slots, which start in [from, to), those that
+// overlap a time another booking of the portal's holds: its own bookings
+// leave what it offers at once, on every replica, since they share the
+// store. When the store cannot say, slots are kept: a held time picked
+// later is refused at its own claim.
 func (s *Service) notHeld(ctx context.Context, slots []Slot, from, to time.Time) []Slot {
 	if s.store == nil || len(slots) == 0 {
 		return slots
 	}
-	held, err := s.store.HeldSlots(ctx, s.clinic.Slug, from, to)
+	held, err := s.store.HeldSlots(ctx, s.clinic.Slug, from.Add(-heldReach), to)
 	if err != nil {
-		s.log.Warn("list held slots for alternatives", "err", err)
+		s.log.Warn("list held slots", "err", err)
+		return slots
+	}
+	if len(held) == 0 {
 		return slots
 	}
 	out := slots[:0:0]
 	for _, sl := range slots {
-		if !holds(held, sl.Practitioner.ID, sl.Start, "") {
+		if !overlapsHeld(held, sl) {
 			out = append(out, sl)
 		}
 	}
 	return out
+}
+
+// heldReach is how long before a range a booking may start and still reach
+// into it: longer than any appointment.
+const heldReach = 24 * time.Hour
+
+// overlapsHeld reports whether a record in held holds sl's practitioner for
+// any part of sl. A record with no end holds its start.
+func overlapsHeld(held []Record, sl Slot) bool {
+	for _, r := range held {
+		end := r.End
+		if !end.After(r.Start) {
+			end = r.Start.Add(time.Nanosecond)
+		}
+		if r.PractitionerID == sl.Practitioner.ID && r.Start.Before(sl.End) && sl.Start.Before(end) {
+			return true
+		}
+	}
+	return false
 }
 
 // holds reports whether a record in held, other than draft except's, holds

@@ -18,11 +18,16 @@ const (
 	staleRetry = 15 * time.Second
 )
 
-// refCache keeps reference data (locations, practitioners, services) for a
-// short time and coalesces identical concurrent loads into one upstream call,
-// so a burst of page views costs coreplus one request, not hundreds.
+// refCache keeps reference data (locations, practitioners, services) and
+// free time for a short time and coalesces identical concurrent loads into
+// one upstream call, so a burst of page views costs coreplus one request,
+// not hundreds.
 type refCache struct {
-	ttl   time.Duration
+	ttl time.Duration
+	// swr, when set, serves a value up to swr past its ttl at once, while
+	// one reload in the background refreshes it (stale-while-revalidate):
+	// a patient never waits for a refresh the cache can answer.
+	swr   time.Duration
 	now   func() time.Time
 	group singleflight.Group
 	// onStale, when set, keeps the last good value of a key past its ttl
@@ -50,27 +55,61 @@ func newRefCache(ttl time.Duration, now func() time.Time) *refCache {
 // cached, so the next patient tries again; with onStale set, a failed
 // reload answers with the last good value instead.
 func (c *refCache) get(ctx context.Context, key string, load func(context.Context) (any, error)) (any, error) {
+	v, _, err := c.getAged(ctx, key, load)
+	return v, err
+}
+
+// getAged is get, also saying when the value was loaded from coreplus.
+func (c *refCache) getAged(ctx context.Context, key string, load func(context.Context) (any, error)) (any, time.Time, error) {
 	c.mu.Lock()
 	e, ok := c.entries[key]
 	c.mu.Unlock()
-	if ok && c.now().Before(e.expires) {
-		return e.value, nil
+	now := c.now()
+	if ok && now.Before(e.expires) {
+		return e.value, e.loaded, nil
 	}
-	ch := c.group.DoChan(key, func() (any, error) {
+	if ok && c.swr > 0 && now.Before(e.expires.Add(c.swr)) {
+		// Joins a reload under way, or starts one nobody waits for.
+		c.group.DoChan(key, c.loader(ctx, key, load, e, ok))
+		return e.value, e.loaded, nil
+	}
+	ch := c.group.DoChan(key, c.loader(ctx, key, load, e, ok))
+	select {
+	case r := <-ch:
+		if r.Err != nil {
+			return nil, time.Time{}, r.Err
+		}
+		l := r.Val.(loaded)
+		return l.value, l.at, nil
+	case <-ctx.Done():
+		return nil, time.Time{}, ctx.Err()
+	}
+}
+
+// loaded is a value and when it was loaded, as a load shares it.
+type loaded struct {
+	value any
+	at    time.Time
+}
+
+// loader loads key for everyone waiting on it, and keeps what it got. old
+// is the entry it replaces, if had.
+func (c *refCache) loader(ctx context.Context, key string, load func(context.Context) (any, error), old cacheEntry, had bool) func() (any, error) {
+	return func() (any, error) {
 		// Detached from one patient's request: others are waiting on it too.
 		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 		v, err := load(lctx)
 		if err != nil {
-			if ok && c.onStale != nil && staleWorthy(err) && c.now().Sub(e.loaded) < maxStale {
+			if had && c.onStale != nil && staleWorthy(err) && c.now().Sub(old.loaded) < maxStale {
 				c.onStale(key, err)
 				// Served a while before asking again, so a dead coreplus
 				// is not asked on every request.
-				e.expires = c.now().Add(staleRetry)
+				old.expires = c.now().Add(staleRetry)
 				c.mu.Lock()
-				c.entries[key] = e
+				c.entries[key] = old
 				c.mu.Unlock()
-				return e.value, nil
+				return loaded{old.value, old.loaded}, nil
 			}
 			return nil, err
 		}
@@ -78,13 +117,7 @@ func (c *refCache) get(ctx context.Context, key string, load func(context.Contex
 		c.mu.Lock()
 		c.entries[key] = cacheEntry{value: v, loaded: now, expires: now.Add(c.ttl)}
 		c.mu.Unlock()
-		return v, nil
-	})
-	select {
-	case r := <-ch:
-		return r.Val, r.Err
-	case <-ctx.Done():
-		return nil, ctx.Err()
+		return loaded{v, now}, nil
 	}
 }
 

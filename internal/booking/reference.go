@@ -202,7 +202,8 @@ func (s *Service) Practitioners(ctx context.Context, loc Location, svc ServiceTy
 // workingAt finds who has free time at a location in the next four weeks
 // (rosters repeat weekly; a longer look costs more requests than it tells).
 // coreplus has no "practitioners by location" call, so free time is the
-// evidence; it is cached like other reference data.
+// evidence: the same spans of whole free blocks the time step cuts, so it
+// costs no request of its own. It is cached like other reference data.
 func (s *Service) workingAt(ctx context.Context, loc Location) (map[string]bool, error) {
 	v, err := s.cache.get(ctx, "working:"+loc.ID, func(ctx context.Context) (any, error) {
 		today := dayOf(s.now(), loc.Zone)
@@ -210,12 +211,17 @@ func (s *Service) workingAt(ctx context.Context, loc Location) (map[string]bool,
 		if w := dayOf(s.now().Add(s.clinic.bookingWindow()), loc.Zone); w.Before(last) {
 			last = w
 		}
-		slots, err := s.api.FindAvailability(ctx, coreplus.SlotQuery{
-			StartDate: today.Format(dateLayout), EndDate: last.Format(dateLayout),
-			TimezoneID: loc.TimezoneID, LocationIDs: []string{loc.ID},
-		})
-		if err != nil {
-			return nil, err
+		var slots []coreplus.Slot
+		for ss := spanStart(today); !ss.After(last); ss = addDays(ss, spanDays) {
+			blocks, _, err := s.span(ctx, &loc, ss)
+			if err != nil {
+				return nil, err
+			}
+			for _, b := range blocks {
+				if d := dayOf(b.Start, loc.Zone); !d.Before(today) && !d.After(last) {
+					slots = append(slots, b)
+				}
+			}
 		}
 		set := map[string]bool{}
 		for _, sl := range slots {

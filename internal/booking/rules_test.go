@@ -123,6 +123,9 @@ func (f *fakeAPI) FindAvailability(_ context.Context, q coreplus.SlotQuery) ([]c
 	for _, s := range f.slots {
 		d := s.Start.In(sydney).Format("2006-01-02")
 		if d >= q.StartDate && d <= q.EndDate {
+			if s.End.IsZero() {
+				s.End = s.Start.Add(30 * time.Minute) // a block with room for one standard visit
+			}
 			out = append(out, s)
 		}
 	}
@@ -194,7 +197,10 @@ func TestFreeSlotsMergesFiltersAndSorts(t *testing.T) {
 	if len(api.queries) != n {
 		t.Errorf("cached read made %d more requests", len(api.queries)-n)
 	}
-	if q := api.queries[0]; q.AppointmentTypeID != "std" || len(q.PractitionerIDs) != 2 || q.LocationIDs[0] != "syd" || q.TimezoneID != "tz" {
+	// One query for the whole location's free blocks, over the span that
+	// holds the week: no service, no practitioner.
+	if q := api.queries[0]; q.AppointmentTypeID != "" || len(q.PractitionerIDs) != 0 || len(q.LocationIDs) != 1 || q.LocationIDs[0] != "syd" ||
+		q.TimezoneID != "tz" || q.StartDate != "2026-11-30" || q.EndDate != "2026-12-13" {
 		t.Errorf("query %+v", q)
 	}
 }

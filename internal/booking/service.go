@@ -40,10 +40,19 @@ type Logger interface {
 }
 
 // Caching: reference data changes rarely; free time changes as people book,
-// so it is kept only long enough to make browsing cheap.
+// so it is kept only long enough to make browsing cheap. Free time older
+// than AvailabilityTTL is still served, up to AvailabilityStale more,
+// while one reload in the background refreshes it: a patient never waits
+// for coreplus when the cache can answer. With anyone browsing, free time
+// shown is at most AvailabilityTTL and a reload old; after a quiet spell,
+// at most AvailabilityTTL + AvailabilityStale. The portal's own bookings
+// leave the times offered at once (see notHeld); staff's own bookings in
+// coreplus, within those bounds; and the confirm's uncached re-check has
+// the last word either way.
 const (
-	ReferenceTTL    = 5 * time.Minute
-	AvailabilityTTL = 45 * time.Second
+	ReferenceTTL      = 5 * time.Minute
+	AvailabilityTTL   = 30 * time.Second
+	AvailabilityStale = 90 * time.Second
 )
 
 // NewService builds the service for one clinic. store may be nil for a
@@ -64,7 +73,7 @@ func NewService(clinic Clinic, api Coreplus, store Store, now func() time.Time) 
 	s := &Service{
 		clinic: clinic, api: api, store: store, now: now,
 		cache: newRefCache(ReferenceTTL, now),
-		slots: newRefCache(AvailabilityTTL, now),
+		slots: &refCache{ttl: AvailabilityTTL, swr: AvailabilityStale, now: now, entries: map[string]cacheEntry{}},
 		log:   nopLogger{},
 	}
 	// Free time is never served stale: a time shown must be one coreplus
