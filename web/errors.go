@@ -37,9 +37,16 @@ var errTooMany = errors.New("too many attempts from one address")
 const (
 	unavailableMessage  = "The clinic's booking system isn't answering at the moment. Please try again in a minute."
 	nothingSentMessage  = "The clinic's booking system isn't answering at the moment. Nothing has been booked. Please try again in a minute."
+	busyMessage         = "The clinic's booking system is busy. This page will try again by itself in a few seconds; nothing you chose is lost."
+	busySubmitMessage   = "The clinic's booking system is busy, so this wasn't sent and nothing was booked. Please try again in a few seconds."
 	failedGetMessage    = "Sorry, something went wrong on our side. Please try again."
 	failedSubmitMessage = "Sorry, something went wrong on our side. If you were confirming a booking, check your email or call the clinic before trying again."
 )
+
+// busyRetry is how soon, in seconds, a busy page tries again (the Refresh
+// header, which every browser follows with no script): the load it waited
+// for goes on meanwhile, so the next try usually finds it.
+const busyRetry = "3"
 
 // handleError is the one place errors become pages. A booking.Error carries a
 // message fit for a patient; anything else is logged with its cause and shown
@@ -81,6 +88,21 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case ok && be.Code == booking.CodeInvalid:
 		status = http.StatusBadRequest
 		m.Heading, m.Message = "We couldn't use that link", be.Message
+	case ok && be.Code == booking.CodeBusy:
+		// Not an outage: the page tries again by itself, and nothing is
+		// lost; no "leave a request" for a wait of seconds.
+		status = http.StatusServiceUnavailable
+		m.Heading = "Lots of people are booking right now"
+		m.Message = busyMessage
+		c.Response().Header().Set("Retry-After", busyRetry)
+		if req.Method == http.MethodGet || req.Method == http.MethodHead {
+			c.Response().Header().Set("Refresh", busyRetry)
+			m.RetryURL = req.URL.RequestURI()
+		} else {
+			m.Message = busySubmitMessage
+			m.RetryURL = pe.retryURL
+		}
+		s.log.Info("page answered busy", "request_id", id, "path", logPath(c))
 	case ok && be.Code == booking.CodeUnavailable:
 		status = http.StatusServiceUnavailable
 		m.Heading = "Online booking isn't available right now"

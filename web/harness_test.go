@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -236,12 +237,17 @@ func (h *harness) abs(u string) string {
 	return h.portal.URL + u
 }
 
-// get fetches u and follows redirects, as a browser does.
+// get fetches u and follows redirects, as a browser does, and a busy
+// page's Refresh (a "we're confirming" page's it leaves to the test).
 func (h *harness) get(u string) *page {
 	h.t.Helper()
 	for range 10 {
 		req, _ := http.NewRequest(http.MethodGet, h.abs(u), nil)
 		p := h.do(req)
+		if secs, err := strconv.Atoi(p.Header.Get("Refresh")); err == nil && p.Status == http.StatusServiceUnavailable {
+			time.Sleep(time.Duration(secs) * time.Second)
+			continue
+		}
 		if p.Status < 300 || p.Status > 399 {
 			return p
 		}

@@ -392,3 +392,28 @@ func TestBookedTimeLeavesTheTimePageAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestSlowFreeTimeGetsABusyPageThatTriesAgain: when coreplus takes longer
+// than a patient should wait to give free time the cache does not have,
+// the time page says the system is busy (503, Retry-After) and loads
+// itself again (Refresh); the load went on meanwhile, so the next try has
+// the times. Nothing is shown as an outage.
+func TestSlowFreeTimeGetsABusyPageThatTriesAgain(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	practitioners := h.get("/demo").Link("Harbourside Physio Surry Hills")
+	practitioners = h.get(practitioners).Link("Standard Consultation")
+	who := h.get(practitioners)
+	h.sb.SetFaults(sandbox.Faults{Latency: 3 * time.Second, Match: func(method, resource string) bool { return resource == "availabilityslot" }})
+	h.restart() // cold caches: free time must be loaded for the time page
+	req, _ := http.NewRequest(http.MethodGet, h.abs(who.Link("Priya Nandakumar")), nil)
+	busy := h.do(req)
+	if busy.Status != http.StatusServiceUnavailable || busy.Header.Get("Refresh") == "" || busy.Header.Get("Retry-After") == "" {
+		t.Fatalf("status %d, Refresh %q, Retry-After %q; want a busy page that tries again", busy.Status, busy.Header.Get("Refresh"), busy.Header.Get("Retry-After"))
+	}
+	busy.WantH1("Lots of people are booking right now")
+	if strings.Contains(busy.Text(), "Leave a booking request") {
+		t.Error("a busy page offers the outage's booking request")
+	}
+	h.get(req.URL.String()).WantH1("Choose a time")
+}

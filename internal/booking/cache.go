@@ -18,6 +18,13 @@ const (
 	staleRetry = 15 * time.Second
 )
 
+// pageWait bounds how long a patient waits for data the cache must load
+// (coreplus slow, or its budget spoken for by bookings): past it, the page
+// is served from the last copy, however old (up to maxStale; a time page
+// then says how old), or the patient is told the system is busy and the
+// page tries again by itself. The load goes on, for the next to ask.
+const pageWait = 2 * time.Second
+
 // refCache keeps reference data (locations, practitioners, services) and
 // free time for a short time and coalesces identical concurrent loads into
 // one upstream call, so a burst of page views costs coreplus one request,
@@ -69,11 +76,14 @@ func (c *refCache) getAged(ctx context.Context, key string, load func(context.Co
 		return e.value, e.loaded, nil
 	}
 	if ok && c.swr > 0 && now.Before(e.expires.Add(c.swr)) {
-		// Joins a reload under way, or starts one nobody waits for.
-		c.group.DoChan(key, c.loader(ctx, key, load, e, ok))
+		// Joins a reload under way, or starts one nobody waits for, which
+		// waits for the budget behind everyone a page waits on.
+		c.group.DoChan(key, c.loader(coreplus.WithPriority(ctx, coreplus.PriorityBackground), key, load, e, ok))
 		return e.value, e.loaded, nil
 	}
 	ch := c.group.DoChan(key, c.loader(ctx, key, load, e, ok))
+	wait := time.NewTimer(pageWait)
+	defer wait.Stop()
 	select {
 	case r := <-ch:
 		if r.Err != nil {
@@ -81,6 +91,11 @@ func (c *refCache) getAged(ctx context.Context, key string, load func(context.Co
 		}
 		l := r.Val.(loaded)
 		return l.value, l.at, nil
+	case <-wait.C:
+		if ok && c.now().Sub(e.loaded) < maxStale {
+			return e.value, e.loaded, nil
+		}
+		return nil, time.Time{}, errBusy
 	case <-ctx.Done():
 		return nil, time.Time{}, ctx.Err()
 	}

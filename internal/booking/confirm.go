@@ -59,6 +59,9 @@ const (
 // appointment is created.
 // Errors are patient-safe *Error values.
 func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (Outcome, error) {
+	// A booking under way never waits for the upstream budget behind
+	// patients browsing.
+	ctx = coreplus.WithPriority(ctx, coreplus.PriorityUrgent)
 	if sel.Location == nil || sel.Service == nil || !sel.PractitionerChosen() || sel.Slot == nil {
 		return Outcome{}, invalid("Some of your choices are missing. Start again to choose a time.")
 	}

@@ -9,7 +9,13 @@ const (
 	CodeInvalid     Code = iota + 1 // the patient's choice or input is not acceptable
 	CodeNotFound                    // the thing asked for does not exist (or is not offered online)
 	CodeUnavailable                 // coreplus could not be reached or answered badly
+	CodeBusy                        // coreplus's budget is spoken for: the page should try again in a moment
 )
+
+// errBusy is the answer to a page whose data coreplus could not give within
+// pageWait, with no copy to show meanwhile: the load goes on, and the page
+// asked again in a moment finds it.
+var errBusy = &Error{Code: CodeBusy, Message: "The clinic's booking system is busy right now."}
 
 // Error is an error fit to show a patient: Message never holds an internal
 // detail. Cause keeps the internal error for the log.

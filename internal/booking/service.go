@@ -101,7 +101,11 @@ func (s *Service) Clinic() Clinic { return s.clinic }
 // Now is the service's clock.
 func (s *Service) Now() time.Time { return s.now() }
 
-// upstream wraps a coreplus failure in a patient-safe error.
+// upstream wraps a coreplus failure in a patient-safe error; one that was
+// only busy stays so.
 func upstream(err error) error {
+	if be, ok := AsError(err); ok && be.Code == CodeBusy {
+		return be
+	}
 	return &Error{Code: CodeUnavailable, Message: "We couldn't reach the clinic's booking system.", Cause: err}
 }

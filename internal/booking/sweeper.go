@@ -227,7 +227,9 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 		return res, err
 	}
 	var spent coreplus.CallCount
-	cctx := coreplus.CountingCalls(ctx, &spent)
+	// Settling is booking work patients wait on: it goes first in the
+	// queue for the budget, and its pace keeps it to its share.
+	cctx := coreplus.CountingCalls(coreplus.WithPriority(ctx, coreplus.PriorityUrgent), &spent)
 	pace, budget := w.budget()
 	for i, rec := range due {
 		res.Calls = spent.Load()

@@ -3,6 +3,7 @@ package coreplus
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 )
@@ -28,17 +29,61 @@ const (
 	DefaultLimitWindow = 1250 * time.Millisecond
 )
 
+// Priority orders requests waiting for the upstream budget: when several
+// wait, the most urgent starts first, and within a priority the first to
+// ask. Set it on a context with WithPriority; requests without one are
+// PriorityInteractive.
+type Priority int
+
+const (
+	// PriorityUrgent is a patient's booking under way: the confirm's
+	// re-check, the client and the appointment. It never waits behind
+	// browsing.
+	PriorityUrgent Priority = iota
+	// PriorityInteractive is a patient waiting on a page.
+	PriorityInteractive
+	// PriorityBackground is work nobody waits on: a cache refreshed ahead
+	// of need, the sweeper. It uses what the others leave.
+	PriorityBackground
+	priorities = iota
+)
+
+type priorityKey struct{}
+
+// WithPriority returns ctx with requests made under it waiting for the
+// upstream budget at priority p.
+func WithPriority(ctx context.Context, p Priority) context.Context {
+	return context.WithValue(ctx, priorityKey{}, p)
+}
+
+func priorityOf(ctx context.Context) Priority {
+	if p, ok := ctx.Value(priorityKey{}).(Priority); ok && p >= 0 && p < priorities {
+		return p
+	}
+	return PriorityInteractive
+}
+
 // WindowLimiter lets at most n requests start in any window of the given
 // length, and lets them start together. A token bucket (rate.Limiter) cannot
 // promise that: with a burst above one it lets burst+rate through in some
 // second, and with a burst of one it spaces even a page's two calls apart.
-// It is safe for concurrent use; share one among every client of a consumer.
+// Requests waiting for a start are let go most urgent first (see
+// Priority), so a booking never queues behind browsing. It is safe for
+// concurrent use; share one among every client of a consumer.
 type WindowLimiter struct {
 	per time.Duration
 
 	mu     sync.Mutex
 	starts []time.Time // the last n start times handed out, a ring
 	next   int         // index of the oldest, the one the next start must follow by per
+	queue  [priorities][]*waiter
+	timer  *time.Timer // armed while someone waits, for when the next start frees
+}
+
+// waiter is one request waiting for a start.
+type waiter struct {
+	ready   chan struct{}
+	granted bool
 }
 
 // NewWindowLimiter returns a limiter of n requests per window. It panics if
@@ -50,41 +95,128 @@ func NewWindowLimiter(n int, per time.Duration) *WindowLimiter {
 	return &WindowLimiter{per: per, starts: make([]time.Time, n)}
 }
 
-// Wait blocks until a request may start. Start times are handed out in
-// order, each at least per after the one n places before it, so any n+1
-// consecutive starts span at least per.
+// Wait blocks until a request may start: each start at least per after
+// the one n places before it, so any n+1 consecutive starts span at least
+// per. It returns an error at once when the wait, as far as it can be told
+// (more urgent requests may yet come), would outlast ctx's deadline.
 func (l *WindowLimiter) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	p := priorityOf(ctx)
 	l.mu.Lock()
 	now := time.Now()
-	at := now
-	if oldest := l.starts[l.next]; !oldest.IsZero() {
-		if t := oldest.Add(l.per); t.After(at) {
-			at = t
+	ahead := 0
+	for q := Priority(0); q <= p; q++ {
+		ahead += len(l.queue[q])
+	}
+	if ahead == 0 && l.free(now) {
+		l.take(now)
+		l.mu.Unlock()
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		if at := l.earliest(now, ahead); at.After(dl) {
+			l.mu.Unlock()
+			return fmt.Errorf("coreplus: the next request may start in %v, after the deadline", at.Sub(now).Round(time.Millisecond))
 		}
 	}
-	if dl, ok := ctx.Deadline(); ok && at.After(dl) {
-		l.mu.Unlock()
-		return fmt.Errorf("coreplus: the next request may start in %v, after the deadline", at.Sub(now).Round(time.Millisecond))
-	}
-	l.starts[l.next] = at
-	l.next = (l.next + 1) % len(l.starts)
+	w := &waiter{ready: make(chan struct{})}
+	l.queue[p] = append(l.queue[p], w)
+	l.dispatch()
 	l.mu.Unlock()
 
-	wait := at.Sub(now)
-	if wait <= 0 {
-		return nil
-	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-w.ready:
 		return nil
 	case <-ctx.Done():
-		// The start time stays taken: giving it back would need every later
-		// start moved too, and an unused one only errs on the safe side.
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if !w.granted {
+			l.queue[p] = slices.DeleteFunc(l.queue[p], func(o *waiter) bool { return o == w })
+		}
+		// A start granted meanwhile stays taken: giving it back would need
+		// every later start moved too, and an unused one only errs on the
+		// safe side.
 		return ctx.Err()
 	}
+}
+
+// free reports whether a request may start at now. Callers hold l.mu.
+func (l *WindowLimiter) free(now time.Time) bool {
+	oldest := l.starts[l.next]
+	return oldest.IsZero() || !now.Before(oldest.Add(l.per))
+}
+
+// take hands out a start at now. Callers hold l.mu.
+func (l *WindowLimiter) take(now time.Time) {
+	l.starts[l.next] = now
+	l.next = (l.next + 1) % len(l.starts)
+}
+
+// earliest is the soonest the request after ahead others may start: the
+// k-th start from now follows the start k places on in the ring by per,
+// and by another per for each time round it. Callers hold l.mu.
+func (l *WindowLimiter) earliest(now time.Time, ahead int) time.Time {
+	n := len(l.starts)
+	at := now
+	if s := l.starts[(l.next+ahead)%n]; !s.IsZero() {
+		at = later(at, s.Add(l.per*time.Duration(ahead/n+1)))
+	}
+	return at
+}
+
+// dispatch lets the waiting requests start that may start now, most urgent
+// first, and arms the timer for the next start to free. Callers hold l.mu.
+func (l *WindowLimiter) dispatch() {
+	now := time.Now()
+	for {
+		w := l.head()
+		if w == nil {
+			return
+		}
+		if !l.free(now) {
+			break
+		}
+		l.pop()
+		l.take(now)
+		w.granted = true
+		close(w.ready)
+	}
+	if l.timer == nil {
+		l.timer = time.AfterFunc(l.starts[l.next].Add(l.per).Sub(now), func() {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			l.timer = nil
+			l.dispatch()
+		})
+	}
+}
+
+// head is the most urgent waiting request, nil when none waits.
+func (l *WindowLimiter) head() *waiter {
+	for q := range l.queue {
+		if len(l.queue[q]) > 0 {
+			return l.queue[q][0]
+		}
+	}
+	return nil
+}
+
+// pop removes head.
+func (l *WindowLimiter) pop() {
+	for q := range l.queue {
+		if len(l.queue[q]) > 0 {
+			l.queue[q][0] = nil
+			l.queue[q] = l.queue[q][1:]
+			return
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

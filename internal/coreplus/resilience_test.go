@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -477,5 +478,72 @@ func TestWrite429NotWaitedPastDeadlineOrCap(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestWindowLimiterLetsTheUrgentGoFirst: when requests queue for the
+// budget, a booking's go first, then pages patients wait on, then
+// background work, each in the order they asked; and the window holds.
+func TestWindowLimiterLetsTheUrgentGoFirst(t *testing.T) {
+	const per = 40 * time.Millisecond
+	l := NewWindowLimiter(1, per)
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	queued := func() int {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		n := 0
+		for _, q := range l.queue {
+			n += len(q)
+		}
+		return n
+	}
+	type grant struct {
+		name string
+		at   time.Time
+	}
+	grants := make(chan grant, 16)
+	var wg sync.WaitGroup
+	ask := func(name string, p Priority) {
+		before := queued()
+		wg.Go(func() {
+			if err := l.Wait(WithPriority(context.Background(), p)); err != nil {
+				t.Error(err)
+				return
+			}
+			grants <- grant{name, time.Now()}
+		})
+		for queued() == before { // in the queue before the next asks
+			time.Sleep(time.Millisecond)
+		}
+	}
+	ask("b1", PriorityBackground)
+	ask("b2", PriorityBackground)
+	ask("i1", PriorityInteractive)
+	ask("i2", PriorityInteractive)
+	ask("u1", PriorityUrgent)
+	wg.Wait()
+	close(grants)
+	var order []string
+	var last time.Time
+	for g := range grants {
+		order = append(order, g.name)
+		if !last.IsZero() && g.at.Sub(last) < per-10*time.Millisecond {
+			t.Errorf("%s started %v after the one before: more than one in a %v window", g.name, g.at.Sub(last), per)
+		}
+		last = g.at
+	}
+	if got := strings.Join(order, " "); got != "u1 i1 i2 b1 b2" {
+		t.Errorf("started in the order %s; want u1 i1 i2 b1 b2", got)
+	}
+
+	// A deadline that the queue ahead already outlasts is refused at once.
+	l = NewWindowLimiter(1, time.Hour)
+	_ = l.Wait(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := l.Wait(WithPriority(ctx, PriorityUrgent)); err == nil {
+		t.Error("an urgent request waited past its deadline")
 	}
 }
