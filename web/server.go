@@ -58,7 +58,7 @@ func New(cfg Config) (*Server, error) {
 	if len(cfg.SecretKey) < 32 {
 		return nil, errors.New("web: Config.SecretKey must be at least 32 bytes")
 	}
-	a, err := newAssets()
+	a, err := loadAssets()
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,13 @@ func New(cfg Config) (*Server, error) {
 	// Origin): no token and no cookie, so it works inside a blocked iframe.
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(s.crossOriginDenied))
-	s.handler = headAsGet(cop.Handler(s.echo))
+	// Compression sits inside headAsGet, so a HEAD is answered with the
+	// headers of the GET it stands for, Content-Encoding included.
+	compressed, err := compressAnswers(cop.Handler(s.echo))
+	if err != nil {
+		return nil, err
+	}
+	s.handler = headAsGet(compressed)
 	return s, nil
 }
 
