@@ -31,6 +31,9 @@ type refCache struct {
 	// loaded: reference data a minute old is better than no page while
 	// coreplus is down. It is told each time.
 	onStale func(key string, err error)
+	// observe, when set, is told how each get was answered and how old
+	// the value served was.
+	observe func(result CacheResult, age time.Duration)
 
 	mu      sync.Mutex
 	entries map[string]cacheEntry
@@ -53,7 +56,13 @@ func (c *refCache) get(ctx context.Context, key string, load func(context.Contex
 	c.mu.Lock()
 	e, ok := c.entries[key]
 	c.mu.Unlock()
-	if ok && c.now().Before(e.expires) {
+	if now := c.now(); ok && now.Before(e.expires) {
+		// Past its ttl, an entry is only still here because its reload failed.
+		if age := now.Sub(e.loaded); age > c.ttl {
+			c.tell(CacheStale, age)
+		} else {
+			c.tell(CacheHit, age)
+		}
 		return e.value, nil
 	}
 	ch := c.group.DoChan(key, func() (any, error) {
@@ -70,7 +79,7 @@ func (c *refCache) get(ctx context.Context, key string, load func(context.Contex
 				c.mu.Lock()
 				c.entries[key] = e
 				c.mu.Unlock()
-				return e.value, nil
+				return staleValue{value: e.value, loaded: e.loaded}, nil
 			}
 			return nil, err
 		}
@@ -82,9 +91,28 @@ func (c *refCache) get(ctx context.Context, key string, load func(context.Contex
 	})
 	select {
 	case r := <-ch:
+		if sv, ok := r.Val.(staleValue); ok {
+			c.tell(CacheStale, c.now().Sub(sv.loaded))
+			return sv.value, nil
+		}
+		c.tell(CacheMiss, 0)
 		return r.Val, r.Err
 	case <-ctx.Done():
+		c.tell(CacheMiss, 0)
 		return nil, ctx.Err()
+	}
+}
+
+// staleValue is a load's answer with the last good value: it tells every
+// caller sharing the load that what they got is stale, and how old.
+type staleValue struct {
+	value  any
+	loaded time.Time
+}
+
+func (c *refCache) tell(result CacheResult, age time.Duration) {
+	if c.observe != nil {
+		c.observe(result, age)
 	}
 }
 
