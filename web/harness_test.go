@@ -93,6 +93,8 @@ type harnessSetup struct {
 	// upstream and store wrap what the booking service is given.
 	upstream func(booking.Coreplus) booking.Coreplus
 	store    func(booking.Store) booking.Store
+	// observer is told what the booking service does, for metrics.
+	observer booking.Observer
 }
 
 func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *harness {
@@ -150,6 +152,7 @@ func newHarnessSetup(t *testing.T, setup harnessSetup, opts ...harnessOption) *h
 		}
 		svc := booking.NewService(clinic, up, st, clock)
 		svc.SetLogger(logger)
+		svc.SetObserver(setup.observer)
 		h.dir = booking.NewDirectory(svc)
 		h.serve(web.ServiceDirectory(h.dir), logger, db.Ping, setup.web)
 	}

@@ -41,12 +41,35 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Error(err)
 		}
 		req := c.Request()
+		took := time.Since(start)
 		calls, upstreamMS := tally.read()
 		s.log.Info("request", "request_id", requestIDFrom(c), "method", req.Method, "path", logPath(c),
-			"status", c.Response().Status, "duration_ms", time.Since(start).Milliseconds(),
+			"status", c.Response().Status, "duration_ms", took.Milliseconds(),
 			"upstream_calls", calls, "upstream_ms", upstreamMS)
+		if s.metrics != nil {
+			s.metrics.ObservePage(s.routeLabel(c), req.Method, c.Response().Status, took)
+		}
 		return nil
 	}
+}
+
+// routeSet notes every route's method and template, for routeLabel.
+func (s *Server) routeSet() {
+	s.routeNames = map[string]bool{}
+	for _, r := range s.echo.Routes() {
+		s.routeNames[r.Method+" "+r.Path] = true
+	}
+}
+
+// routeLabel names a request for metrics by the route it matched: Echo's
+// template, which holds no clinic, id or token. A request no route answers
+// (a 404 or 405 from the router) is "unmatched": the path Echo reports then
+// is only the nearest node, not a route.
+func (s *Server) routeLabel(c echo.Context) string {
+	if p := c.Path(); s.routeNames[c.Request().Method+" "+p] {
+		return p
+	}
+	return "unmatched"
 }
 
 // recoverPanics turns a panic into the generic error page.

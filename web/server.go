@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
@@ -33,6 +34,15 @@ type Config struct {
 	// used in the embed snippets; empty takes it from the request, which a
 	// client can shape with X-Forwarded-Proto and Host.
 	PublicURL string
+	// Metrics, when set, is told how long each request took.
+	Metrics PageMetrics
+}
+
+// PageMetrics is told of every request the portal answers, by route: Echo's
+// route template ("/:clinic/book"), never the URL, whose ids and draft
+// tokens would make a label per patient; "unmatched" when no route matched.
+type PageMetrics interface {
+	ObservePage(route, method string, status int, took time.Duration)
 }
 
 // Server is the portal's http.Handler.
@@ -46,6 +56,9 @@ type Server struct {
 	signer   draftSigner
 	sessions *sessions.CookieStore
 	abuse    *abuseGuard
+	metrics  PageMetrics
+	// routeNames holds "METHOD template" of every route, for PageMetrics.
+	routeNames map[string]bool
 	// publicURL is Config.PublicURL without a trailing slash.
 	publicURL string
 }
@@ -66,13 +79,14 @@ func New(cfg Config) (*Server, error) {
 		echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		signer:    newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
-		abuse: newAbuseGuard(cfg.Limits),
+		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics,
 	}
 	s.echo.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	s.echo.HideBanner = true
 	s.echo.HidePort = true
 	s.echo.HTTPErrorHandler = s.handleError
 	s.routes()
+	s.routeSet()
 
 	// Every POST must come from the portal's own pages (Fetch Metadata and
 	// Origin): no token and no cookie, so it works inside a blocked iframe.

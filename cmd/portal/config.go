@@ -58,6 +58,9 @@ type config struct {
 	Limits web.Limits
 	// LogLevel is the least important log line written.
 	LogLevel slog.Level
+	// MetricsAddr is where /metrics is served, on a listener of its own;
+	// empty (the default) serves no metrics.
+	MetricsAddr string
 
 	// Clinic is the clinic configured by environment, in the same record
 	// as a stored clinic; it is served only when it has an access token
@@ -121,6 +124,14 @@ func loadServerConfig(c *config, flags serveFlags, getenv func(string) string, b
 		c.Addr = net.JoinHostPort(firstNonEmpty(getenv("HOST"), "127.0.0.1"), port)
 	} else if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		bad("-addr is %q: expected host:port, such as 127.0.0.1:8080", c.Addr)
+	}
+
+	if c.MetricsAddr = getenv("METRICS_ADDR"); c.MetricsAddr != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil || !validPort(port, 0) {
+			bad("METRICS_ADDR is %q: expected host:port for the metrics listener, such as 127.0.0.1:9090 (unset: no metrics)", c.MetricsAddr)
+		} else if c.MetricsAddr == c.Addr && port != "0" {
+			bad("METRICS_ADDR is %q, the portal's own address: metrics are served on an address of their own", c.MetricsAddr)
+		}
 	}
 
 	c.DatabaseURL = databaseURL(getenv, c.DataDir)
@@ -275,6 +286,12 @@ func demoKey(dataDir string) ([]byte, error) {
 		return nil, err
 	}
 	return k, os.WriteFile(path, []byte(hex.EncodeToString(k)+"\n"), 0o600)
+}
+
+// validPort reports whether port is a port number from lo to 65535.
+func validPort(port string, lo int) bool {
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= lo && n <= 65535
 }
 
 func firstNonEmpty(vs ...string) string {

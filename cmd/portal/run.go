@@ -23,6 +23,7 @@ import (
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/metrics"
 	"github.com/clinic-booking/portal/internal/store"
 	"github.com/clinic-booking/portal/web"
 )
@@ -70,6 +71,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	defer db.Close()
 
+	// Metrics only when METRICS_ADDR asks for them: m is nil otherwise, and
+	// every hook below does nothing.
+	var m *metrics.Metrics
+	if cfg.MetricsAddr != "" {
+		m = metrics.New(unsettledBookings(bookingstore.New(db)))
+	}
+
 	// coreplus allows 10 requests a second per consumer, shared by every
 	// clinic and every patient: one limiter for all of them keeps this
 	// replica under it rather than meeting its 429s.
@@ -84,13 +92,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			AccessToken:    accessToken.Reveal(),
 			Issuer:         cfg.PublicURL,
 			Limiter:        limiter,
-			OnCall:         logUpstreamCall(logger.With("clinic", c.Slug)),
+			OnCall:         logUpstreamCall(logger.With("clinic", c.Slug), m),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("coreplus client for clinic %s: %w", c.Slug, err)
 		}
 		svc := booking.NewService(c, api, bookingstore.New(db), nil)
 		svc.SetLogger(logger.With("clinic", c.Slug))
+		if m != nil {
+			svc.SetObserver(m)
+		}
 		return svc, nil
 	}
 
@@ -107,6 +118,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	var pages web.PageMetrics
+	if m != nil {
+		pages = m
+	}
 	handler, err := web.New(web.Config{
 		Clinics:   web.ServiceDirectory(directory),
 		Logger:    logger,
@@ -116,6 +131,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		TrustedProxies: cfg.TrustedProxies,
 		Limits:         cfg.Limits,
 		PublicURL:      cfg.PublicURL,
+		Metrics:        pages,
 	})
 	if err != nil {
 		return err
@@ -133,6 +149,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	settler := &booking.Sweeper{Clinics: directory, Store: bookingstore.New(db), Log: logger,
 		Pace:  rate.NewLimiter(rate.Limit(booking.SweepRate)/rate.Limit(replicas), 1),
 		Calls: max(1, booking.SweepCalls/int64(replicas))}
+	if m != nil {
+		settler.Observer = m
+	}
 	sweeps.Go(func() { settler.Run(sweepCtx, cfg.SettleEvery) })
 	defer func() { stopSweep(); sweeps.Wait() }() // before the database closes
 
@@ -148,6 +167,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	servers, listeners := []*http.Server{srv}, []net.Listener{ln}
+	if m != nil {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("listen on METRICS_ADDR %s: %w", cfg.MetricsAddr, err)
+		}
+		servers, listeners = append(servers, metricsServer(m, logger)), append(listeners, mln)
+		fmt.Fprintf(stdout, "portal: metrics at http://%s/metrics\n", mln.Addr())
+	}
 	if slugs := directory.Slugs(ctx); len(slugs) == 1 {
 		svc, _ := directory.Clinic(ctx, slugs[0])
 		fmt.Fprintf(stdout, "portal: serving %s on http://%s/%s\n", svc.Clinic().Name, ln.Addr(), slugs[0])
@@ -155,22 +184,68 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stdout, "portal: serving %d clinics on http://%s/\n", len(slugs), ln.Addr())
 	}
 
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	return serveAll(ctx, servers, listeners)
+}
+
+// serveAll serves servers[i] on listeners[i] until ctx is done, or until
+// one of them fails (the others are then shut down too), and shuts them
+// down cleanly.
+func serveAll(ctx context.Context, servers []*http.Server, listeners []net.Listener) error {
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() { errc <- srv.Serve(listeners[i]) }()
+	}
+	var errs []error
+	running := len(servers)
 	select {
 	case err := <-errc:
-		return err
+		errs, running = append(errs, err), running-1
 	case <-ctx.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
+	for _, srv := range servers {
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			errs = append(errs, fmt.Errorf("shut down: %w", err))
+		}
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range running {
+		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, err)
+		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// metricsServer serves m at /metrics and nothing else. It has a listener
+// of its own (METRICS_ADDR), never the portal's: what the portal's
+// routes serve is public, and the metrics are for the operator.
+func metricsServer(m *metrics.Metrics, logger *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler(logger))
+	return &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// unsettledBookings counts the unsettled bookings for the metrics.
+func unsettledBookings(a bookingstore.Adapter) func(context.Context) ([]metrics.Unsettled, error) {
+	return func(ctx context.Context) ([]metrics.Unsettled, error) {
+		counts, err := a.CountUnsettled(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]metrics.Unsettled, len(counts))
+		for i, c := range counts {
+			out[i] = metrics.Unsettled{Status: c.Status, Count: c.Count, Oldest: c.Oldest}
+		}
+		return out, nil
+	}
 }
 
 // clinicDirectory holds the clinic configured by environment and, when

@@ -43,6 +43,9 @@ type refCache struct {
 	// loaded: reference data a minute old is better than no page while
 	// coreplus is down. It is told each time.
 	onStale func(key string, err error)
+	// observe, when set, is told how each get was answered and how old
+	// the value served was.
+	observe func(result CacheResult, age time.Duration)
 
 	mu      sync.Mutex
 	entries map[string]cacheEntry
@@ -73,12 +76,19 @@ func (c *refCache) getAged(ctx context.Context, key string, load func(context.Co
 	c.mu.Unlock()
 	now := c.now()
 	if ok && now.Before(e.expires) {
+		// Past its ttl, an entry is only still here because its reload failed.
+		if age := now.Sub(e.loaded); age > c.ttl {
+			c.tell(CacheStale, age)
+		} else {
+			c.tell(CacheHit, age)
+		}
 		return e.value, e.loaded, nil
 	}
 	if ok && c.swr > 0 && now.Before(e.expires.Add(c.swr)) {
 		// Joins a reload under way, or starts one nobody waits for, which
 		// waits for the budget behind everyone a page waits on.
 		c.group.DoChan(key, c.loader(coreplus.WithPriority(ctx, coreplus.PriorityBackground), key, load, e, ok))
+		c.tell(CacheStale, now.Sub(e.loaded))
 		return e.value, e.loaded, nil
 	}
 	ch := c.group.DoChan(key, c.loader(ctx, key, load, e, ok))
@@ -87,24 +97,35 @@ func (c *refCache) getAged(ctx context.Context, key string, load func(context.Co
 	select {
 	case r := <-ch:
 		if r.Err != nil {
+			c.tell(CacheMiss, 0)
 			return nil, time.Time{}, r.Err
 		}
 		l := r.Val.(loaded)
+		if l.stale {
+			c.tell(CacheStale, c.now().Sub(l.at))
+		} else {
+			c.tell(CacheMiss, 0)
+		}
 		return l.value, l.at, nil
 	case <-wait.C:
-		if ok && c.now().Sub(e.loaded) < maxStale {
+		if age := c.now().Sub(e.loaded); ok && age < maxStale {
+			c.tell(CacheStale, age)
 			return e.value, e.loaded, nil
 		}
+		c.tell(CacheMiss, 0)
 		return nil, time.Time{}, errBusy
 	case <-ctx.Done():
+		c.tell(CacheMiss, 0)
 		return nil, time.Time{}, ctx.Err()
 	}
 }
 
-// loaded is a value and when it was loaded, as a load shares it.
+// loaded is a value and when it was loaded, as a load shares it; stale
+// when the load failed and it is the last good value.
 type loaded struct {
 	value any
 	at    time.Time
+	stale bool
 }
 
 // loader loads key for everyone waiting on it, and keeps what it got. old
@@ -124,7 +145,7 @@ func (c *refCache) loader(ctx context.Context, key string, load func(context.Con
 				c.mu.Lock()
 				c.entries[key] = old
 				c.mu.Unlock()
-				return loaded{old.value, old.loaded}, nil
+				return loaded{value: old.value, at: old.loaded, stale: true}, nil
 			}
 			return nil, err
 		}
@@ -132,7 +153,13 @@ func (c *refCache) loader(ctx context.Context, key string, load func(context.Con
 		c.mu.Lock()
 		c.entries[key] = cacheEntry{value: v, loaded: now, expires: now.Add(c.ttl)}
 		c.mu.Unlock()
-		return loaded{v, now}, nil
+		return loaded{value: v, at: now}, nil
+	}
+}
+
+func (c *refCache) tell(result CacheResult, age time.Duration) {
+	if c.observe != nil {
+		c.observe(result, age)
 	}
 }
 

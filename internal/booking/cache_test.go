@@ -167,3 +167,47 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+// TestCacheTellsHowEachReadWasAnswered: a load is a miss, a read inside the
+// ttl a hit with the value's age, and a value served past its ttl because
+// coreplus is down is stale, both from the failed reload and from the
+// reads that follow it.
+func TestCacheTellsHowEachReadWasAnswered(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	c := newRefCache(time.Minute, func() time.Time { return now })
+	c.onStale = func(string, error) {}
+	type read struct {
+		result CacheResult
+		age    time.Duration
+	}
+	var got []read
+	c.observe = func(r CacheResult, age time.Duration) { got = append(got, read{r, age}) }
+	var fail error
+	load := func(context.Context) (any, error) { return "v", fail }
+	ctx := context.Background()
+
+	_, _ = c.get(ctx, "k", load)
+	now = now.Add(20 * time.Second)
+	_, _ = c.get(ctx, "k", load)
+	now = now.Add(time.Minute)
+	fail = &coreplus.Error{Kind: coreplus.ErrUnavailable}
+	_, _ = c.get(ctx, "k", load) // reload fails: the last good value
+	now = now.Add(5 * time.Second)
+	_, _ = c.get(ctx, "k", load) // within staleRetry: not asked again
+	fail = nil
+	now = now.Add(staleRetry)
+	_, _ = c.get(ctx, "k", load) // coreplus is back
+	_, _ = c.get(ctx, "other", func(context.Context) (any, error) { return nil, errors.New("boom") })
+
+	want := []read{
+		{CacheMiss, 0},
+		{CacheHit, 20 * time.Second},
+		{CacheStale, 80 * time.Second},
+		{CacheStale, 85 * time.Second},
+		{CacheMiss, 0},
+		{CacheMiss, 0},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("reads told as\n%v\nwant\n%v", got, want)
+	}
+}

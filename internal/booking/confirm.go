@@ -89,6 +89,7 @@ func (s *Service) Confirm(ctx context.Context, draftID string, sel Selection) (O
 		}
 
 		if !s.clinic.Bookable(sel.Slot.Start, s.now()) {
+			s.obs.Submitted(SubmitSlotTaken)
 			return s.slotTaken(ctx, out)
 		}
 		switch started, err := s.startSubmit(ctx, d, sel); {
@@ -116,13 +117,16 @@ func (s *Service) submit(ctx context.Context, d Draft, sel Selection, out Outcom
 	switch {
 	case errors.Is(err, errSlotGone):
 		s.reopen(ctx, d.ID)
+		s.obs.Submitted(SubmitSlotTaken)
 		return s.slotTaken(ctx, out)
 	case errors.Is(err, ErrDuplicateBooking):
 		// Cannot happen while the draft status guards the submit; be safe.
+		// Another submit has the booking: it tells how it ended.
 		out.Kind = OutcomePending
 		return out, nil
 	case err != nil:
 		s.reopen(ctx, d.ID)
+		s.obs.Submitted(SubmitNotSent)
 		return Outcome{}, err
 	}
 	// The slot is held, and nothing is sent until the claim names the
@@ -131,10 +135,12 @@ func (s *Service) submit(ctx context.Context, d Draft, sel Selection, out Outcom
 		if !s.release(ctx, rec) {
 			// The claim may name a client after all, and so may yet be
 			// sent: never tell this patient nothing was booked.
+			s.obs.Submitted(SubmitUnknown)
 			out.Kind = OutcomePending
 			return out, nil
 		}
 		s.reopen(ctx, d.ID)
+		s.obs.Submitted(SubmitNotSent)
 		return Outcome{}, err
 	}
 	return s.send(ctx, rec, bookingNotes(d.Details, rec), out)
@@ -366,6 +372,7 @@ func (s *Service) send(ctx context.Context, rec Record, notes string, out Outcom
 		// booked and must never be told otherwise. A record left pending is
 		// found in coreplus by the sweeper; a draft left in booking with a
 		// booked record shows as booked.
+		s.obs.Submitted(SubmitBooked)
 		rec.Status, rec.AppointmentID, rec.ReferenceNumber = RecordBooked, appt.ID, appt.ReferenceNumber
 		if err := s.store.UpdateBooking(wctx, rec); err != nil {
 			s.log.Warn("booked in coreplus but not recorded; the sweeper will settle it", "draft", short(rec.DraftID), "appointment", appt.ID, "err", err)
@@ -379,15 +386,18 @@ func (s *Service) send(ctx context.Context, rec Record, notes string, out Outcom
 		return out, nil
 	case errors.Is(err, coreplus.ErrSlotUnavailable):
 		s.settle(wctx, rec, RecordFailed, DraftFailed)
+		s.obs.Submitted(SubmitSlotTaken)
 		return s.slotTaken(ctx, out)
 	case errors.As(err, &cpErr) && cpErr.Sent:
 		// It may exist in coreplus. Sending again could book twice.
 		s.settle(wctx, rec, RecordUnknown, DraftUnknown)
+		s.obs.Submitted(SubmitUnknown)
 		s.log.Warn("booking outcome unknown", "draft", short(rec.DraftID), "err", err)
 		out.Kind = OutcomePending
 		return out, nil
 	default:
 		s.settle(wctx, rec, RecordFailed, DraftFailed)
+		s.obs.Submitted(SubmitFailed)
 		return Outcome{}, upstream(fmt.Errorf("create appointment: %w", err))
 	}
 }

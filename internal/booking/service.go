@@ -31,6 +31,7 @@ type Service struct {
 	slots  *refCache
 	fresh  freshGroup // uncached free-time re-checks, coalesced
 	log    Logger
+	obs    Observer
 }
 
 // Logger is where the service notes things staff may need to act on. It
@@ -75,12 +76,15 @@ func NewService(clinic Clinic, api Coreplus, store Store, now func() time.Time) 
 		cache: newRefCache(ReferenceTTL, now),
 		slots: &refCache{ttl: AvailabilityTTL, swr: AvailabilityStale, now: now, entries: map[string]cacheEntry{}},
 		log:   nopLogger{},
+		obs:   nopObserver{},
 	}
 	// Free time is never served stale: a time shown must be one coreplus
 	// offered lately. Names and places may be.
 	s.cache.onStale = func(key string, err error) {
 		s.log.Warn("reference data reload failed; serving the last good copy", "key", key, "err", err)
 	}
+	s.cache.observe = func(r CacheResult, age time.Duration) { s.obs.CacheRead(ReferenceCache, r, age) }
+	s.slots.observe = func(r CacheResult, age time.Duration) { s.obs.CacheRead(AvailabilityCache, r, age) }
 	return s
 }
 
@@ -88,6 +92,14 @@ func NewService(clinic Clinic, api Coreplus, store Store, now func() time.Time) 
 func (s *Service) SetLogger(l Logger) {
 	if l != nil {
 		s.log = l
+	}
+}
+
+// SetObserver sets what is told how caches and submits fare, for metrics.
+// Like SetLogger, it is called before the service is used.
+func (s *Service) SetObserver(o Observer) {
+	if o != nil {
+		s.obs = o
 	}
 }
 

@@ -112,6 +112,8 @@ type Sweeper struct {
 	// Calls bounds the requests one sweep makes (one look may overrun it
 	// by its own few); SweepCalls if zero.
 	Calls int64
+	// Observer, when set, is told what each sweep did, for metrics.
+	Observer SweepObserver
 
 	paceOnce sync.Once
 }
@@ -173,6 +175,10 @@ func (w *Sweeper) Run(ctx context.Context, every time.Duration) {
 func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 	now, grace, stale, alert, log := w.defaults()
 	var res SweepResult
+	if w.Observer != nil {
+		// What a sweep cut short did is told too.
+		defer func() { w.Observer.Swept(res) }()
+	}
 
 	pending, err := w.Store.ListBookingsByStatus(ctx, RecordPending, sweepBatch)
 	if err != nil {

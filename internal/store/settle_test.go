@@ -217,3 +217,44 @@ func TestBookingsDueTakeTheirTurn(t *testing.T) {
 		}
 	})
 }
+
+// The metrics count unsettled bookings on every scrape: each status asked
+// for is answered, with none as 0, and the oldest's creation time.
+func TestCountBookings(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		statuses := []string{BookingPending, BookingUnknown}
+		got, err := s.CountBookings(ctx, statuses)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].Status != BookingPending || got[0].Count != 0 || got[1].Count != 0 || !got[1].Oldest.IsZero() {
+			t.Fatalf("empty store: %+v", got)
+		}
+
+		for i, at := range []time.Time{base, base.Add(time.Minute), base.Add(2 * time.Minute)} {
+			setClock(s, at)
+			b := testBooking(t)
+			b.PractitionerID = "prac-" + string(rune('a'+i))
+			if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
+				t.Fatal(err)
+			}
+			if i > 0 {
+				b.Status = BookingUnknown
+				if err := s.UpdateBooking(ctx, b); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		got, err = s.CountBookings(ctx, statuses)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0].Count != 1 || !got[0].Oldest.Equal(base) {
+			t.Errorf("pending: %+v, want 1 made at %v", got[0], base)
+		}
+		if got[1].Status != BookingUnknown || got[1].Count != 2 || !got[1].Oldest.Equal(base.Add(time.Minute)) {
+			t.Errorf("unknown: %+v, want 2, the oldest made at %v", got[1], base.Add(time.Minute))
+		}
+	})
+}

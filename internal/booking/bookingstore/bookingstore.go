@@ -84,6 +84,12 @@ func (a Adapter) ListBookingsDue(ctx context.Context, status booking.RecordStatu
 	return fromStoreBookings(a.S.ListBookingsDue(ctx, string(status), now, limit))
 }
 
+// CountUnsettled counts the bookings whose outcome is not known for good
+// (booking.RecordStatus.Settled), by status, with when the oldest was made.
+func (a Adapter) CountUnsettled(ctx context.Context) ([]store.StatusCount, error) {
+	return a.S.CountBookings(ctx, statusesWhere(booking.RecordStatuses(), func(s booking.RecordStatus) bool { return !s.Settled() }))
+}
+
 func (a Adapter) TakeLook(ctx context.Context, draftID string, seen, until time.Time) (bool, error) {
 	return a.S.TakeLook(ctx, draftID, seen, until)
 }
