@@ -6,7 +6,7 @@ PORT      ?= 8080
 FUZZTIME  ?= 50000x
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: help generate build run sandbox test lint fuzz bench browser-test postgres-test clean
+.PHONY: help generate build run sandbox test lint fuzz bench loadtest browser-test postgres-test clean
 
 help: ## list the commands
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,6 +55,12 @@ fuzz: ## run each fuzz target for $(FUZZTIME) inputs
 
 bench: ## benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# LOADTEST_FLAGS passes options, e.g. LOADTEST_FLAGS='-patients 50 -duration 20s -check';
+# `go run ./cmd/loadtest -h` lists them. DATABASE_URL (PostgreSQL) with
+# -replicas 2 starts two portals on one database.
+loadtest: ## 200 simulated patients for 60 s against the portal and a sandbox with 100 ms latency, plus the cached time page benchmark (LOADTEST_FLAGS)
+	$(GO) run ./cmd/loadtest -bench $(LOADTEST_FLAGS)
 
 browser-test: ## browser tests in Debian's chromium (apt-get install chromium)
 	$(GO) test -count=1 -tags browser ./web/browsertest/

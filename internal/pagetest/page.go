@@ -1,6 +1,6 @@
 // Package pagetest reads a portal page the way a person does: its heading,
 // its text, a link by its words, a control by its label, and what pressing
-// a button sends. Only tests import it.
+// a button sends. Only tests, and cmd/loadtest's simulated patients, import it.
 package pagetest
 
 import (
