@@ -381,7 +381,18 @@ func (a *API) attempt(ctx context.Context, c call, u *url.URL, payload []byte, o
 		return notTried(c), info
 	}
 	start := time.Now()
-	err := a.limiter.Wait(ctx)
+	sent := func(time.Time) {}
+	var err error
+	if wl, ok := a.limiter.(interface {
+		WaitStart(context.Context) (func(time.Time), error)
+	}); ok {
+		var s func(time.Time)
+		if s, err = wl.WaitStart(ctx); err == nil {
+			sent = s
+		}
+	} else {
+		err = a.limiter.Wait(ctx)
+	}
 	info.Wait = time.Since(start)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -405,7 +416,7 @@ func (a *API) attempt(ctx context.Context, c call, u *url.URL, payload []byte, o
 	defer cancel()
 	countCall(ctx)
 	start = time.Now()
-	e, status := a.send(actx, c, u, payload, out, scrub)
+	e, status := a.send(actx, c, u, payload, out, scrub, sent)
 	info.Duration = time.Since(start)
 	info.Status = status
 	if e != nil {
@@ -418,13 +429,17 @@ func (a *API) attempt(ctx context.Context, c call, u *url.URL, payload []byte, o
 }
 
 // send makes one HTTP request within ctx and reads its answer. It returns
-// the HTTP status, 0 when none came.
-func (a *API) send(ctx context.Context, c call, u *url.URL, payload []byte, out envelope, scrub func(string) string) (*Error, int) {
+// the HTTP status, 0 when none came. sent is told when the request's head
+// reached the wire, which the Limiter's window is counted from.
+func (a *API) send(ctx context.Context, c call, u *url.URL, payload []byte, out envelope, scrub func(string) string, sent func(time.Time)) (*Error, int) {
 	// wrote records that request bytes may have left, so a lost answer to a
 	// POST is reported as an unknown outcome rather than a clean failure.
 	var wrote atomic.Bool
 	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		WroteHeaders: func() { wrote.Store(true) },
+		WroteHeaders: func() {
+			wrote.Store(true)
+			sent(time.Now())
+		},
 	})
 	var rd io.Reader
 	if payload != nil {

@@ -74,8 +74,8 @@ type WindowLimiter struct {
 	per time.Duration
 
 	mu     sync.Mutex
-	starts []time.Time // the last n start times handed out, a ring
-	next   int         // index of the oldest, the one the next start must follow by per
+	starts []*start // the last n starts handed out, a ring
+	next   int      // index of the oldest, the one the next start must follow by per
 	queue  [priorities][]*waiter
 	timer  *time.Timer // armed while someone waits, for when the next start frees
 }
@@ -83,8 +83,12 @@ type WindowLimiter struct {
 // waiter is one request waiting for a start.
 type waiter struct {
 	ready   chan struct{}
-	granted bool
+	granted *start
 }
+
+// start is when a request was let start, moved on to when it reached the
+// wire if that was later.
+type start struct{ at time.Time }
 
 // NewWindowLimiter returns a limiter of n requests per window. It panics if
 // n < 1 or per <= 0, which is a programming error.
@@ -92,7 +96,11 @@ func NewWindowLimiter(n int, per time.Duration) *WindowLimiter {
 	if n < 1 || per <= 0 {
 		panic(fmt.Sprintf("coreplus: NewWindowLimiter(%d, %v): want n >= 1 and a positive window", n, per))
 	}
-	return &WindowLimiter{per: per, starts: make([]time.Time, n)}
+	starts := make([]*start, n)
+	for i := range starts {
+		starts[i] = &start{}
+	}
+	return &WindowLimiter{per: per, starts: starts}
 }
 
 // Wait blocks until a request may start: each start at least per after
@@ -100,8 +108,17 @@ func NewWindowLimiter(n int, per time.Duration) *WindowLimiter {
 // per. It returns an error at once when the wait, as far as it can be told
 // (more urgent requests may yet come), would outlast ctx's deadline.
 func (l *WindowLimiter) Wait(ctx context.Context) error {
+	_, err := l.WaitStart(ctx)
+	return err
+}
+
+// WaitStart is Wait, returning sent, to be called with the time the
+// request reached the wire. The window is counted from then: a request the
+// machine was too busy to send at once pushes the next ones back, instead
+// of reaching coreplus in one bunch with them.
+func (l *WindowLimiter) WaitStart(ctx context.Context) (sent func(time.Time), err error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	p := priorityOf(ctx)
 	l.mu.Lock()
@@ -111,14 +128,14 @@ func (l *WindowLimiter) Wait(ctx context.Context) error {
 		ahead += len(l.queue[q])
 	}
 	if ahead == 0 && l.free(now) {
-		l.take(now)
+		st := l.take(now)
 		l.mu.Unlock()
-		return nil
+		return l.sender(st), nil
 	}
 	if dl, ok := ctx.Deadline(); ok {
 		if at := l.earliest(now, ahead); at.After(dl) {
 			l.mu.Unlock()
-			return fmt.Errorf("coreplus: the next request may start in %v, after the deadline", at.Sub(now).Round(time.Millisecond))
+			return nil, fmt.Errorf("coreplus: the next request may start in %v, after the deadline", at.Sub(now).Round(time.Millisecond))
 		}
 	}
 	w := &waiter{ready: make(chan struct{})}
@@ -128,30 +145,44 @@ func (l *WindowLimiter) Wait(ctx context.Context) error {
 
 	select {
 	case <-w.ready:
-		return nil
+		return l.sender(w.granted), nil
 	case <-ctx.Done():
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		if !w.granted {
+		if w.granted == nil {
 			l.queue[p] = slices.DeleteFunc(l.queue[p], func(o *waiter) bool { return o == w })
 		}
 		// A start granted meanwhile stays taken: giving it back would need
 		// every later start moved too, and an unused one only errs on the
 		// safe side.
-		return ctx.Err()
+		return nil, ctx.Err()
+	}
+}
+
+// sender returns the function that moves st on to when its request
+// reached the wire.
+func (l *WindowLimiter) sender(st *start) func(time.Time) {
+	return func(at time.Time) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if at.After(st.at) {
+			st.at = at
+		}
 	}
 }
 
 // free reports whether a request may start at now. Callers hold l.mu.
 func (l *WindowLimiter) free(now time.Time) bool {
-	oldest := l.starts[l.next]
+	oldest := l.starts[l.next].at
 	return oldest.IsZero() || !now.Before(oldest.Add(l.per))
 }
 
 // take hands out a start at now. Callers hold l.mu.
-func (l *WindowLimiter) take(now time.Time) {
-	l.starts[l.next] = now
+func (l *WindowLimiter) take(now time.Time) *start {
+	st := &start{at: now}
+	l.starts[l.next] = st
 	l.next = (l.next + 1) % len(l.starts)
+	return st
 }
 
 // earliest is the soonest the request after ahead others may start: the
@@ -160,7 +191,7 @@ func (l *WindowLimiter) take(now time.Time) {
 func (l *WindowLimiter) earliest(now time.Time, ahead int) time.Time {
 	n := len(l.starts)
 	at := now
-	if s := l.starts[(l.next+ahead)%n]; !s.IsZero() {
+	if s := l.starts[(l.next+ahead)%n].at; !s.IsZero() {
 		at = later(at, s.Add(l.per*time.Duration(ahead/n+1)))
 	}
 	return at
@@ -179,12 +210,11 @@ func (l *WindowLimiter) dispatch() {
 			break
 		}
 		l.pop()
-		l.take(now)
-		w.granted = true
+		w.granted = l.take(now)
 		close(w.ready)
 	}
 	if l.timer == nil {
-		l.timer = time.AfterFunc(l.starts[l.next].Add(l.per).Sub(now), func() {
+		l.timer = time.AfterFunc(l.starts[l.next].at.Add(l.per).Sub(now), func() {
 			l.mu.Lock()
 			defer l.mu.Unlock()
 			l.timer = nil

@@ -547,3 +547,24 @@ func TestWindowLimiterLetsTheUrgentGoFirst(t *testing.T) {
 		t.Error("an urgent request waited past its deadline")
 	}
 }
+
+// TestWindowLimiterCountsFromTheWire: a request that reaches the wire
+// later than it was let start (a busy machine) moves its start on, and the
+// requests after it keep the window from there, so they cannot reach
+// coreplus in one bunch with it.
+func TestWindowLimiterCountsFromTheWire(t *testing.T) {
+	const per = 100 * time.Millisecond
+	l := NewWindowLimiter(1, per)
+	sent, err := l.WaitStart(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire := time.Now().Add(300 * time.Millisecond) // sent late
+	sent(wire)
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if early := wire.Add(per).Sub(time.Now()); early > 5*time.Millisecond {
+		t.Errorf("the next request started %v before a window had passed since the last reached the wire", early)
+	}
+}
