@@ -50,6 +50,8 @@ type Logger interface {
 // leave the times offered at once (see notHeld); staff's own bookings in
 // coreplus, within those bounds; and the confirm's uncached re-check has
 // the last word either way.
+// Reference data is served stale-while-revalidate too, up to another
+// ReferenceTTL.
 const (
 	ReferenceTTL      = 5 * time.Minute
 	AvailabilityTTL   = 30 * time.Second
@@ -73,7 +75,7 @@ func NewService(clinic Clinic, api Coreplus, store Store, now func() time.Time) 
 	}
 	s := &Service{
 		clinic: clinic, api: api, store: store, now: now,
-		cache: newRefCache(ReferenceTTL, now),
+		cache: &refCache{ttl: ReferenceTTL, swr: ReferenceTTL, now: now, entries: map[string]cacheEntry{}},
 		slots: &refCache{ttl: AvailabilityTTL, swr: AvailabilityStale, now: now, entries: map[string]cacheEntry{}},
 		log:   nopLogger{},
 		obs:   nopObserver{},
