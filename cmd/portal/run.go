@@ -83,7 +83,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// replica under it rather than meeting its 429s.
 	// A sliding window (at most 9 starts in any 1.25 s), not a token bucket:
 	// coreplus counts requests in any one-second window.
-	limiter := coreplus.NewWindowLimiter(upstreamShare(cfg.Replicas), coreplus.DefaultLimitWindow)
+	limiter, err := upstreamLimiter(ctx, db, cfg)
+	if err != nil {
+		return err
+	}
 	newService := func(c booking.Clinic, accessToken clinics.Token) (*booking.Service, error) {
 		api, err := coreplus.New(coreplus.Config{
 			BaseURL:        cfg.CoreplusBaseURL,
@@ -305,6 +308,23 @@ func freshDemoDatabase(dataDir string) (string, error) {
 		}
 	}
 	return "sqlite:" + path, nil
+}
+
+// upstreamLimiter is the limiter every clinic's coreplus client waits on.
+// On PostgreSQL the replicas share one budget through the database (see
+// store.UpstreamLedger), so a busy replica can use what idle ones leave;
+// this replica's static share (upstreamShare) is kept for when the
+// database cannot be read. On SQLite, one process, the budget is in memory.
+func upstreamLimiter(ctx context.Context, db *store.Store, cfg config) (coreplus.Limiter, error) {
+	own := coreplus.NewWindowLimiter(upstreamShare(cfg.Replicas), coreplus.DefaultLimitWindow)
+	ledger, err := db.UpstreamLedger(cfg.ConsumerID, coreplus.DefaultLimit, coreplus.DefaultLimitWindow)
+	switch {
+	case errors.Is(err, store.ErrNoSharedBudget):
+		return own, nil
+	case err != nil:
+		return nil, fmt.Errorf("upstream budget: %w", err)
+	}
+	return coreplus.NewSharedLimiter(ctx, ledger, own), nil
 }
 
 // upstreamShare is this process's part of the consumer's upstream budget
