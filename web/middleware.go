@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/clinic-booking/portal/internal/booking"
 )
 
 const requestIDKey = "request_id"
@@ -30,17 +32,26 @@ func requestIDFrom(c echo.Context) string {
 	return id
 }
 
+// pageWaitBudget bounds how long one request waits for coreplus data the
+// cache must load, all loads together (issue 14: never a 30 s hang).
+const pageWaitBudget = 2500 * time.Millisecond
+
 // logRequests writes one line per request. It logs the path only: queries
 // hold no personal details by design, but bodies do and are never logged.
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
 		tally := withUpstreamTally(c)
+		// However many loads a page needs, a patient waits for them at most
+		// pageWaitBudget in all; then the page is served from what the
+		// cache has, or says the system is busy and tries again by itself.
+		req := c.Request()
+		c.SetRequest(req.WithContext(booking.WithWaitBudget(req.Context(), pageWaitBudget)))
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
-		req := c.Request()
+		req = c.Request()
 		took := time.Since(start)
 		calls, upstreamMS := tally.read()
 		s.log.Info("request", "request_id", requestIDFrom(c), "method", req.Method, "path", logPath(c),

@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -253,5 +254,26 @@ func TestHeldTimesLeaveEveryOverlappingOffer(t *testing.T) {
 	}
 	if strings.Join(starts, " ") != "09:00 10:30 11:15" {
 		t.Errorf("offered %v; want 09:00 10:30 11:15 (09:45 overlaps the held 10:00)", starts)
+	}
+}
+
+// TestAPageWaitsForLoadsWithinOneBudget: however many loads a page needs,
+// they wait within one budget together: the first slow load takes what is
+// left of it, and the next gets an answer at once.
+func TestAPageWaitsForLoadsWithinOneBudget(t *testing.T) {
+	c := newRefCache(time.Minute, time.Now)
+	release := make(chan struct{})
+	defer close(release)
+	slow := func(context.Context) (any, error) { <-release; return 1, nil }
+	ctx := WithWaitBudget(t.Context(), 300*time.Millisecond)
+	began := time.Now()
+	if _, err := c.get(ctx, "a", slow); !errors.Is(err, errBusy) {
+		t.Fatalf("first load: %v, want busy", err)
+	}
+	if _, err := c.get(ctx, "b", slow); !errors.Is(err, errBusy) {
+		t.Fatalf("second load: %v, want busy", err)
+	}
+	if took := time.Since(began); took > pageWait {
+		t.Errorf("two slow loads kept the page %v; its budget was 300ms", took)
 	}
 }

@@ -25,6 +25,23 @@ const (
 // page tries again by itself. The load goes on, for the next to ask.
 const pageWait = 2 * time.Second
 
+type waitUntilKey struct{}
+
+// WithWaitBudget bounds, from now, how long everything done under ctx may
+// wait, all together, for data the cache must load: a page made of several
+// loads still waits at most d in all (each load at most pageWait).
+func WithWaitBudget(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, waitUntilKey{}, time.Now().Add(d))
+}
+
+// loadWait is how long a patient may wait for one load under ctx.
+func loadWait(ctx context.Context) time.Duration {
+	if until, ok := ctx.Value(waitUntilKey{}).(time.Time); ok {
+		return max(0, min(pageWait, time.Until(until)))
+	}
+	return pageWait
+}
+
 // refCache keeps reference data (locations, practitioners, services) and
 // free time for a short time and coalesces identical concurrent loads into
 // one upstream call, so a burst of page views costs coreplus one request,
@@ -92,7 +109,7 @@ func (c *refCache) getAged(ctx context.Context, key string, load func(context.Co
 		return e.value, e.loaded, nil
 	}
 	ch := c.group.DoChan(key, c.loader(ctx, key, load, e, ok))
-	wait := time.NewTimer(pageWait)
+	wait := time.NewTimer(loadWait(ctx))
 	defer wait.Stop()
 	select {
 	case r := <-ch:

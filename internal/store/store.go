@@ -31,6 +31,9 @@ const (
 	DialectPostgres = "postgres"
 )
 
+// pgMaxConns bounds one replica's connections to PostgreSQL.
+const pgMaxConns = 20
+
 // DefaultSQLitePath is where an empty DATABASE_URL puts the database.
 const DefaultSQLitePath = "data/portal.db"
 
@@ -68,6 +71,14 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if strings.HasPrefix(databaseURL, "postgres://") || strings.HasPrefix(databaseURL, "postgresql://") {
 		dialect = DialectPostgres
 		db, err = sql.Open("pgx", databaseURL)
+		if err == nil {
+			// A bound per replica, so that several replicas under load
+			// queue in their pools rather than run the server out of
+			// connections (PostgreSQL's default max_connections is 100).
+			db.SetMaxOpenConns(pgMaxConns)
+			db.SetMaxIdleConns(pgMaxConns)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
 	} else {
 		dialect = DialectSQLite
 		db, err = openSQLite(databaseURL)
