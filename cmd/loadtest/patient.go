@@ -152,7 +152,10 @@ func (p *patient) book(ctx context.Context, times *page) error {
 		return err
 	}
 	if booked {
-		p.rec.watch(func() { p.watchGone(ctx, times.url, chosen, time.Now()) })
+		// Watched by a copy of this visit's person: the patient goes on to
+		// its next visit, a new address, meanwhile.
+		watcher := &patient{id: p.id, home: p.home, other: p.other, rec: p.rec, http: p.http, visit: p.visit, addr: p.addr}
+		p.rec.watch(func() { watcher.watchGone(ctx, times.url, chosen, time.Now()) })
 	}
 	return nil
 }
