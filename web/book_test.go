@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/internal/pagetest"
@@ -26,6 +28,18 @@ func TestRootLeadsToTheOnlyClinic(t *testing.T) {
 	p.WantH1("Where would you like to be seen?")
 	if got := p.Doc.Find("p.step").Text(); got != "Step 1 of 6" {
 		t.Errorf("step indicator %q", got)
+	}
+}
+
+// TestStandalonePagesStartWithASkipLink: the first link of a standalone
+// page takes keyboard users past the clinic's header to the content.
+func TestStandalonePagesStartWithASkipLink(t *testing.T) {
+	h := newHarness(t)
+	for _, p := range []*page{h.get("/demo"), h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")} {
+		first := p.Doc.Find("body a[href]").First()
+		if first.Text() != "Skip to main content" || first.AttrOr("href", "") != "#main" || p.Doc.Find("main#main").Length() != 1 {
+			t.Errorf("%s: first link %q to %q", p.URL, first.Text(), first.AttrOr("href", ""))
+		}
 	}
 }
 
@@ -1011,5 +1025,39 @@ func TestSavedDetailsNeedTheirDateOfBirth(t *testing.T) {
 	}
 	if again := h.secondDetailsPage(); strings.Contains(again.Text(), "Use my saved details") {
 		t.Errorf("details offered again after a wrong date of birth:\n%s", again.Text())
+	}
+}
+
+// freeWeek is coreplus with nothing free from 7 to 13 December 2026: a
+// practice closed for a week.
+type freeWeek struct{ booking.Coreplus }
+
+func (f freeWeek) FindAvailability(ctx context.Context, q coreplus.SlotQuery) ([]coreplus.Slot, error) {
+	slots, err := f.Coreplus.FindAvailability(ctx, q)
+	var open []coreplus.Slot
+	for _, sl := range slots {
+		if d := sl.Start.In(sydney).Format(time.DateOnly); d < "2026-12-07" || d > "2026-12-13" {
+			open = append(open, sl)
+		}
+	}
+	return open, err
+}
+
+// TestNextAvailableOnlyWhenNoTimesAreShown: a week with no free time says
+// so and offers the next available time, which opens on the next free day;
+// a week with times on screen offers no such link.
+func TestNextAvailableOnlyWhenNoTimesAreShown(t *testing.T) {
+	h := newHarnessSetup(t, harnessSetup{upstream: func(c booking.Coreplus) booking.Coreplus { return freeWeek{c} }})
+	p := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
+	closed := h.get(p.Link("Later")).WantH1("Choose a time")
+	if !strings.Contains(closed.Text(), "There are no free times this week.") || closed.Doc.Find(".strip a[href]").Length() != 0 || closed.Doc.Find("ul.slots a").Length() != 0 {
+		t.Errorf("the closed week:\n%s", closed.Text())
+	}
+	next := h.get(closed.Link("Next available time")).WantH1("Choose a time")
+	if got := shownDay(t, next).Find("h2 time").AttrOr("datetime", ""); got != "2026-12-14" {
+		t.Errorf("next available time opens on %s, want Monday 14 December", got)
+	}
+	if next.Doc.Find("a:contains('Next available time')").Length() != 0 {
+		t.Error("times are on screen and next available time is still offered")
 	}
 }

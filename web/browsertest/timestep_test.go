@@ -108,6 +108,17 @@ func TestTimeStepFitsAPhone(t *testing.T) {
 		}
 		screenshotTo(host, "time-step-390-embedded")
 	})
+	t.Run("15-minute service", func(t *testing.T) {
+		// The longest lists: four practitioners' 15-minute times merged.
+		b := newBrowser(t, phone)
+		b.open(suite.portalURL + "/" + clinicSlug + "/book?location=" + sandbox.LocationSydneyID +
+			"&type=" + sandbox.AppointmentTypeReviewID + "&practitioner=any")
+		f := b.timeStepFacts()
+		t.Logf("390 × 844, 15-minute service: first time at %.0f–%.0f px; page %.0f px tall; %d times on %s", f.FirstTop, f.FirstBottom, f.Height, f.Times, f.Shown)
+		if f.FirstBottom > 844 {
+			t.Errorf("the first time ends at %.0f px, below the first screen (844 px)", f.FirstBottom)
+		}
+	})
 	t.Run("320 px", func(t *testing.T) {
 		b := newBrowser(t, browserConfig{width: 320, height: 640, mobile: true})
 		b.open(suite.portalURL + timeStepPath)
@@ -235,7 +246,13 @@ func TestTimeStepByKeyboard(t *testing.T) {
 	}
 	b.eval("mark the page", `window.__samePage = true`)
 
+	b.do("press Tab", chromedp.KeyEvent(kb.Tab))
+	if skip, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.innerText`)); skip != "Skip to main content" {
+		b.fail("the first Tab reached %q, not the skip link", skip)
+	}
+	b.expectFocusRing("the skip link")
 	b.tabUntil("a day of the strip", `!!document.activeElement.closest('.strip')`)
+	b.expectFocusRing("the chosen day of the strip")
 	if cur, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute('data-day')`)); cur != first.Shown {
 		b.fail("Tab reached %s in the strip first, not the day shown (%s)", cur, first.Shown)
 	}
@@ -258,6 +275,7 @@ func TestTimeStepByKeyboard(t *testing.T) {
 	b.waitShown(next)
 
 	b.tabUntil("a time of the day shown", `!!document.activeElement.closest('section.day:not([hidden]) ul.slots')`)
+	b.expectFocusRing("a time")
 	slot, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute('aria-label')`))
 	if !timeOfDay.MatchString(slot) {
 		b.fail("the first time reached by Tab is named %q", slot)
@@ -313,6 +331,40 @@ func (b *browser) eval(what, js string) {
 	if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js)); err != nil {
 		b.fail("%s: %v", what, err)
 	}
+}
+
+// expectFocusRing fails unless the focused element shows a ring at least
+// 2 px thick, clear of the element by at least 2 px (so the colours beside
+// it are the page's), with 3:1 contrast against the page's background
+// (WCAG 1.4.11 and 2.4.13).
+func (b *browser) expectFocusRing(what string) {
+	b.t.Helper()
+	type ring struct {
+		Style    string  `json:"style"`
+		Width    float64 `json:"width"`
+		Offset   float64 `json:"offset"`
+		Contrast float64 `json:"contrast"`
+	}
+	r, err := chromedp.Run(b.ctx, chromedp.Evaluate[ring](`(() => {
+		const el = document.activeElement, cs = getComputedStyle(el);
+		const rgb = s => (s.match(/[\d.]+/g) || [255, 255, 255]).slice(0, 3).map(Number);
+		const lum = c => { const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+		let bg = 'rgb(255, 255, 255)';
+		for (let n = el.parentElement; n; n = n.parentElement) {
+			const c = getComputedStyle(n).backgroundColor;
+			if (c && c !== 'transparent' && !c.startsWith('rgba(0, 0, 0, 0')) { bg = c; break; }
+		}
+		const a = lum(rgb(cs.outlineColor)), z = lum(rgb(bg));
+		return {style: cs.outlineStyle, width: parseFloat(cs.outlineWidth), offset: parseFloat(cs.outlineOffset),
+			contrast: (Math.max(a, z) + 0.05) / (Math.min(a, z) + 0.05)};
+	})()`))
+	if err != nil {
+		b.fail("read the focus ring of %s: %v", what, err)
+	}
+	if r.Style == "none" || r.Width < 2 || r.Offset < 2 || r.Contrast < 3 {
+		b.fail("the focus ring of %s: %s %.0fpx, %.0fpx clear, contrast %.2f:1 with the page; want at least 2px, 2px clear, 3:1", what, r.Style, r.Width, r.Offset, r.Contrast)
+	}
+	b.t.Logf("focus ring of %s: %s %.0fpx, %.0fpx clear, %.1f:1 against the page", what, r.Style, r.Width, r.Offset, r.Contrast)
 }
 
 // tabUntil presses Tab until the focused element satisfies the JavaScript
