@@ -36,6 +36,13 @@
         a.classList.toggle("chosen", on);
         if (on) { a.setAttribute("aria-current", "date"); } else { a.removeAttribute("aria-current"); }
       });
+      // "Open in a new tab" (embedded) opens on the day shown too.
+      var tab = document.querySelector(".new-tab a");
+      if (tab) {
+        var u = new URL(tab.href);
+        u.searchParams.set("date", day);
+        tab.href = u.toString();
+      }
       return true;
     };
     var dayOf = function (href) {

@@ -107,6 +107,27 @@ func TestTimeStepFitsAPhone(t *testing.T) {
 			t.Errorf("the time step is %d px tall in the iframe at 390 px, want under 1,500", height)
 		}
 		screenshotTo(host, "time-step-390-embedded")
+
+		// Another day, shown by enhance.js inside the frame: the frame
+		// follows its height, and "Open in a new tab" the day.
+		day, err := chromedp.Run(frame.ctx, chromedp.Evaluate[string](`document.querySelectorAll('.strip a[data-day]')[1].getAttribute('data-day')`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame.eval("mark the page", `window.__samePage = true`)
+		frame.do("choose "+day, chromedp.Click(`(//ul[contains(@class,'strip')]//a)[2]`))
+		frame.waitShown(day)
+		if same, _ := chromedp.Run(frame.ctx, chromedp.Evaluate[bool](`window.__samePage === true`)); !same {
+			t.Error("choosing a day in the frame reloaded the page")
+		}
+		if u, _ := url.Parse(frame.url()); u.Query().Get("date") != day {
+			t.Errorf("the frame's address did not follow the day: %s", frame.url())
+		}
+		tab, _ := chromedp.Run(frame.ctx, chromedp.Evaluate[string](`document.querySelector('.new-tab a').href`))
+		if u, _ := url.Parse(tab); u == nil || u.Query().Get("date") != day || u.Query().Get("embed") != "" {
+			t.Errorf("after choosing %s, Open in a new tab goes to %s", day, tab)
+		}
+		t.Logf("in the frame, %s shown without a page load; the frame is %d px tall", day, frameFits(host, frame))
 	})
 	t.Run("15-minute service", func(t *testing.T) {
 		// The longest lists: four practitioners' 15-minute times merged.
