@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -238,15 +239,16 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 		Progress:   f.progress(stepTime, f.backFrom(stepTime)),
 		Summary:    bookingSummary(sel),
 		Empty:      week.Empty,
+		PastWindow: week.PastWindow,
 		WindowDays: f.clinic.BookingWindowDays,
 	}
 	stepViewed(&m.Page, stepTime, m.Progress)
 	if m.Host != nil {
 		m.Host.Context = &views.HostEvent{LocationID: sel.Location.ID, ServiceID: sel.Service.ID}
 	}
-	weekLink := func(d time.Time) string {
+	dayLink := func(d time.Time, next bool) string {
 		ch := sel.Choice()
-		ch.Week = d.Format("2006-01-02")
+		ch.Week, ch.FromWeek = d.Format(time.DateOnly), next
 		return f.links.book(ch)
 	}
 	if sel.Any {
@@ -256,44 +258,116 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 		ch.PractitionerID = booking.AnyPractitioner
 		m.OthersLabel, m.OthersURL = "See times with any practitioner", f.links.book(ch)
 	}
-	if week.Empty {
+	if week.PastWindow {
+		m.LastWeekURL = dayLink(week.LastWeek, false)
+	}
+	if week.Empty || week.PastWindow {
 		return render(c, http.StatusOK, views.TimesView(m))
 	}
 	noon := func(d time.Time) time.Time { return d.Add(12 * time.Hour) }
 	m.ZoneLabel = zoneLabel(noon(week.Start), zone)
-	lastDay := week.Start
-	if n := len(week.Days); n > 0 {
-		lastDay = week.Days[n-1].Date
-	}
-	m.WeekLabel = "Times from " + dayLabel(week.Start) + " to " + dayLabel(lastDay)
-	if week.Moved {
-		m.Notice = "There are no free times in the week you asked for, so these are the next free times."
+	lastDay := week.Days[len(week.Days)-1].Date
+	m.WeekLabel = rangeLabel(week.Start, lastDay)
+	switch {
+	case week.Moved:
+		m.Notice = "There are no free times later in the booking window, so these are the earliest free times."
+	case !sel.Week.IsZero() && !sel.FromWeek && !week.Chosen.IsZero() && !week.Chosen.Equal(sel.Week) && !sel.Week.Equal(week.Start) && !sel.Week.Before(week.Start):
+		// A date asked for (not a week's first day, which moving between
+		// weeks asks for) without free times.
+		m.Notice = "There are no free times on " + dayLabel(sel.Week) + "."
 	}
 	if !week.Earlier.IsZero() {
-		m.EarlierURL = weekLink(week.Earlier)
+		m.EarlierURL = dayLink(week.Earlier, false)
 	}
 	if !week.Later.IsZero() {
-		m.LaterURL = weekLink(week.Later)
+		m.LaterURL = dayLink(week.Later, false)
+	} else {
+		m.WindowEnds = true
 	}
 	if !week.NextFrom.IsZero() {
-		ch := sel.Choice()
-		ch.Week, ch.FromWeek = week.NextFrom.Format("2006-01-02"), true
-		m.NextAvailableURL = f.links.book(ch)
+		m.NextAvailableURL = dayLink(week.NextFrom, true)
 	}
+	if now := f.svc.Now(); f.clinic.MinNotice > 0 && !week.Start.After(now) {
+		m.NoticeNote = "Online bookings need at least " + durationLabel(f.clinic.MinNotice) + " notice."
+	}
+	names := shortNames(week.Days)
 	for _, d := range week.Days {
-		day := views.TimeDay{ID: "day-" + d.Date.Format("2006-01-02"), Heading: dayLabel(d.Date), Date: d.Date.Format("2006-01-02")}
+		date := d.Date.Format(time.DateOnly)
+		sd := views.StripDay{Weekday: d.Date.Format("Mon"), Day: d.Date.Format("2"), Rest: d.Date.Format(" January"), Date: date, Chosen: d.Date.Equal(week.Chosen)}
+		if len(d.Slots) > 0 {
+			sd.Href = dayLink(d.Date, false)
+		}
+		m.Strip = append(m.Strip, sd)
+		if len(d.Slots) == 0 {
+			continue
+		}
+		day := views.TimeDay{ID: "h-" + date, Heading: dayLabel(d.Date), Date: date, Hidden: !sd.Chosen}
 		if l := zoneLabel(noon(d.Date), zone); l != m.ZoneLabel {
 			day.ZoneLabel = l
 		}
 		for _, sl := range d.Slots {
 			ch := sel.Choice()
-			ch.Week = week.Start.Format("2006-01-02")
+			ch.Week = date
 			ch.Slot, ch.With = sl.Start.Format(time.RFC3339), sl.Practitioner.ID
-			day.Slots = append(day.Slots, slotChoice(sl, zone, sel.Any, f.slotTarget(ch)))
+			ts := slotChoice(sl, zone, f.slotTarget(ch))
+			if sel.Any {
+				ts.With = "with " + names[sl.Practitioner.ID]
+			}
+			part := partOfDay(sl.Start.In(zone))
+			if n := len(day.Groups); n == 0 || day.Groups[n-1].Name != part {
+				day.Groups = append(day.Groups, views.TimeGroup{ID: "h-" + date + "-" + strings.ToLower(part), Name: part})
+			}
+			g := &day.Groups[len(day.Groups)-1]
+			g.Slots = append(g.Slots, ts)
 		}
 		m.Days = append(m.Days, day)
 	}
 	return render(c, http.StatusOK, views.TimesView(m))
+}
+
+// partOfDay groups a day's times as patients think of them. The
+// boundaries are noon and 5 pm, on the clock of the location's zone
+// (t is in it).
+func partOfDay(t time.Time) string {
+	switch {
+	case t.Hour() < 12:
+		return "Morning"
+	case t.Hour() < 17:
+		return "Afternoon"
+	}
+	return "Evening"
+}
+
+// shortNames are the practitioners of days as "first available" shows them
+// beside a time: "Priya N.", or the full name where two would read alike.
+func shortNames(days []booking.Day) map[string]string {
+	full := map[string]string{}
+	for _, d := range days {
+		for _, sl := range d.Slots {
+			full[sl.Practitioner.ID] = sl.Practitioner.Name
+		}
+	}
+	short, seen := map[string]string{}, map[string]int{}
+	for id, name := range full {
+		short[id] = shortName(name)
+		seen[short[id]]++
+	}
+	for id, name := range full {
+		if seen[short[id]] > 1 {
+			short[id] = name
+		}
+	}
+	return short
+}
+
+// shortName is a first name and the initial of the last: "Priya N.".
+func shortName(name string) string {
+	f := strings.Fields(name)
+	if len(f) < 2 {
+		return name
+	}
+	r := []rune(f[len(f)-1])
+	return strings.Join(f[:len(f)-1], " ") + " " + string(r[0]) + "."
 }
 
 // bookingSummary says what is being booked, in a sentence.

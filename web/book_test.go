@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/internal/pagetest"
@@ -27,6 +29,18 @@ func TestRootLeadsToTheOnlyClinic(t *testing.T) {
 	p.WantH1("Where would you like to be seen?")
 	if got := p.Doc.Find("p.step").Text(); got != "Step 1 of 6" {
 		t.Errorf("step indicator %q", got)
+	}
+}
+
+// TestStandalonePagesStartWithASkipLink: the first link of a standalone
+// page takes keyboard users past the clinic's header to the content.
+func TestStandalonePagesStartWithASkipLink(t *testing.T) {
+	h := newHarness(t)
+	for _, p := range []*page{h.get("/demo"), h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")} {
+		first := p.Doc.Find("body a[href]").First()
+		if first.Text() != "Skip to main content" || first.AttrOr("href", "") != "#main" || p.Doc.Find("main#main").Length() != 1 {
+			t.Errorf("%s: first link %q to %q", p.URL, first.Text(), first.AttrOr("href", ""))
+		}
 	}
 }
 
@@ -67,15 +81,16 @@ func TestEveryStepBeforeDetails(t *testing.T) {
 		t.Errorf("time step doesn't name its zone:\n%s", p.Text())
 	}
 	// Opens on the first day with a free time: today, Monday 30 November.
-	first := p.Doc.Find("section.day h3 time").First()
-	if first.AttrOr("datetime", "") != "2026-11-30" || first.Text() != "Monday 30 November" {
-		t.Errorf("first day %q %q", first.AttrOr("datetime", ""), first.Text())
+	shown := shownDay(t, p)
+	if got := shown.Find("h2 time"); got.AttrOr("datetime", "") != "2026-11-30" || got.Text() != "Monday 30 November" {
+		t.Errorf("day shown %q %q", got.AttrOr("datetime", ""), got.Text())
 	}
+	assertStripMatchesCoreplus(t, h, p, sandbox.PractitionerPriyaID)
 	href, label := p.FirstSlot()
 	if !regexp.MustCompile(`^\d{1,2}:\d\d [ap]m, Monday 30 November, with Priya Nandakumar$`).MatchString(label) {
 		t.Errorf("slot label %q", label)
 	}
-	dt := p.Doc.Find("ul.slots a time").First().AttrOr("datetime", "")
+	dt := shown.Find("ul.slots a time").First().AttrOr("datetime", "")
 	if !strings.HasSuffix(dt, "+11:00") || !strings.HasPrefix(dt, "2026-11-30T") {
 		t.Errorf("summer Sydney slot datetime %q, want +11:00", dt)
 	}
@@ -83,18 +98,22 @@ func TestEveryStepBeforeDetails(t *testing.T) {
 	if start.Before(h.now.Add(2 * time.Hour)) {
 		t.Errorf("first slot %v is inside the 2 hour notice", start)
 	}
-	for _, nav := range []string{"Later times", "Next available time"} {
-		p.Link(nav)
+	if !strings.Contains(p.Text(), "Online bookings need at least 2 hours' notice.") {
+		t.Error("the week holding today does not explain the minimum notice")
 	}
-	if p.Doc.Find("a:contains('Earlier times')").Length() != 0 {
-		t.Error("the first week offers earlier times")
+	// Times are on screen: "next available" would only send the patient
+	// where they are.
+	if p.Doc.Find("a:contains('Next available time'), a:contains('Earlier')").Length() != 0 {
+		t.Error("the first week offers earlier times or a next available time")
 	}
-	later := h.get(p.Link("Later times")).WantH1("Choose a time")
-	if got := later.Doc.Find("section.day h3 time").First().AttrOr("datetime", ""); got != "2026-12-07" {
-		t.Errorf("later week starts %s", got)
+	later := h.get(p.Link("Later")).WantH1("Choose a time")
+	if got := later.Doc.Find(".strip li").First().Text(); !strings.Contains(got, "7 December") {
+		t.Errorf("the later week starts %q", got)
 	}
-	later.Link("Earlier times")
-	h.get(later.Link("Next available time")).WantH1("Choose a time")
+	if strings.Contains(later.Text(), "notice") {
+		t.Error("a week without today explains the minimum notice")
+	}
+	h.get(later.Link("Earlier")).WantH1("Choose a time")
 
 	p = h.get(href).WantH1("Your details")
 	for _, l := range []string{"First name", "Last name", "Day", "Month", "Year", "Email address", "Mobile number", "Note to the clinic (optional)", "I agree to the clinic's privacy policy"} {
@@ -105,26 +124,253 @@ func TestEveryStepBeforeDetails(t *testing.T) {
 	}
 }
 
-func TestFirstAvailableMergesPractitioners(t *testing.T) {
-	h := newHarness(t)
-	p := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "First available practitioner")
-	names := map[string]bool{}
-	var last time.Time
-	p.Doc.Find("ul.slots a").Each(func(_ int, s *goquery.Selection) {
-		names[strings.TrimSpace(s.Find(".with").Text())] = true
-		start, err := time.Parse(time.RFC3339, s.Find("time").AttrOr("datetime", ""))
-		if err != nil || start.Before(last) {
-			t.Errorf("slots out of order at %v", s.Find("time").AttrOr("datetime", ""))
-		}
-		last = start
+// shownDay is the one day of times the time step shows.
+func shownDay(t *testing.T, p *page) *goquery.Selection {
+	t.Helper()
+	days := p.Doc.Find("section.day").Not("[hidden]")
+	if days.Length() != 1 {
+		t.Fatalf("%s: %d days shown, want 1:\n%s", p.URL, days.Length(), p.Text())
+	}
+	return days
+}
+
+// assertStripMatchesCoreplus checks each day of the time step's strip
+// against coreplus: a day is a link, marked as having free times, exactly
+// when coreplus has a free time that day outside the minimum notice with
+// one of practitioners; any other day is no link and says "no free times".
+func assertStripMatchesCoreplus(t *testing.T, h *harness, p *page, practitioners ...string) {
+	t.Helper()
+	days := p.Doc.Find(".strip li")
+	if days.Length() != 7 {
+		t.Fatalf("strip of %d days, want 7", days.Length())
+	}
+	free, err := h.api.FindAvailability(t.Context(), coreplus.SlotQuery{
+		StartDate: "2026-11-30", EndDate: "2026-12-06", TimezoneID: sandbox.TimezoneSydneyID,
+		LocationIDs: []string{sandbox.LocationSydneyID}, PractitionerIDs: practitioners,
+		AppointmentTypeID: sandbox.AppointmentTypeStandardID,
 	})
-	for _, n := range []string{"Priya Nandakumar", "Tom Whitfield", "Aisha Rahman", "Liam O'Connor"} {
-		if !names[n] {
-			t.Errorf("merged week has no time with %s (has %v)", n, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasTimes := map[string]bool{}
+	for _, sl := range free {
+		if sl.LocationID == sandbox.LocationSydneyID && !sl.Start.Before(h.now.Add(2*time.Hour)) {
+			hasTimes[sl.Start.In(sydney).Format(time.DateOnly)] = true
 		}
 	}
-	if names["Mei Chen"] {
+	withTimes := 0
+	days.Each(func(i int, li *goquery.Selection) {
+		date := time.Date(2026, 11, 30+i, 0, 0, 0, 0, sydney).Format(time.DateOnly)
+		link := li.Find("a[href]")
+		text := strings.Join(strings.Fields(li.Text()), " ")
+		switch {
+		case hasTimes[date] && link.Length() != 1:
+			t.Errorf("strip: %s has free times in coreplus but is no link: %q", date, text)
+		case hasTimes[date]:
+			withTimes++
+			u, _ := url.Parse(link.AttrOr("href", ""))
+			if u.Query().Get("date") != date {
+				t.Errorf("strip: the link of %s goes to %s", date, u)
+			}
+			if p.Doc.Find("section#day-"+date+" ul.slots a").Length() == 0 {
+				t.Errorf("strip: %s is a link but the page has no times for it", date)
+			}
+		case link.Length() != 0 || !strings.Contains(text, "no free times"):
+			t.Errorf("strip: %s has no free time in coreplus but reads %q (links %d)", date, text, link.Length())
+		}
+	})
+	if withTimes == 0 || withTimes == 7 {
+		t.Errorf("strip: %d days of 7 with times; the test wants both kinds", withTimes)
+	}
+}
+
+// TestFirstAvailableOffersEachTimeOnce: with "first available" each time
+// is offered once, with the practitioner who takes it named beside it:
+// the first of the practitioner step's list free at that time.
+func TestFirstAvailableOffersEachTimeOnce(t *testing.T) {
+	h := newHarness(t)
+	p := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "First available practitioner")
+	order := p.Link("Choose a practitioner instead")
+	pracs := h.get(order).WantH1("Who would you like to see?")
+	var listed []string // practitioner ids, in the step's order
+	pracs.Doc.Find("ul.choices a").Each(func(_ int, a *goquery.Selection) {
+		u, _ := url.Parse(a.AttrOr("href", ""))
+		if id := u.Query().Get("practitioner"); id != "any" {
+			listed = append(listed, id)
+		}
+	})
+	assertStripMatchesCoreplus(t, h, p, listed...)
+
+	free, err := h.api.FindAvailability(t.Context(), coreplus.SlotQuery{
+		StartDate: "2026-11-30", EndDate: "2026-12-06", TimezoneID: sandbox.TimezoneSydneyID,
+		LocationIDs: []string{sandbox.LocationSydneyID}, PractitionerIDs: listed,
+		AppointmentTypeID: sandbox.AppointmentTypeStandardID,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	freeAt := map[string][]string{} // start -> practitioner ids free then
+	for _, sl := range free {
+		k := sl.Start.In(sydney).Format(time.RFC3339)
+		freeAt[k] = append(freeAt[k], sl.PractitionerID)
+	}
+	seen := map[string]bool{}
+	names := map[string]bool{}
+	var last time.Time
+	p.Doc.Find("ul.slots li").Each(func(_ int, li *goquery.Selection) {
+		a := li.Find("a")
+		dt := a.Find("time").AttrOr("datetime", "")
+		start, err := time.Parse(time.RFC3339, dt)
+		if err != nil || !start.After(last) {
+			t.Errorf("times repeated or out of order at %v", dt)
+		}
+		last = start
+		if seen[dt] {
+			t.Errorf("%s offered twice", dt)
+		}
+		seen[dt] = true
+		u, _ := url.Parse(a.AttrOr("href", ""))
+		with := u.Query().Get("with")
+		best := ""
+		for _, id := range listed {
+			if slices.Contains(freeAt[dt], id) {
+				best = id
+				break
+			}
+		}
+		if with != best {
+			t.Errorf("%s goes to %s; the first listed practitioner free then is %s", dt, with, best)
+		}
+		beside := strings.TrimSpace(li.Find(".with").Text())
+		if !regexp.MustCompile(`^with \S+ \S\.$`).MatchString(beside) {
+			t.Errorf("%s: beside the time %q, want \"with First L.\"", dt, beside)
+		}
+		full := strings.TrimPrefix(a.AttrOr("aria-label", ""), strings.TrimSpace(a.Text())+", ")
+		if first, _, _ := strings.Cut(strings.TrimPrefix(beside, "with "), " "); !strings.Contains(full, ", with "+first) {
+			t.Errorf("%s: announced as %q, shown %q", dt, a.AttrOr("aria-label", ""), beside)
+		}
+		names[beside] = true
+	})
+	if len(names) < 2 {
+		t.Errorf("the week's times are all with %v", names)
+	}
+	if names["with Mei C."] {
 		t.Error("a Brisbane-only practitioner shows in Sydney")
+	}
+}
+
+// TestTimeStepShowsOneDayByPartOfDay: one day at a time, its times under
+// Morning (before noon), Afternoon (to 5 pm) and Evening, in the
+// location's zone; each time's name begins with what it shows.
+func TestTimeStepShowsOneDayByPartOfDay(t *testing.T) {
+	h := newHarness(t)
+	// Aisha works late shifts on Mondays, Wednesdays and Fridays.
+	p := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Aisha Rahman")
+	day := shownDay(t, p)
+	parts := map[string]bool{}
+	day.Find("h3").Each(func(_ int, h3 *goquery.Selection) {
+		part := h3.Text()
+		parts[part] = true
+		list := day.Find("ul.slots[aria-labelledby='" + h3.AttrOr("id", "") + "']")
+		if list.Length() != 1 {
+			t.Fatalf("%s: %d lists of times", part, list.Length())
+		}
+		list.Find("a").Each(func(_ int, a *goquery.Selection) {
+			start, _ := time.Parse(time.RFC3339, a.Find("time").AttrOr("datetime", ""))
+			hour := start.In(sydney).Hour()
+			want := map[bool]string{true: "Morning"}[hour < 12]
+			if want == "" {
+				want = map[bool]string{true: "Afternoon", false: "Evening"}[hour < 17]
+			}
+			if part != want {
+				t.Errorf("%v is under %s, want %s", start, part, want)
+			}
+			visible := strings.Join(strings.Fields(a.Text()), " ")
+			if !strings.HasPrefix(a.AttrOr("aria-label", ""), visible+",") {
+				t.Errorf("%q is announced as %q", visible, a.AttrOr("aria-label", ""))
+			}
+		})
+	})
+	if !parts["Evening"] || !parts["Morning"] && !parts["Afternoon"] {
+		t.Errorf("parts of the day shown: %v", parts)
+	}
+	if n := p.Doc.Find("nav").Length(); n != 1 {
+		t.Errorf("%d nav landmarks, want 1 (labelled)", n)
+	}
+}
+
+// TestTimeStepWithoutJavaScript walks the time step by its links alone:
+// another day of the strip, the next week and back, then a time, to a
+// booking; the date travels in the URL and the day stays chosen.
+func TestTimeStepWithoutJavaScript(t *testing.T) {
+	h := newHarness(t)
+	p := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
+	// Tuesday 1 December, by the strip's link.
+	tue := p.Doc.Find(".strip a[href]").Eq(1)
+	if !strings.Contains(tue.Text(), "1 December") {
+		t.Fatalf("second day of the strip is %q", tue.Text())
+	}
+	p = h.get(tue.AttrOr("href", "")).WantH1("Choose a time")
+	if got := shownDay(t, p).Find("h2 time").AttrOr("datetime", ""); got != "2026-12-01" {
+		t.Fatalf("following Tuesday's link shows %s", got)
+	}
+	if got := p.Doc.Find(".strip a[aria-current=date]").Text(); !strings.Contains(got, "1 December") {
+		t.Errorf("the strip marks %q as chosen", got)
+	}
+	p = h.get(h.get(p.Link("Later")).Link("Earlier")).WantH1("Choose a time")
+	href, label := p.FirstSlot()
+	if !strings.Contains(label, "Monday 30 November") {
+		t.Errorf("back on the first week, the first time is %q", label)
+	}
+	details := h.get(href).WantH1("Your details")
+	// Back from the details returns to the day of the time picked.
+	back := h.get(details.Doc.Find("p.back a").AttrOr("href", "")).WantH1("Choose a time")
+	if got := shownDay(t, back).Find("h2 time").AttrOr("datetime", ""); got != "2026-11-30" {
+		t.Errorf("back from the details shows %s", got)
+	}
+	action, form := details.Form()
+	review := h.post(action, newPatient.fill(form)).WantH1("Check your booking")
+	h.confirm(review).WantH1("Booking confirmed")
+}
+
+// TestTimeStepDeepLinksAndWindow: a link with a date opens on that day
+// (or the nearest free day of its week, saying so); a date past the booking
+// window says so and offers the last week that can be booked.
+func TestTimeStepDeepLinksAndWindow(t *testing.T) {
+	h := newHarness(t)
+	base := "/demo/book?location=" + sandbox.LocationSydneyID + "&type=" + sandbox.AppointmentTypeStandardID + "&practitioner=" + sandbox.PractitionerPriyaID
+	p := h.get(base + "&date=2026-12-02").WantH1("Choose a time")
+	if got := shownDay(t, p).Find("h2 time").AttrOr("datetime", ""); got != "2026-12-02" {
+		t.Errorf("date=2026-12-02 shows %s", got)
+	}
+	// Priya does not work in Sydney from Thursday to Sunday: the strip's
+	// nearest free day is the Wednesday before.
+	p = h.get(base + "&date=2026-12-03").WantH1("Choose a time")
+	if got := shownDay(t, p).Find("h2 time").AttrOr("datetime", ""); got != "2026-12-02" {
+		t.Errorf("date=2026-12-03 (no times) shows %s, want the week's free day before it", got)
+	}
+	if !strings.Contains(p.Text(), "There are no free times on Thursday 3 December.") {
+		t.Errorf("no word that the date asked for has no times:\n%s", p.Text())
+	}
+
+	far := h.get(base + "&date=2027-03-01").WantH1("Choose a time")
+	for _, want := range []string{"That date is past the booking window.", "You can book up to 60 days ahead online.", "For later times call 07 3000 0000."} {
+		if !strings.Contains(far.Text(), want) {
+			t.Errorf("past the window: no %q in:\n%s", want, far.Text())
+		}
+	}
+	if far.Doc.Find("ul.slots a").Length() != 0 {
+		t.Error("past the window, times are offered anyway")
+	}
+	lastWeek := h.get(far.Link("See the last week you can book")).WantH1("Choose a time")
+	if lastWeek.Doc.Find("a:contains('Later')").Length() != 0 || !strings.Contains(lastWeek.Text(), "You can book up to 60 days ahead online.") {
+		t.Errorf("the last week offers later times or does not explain the window:\n%s", lastWeek.Text())
+	}
+
+	// "First available" deep link with a date, and the slot's practitioner.
+	p = h.get("/demo/book?location=" + sandbox.LocationSydneyID + "&type=" + sandbox.AppointmentTypeStandardID + "&practitioner=any&date=2026-12-01").WantH1("Choose a time")
+	if got := shownDay(t, p).Find("h2 time").AttrOr("datetime", ""); got != "2026-12-01" {
+		t.Errorf("first available, date=2026-12-01 shows %s", got)
 	}
 }
 
@@ -812,5 +1058,39 @@ func TestSavedDetailsNeedTheirDateOfBirth(t *testing.T) {
 	}
 	if again := h.secondDetailsPage(); strings.Contains(again.Text(), "Use my saved details") {
 		t.Errorf("details offered again after a wrong date of birth:\n%s", again.Text())
+	}
+}
+
+// freeWeek is coreplus with nothing free from 7 to 13 December 2026: a
+// practice closed for a week.
+type freeWeek struct{ booking.Coreplus }
+
+func (f freeWeek) FindAvailability(ctx context.Context, q coreplus.SlotQuery) ([]coreplus.Slot, error) {
+	slots, err := f.Coreplus.FindAvailability(ctx, q)
+	var open []coreplus.Slot
+	for _, sl := range slots {
+		if d := sl.Start.In(sydney).Format(time.DateOnly); d < "2026-12-07" || d > "2026-12-13" {
+			open = append(open, sl)
+		}
+	}
+	return open, err
+}
+
+// TestNextAvailableOnlyWhenNoTimesAreShown: a week with no free time says
+// so and offers the next available time, which opens on the next free day;
+// a week with times on screen offers no such link.
+func TestNextAvailableOnlyWhenNoTimesAreShown(t *testing.T) {
+	h := newHarnessSetup(t, harnessSetup{upstream: func(c booking.Coreplus) booking.Coreplus { return freeWeek{c} }})
+	p := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
+	closed := h.get(p.Link("Later")).WantH1("Choose a time")
+	if !strings.Contains(closed.Text(), "There are no free times this week.") || closed.Doc.Find(".strip a[href]").Length() != 0 || closed.Doc.Find("ul.slots a").Length() != 0 {
+		t.Errorf("the closed week:\n%s", closed.Text())
+	}
+	next := h.get(closed.Link("Next available time")).WantH1("Choose a time")
+	if got := shownDay(t, next).Find("h2 time").AttrOr("datetime", ""); got != "2026-12-14" {
+		t.Errorf("next available time opens on %s, want Monday 14 December", got)
+	}
+	if next.Doc.Find("a:contains('Next available time')").Length() != 0 {
+		t.Error("times are on screen and next available time is still offered")
 	}
 }

@@ -59,8 +59,11 @@ func (m *hostMessages) event(name string) map[string]any {
 // embed settings and the campaign, and a new-tab link without them.
 func assertEmbedded(t *testing.T, p *page, carried url.Values) {
 	t.Helper()
-	if p.Doc.Find("header.site, footer.site").Length() != 0 {
-		t.Errorf("%s: embedded page shows the site header or footer", p.URL)
+	if p.Doc.Find("header.site, footer.site, a.skip-link").Length() != 0 {
+		t.Errorf("%s: embedded page shows the site header, footer or skip link", p.URL)
+	}
+	if p.Doc.Find("body > p, body > div, body > a").Length() != 0 || p.Doc.Find("p.new-tab").Closest("body > footer").Length() != 1 {
+		t.Errorf("%s: embedded page has content outside a landmark", p.URL)
 	}
 	if cls := p.Doc.Find("html").AttrOr("class", ""); !strings.Contains(cls, "embed") {
 		t.Errorf("%s: html class %q", p.URL, cls)

@@ -41,9 +41,10 @@ func (s *Server) bookingFailed(c echo.Context, svc confirmationService, links fl
 	for _, sl := range alts {
 		ch := sel.Choice()
 		ch.Slot, ch.With, ch.Week = sl.Start.Format(time.RFC3339), sl.Practitioner.ID, ""
-		ts := slotChoice(sl, zone, false, links.to("book/review", ch))
+		ts := slotChoice(sl, zone, links.to("book/review", ch))
 		start := sl.Start.In(zone)
 		ts.Label = dayLabel(start) + ", " + clockLabel(start)
+		ts.AriaLabel = ts.Label + ", with " + sl.Practitioner.Name // begins with the visible text
 		m.Alternatives = append(m.Alternatives, ts)
 	}
 	return render(c, http.StatusOK, views.BookingFailedView(m))

@@ -25,6 +25,31 @@ func clockLabel(t time.Time) string { return t.Format("3:04 pm") }
 
 func dayLabel(t time.Time) string { return t.Format("Monday 2 January") }
 
+// rangeLabel names a run of days: "30 November to 6 December".
+func rangeLabel(from, to time.Time) string {
+	if from.Month() == to.Month() {
+		return from.Format("2") + " to " + to.Format("2 January")
+	}
+	return from.Format("2 January") + " to " + to.Format("2 January")
+}
+
+// durationLabel says a notice period in words: "2 hours'", "1 day's".
+func durationLabel(d time.Duration) string {
+	switch {
+	case d%(24*time.Hour) == 0:
+		if n := int(d / (24 * time.Hour)); n != 1 {
+			return itoa(n) + " days'"
+		}
+		return "1 day's"
+	case d%time.Hour == 0:
+		if n := int(d / time.Hour); n != 1 {
+			return itoa(n) + " hours'"
+		}
+		return "1 hour's"
+	}
+	return itoa(int(d/time.Minute)) + " minutes'"
+}
+
 func fullDateLabel(t time.Time) string { return t.Format("Monday 2 January 2006") }
 
 // whenLabel is a slot's date and time with its zone, for summaries.
@@ -46,7 +71,7 @@ func minutesLabel(n int) string {
 }
 
 // slotChoice renders one slot as a link, announced as a date and time.
-func slotChoice(sl booking.Slot, zone *time.Location, showWith bool, href string) views.TimeSlot {
+func slotChoice(sl booking.Slot, zone *time.Location, href string) views.TimeSlot {
 	start := sl.Start.In(zone)
 	ts := views.TimeSlot{
 		Label:     clockLabel(start),
@@ -55,9 +80,6 @@ func slotChoice(sl booking.Slot, zone *time.Location, showWith bool, href string
 		Href:      href,
 
 		PractitionerID: sl.Practitioner.ID,
-	}
-	if showWith {
-		ts.With = sl.Practitioner.Name
 	}
 	return ts
 }

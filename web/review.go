@@ -72,12 +72,15 @@ func (s *Server) renderReview(c echo.Context, f *flow, status int, d booking.Dra
 		for _, sl := range taken.Alternatives {
 			ch := f.sel.Choice()
 			ch.Slot, ch.With, ch.Week = sl.Start.Format(time.RFC3339), sl.Practitioner.ID, ""
-			m.Alternatives = append(m.Alternatives, slotChoice(sl, f.sel.Location.Zone, true, f.links.to("book/review", ch)))
+			m.Alternatives = append(m.Alternatives, slotChoice(sl, f.sel.Location.Zone, f.links.to("book/review", ch)))
 		}
 		// Alternatives may fall on other days: say which.
 		for i, sl := range taken.Alternatives {
 			start := sl.Start.In(f.sel.Location.Zone)
-			m.Alternatives[i].Label = dayLabel(start) + ", " + clockLabel(start)
+			a := &m.Alternatives[i]
+			a.Label = dayLabel(start) + ", " + clockLabel(start)
+			a.With = "with " + sl.Practitioner.Name
+			a.AriaLabel = a.Label + ", " + a.With // begins with the visible text
 		}
 	}
 	return render(c, status, views.ReviewView(m))

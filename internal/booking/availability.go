@@ -10,20 +10,37 @@ import (
 	"github.com/clinic-booking/portal/internal/coreplus"
 )
 
-// Week is one week of the time step.
+// Week is the time step: a strip of up to seven days, one of them chosen.
 type Week struct {
-	Start time.Time // first day shown, midnight in the location's zone
-	Days  []Day
-	// Earlier and Later start the neighbouring weeks; zero when outside
-	// the booking window.
+	// Start is the strip's first day, midnight in the location's zone.
+	// Strips are whole weeks counted from today, like the cached requests,
+	// so moving between days of a strip asks coreplus nothing.
+	Start time.Time
+	// Days are the strip's days, cut at the end of the booking window;
+	// days with no free time have no slots.
+	Days []Day
+	// Chosen is the day shown: the day asked for, or the strip's first
+	// free day after it (before it when none is after); zero when nothing
+	// in the strip is free.
+	Chosen time.Time
+	// Earlier and Later start the neighbouring strips; zero outside the
+	// booking window.
 	Earlier, Later time.Time
-	// NextFrom is where "next available" searches from: the day after
-	// this week (zero when outside the window). The search happens when the
-	// patient follows it, to keep upstream requests few.
+	// NextFrom is where "next available" searches from when the strip has
+	// no free time (the day after it); zero otherwise or past the window.
+	// The search happens when the patient follows it, to keep upstream
+	// requests few.
 	NextFrom time.Time
-	// Moved is set when the week asked for had no free time and the next
-	// week that has some is shown instead.
+	// Moved is set when nothing was free from the date asked for to the end
+	// of the window, and the earliest free times are shown instead.
 	Moved bool
+	// PastWindow is set when the date asked for is after the last day of
+	// the booking window; LastWeek is then the last bookable strip's start
+	// and nothing else is set.
+	PastWindow bool
+	LastWeek   time.Time
+	// LastDay is the booking window's last day.
+	LastDay time.Time
 	// Empty is set when nothing at all is free in the booking window.
 	Empty bool
 }
@@ -38,67 +55,59 @@ type Day struct {
 const weekDays = 7
 
 // ShowWeek finds the free times to show for sel, which must have a location,
-// a service and a practitioner choice. Without a week it opens on the first
-// day with a free time; a week with none moves forward to the next that has.
+// a service and a practitioner choice. Without a date (or with FromWeek) it
+// opens on the first day with a free time from that date on; with one, on
+// that date's strip. For "first available" each start time is offered once,
+// with the practitioner FirstAvailable picks.
 func (s *Service) ShowWeek(ctx context.Context, sel Selection) (Week, error) {
 	loc := sel.Location
 	now := s.now()
 	today := dayOf(now, loc.Zone)
 	last := dayOf(now.Add(s.clinic.bookingWindow()), loc.Zone)
+	if sel.Week.After(last) {
+		return Week{PastWindow: true, LastWeek: chunkStart(today, last), LastDay: last}, nil
+	}
 	pracs, err := s.offering(ctx, sel)
 	if err != nil {
 		return Week{}, err
 	}
 
-	start := sel.Week
-	if start.Before(today) {
-		start = today
+	want := sel.Week
+	if want.Before(today) {
+		want = today
 	}
-	if start.After(last) {
-		start = last
-	}
-	var w Week
+	w := Week{LastDay: last}
 	if sel.Week.IsZero() || sel.FromWeek {
-		first, ok, err := s.firstFreeDay(ctx, sel, pracs, start, last)
+		first, ok, err := s.firstFreeDay(ctx, sel, pracs, want, last)
 		if err != nil {
 			return Week{}, err
 		}
-		if !ok {
-			return Week{Start: today, Empty: true}, nil
+		if !ok && want.After(today) {
+			// Nothing later: look from today before saying nothing is free.
+			if first, ok, err = s.firstFreeDay(ctx, sel, pracs, today, want); err != nil {
+				return Week{}, err
+			}
+			w.Moved = ok
 		}
-		start = first
+		if !ok {
+			return Week{Start: today, LastDay: last, Empty: true}, nil
+		}
+		want = first
 	}
-	slots, err := s.freeSlots(ctx, sel, pracs, start, addDays(start, weekDays-1))
+
+	w.Start = chunkStart(today, want)
+	end := addDays(w.Start, weekDays-1)
+	if end.After(last) {
+		end = last
+	}
+	slots, err := s.freeSlots(ctx, sel, pracs, w.Start, end)
 	if err != nil {
 		return Week{}, err
 	}
-	if len(slots) == 0 {
-		next, ok, err := s.firstFreeDay(ctx, sel, pracs, addDays(start, weekDays), last)
-		if err != nil {
-			return Week{}, err
-		}
-		if !ok {
-			// Nothing later: look from today before saying nothing is free.
-			if next, ok, err = s.firstFreeDay(ctx, sel, pracs, today, last); err != nil {
-				return Week{}, err
-			}
-		}
-		if !ok {
-			return Week{Start: today, Empty: true}, nil
-		}
-		w.Moved = true
-		start = next
-		if slots, err = s.freeSlots(ctx, sel, pracs, start, addDays(start, weekDays-1)); err != nil {
-			return Week{}, err
-		}
+	if sel.Any {
+		slots = FirstAvailable(slots, pracs)
 	}
-
-	w.Start = start
-	for i := 0; i < weekDays; i++ {
-		d := addDays(start, i)
-		if d.After(last) {
-			break
-		}
+	for d := w.Start; !d.After(end); d = addDays(d, 1) {
 		day := Day{Date: d}
 		for _, sl := range slots {
 			if sameDay(sl.Start, d) {
@@ -107,16 +116,57 @@ func (s *Service) ShowWeek(ctx context.Context, sel Selection) (Week, error) {
 		}
 		w.Days = append(w.Days, day)
 	}
-	if start.After(today) {
-		w.Earlier = addDays(start, -weekDays)
-		if w.Earlier.Before(today) {
-			w.Earlier = today
+	w.Chosen = chooseDay(w.Days, want)
+	if w.Start.After(today) {
+		w.Earlier = addDays(w.Start, -weekDays)
+	}
+	if after := addDays(w.Start, weekDays); !after.After(last) {
+		w.Later = after
+		if w.Chosen.IsZero() {
+			w.NextFrom = after
 		}
 	}
-	if after := addDays(start, weekDays); !after.After(last) {
-		w.Later, w.NextFrom = after, after
-	}
 	return w, nil
+}
+
+// chooseDay is the day to show of days: want if it has free times, else
+// the first free day after it, else the last free day before it; zero
+// when none is free.
+func chooseDay(days []Day, want time.Time) time.Time {
+	var before time.Time
+	for _, d := range days {
+		if len(d.Slots) == 0 {
+			continue
+		}
+		if !d.Date.Before(want) {
+			return d.Date
+		}
+		before = d.Date
+	}
+	return before
+}
+
+// FirstAvailable is the clinic's rule for "first available practitioner":
+// each start time is offered once, with the first practitioner free at it
+// in order, the order of the practitioner step (the clinic's list), so the
+// same time always goes to the same person. slots must be sorted by start.
+func FirstAvailable(slots []Slot, order []Practitioner) []Slot {
+	rank := make(map[string]int, len(order))
+	for i, p := range order {
+		rank[p.ID] = i
+	}
+	var out []Slot
+	for _, sl := range slots {
+		n := len(out)
+		if n > 0 && out[n-1].Start.Equal(sl.Start) {
+			if rank[sl.Practitioner.ID] < rank[out[n-1].Practitioner.ID] {
+				out[n-1] = sl
+			}
+			continue
+		}
+		out = append(out, sl)
+	}
+	return out
 }
 
 func sameDay(t, d time.Time) bool {

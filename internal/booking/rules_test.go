@@ -210,29 +210,61 @@ func TestShowWeekOpensOnFirstFreeDay(t *testing.T) {
 	api := &fakeAPI{slots: []coreplus.Slot{
 		{Start: time.Date(2026, 12, 16, 9, 0, 0, 0, sydney), PractitionerID: "tom", LocationID: "syd"},
 	}}
-	svc := NewService(Clinic{Slug: "x"}, api, nil, func() time.Time { return now })
+	svc := NewService(Clinic{Slug: "x", BookingWindowDays: 60}, api, nil, func() time.Time { return now })
 	sel := Selection{Location: &Location{ID: "syd", Zone: sydney, TimezoneID: "tz"},
 		Service: &ServiceType{ID: "std", Minutes: 30}, Practitioner: &Practitioner{ID: "tom", Name: "Tom"}}
 	w, err := svc.ShowWeek(t.Context(), sel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w.Start.Format("2006-01-02") != "2026-12-16" || w.Empty || len(w.Days[0].Slots) != 1 {
+	// Strips are whole weeks from today: 30 November, 7, 14 December...
+	if w.Start.Format("2006-01-02") != "2026-12-14" || w.Chosen.Format("2006-01-02") != "2026-12-16" || w.Empty || len(w.Days) != 7 || len(w.Days[2].Slots) != 1 {
 		t.Errorf("week %+v", w)
 	}
-	if w.Earlier.Format("2006-01-02") != "2026-12-09" {
-		t.Errorf("earlier %v", w.Earlier)
+	if w.Earlier.Format("2006-01-02") != "2026-12-07" || !w.NextFrom.IsZero() {
+		t.Errorf("earlier %v, next from %v", w.Earlier, w.NextFrom)
 	}
-	// Asking for an empty week moves on to the next with a free time.
+	// Asking for a week with no free time shows it, with nothing chosen,
+	// and "next available" searching from the week after.
 	sel.Week = dayOf(now, sydney)
 	w, _ = svc.ShowWeek(t.Context(), sel)
-	if !w.Moved || w.Start.Format("2006-01-02") != "2026-12-16" {
-		t.Errorf("empty week: moved %v start %v", w.Moved, w.Start)
+	if w.Start.Format("2006-01-02") != "2026-11-30" || !w.Chosen.IsZero() || w.NextFrom.Format("2006-01-02") != "2026-12-07" {
+		t.Errorf("empty week: start %v chosen %v next from %v", w.Start, w.Chosen, w.NextFrom)
+	}
+	sel.Week, sel.FromWeek = w.NextFrom, true
+	if w, _ = svc.ShowWeek(t.Context(), sel); w.Chosen.Format("2006-01-02") != "2026-12-16" || w.Moved {
+		t.Errorf("next available: chosen %v moved %v", w.Chosen, w.Moved)
+	}
+	// A date in a strip with a free time shows that strip's free day.
+	sel.Week, sel.FromWeek = time.Date(2026, 12, 19, 0, 0, 0, 0, sydney), false
+	if w, _ = svc.ShowWeek(t.Context(), sel); w.Chosen.Format("2006-01-02") != "2026-12-16" {
+		t.Errorf("date with no free time in a strip with one: chosen %v", w.Chosen)
+	}
+	// A date past the booking window (60 days) says so.
+	sel.Week = time.Date(2027, 2, 1, 0, 0, 0, 0, sydney)
+	if w, _ = svc.ShowWeek(t.Context(), sel); !w.PastWindow || w.LastWeek.Format("2006-01-02") != "2027-01-25" {
+		t.Errorf("past the window: %+v", w)
 	}
 	api.slots = nil
-	svc = NewService(Clinic{Slug: "x"}, api, nil, func() time.Time { return now })
+	svc = NewService(Clinic{Slug: "x", BookingWindowDays: 60}, api, nil, func() time.Time { return now })
 	if w, _ = svc.ShowWeek(t.Context(), Selection{Location: sel.Location, Service: sel.Service, Practitioner: sel.Practitioner}); !w.Empty {
 		t.Error("no free time at all is not reported as empty")
+	}
+}
+
+// TestFirstAvailableOffersEachTimeOnce: with "first available", a time two
+// practitioners have free is offered once, with the one listed first.
+func TestFirstAvailableOffersEachTimeOnce(t *testing.T) {
+	at := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, sydney) }
+	ann, tom := Practitioner{ID: "a", Name: "Ann"}, Practitioner{ID: "t", Name: "Tom"}
+	order := []Practitioner{tom, ann} // the clinic lists Tom first
+	got := FirstAvailable([]Slot{{Start: at(9), Practitioner: ann}, {Start: at(9), Practitioner: tom}, {Start: at(10), Practitioner: ann}, {Start: at(11), Practitioner: tom}}, order)
+	var s []string
+	for _, sl := range got {
+		s = append(s, sl.Start.Format("15")+sl.Practitioner.Name)
+	}
+	if strings.Join(s, " ") != "09Tom 10Ann 11Tom" {
+		t.Errorf("first available: %v", s)
 	}
 }
 

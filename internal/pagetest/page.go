@@ -97,11 +97,14 @@ func (p *Page) Link(text string) string {
 }
 
 // FirstSlot is the first time offered on a time page: its link and how it
-// is announced.
+// is announced. Times in a hidden part of the page (the days of the strip
+// not chosen) are not offered to the person reading it.
 func (p *Page) FirstSlot() (href, label string) {
 	p.t.Helper()
 	p.mustBeHTML()
-	a := p.Doc.Find("ul.slots a").First()
+	a := p.Doc.Find("ul.slots a").FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return s.Closest("[hidden]").Length() == 0
+	}).First()
 	if a.Length() == 0 {
 		p.t.Fatalf("%s: no times offered:\n%s", p.URL, p.Text())
 	}

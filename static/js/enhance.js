@@ -9,7 +9,72 @@
       summary.focus();
     }
     talkToHost();
+    dayStrip();
   });
+
+  // The time step holds every day of its week; without this only the
+  // chosen one shows, and each day of the strip is a link that loads it.
+  // Here a day shows without a page load, and the address changes as if
+  // the link had been followed, so back, forward and bookmarks still work.
+  // Arrow keys move between the days that have times.
+  function dayStrip() {
+    var strip = document.querySelector(".strip");
+    if (!strip || !window.history.pushState) {
+      return;
+    }
+    var links = Array.prototype.slice.call(strip.querySelectorAll("a[data-day]"));
+    var first = strip.querySelector("a[aria-current]");
+    var initial = first && first.getAttribute("data-day");
+    var show = function (day) {
+      var panel = document.getElementById("day-" + day);
+      if (!panel) {
+        return false;
+      }
+      document.querySelectorAll("section.day").forEach(function (s) { s.hidden = s !== panel; });
+      links.forEach(function (a) {
+        var on = a.getAttribute("data-day") === day;
+        a.classList.toggle("chosen", on);
+        if (on) { a.setAttribute("aria-current", "date"); } else { a.removeAttribute("aria-current"); }
+      });
+      // "Open in a new tab" (embedded) opens on the day shown too.
+      var tab = document.querySelector(".new-tab a");
+      if (tab) {
+        var u = new URL(tab.href);
+        u.searchParams.set("date", day);
+        tab.href = u.toString();
+      }
+      return true;
+    };
+    var dayOf = function (href) {
+      return new URL(href, window.location.href).searchParams.get("date");
+    };
+    strip.addEventListener("click", function (e) {
+      var a = e.target.closest && e.target.closest("a[data-day]");
+      if (!a || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey || e.button !== 0) {
+        return;
+      }
+      var day = a.getAttribute("data-day");
+      if (show(day)) {
+        e.preventDefault();
+        window.history.pushState({ day: day }, "", a.href);
+      }
+    });
+    strip.addEventListener("keydown", function (e) {
+      var i = links.indexOf(document.activeElement);
+      var step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+      if (i < 0 || !step || !links[i + step]) {
+        return;
+      }
+      e.preventDefault();
+      links[i + step].focus();
+    });
+    window.addEventListener("popstate", function () {
+      var day = dayOf(window.location.href) || initial;
+      if (!day || !show(day)) {
+        window.location.reload();
+      }
+    });
+  }
 
   // Inside a clinic's page (embed.js), tell it this page's height whenever
   // it changes, so the frame never scrolls, and what the patient did, with

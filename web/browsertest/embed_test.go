@@ -52,11 +52,17 @@ func TestEmbeddedWithTheLoaderBooksWithThirdPartyCookiesBlocked(t *testing.T) {
 
 	// Auto-height: the frame follows its content, up and down.
 	t.Logf("iframe heights: %v", heights)
-	if heights["time"] < heights["service"]+300 {
-		t.Errorf("the iframe did not grow from the service step (%dpx) to the longer time step (%dpx)", heights["service"], heights["time"])
+	// (frameFits checked at each step that the frame is as tall as its
+	// page; here, that the steps differ enough for that to mean something.)
+	var grew, shrank bool
+	order := []string{"location", "service", "practitioner", "time", "details", "review", "confirmation"}
+	for i := 1; i < len(order); i++ {
+		before, after := heights[order[i-1]], heights[order[i]]
+		grew = grew || after > before+50
+		shrank = shrank || after < before-50
 	}
-	if heights["review"] >= heights["time"] {
-		t.Errorf("the iframe did not shrink from the time step (%dpx) to the review (%dpx)", heights["time"], heights["review"])
+	if !grew || !shrank {
+		t.Errorf("the iframe did not both grow and shrink along the steps: %v", heights)
 	}
 
 	// The host page heard the booking, with ids and the campaign only.
