@@ -13,8 +13,9 @@ import (
 // Week is the time step: a strip of up to seven days, one of them chosen.
 type Week struct {
 	// Start is the strip's first day, midnight in the location's zone.
-	// Strips are whole weeks counted from today, like the cached requests,
-	// so moving between days of a strip asks coreplus nothing.
+	// Strips are whole weeks counted from today (stripStart), and a whole
+	// strip's free time is on the page, so moving between its days asks
+	// nothing more.
 	Start time.Time
 	// Days are the strip's days, cut at the end of the booking window;
 	// days with no free time have no slots.
@@ -65,7 +66,7 @@ func (s *Service) ShowWeek(ctx context.Context, sel Selection) (Week, error) {
 	today := dayOf(now, loc.Zone)
 	last := dayOf(now.Add(s.clinic.bookingWindow()), loc.Zone)
 	if sel.Week.After(last) {
-		return Week{PastWindow: true, LastWeek: chunkStart(today, last), LastDay: last}, nil
+		return Week{PastWindow: true, LastWeek: stripStart(today, last), LastDay: last}, nil
 	}
 	pracs, err := s.offering(ctx, sel)
 	if err != nil {
@@ -95,7 +96,7 @@ func (s *Service) ShowWeek(ctx context.Context, sel Selection) (Week, error) {
 		want = first
 	}
 
-	w.Start = chunkStart(today, want)
+	w.Start = stripStart(today, want)
 	end := addDays(w.Start, weekDays-1)
 	if end.After(last) {
 		end = last
@@ -167,6 +168,17 @@ func FirstAvailable(slots []Slot, order []Practitioner) []Slot {
 		out = append(out, sl)
 	}
 	return out
+}
+
+// stripStart is the first day of the time step's strip holding day d:
+// strips are whole weeks counted from today, so that moving between the
+// days of a strip keeps one page's free time.
+func stripStart(today, d time.Time) time.Time {
+	n := 0
+	for c := today; !addDays(c, weekDays).After(d); c = addDays(c, weekDays) {
+		n++
+	}
+	return addDays(today, n*weekDays)
 }
 
 func sameDay(t, d time.Time) bool {
