@@ -491,7 +491,7 @@ func (s *Service) notHeld(ctx context.Context, slots []Slot, from, to time.Time)
 	if s.store == nil || len(slots) == 0 {
 		return slots
 	}
-	held, err := s.store.HeldSlots(ctx, s.clinic.Slug, from.Add(-heldReach), to)
+	held, err := s.heldIn(ctx, from.Add(-heldReach), to)
 	if err != nil {
 		s.log.Warn("list held slots", "err", err)
 		return slots

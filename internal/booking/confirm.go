@@ -245,7 +245,11 @@ func (s *Service) claimSlot(ctx context.Context, d Draft, sel Selection) (Record
 		PractitionerID: sel.Slot.Practitioner.ID, LocationID: sel.Location.ID, ServiceID: sel.Service.ID,
 		Start: sel.Slot.Start, End: sel.Slot.End, Status: RecordPending,
 	}
-	switch err := s.store.ClaimBooking(ctx, rec); {
+	err = s.store.ClaimBooking(ctx, rec)
+	if err == nil {
+		s.heldChanged() // the time leaves this replica's pages at once
+	}
+	switch {
 	case errors.Is(err, ErrSlotClaimed):
 		return Record{}, errSlotGone
 	case errors.Is(err, ErrDuplicateBooking):

@@ -30,6 +30,7 @@ type Service struct {
 	cache  *refCache
 	slots  *refCache
 	fresh  freshGroup // uncached free-time re-checks, coalesced
+	held   heldSnapshot
 	log    Logger
 	obs    Observer
 }
