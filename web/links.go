@@ -56,36 +56,65 @@ func choiceFrom(get func(string) string) booking.Choice {
 	}
 }
 
-func (l flowLinks) values(ch booking.Choice) url.Values {
-	v := url.Values{}
-	set := func(k, val string) {
+// param is one query parameter of a flow link.
+type param struct{ key, value string }
+
+// params is ch's choices, the draft and the carried parameters, those that
+// are set, sorted by key (the order url.Values.Encode gives). A time page
+// makes a link for every time of a week: building them without a map is
+// most of what keeps it cheap.
+func (l flowLinks) params(ch booking.Choice, into []param) []param {
+	add := func(k, val string) {
 		if val != "" {
-			v.Set(k, val)
+			into = append(into, param{k, val})
 		}
 	}
-	set(qLocation, ch.LocationID)
-	set(qType, ch.ServiceID)
-	set(qPractitioner, ch.PractitionerID)
-	set(qDate, ch.Week)
+	add(qLocation, ch.LocationID)
+	add(qType, ch.ServiceID)
+	add(qPractitioner, ch.PractitionerID)
+	add(qDate, ch.Week)
 	if ch.FromWeek && ch.Week != "" {
-		v.Set(qNext, "1")
+		add(qNext, "1")
 	}
-	set(qSlot, ch.Slot)
-	set(qWith, ch.With)
-	set(qDraft, l.draft)
+	add(qSlot, ch.Slot)
+	add(qWith, ch.With)
+	add(qDraft, l.draft)
 	for _, k := range carriedKeys {
-		set(k, l.carry.Get(k))
+		add(k, l.carry.Get(k))
+	}
+	slices.SortStableFunc(into, func(a, b param) int { return strings.Compare(a.key, b.key) })
+	return into
+}
+
+func (l flowLinks) values(ch booking.Choice) url.Values {
+	v := url.Values{}
+	for _, p := range l.params(ch, nil) {
+		v.Set(p.key, p.value)
 	}
 	return v
 }
 
 // to is the URL of a flow page ("book", "book/details", ...) with choices.
 func (l flowLinks) to(page string, ch booking.Choice) string {
-	u := "/" + url.PathEscape(l.slug) + "/" + page
-	if q := l.values(ch).Encode(); q != "" {
-		u += "?" + q
+	var buf [16]param
+	ps := l.params(ch, buf[:0])
+	var b strings.Builder
+	b.Grow(len(l.slug) + len(page) + 2 + 48*len(ps))
+	b.WriteByte('/')
+	b.WriteString(url.PathEscape(l.slug))
+	b.WriteByte('/')
+	b.WriteString(page)
+	for i, p := range ps {
+		if i == 0 {
+			b.WriteByte('?')
+		} else {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(p.key))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(p.value))
 	}
-	return u
+	return b.String()
 }
 
 func (l flowLinks) book(ch booking.Choice) string { return l.to("book", ch) }

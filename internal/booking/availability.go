@@ -3,6 +3,7 @@ package booking
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -61,6 +62,10 @@ const weekDays = 7
 // that date's strip. For "first available" each start time is offered once,
 // with the practitioner FirstAvailable picks.
 func (s *Service) ShowWeek(ctx context.Context, sel Selection) (Week, error) {
+	return s.weeks.get(sel, s.now(), func() (Week, error) { return s.showWeek(ctx, sel) })
+}
+
+func (s *Service) showWeek(ctx context.Context, sel Selection) (Week, error) {
 	loc := sel.Location
 	now := s.now()
 	today := dayOf(now, loc.Zone)
@@ -108,14 +113,18 @@ func (s *Service) ShowWeek(ctx context.Context, sel Selection) (Week, error) {
 	if sel.Any {
 		slots = FirstAvailable(slots, pracs)
 	}
+	rest := slots // sorted by start: each day takes its run
 	for d := w.Start; !d.After(end); d = addDays(d, 1) {
-		day := Day{Date: d}
-		for _, sl := range slots {
-			if sameDay(sl.Start, d) {
-				day.Slots = append(day.Slots, sl)
-			}
+		next := addDays(d, 1)
+		for len(rest) > 0 && rest[0].Start.Before(d) {
+			rest = rest[1:]
 		}
-		w.Days = append(w.Days, day)
+		n := 0
+		for n < len(rest) && rest[n].Start.Before(next) {
+			n++
+		}
+		w.Days = append(w.Days, Day{Date: d, Slots: rest[:n:n]})
+		rest = rest[n:]
 	}
 	w.Chosen = chooseDay(w.Days, want)
 	if w.Start.After(today) {
@@ -279,7 +288,6 @@ func (s *Service) freeSlotsAsOf(ctx context.Context, sel Selection, pracs []Prac
 		out  []Slot
 		asOf time.Time
 	)
-	seen := map[string]bool{}
 	for ss := spanStart(from); ss.Before(end); ss = addDays(ss, spanDays) {
 		blocks, at, err := s.span(ctx, loc, ss)
 		if err != nil {
@@ -290,7 +298,7 @@ func (s *Service) freeSlotsAsOf(ctx context.Context, sel Selection, pracs []Prac
 		}
 		for _, b := range blocks {
 			p, ok := byID[b.PractitionerID]
-			if !ok || (b.LocationID != "" && b.LocationID != loc.ID) {
+			if !ok || (b.LocationID != "" && b.LocationID != loc.ID) || !b.End.After(from) || !b.Start.Before(end) {
 				continue
 			}
 			for t := b.Start; !t.Add(length).After(b.End); t = t.Add(length) {
@@ -298,18 +306,17 @@ func (s *Service) freeSlotsAsOf(ctx context.Context, sel Selection, pracs []Prac
 				if start.Before(from) || !start.Before(end) || !s.clinic.Bookable(start, now) {
 					continue
 				}
-				key := start.Format(time.RFC3339) + p.ID
-				if seen[key] {
-					continue
-				}
-				seen[key] = true
 				out = append(out, Slot{Start: start, End: start.Add(length), Practitioner: p, LocationID: loc.ID})
 			}
 		}
 	}
-	out = s.notHeld(ctx, out, from, end)
+	// coreplus gives a practitioner's free time as blocks that do not
+	// overlap; a block given twice (seen in the wild) is one.
 	sortSlots(out)
-	return out, asOf, nil
+	out = slices.CompactFunc(out, func(a, b Slot) bool {
+		return a.Start.Equal(b.Start) && a.Practitioner.ID == b.Practitioner.ID
+	})
+	return s.notHeld(ctx, out, from, end), asOf, nil
 }
 
 // sortSlots orders slots by time, then by practitioner name: the merged list

@@ -66,9 +66,11 @@ func (s *Service) heldIn(ctx context.Context, from, to time.Time) ([]Record, err
 	return out, nil
 }
 
-// heldChanged drops the snapshot: this replica has just claimed a time.
+// heldChanged drops the snapshot, and every time step cut with it: this
+// replica has just claimed a time.
 func (s *Service) heldChanged() {
 	s.held.mu.Lock()
 	s.held.read = time.Time{}
 	s.held.mu.Unlock()
+	s.weeks.dropAll()
 }

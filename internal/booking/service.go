@@ -31,6 +31,7 @@ type Service struct {
 	slots  *refCache
 	fresh  freshGroup // uncached free-time re-checks, coalesced
 	held   heldSnapshot
+	weeks  weekMemo
 	log    Logger
 	obs    Observer
 }
