@@ -287,6 +287,10 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 	if !week.NextFrom.IsZero() {
 		m.NextAvailableURL = dayLink(week.NextFrom, true)
 	}
+	if now := f.svc.Now(); !week.AsOf.IsZero() && now.Sub(week.AsOf) > booking.StaleAfter {
+		m.StaleNote = "These times are from " + clockLabel(week.AsOf.In(f.sel.Location.Zone)) +
+			": the clinic's booking system is slow to answer, so some may have gone. Any time you pick is checked before it is booked."
+	}
 	if now := f.svc.Now(); f.clinic.MinNotice > 0 && !week.Start.After(now) {
 		m.NoticeNote = "Online bookings need at least " + durationLabel(f.clinic.MinNotice) + " notice."
 	}

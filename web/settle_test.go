@@ -417,3 +417,29 @@ func TestSlowFreeTimeGetsABusyPageThatTriesAgain(t *testing.T) {
 	}
 	h.get(req.URL.String()).WantH1("Choose a time")
 }
+
+// TestOldTimesSayHowOld: a time page says how old its times are only when
+// they are older than they ever are while coreplus answers: here, served
+// from the last copy because coreplus was too slow to refresh it.
+func TestOldTimesSayHowOld(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
+	if strings.Contains(times.Text(), "These times are from") {
+		t.Fatalf("fresh times say they are old:\n%s", times.Text())
+	}
+	h.sb.SetFaults(sandbox.Faults{Latency: 4 * time.Second, Match: func(_, resource string) bool { return resource == "availabilityslot" }})
+	h.now = h.now.Add(booking.StaleAfter + 5*time.Minute)
+	time.Sleep(600 * time.Millisecond) // past the memo of computed time steps
+	began := time.Now()
+	old := h.get(rel(times.URL)).WantH1("Choose a time")
+	if took := time.Since(began); took < 2*time.Second {
+		t.Errorf("answered in %v: the page did not wait for the slow reload at all", took)
+	}
+	if !strings.Contains(old.Text(), "These times are from") || !strings.Contains(old.Text(), "checked before it is booked") {
+		t.Errorf("times served from a copy %v old do not say so:\n%s", booking.StaleAfter+5*time.Minute, old.Text())
+	}
+	if _, label := old.FirstSlot(); label == "" {
+		t.Error("the old copy offers no times")
+	}
+}

@@ -45,7 +45,18 @@ type Week struct {
 	LastDay time.Time
 	// Empty is set when nothing at all is free in the booking window.
 	Empty bool
+	// AsOf is when coreplus gave the oldest free time the strip was cut
+	// from (the service's clock); see StaleAfter.
+	AsOf time.Time
 }
+
+// StaleAfter is how old a time step's free time must be before its page
+// says how old it is. Free time is served at most AvailabilityTTL +
+// AvailabilityStale old while coreplus answers (and with anyone browsing,
+// about AvailabilityTTL); older only when coreplus is down or too slow to
+// refresh it and the page was served its last copy instead of waiting.
+// Then, and only then, the patient is told.
+const StaleAfter = AvailabilityTTL + AvailabilityStale
 
 // Day is one calendar day of a week and its free times.
 type Day struct {
@@ -106,7 +117,8 @@ func (s *Service) showWeek(ctx context.Context, sel Selection) (Week, error) {
 	if end.After(last) {
 		end = last
 	}
-	slots, err := s.freeSlots(ctx, sel, pracs, w.Start, end)
+	slots, asOf, err := s.freeSlotsAsOf(ctx, sel, pracs, w.Start, end)
+	w.AsOf = asOf
 	if err != nil {
 		return Week{}, err
 	}
@@ -188,11 +200,6 @@ func stripStart(today, d time.Time) time.Time {
 		n++
 	}
 	return addDays(today, n*weekDays)
-}
-
-func sameDay(t, d time.Time) bool {
-	t = t.In(d.Location())
-	return t.Year() == d.Year() && t.Month() == d.Month() && t.Day() == d.Day()
 }
 
 // firstFreeDay searches forward a week at a time, within the window.
