@@ -366,8 +366,12 @@ func deeperLinks(pg *page) []string {
 }
 
 // laterWeek is the link on a time page to the next week of the same
-// choices: of the links to another week, the nearest one after this one.
+// choices: the strip's "Later" link (a.next), or, on a page without one,
+// of the links to another date, the nearest one after this week.
 func laterWeek(pg *page) string {
+	if next := pg.doc.Find("a.next[href]").First(); next.Length() > 0 {
+		return next.AttrOr("href", "")
+	}
 	this := weekOf(pg)
 	best, bestWeek := "", ""
 	pg.doc.Find("a[href]").Each(func(_ int, s *goquery.Selection) {
@@ -393,9 +397,19 @@ func sameChoices(a, b *url.URL) bool {
 	return true
 }
 
-// weekOf is the week a time page shows: the date its time links carry, or
-// the one it was asked for.
+// weekOf is the week a time page shows: the first day of its strip (a
+// week before its "Later" link, or after its "Earlier" one), else the date
+// its first time link carries, or the one it was asked for.
 func weekOf(pg *page) string {
+	for sel, days := range map[string]int{"a.next[href]": -7, "a.prev[href]": 7} {
+		if a := pg.doc.Find(sel).First(); a.Length() > 0 {
+			if u, err := pg.url.Parse(a.AttrOr("href", "")); err == nil {
+				if d, err := time.Parse("2006-01-02", u.Query().Get("date")); err == nil {
+					return d.AddDate(0, 0, days).Format("2006-01-02")
+				}
+			}
+		}
+	}
 	if s := pg.doc.Find(`a[href*="slot="]`).First(); s.Length() > 0 {
 		if u, err := pg.url.Parse(s.AttrOr("href", "")); err == nil && u.Query().Get("date") != "" {
 			return u.Query().Get("date")
