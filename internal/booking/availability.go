@@ -258,6 +258,9 @@ func (s *Service) span(ctx context.Context, loc *Location, start time.Time) ([]c
 	}
 	key := strings.Join([]string{"span", loc.ID, loc.TimezoneID, q.StartDate}, "|")
 	v, at, err := s.slots.getAged(ctx, key, func(ctx context.Context) (any, error) {
+		if s.shared != nil {
+			return s.sharedSpan(ctx, SpanKey{Clinic: s.clinic.Slug, LocationID: loc.ID, TimezoneID: loc.TimezoneID, Start: q.StartDate}, q)
+		}
 		return s.api.FindAvailability(ctx, q)
 	})
 	if err != nil {

@@ -167,11 +167,24 @@ func (c *refCache) loader(ctx context.Context, key string, load func(context.Con
 			return nil, err
 		}
 		now := c.now()
+		e := cacheEntry{value: v, loaded: now, expires: now.Add(c.ttl)}
+		if a, ok := v.(aged); ok {
+			e = cacheEntry{value: a.value, loaded: a.at, expires: a.expires}
+		}
 		c.mu.Lock()
-		c.entries[key] = cacheEntry{value: v, loaded: now, expires: now.Add(c.ttl)}
+		c.entries[key] = e
 		c.mu.Unlock()
-		return loaded{value: v, at: now}, nil
+		return loaded{value: e.value, at: e.loaded}, nil
 	}
+}
+
+// aged is what a load returns for a value loaded earlier, elsewhere (by
+// another replica, kept in the database): when coreplus gave it, and until
+// when to keep it before loading again.
+type aged struct {
+	value   any
+	at      time.Time
+	expires time.Time
 }
 
 func (c *refCache) tell(result CacheResult, age time.Duration) {

@@ -29,7 +29,8 @@ type Service struct {
 	now    func() time.Time
 	cache  *refCache
 	slots  *refCache
-	fresh  freshGroup // uncached free-time re-checks, coalesced
+	shared SharedSpans // nil: free time is fetched by this process alone
+	fresh  freshGroup  // uncached free-time re-checks, coalesced
 	held   heldSnapshot
 	weeks  weekMemo
 	log    Logger
@@ -98,6 +99,11 @@ func (s *Service) SetLogger(l Logger) {
 		s.log = l
 	}
 }
+
+// SetSharedSpans makes the service share the free time it fetches with
+// every other service over the same SharedSpans (replicas on one
+// database). Like SetLogger, it is called before the service is used.
+func (s *Service) SetSharedSpans(sh SharedSpans) { s.shared = sh }
 
 // SetObserver sets what is told how caches and submits fare, for metrics.
 // Like SetLogger, it is called before the service is used.
