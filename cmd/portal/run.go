@@ -102,6 +102,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		svc := booking.NewService(c, api, bookingstore.New(db), nil)
 		svc.SetLogger(logger.With("clinic", c.Slug))
+		if db.Dialect() == store.DialectPostgres {
+			// Replicas fetch each span of free time once between them: the
+			// budget is per consumer. SQLite serves one process, which
+			// would only read back what it already holds.
+			svc.SetSharedSpans(bookingstore.New(db))
+		}
 		if m != nil {
 			svc.SetObserver(m)
 		}
