@@ -67,6 +67,19 @@ func (m *memSpans) PutSpan(_ context.Context, k SpanKey, blocks []coreplus.Slot,
 	return nil
 }
 
+// fetchedBefore counts the spans kept that were fetched before t.
+func (m *memSpans) fetchedBefore(t time.Time) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int
+	for _, r := range m.rows {
+		if r.fetched.Before(t) {
+			n++
+		}
+	}
+	return n
+}
+
 func (m *memSpans) set(k SpanKey, r memSpan) {
 	if m.rows == nil {
 		m.rows = map[SpanKey]memSpan{}
@@ -162,7 +175,8 @@ func TestReplicasShareWhatOneFetched(t *testing.T) {
 // them: the lease decides who fetches, and the others wait for its copy.
 func TestOneOfConcurrentReplicasFetches(t *testing.T) {
 	const n, spans = 3, 4
-	svcs, counted, clock := replicas(t, n, 50*time.Millisecond, &memSpans{})
+	shared := &memSpans{}
+	svcs, counted, clock := replicas(t, n, 50*time.Millisecond, shared)
 	ctx := t.Context()
 	locs, err := svcs[0].Locations(ctx)
 	if err != nil {
@@ -208,9 +222,17 @@ func TestOneOfConcurrentReplicasFetches(t *testing.T) {
 	if got := counted.count(); got != 2*spans {
 		t.Errorf("refreshing %d stale spans on %d replicas made %d queries; want %d", spans, n, got-spans, spans)
 	}
-	// A moment later, every replica serves the refreshed copy.
+	// Once the refreshed copies are in the store, and a moment later,
+	// every replica serves them.
+	refreshed := clock.Now()
+	deadline = time.Now().Add(5 * time.Second)
+	for shared.fetchedBefore(refreshed) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d spans never refreshed in the store", shared.fetchedBefore(refreshed))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	clock.Advance(2 * sharedRecheck)
-	refreshed := clock.Now().Add(-2 * sharedRecheck)
 	deadline = time.Now().Add(5 * time.Second)
 	for {
 		var old int
