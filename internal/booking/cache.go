@@ -93,7 +93,8 @@ func (c *refCache) getAged(ctx context.Context, key string, load func(context.Co
 	c.mu.Unlock()
 	now := c.now()
 	if ok && now.Before(e.expires) {
-		// Past its ttl, an entry is only still here because its reload failed.
+		// Past its ttl, an entry is only still here because its reload
+		// failed, or because another replica is refreshing it (see aged).
 		if age := now.Sub(e.loaded); age > c.ttl {
 			c.tell(CacheStale, age)
 		} else {
