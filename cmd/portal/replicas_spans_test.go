@@ -112,6 +112,7 @@ func TestTwoReplicasOnePostgresFetchSpansOnce(t *testing.T) {
 			}
 			return p
 		}
+		var laters int
 		home := show("/harbourside")
 		for _, loc := range counter.sb.Locations() {
 			services := show(home.Link(loc.Name))
@@ -122,11 +123,14 @@ func TestTwoReplicasOnePostgresFetchSpansOnce(t *testing.T) {
 				}
 				times := show(show(u).Link("First available practitioner"))
 				for range 2 {
-					if later, ok := linkTo(times, "Later times"); ok {
-						times = show(later)
+					if later, ok := linkTo(times, "Later week"); ok {
+						times, laters = show(later), laters+1
 					}
 				}
 			}
+		}
+		if laters == 0 {
+			t.Fatal("no time page led to a later week")
 		}
 		return counter.count(), pages
 	}
