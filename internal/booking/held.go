@@ -36,9 +36,11 @@ func (s *Service) heldIn(ctx context.Context, from, to time.Time) ([]Record, err
 	h.mu.Unlock()
 	if !fresh {
 		// The whole window, so that every page of the next heldFresh is
-		// answered from one read.
+		// answered from one read: from a day before today (a booking may
+		// reach into it) to the end of the last strip that starts inside
+		// the window, with a day's margin either side for time zones.
 		today := dayOf(s.now(), time.UTC)
-		wfrom, wto := addDays(today, -2), addDays(today, s.clinic.BookingWindowDays+3)
+		wfrom, wto := addDays(today, -2), addDays(today, s.clinic.BookingWindowDays+weekDays+2)
 		if from.Before(wfrom) || to.After(wto) {
 			return s.store.HeldSlots(ctx, s.clinic.Slug, from, to)
 		}
