@@ -277,3 +277,67 @@ func TestAPageWaitsForLoadsWithinOneBudget(t *testing.T) {
 		t.Errorf("two slow loads kept the page %v; its budget was 300ms", took)
 	}
 }
+
+// mutableHeld is a store whose held times a test changes as another
+// replica's booking would.
+type mutableHeld struct {
+	Store
+	mu   sync.Mutex
+	held []Record
+	read int
+}
+
+func (m *mutableHeld) HeldSlots(_ context.Context, clinic string, from, to time.Time) ([]Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.read++
+	var out []Record
+	for _, r := range m.held {
+		if r.Clinic == clinic && !r.Start.Before(from) && r.Start.Before(to) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// TestAnotherReplicasBookingLeavesTheOffersWithinASecond: a replica reads
+// the clinic's held times once per heldFresh for all its pages, so a time
+// another replica books leaves its pages within heldFresh, and pages in
+// between cost no read of their own.
+func TestAnotherReplicasBookingLeavesTheOffersWithinASecond(t *testing.T) {
+	now := time.Date(2026, 11, 30, 6, 0, 0, 0, sydney)
+	at := func(h int) time.Time { return time.Date(2026, 12, 1, h, 0, 0, 0, sydney) }
+	api := &fakeAPI{slots: []coreplus.Slot{{Start: at(9), End: at(11), PractitionerID: "tom", LocationID: "syd"}}}
+	st := &mutableHeld{}
+	svc := NewService(Clinic{Slug: "x"}, api, st, func() time.Time { return now })
+	tom := Practitioner{ID: "tom", Name: "Tom"}
+	sel := Selection{Location: &Location{ID: "syd", Zone: sydney, TimezoneID: "tz"}, Service: &ServiceType{ID: "std", Minutes: 30}, Practitioner: &tom}
+	day := dayOf(at(9), sydney)
+	offered := func() int {
+		t.Helper()
+		got, err := svc.freeSlots(t.Context(), sel, []Practitioner{tom}, day, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	if n := offered(); n != 4 {
+		t.Fatalf("%d times offered, want 4", n)
+	}
+	st.mu.Lock()
+	st.held = append(st.held, Record{DraftID: "elsewhere", Clinic: "x", PractitionerID: "tom", Start: at(9), End: at(9).Add(30 * time.Minute)})
+	reads := st.read
+	st.mu.Unlock()
+	for range 10 {
+		offered()
+	}
+	st.mu.Lock()
+	if st.read != reads {
+		t.Errorf("%d more reads of held times for 10 pages inside heldFresh", st.read-reads)
+	}
+	st.mu.Unlock()
+	time.Sleep(heldFresh + 50*time.Millisecond)
+	if n := offered(); n != 3 {
+		t.Errorf("%d times offered %v after another replica's booking, want 3", n, heldFresh)
+	}
+}
