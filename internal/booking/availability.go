@@ -190,11 +190,6 @@ func stripStart(today, d time.Time) time.Time {
 	return addDays(today, n*weekDays)
 }
 
-func sameDay(t, d time.Time) bool {
-	t = t.In(d.Location())
-	return t.Year() == d.Year() && t.Month() == d.Month() && t.Day() == d.Day()
-}
-
 // firstFreeDay searches forward a week at a time, within the window.
 func (s *Service) firstFreeDay(ctx context.Context, sel Selection, pracs []Practitioner, from, last time.Time) (time.Time, bool, error) {
 	for d := from; !d.After(last); d = addDays(d, weekDays) {
