@@ -5,6 +5,11 @@ PORT      ?= 8080
 # coordinator at the deadline (golang/go#75804, fixed in 1.27).
 FUZZTIME  ?= 50000x
 STATICCHECK_VERSION ?= v0.8.2
+# axe-core, the accessibility engine the browser tests run on every page:
+# fetched with npm into a git-ignored folder on first use.
+AXE_CORE_VERSION ?= 4.14.1
+AXE_CORE_DIR     ?= .cache/axe-core-$(AXE_CORE_VERSION)
+AXE_CORE_JS      ?= $(CURDIR)/$(AXE_CORE_DIR)/node_modules/axe-core/axe.min.js
 
 .PHONY: help generate build run sandbox test lint fuzz bench loadtest browser-test postgres-test clean
 
@@ -62,8 +67,13 @@ bench: ## benchmarks
 loadtest: ## 200 simulated patients for 60 s against the portal and a sandbox with 100 ms latency, plus the cached time page benchmark (LOADTEST_FLAGS)
 	$(GO) run ./cmd/loadtest -bench $(LOADTEST_FLAGS)
 
-browser-test: ## browser tests in Debian's chromium (apt-get install chromium)
-	$(GO) test -count=1 -tags browser ./web/browsertest/
+browser-test: $(AXE_CORE_JS) ## browser tests in Debian's chromium (apt-get install chromium), axe-core on every page
+	AXE_CORE_JS=$(AXE_CORE_JS) $(GO) test -count=1 -tags browser ./web/browsertest/
+
+$(AXE_CORE_JS):
+	@command -v npm >/dev/null || { echo "make browser-test needs npm to fetch axe-core (apt-get install nodejs npm)" >&2; exit 1; }
+	npm install --prefix $(AXE_CORE_DIR) --no-save --no-audit --no-fund axe-core@$(AXE_CORE_VERSION)
+	@test -s $@ || { echo "npm did not install $@" >&2; exit 1; }
 
 postgres-test: ## store, clinic and two-replica tests against PostgreSQL at $$TEST_DATABASE_URL
 	$(GO) test -count=1 $(GOTESTFLAGS) ./internal/store/... ./internal/booking/bookingstore/... ./internal/clinics/... ./cmd/portal/...

@@ -268,19 +268,9 @@ func assertBookedInCoreplus(t *testing.T, got booking, p patient) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	api, err := coreplus.New(coreplus.Config{
-		BaseURL:        suite.coreplusURL,
-		ConsumerID:     demoConsumerID,
-		ConsumerSecret: demoConsumerSecret,
-		AccessToken:    demoAccessToken,
-		// The portal shares the consumer's 10 requests a second.
-		Limiter: rate.NewLimiter(rate.Every(250*time.Millisecond), 1),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	api := newCoreplusAPI(t)
 	var locs []coreplus.Location
-	err = retryRateLimited(ctx, func() (err error) { locs, err = api.ListLocations(ctx); return err })
+	err := retryRateLimited(ctx, func() (err error) { locs, err = api.ListLocations(ctx); return err })
 	if err != nil || len(locs) == 0 {
 		t.Fatalf("list locations in coreplus: %v (%d)", err, len(locs))
 	}
@@ -344,6 +334,23 @@ func assertBookedInCoreplus(t *testing.T, got booking, p patient) {
 		}
 	}
 	t.Fatalf("coreplus has no appointment with reference %q among the %d of the next 60 days", got.reference, seen)
+}
+
+// newCoreplusAPI is the portal's signed API client, on the sandbox.
+func newCoreplusAPI(t *testing.T) *coreplus.API {
+	t.Helper()
+	api, err := coreplus.New(coreplus.Config{
+		BaseURL:        suite.coreplusURL,
+		ConsumerID:     demoConsumerID,
+		ConsumerSecret: demoConsumerSecret,
+		AccessToken:    demoAccessToken,
+		// The portal shares the consumer's 10 requests a second.
+		Limiter: rate.NewLimiter(rate.Every(250*time.Millisecond), 1),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return api
 }
 
 // assertClientIs compares a coreplus client record with what the patient

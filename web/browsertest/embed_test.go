@@ -5,10 +5,13 @@ package browsertest
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/storage"
 	"github.com/chromedp/chromedp"
 )
@@ -112,6 +115,7 @@ func TestEmbeddedWithTheLoaderBooksWithThirdPartyCookiesBlocked(t *testing.T) {
 		t.Errorf("window.dataLayer has no booking_portal_booking_confirmed: %s", raw)
 	}
 
+	expectFrameKept(host)
 	assertCookiesPartitioned(host)
 	assertBookedInCoreplus(t, got, p)
 	t.Logf("booked %s inside a cross-site iframe in %v", got.reference, time.Since(began).Round(time.Millisecond))
@@ -140,6 +144,8 @@ func TestEmbeddedWithThePlainIframeBooks(t *testing.T) {
 
 func TestEmbeddingFromASiteNotOnTheAllowlistIsRefused(t *testing.T) {
 	host := newBrowser(t, browserConfig{width: 1024, height: 768, blockThirdPartyCookies: true})
+	console := consoleErrors(host)
+	opened := time.Now()
 	host.open(suite.strangerURL + "/loader.html")
 	frame := host.frame(suite.embedURL + "/")
 	var src string
@@ -177,6 +183,86 @@ func TestEmbeddingFromASiteNotOnTheAllowlistIsRefused(t *testing.T) {
 		t.Errorf("the portal answered %d with CSP %q", resp.StatusCode, csp)
 	}
 	t.Logf("the frame shows %s (%q), %.0fpx high; the portal's policy: %s", where, frame.heading(), h, csp)
+
+	// The loader hears nothing from the refused frame, so it puts a
+	// message and a link to the booking in a new tab in its place, and
+	// tells the site's developer which origin to add.
+	for host.count("//div[@class='booking-portal']/p/a") == 0 {
+		if time.Since(opened) > 6*time.Second {
+			host.fail("6 s after the page opened, the refused frame is still there with no message")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("the loader replaced the refused frame %v after the page opened", time.Since(opened).Round(100*time.Millisecond))
+	host.expectText("the stranger's page", "The booking page couldn't be shown here.")
+	if n := host.count("//div[@class='booking-portal']//iframe"); n != 0 {
+		t.Errorf("the refused iframe is still in the page (%d)", n)
+	}
+	link, _ := host.byRole("link", quote("Book in a new tab"), named("Book in a new tab"))
+	attrs, err := chromedp.Run(host.ctx, chromedp.Attributes(link))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(attrs["href"])
+	if err != nil || !strings.HasPrefix(attrs["href"], suite.embedURL+"/"+clinicSlug+"/book") || u.Query().Has("embed") || u.Query().Has("host") {
+		t.Errorf("the link goes to %q, not the booking page on its own", attrs["href"])
+	}
+	if attrs["target"] != "_blank" {
+		t.Errorf("the link opens in target %q, not a new tab", attrs["target"])
+	}
+	host.tabUntil("the link to the booking", `document.activeElement.textContent === 'Book in a new tab'`)
+	var said string
+	for _, m := range console() {
+		if strings.Contains(m, suite.strangerURL) && strings.Contains(m, "--frame-origins") {
+			said = m
+		}
+	}
+	if said == "" {
+		t.Errorf("the console has no message naming %s and --frame-origins: %q", suite.strangerURL, console())
+	}
+	t.Logf("the console says: %s", said)
+}
+
+// consoleErrors collects what the page's scripts write with console.error.
+func consoleErrors(b *browser) func() []string {
+	var mu sync.Mutex
+	var msgs []string
+	events := chromedp.Events(b.ctx, runtime.ConsoleAPICalled)
+	go func() {
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			if ev.Type != runtime.ConsoleAPICalledTypeError {
+				continue
+			}
+			var parts []string
+			for _, a := range ev.Args {
+				var s string
+				if json.Unmarshal(a.Value, &s) != nil {
+					s = string(a.Value)
+				}
+				parts = append(parts, s)
+			}
+			mu.Lock()
+			msgs = append(msgs, strings.Join(parts, " "))
+			mu.Unlock()
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), msgs...)
+	}
+}
+
+// expectFrameKept fails if the loader took the frame away, as it does
+// when the frame never loads.
+func expectFrameKept(host *browser) {
+	host.t.Helper()
+	if host.count("//div[@class='booking-portal']/iframe") != 1 || host.count("//div[@class='booking-portal']/p") != 0 {
+		host.fail("the loader replaced a frame that had loaded")
+	}
 }
 
 // frame waits for the cross-site iframe whose address starts with prefix

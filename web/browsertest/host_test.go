@@ -4,6 +4,7 @@ package browsertest
 
 import (
 	"fmt"
+	"html"
 	"net"
 	"net/http"
 	"strings"
@@ -121,5 +122,11 @@ func hostSite(snip *snippets) http.Handler {
 	}
 	mux.HandleFunc("GET /loader.html", serve(func(loader, _ string) string { return loader }))
 	mux.HandleFunc("GET /plain.html", serve(func(_, iframe string) string { return iframe }))
+	// Any page of the portal in a frame: /frame.html?src=URL.
+	mux.HandleFunc("GET /frame.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, hostPage, `<iframe title="Book an appointment" style="display:block;width:100%;height:1200px;border:0" src="`+
+			html.EscapeString(r.URL.Query().Get("src"))+`"></iframe>`)
+	})
 	return mux
 }

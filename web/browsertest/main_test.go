@@ -22,11 +22,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -70,6 +73,11 @@ var suite struct {
 	chromium    string // path of the browser binary
 	screenshots string // folder for step screenshots, "" to keep none
 	portalLog   string // the portal's output
+	// faultyURL is a second portal, with a database of its own, that
+	// reaches coreplus through upstream, a switch that can take coreplus
+	// away; faultyEmbedURL is it as another site, as embedURL.
+	faultyURL, faultyEmbedURL string
+	upstream                  *upstreamSwitch
 }
 
 func TestMain(m *testing.M) {
@@ -142,14 +150,56 @@ func runSuite(m *testing.M) (code int) {
 		return fail(err)
 	}
 	defer hosts.Close()
-	dataDir := filepath.Join(dir, "data")
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	portal, err := startPortal(dir, bins["portal"], "portal", suite.coreplusURL, port)
+	if portal != nil {
+		procs = append(procs, portal)
+	}
+	if err != nil {
 		return fail(err)
 	}
-	// The portal's production configuration: everything from the
-	// environment, as a single-clinic deployment would have it.
+	suite.portalLog = portal.logPath
+	suite.portalURL = "http://127.0.0.1:" + port
+
+	// A second portal reaches the sandbox through a switch the tests
+	// control, to show the pages of an outage, with no per-address limits.
+	suite.upstream = &upstreamSwitch{target: "http://" + addr}
+	proxy, err := suite.upstream.start()
+	if err != nil {
+		return fail(err)
+	}
+	defer proxy.Close()
+	faultyPort, err := freePort()
+	if err != nil {
+		return fail(err)
+	}
+	faulty, err := startPortal(dir, bins["portal"], "portal-behind-switch", suite.upstream.url+"/API/Core/v2.1/", faultyPort,
+		// Its tour of every page sends many forms from one address.
+		"RATE_LIMIT_DRAFTS_PER_MINUTE=0", "RATE_LIMIT_CONFIRMS_PER_MINUTE=0",
+		"RATE_LIMIT_REQUESTS_PER_MINUTE=0", "RATE_LIMIT_REJECTS_PER_MINUTE=0")
+	if faulty != nil {
+		procs = append(procs, faulty)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	suite.faultyURL = "http://127.0.0.1:" + faultyPort
+	suite.faultyEmbedURL = "http://localhost:" + faultyPort
+	fmt.Fprintf(os.Stderr, "browsertest: portal %s, coreplus sandbox %s, ready after %v\n",
+		suite.portalURL, suite.coreplusURL, time.Since(start).Round(time.Millisecond))
+
+	return m.Run()
+}
+
+// startPortal runs the portal in its production configuration, everything
+// from the environment as a single-clinic deployment would have it, and
+// waits until it answers.
+func startPortal(dir, bin, name, coreplusURL, port string, extraEnv ...string) (*process, error) {
+	dataDir := filepath.Join(dir, name+"-data")
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, err
+	}
 	env := []string{
-		"COREPLUS_BASE_URL=" + suite.coreplusURL,
+		"COREPLUS_BASE_URL=" + coreplusURL,
 		"COREPLUS_CONSUMER_ID=" + demoConsumerID,
 		"COREPLUS_CONSUMER_SECRET=" + demoConsumerSecret,
 		"COREPLUS_ACCESS_TOKEN=" + demoAccessToken,
@@ -163,20 +213,46 @@ func runSuite(m *testing.M) (code int) {
 		"HOST=127.0.0.1",
 		"PORT=" + port,
 	}
-	portal, err := startProcess(dir, "portal", bins["portal"], nil, env)
+	p, err := startProcess(dir, name, bin, nil, append(env, extraEnv...))
 	if err != nil {
-		return fail(err)
+		return nil, err
 	}
-	procs = append(procs, portal)
-	suite.portalLog = portal.logPath
-	suite.portalURL = "http://127.0.0.1:" + port
-	if err := waitHealthy(suite.portalURL+"/healthz", portal, startupTimeout); err != nil {
-		return fail(fmt.Errorf("portal did not become healthy: %w", err))
+	if err := waitHealthy("http://127.0.0.1:"+port+"/healthz", p, startupTimeout); err != nil {
+		return p, fmt.Errorf("%s did not become healthy: %w", name, err)
 	}
-	fmt.Fprintf(os.Stderr, "browsertest: portal %s, coreplus sandbox %s, ready after %v\n",
-		suite.portalURL, suite.coreplusURL, time.Since(start).Round(time.Millisecond))
+	return p, nil
+}
 
-	return m.Run()
+// upstreamSwitch passes requests to coreplus (the sandbox) or, while down,
+// answers each with a 503 as coreplus does in an outage.
+type upstreamSwitch struct {
+	target string // the sandbox, http://HOST:PORT
+	url    string // the switch, http://HOST:PORT
+	down   atomic.Bool
+}
+
+func (u *upstreamSwitch) start() (*http.Server, error) {
+	target, err := url.Parse(u.target)
+	if err != nil {
+		return nil, err
+	}
+	// The request keeps its Host header, so the token's url claim (the
+	// address the portal called) still matches what the sandbox checks.
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	u.url = "http://" + ln.Addr().String()
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u.down.Load() {
+			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	return srv, nil
 }
 
 func chromiumPath() string {
