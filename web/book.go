@@ -269,6 +269,8 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 	lastDay := week.Days[len(week.Days)-1].Date
 	m.WeekLabel = rangeLabel(week.Start, lastDay)
 	switch {
+	case c.QueryParam(qTaken) == "1":
+		m.Notice = "The time you chose has just been taken. Please choose another."
 	case week.Moved:
 		m.Notice = "There are no free times later in the booking window, so these are the earliest free times."
 	case !sel.Week.IsZero() && !sel.FromWeek && !week.Chosen.IsZero() && !week.Chosen.Equal(sel.Week) && !sel.Week.Equal(week.Start) && !sel.Week.Before(week.Start):

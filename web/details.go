@@ -40,6 +40,13 @@ func (s *Server) detailsForm(c echo.Context) error {
 		return c.Redirect(http.StatusSeeOther, f.links.book(f.sel.Choice()))
 	}
 	if err := f.svc.CheckSlot(c.Request().Context(), f.sel); err != nil {
+		if be, ok := booking.AsError(err); ok && be.Code == booking.CodeTaken {
+			// Back to that day's times, which no longer offer it, saying so.
+			ch := f.sel.Choice()
+			ch.Week = f.sel.Slot.Start.In(f.sel.Location.Zone).Format("2006-01-02")
+			ch.Slot, ch.With, ch.FromWeek = "", "", false
+			return c.Redirect(http.StatusSeeOther, f.links.book(ch)+"&"+qTaken+"=1")
+		}
 		return err
 	}
 	var values booking.DetailsForm

@@ -85,6 +85,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	case ok && be.Code == booking.CodeNotFound:
 		status = http.StatusNotFound
 		m.Heading, m.Message = "Page not found", be.Message
+	case ok && be.Code == booking.CodeTaken:
+		status = http.StatusConflict
+		m.Heading, m.Message = "That time has just been taken", be.Message
 	case ok && be.Code == booking.CodeInvalid:
 		status = http.StatusBadRequest
 		m.Heading, m.Message = "We couldn't use that link", be.Message

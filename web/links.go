@@ -18,8 +18,11 @@ const (
 	qSlot         = "slot"
 	qWith         = "with"
 	qNext         = "next"
-	qDraft        = "draft"
-	qEmbed        = "embed"
+	// qTaken "1" on a time page says the time the patient chose went
+	// before they could take it.
+	qTaken = "taken"
+	qDraft = "draft"
+	qEmbed = "embed"
 	// qBackground "transparent" lets the host page's background show
 	// through an embedded page.
 	qBackground = "bg"

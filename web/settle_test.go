@@ -443,3 +443,45 @@ func TestOldTimesSayHowOld(t *testing.T) {
 		t.Error("the old copy offers no times")
 	}
 }
+
+// TestTimeTakenInCoreplusMeanwhileSendsBackToTheDay: a patient picks a time
+// from a page made before the clinic gave that time to someone in coreplus
+// itself. Once the portal knows, the details step does not say the link is
+// bad: it goes back to that day's times, which no longer offer it, and
+// says the time was just taken.
+func TestTimeTakenInCoreplusMeanwhileSendsBackToTheDay(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	times := h.toTimes("Harbourside Physio Surry Hills", "Standard Consultation", "Priya Nandakumar")
+	slot, label := times.FirstSlot()
+	u, err := url.Parse(slot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := time.Parse(time.RFC3339, u.Query().Get("slot"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.api.CreateAppointment(t.Context(), coreplus.NewAppointment{
+		Start: start, End: start.Add(30 * time.Minute), PractitionerID: sandbox.PractitionerPriyaID,
+		LocationID: sandbox.LocationSydneyID, AppointmentTypeID: sandbox.AppointmentTypeStandardID,
+		ClientID: sandbox.ClientPeterNguyenID,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The portal's free time is older than it is ever served: reloaded.
+	h.now = h.now.Add(booking.AvailabilityTTL + booking.AvailabilityStale + time.Minute)
+
+	back := h.get(slot).WantH1("Choose a time")
+	if !strings.Contains(back.Text(), "The time you chose has just been taken") {
+		t.Errorf("back on the time step without saying why:\n%s", back.Text())
+	}
+	back.Doc.Find("ul.slots a").Each(func(_ int, a *goquery.Selection) {
+		if strings.Contains(a.AttrOr("href", ""), url.QueryEscape(u.Query().Get("slot"))) && a.AttrOr("aria-label", "") == label {
+			t.Errorf("the time taken is still offered: %s", label)
+		}
+	})
+	if strings.Contains(back.URL, "slot=") {
+		t.Errorf("the time step's address still picks a time: %s", back.URL)
+	}
+}

@@ -445,7 +445,8 @@ func errSlotNotOffered() error {
 }
 
 // CheckSlot reports, from cached free time, whether sel's slot is one the
-// time step could have shown: a CodeInvalid error if not. When coreplus
+// time step could have shown: a CodeInvalid error if not, a CodeTaken one
+// if it could and is not free any more. When coreplus
 // cannot be asked it lets the slot through; Confirm checks again, uncached,
 // before anything is booked.
 func (s *Service) CheckSlot(ctx context.Context, sel Selection) error {
@@ -471,7 +472,10 @@ func (s *Service) CheckSlot(ctx context.Context, sel Selection) error {
 		return nil
 	}
 	if !free {
-		return errSlotNotOffered()
+		// A time the step could show (on the grid, in the window) that is
+		// not free: it went since the patient's page was made, most likely
+		// to a booking made in coreplus itself.
+		return &Error{Code: CodeTaken, Message: "That time has just been taken. Choose another time."}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ const (
 	CodeNotFound                    // the thing asked for does not exist (or is not offered online)
 	CodeUnavailable                 // coreplus could not be reached or answered badly
 	CodeBusy                        // coreplus's budget is spoken for: the page should try again in a moment
+	CodeTaken                       // the time chosen was free and is not any more
 )
 
 // errBusy is the answer to a page whose data coreplus could not give within
