@@ -218,12 +218,20 @@ func (a *axeTour) pickTime() {
 		if err != nil {
 			a.b.fail("pick %q: %v", times[i].name, err)
 		}
-		if resp != nil && resp.Status == 200 {
+		// A time taken meanwhile sends the details step back to that
+		// day's times, which say so (a 200 after the redirect).
+		h1, err := chromedp.Run(a.b.ctx, chromedp.Evaluate[string](`(document.querySelector("h1") || {}).textContent || ""`))
+		if err != nil {
+			a.b.fail("read the heading: %v", err)
+		}
+		if resp != nil && resp.Status == 200 && strings.TrimSpace(h1) == "Your details" {
 			a.b.waitHeading("Your details")
 			return
 		}
 		a.t.Logf("%q was taken meanwhile; trying the next time", times[i].name)
-		a.open(timeStepPath) // the same step: Surry Hills, Standard, first available
+		if strings.TrimSpace(h1) != "Choose a time" {
+			a.open(timeStepPath) // the same step: Surry Hills, Standard, first available
+		}
 		a.b.waitHeading("Choose a time")
 	}
 	a.b.fail("none of the first times of the time step could be picked")
