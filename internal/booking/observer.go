@@ -36,8 +36,9 @@ const (
 	CacheHit CacheResult = "hit"
 	// CacheMiss: loaded from coreplus (or joined a load under way).
 	CacheMiss CacheResult = "miss"
-	// CacheStale: from a value past its time to live, because reloading
-	// it failed while coreplus was down or limiting us.
+	// CacheStale: from a value past its time to live: served at once while
+	// one background reload refreshes it (stale-while-revalidate), or
+	// because reloading it failed or outlasted the page's wait.
 	CacheStale CacheResult = "stale"
 )
 

@@ -89,7 +89,7 @@ func New(unsettled func(context.Context) ([]Unsettled, error)) *Metrics {
 	}, []string{"op"})
 	m.cache = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "portal_cache_requests_total",
-		Help: "Reads of the booking rules' caches (reference data, free times), by how they were answered: hit (fresh), miss (loaded from coreplus), stale (past its time to live, served because coreplus could not be asked).",
+		Help: "Reads of the booking rules' caches (reference data, free times), by how they were answered: hit (fresh), miss (loaded from coreplus), stale (past its time to live: served at once while one background reload refreshes it, or because coreplus failed or was too slow to reload it).",
 	}, []string{"cache", "result"})
 	m.cacheAge = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "portal_cache_served_age_seconds",
