@@ -23,6 +23,7 @@ type ClinicService interface {
 	confirmationService // confirmation.go and outcome.go
 	requestService      // request.go
 	embedCodeService    // embedcode.go
+	todayService        // console_today.go
 }
 
 var _ ClinicService = (*booking.Service)(nil)

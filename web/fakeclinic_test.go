@@ -95,6 +95,9 @@ func (f *fakeClinic) leftRequests() []booking.Request {
 	return append([]booking.Request(nil), f.requests...)
 }
 
+func (f *fakeClinic) AllPractitioners(context.Context) ([]booking.Practitioner, error) {
+	return nil, errNoCoreplus
+}
 func (f *fakeClinic) Practitioners(context.Context, booking.Location, booking.ServiceType) ([]booking.Practitioner, error) {
 	return nil, errNoCoreplus
 }

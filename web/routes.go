@@ -31,6 +31,29 @@ func (s *Server) routes() {
 	clinic.POST("/request", s.saveRequest)
 	clinic.GET("/request/received", s.requestReceived)
 
+	// The staff console: its own group and middleware (never framed or
+	// cached; a session, and the clinic checked, on every request). Forms
+	// are refused cross-site by the CrossOriginProtection around every
+	// route (server.go), as the patients' are.
+	if s.console != nil {
+		con := e.Group("/console", s.consoleHeaders)
+		con.GET("/sign-in", s.signInForm)
+		con.POST("/sign-in", s.sendSignInLink)
+		con.GET("/sign-in/:token", s.signInLink) // a button that POSTs: mail scanners fetch links
+		con.POST("/sign-in/:token", s.useSignInLink)
+		con.POST("/sign-out", s.signOut)
+		signedIn := con.Group("", s.requireStaff)
+		signedIn.RouteNotFound("/*", s.consoleNotFound)
+		signedIn.GET("", s.consoleHome)
+		signedIn.GET("/", s.consoleHome)
+		signedIn.GET("/clinics", s.consoleClinics)
+		signedIn.POST("/sign-out-everywhere", s.signOutEverywhere)
+		clinicConsole := signedIn.Group("/:clinic", s.consoleClinic)
+		clinicConsole.RouteNotFound("", s.consoleNotFound)
+		clinicConsole.RouteNotFound("/*", s.consoleNotFound)
+		clinicConsole.GET("/today", s.today)
+	}
+
 	// For clinic staff: the snippets to paste into the clinic's website.
 	// Not embeddable: it keeps the default frame-ancestors 'none'.
 	e.GET("/:clinic/embed-code", s.embedCode)

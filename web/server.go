@@ -36,6 +36,8 @@ type Config struct {
 	PublicURL string
 	// Metrics, when set, is told how long each request took.
 	Metrics PageMetrics
+	// Console serves the staff console at /console/ when its Accounts is set.
+	Console ConsoleConfig
 }
 
 // PageMetrics is told of every request the portal answers, by route: Echo's
@@ -61,6 +63,8 @@ type Server struct {
 	routeNames map[string]bool
 	// publicURL is Config.PublicURL without a trailing slash.
 	publicURL string
+	// console is nil when there is no staff console.
+	console *console
 }
 
 // New builds the server with every route.
@@ -80,6 +84,12 @@ func New(cfg Config) (*Server, error) {
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		signer:    newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
 		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics,
+	}
+	if cfg.Console.Accounts != nil {
+		if cfg.Console.Mailer == nil || cfg.Console.Bookings == nil {
+			return nil, errors.New("web: Config.Console needs a Mailer and Bookings with its Accounts")
+		}
+		s.console = newConsole(cfg.Console, cfg.SecretKey)
 	}
 	s.echo.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	s.echo.HideBanner = true

@@ -24,6 +24,8 @@ import (
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/internal/metrics"
+	"github.com/clinic-booking/portal/internal/staff"
+	"github.com/clinic-booking/portal/internal/staff/staffstore"
 	"github.com/clinic-booking/portal/internal/store"
 	"github.com/clinic-booking/portal/web"
 )
@@ -87,6 +89,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// What this process sees of coreplus, per clinic, for the console.
+	health := metrics.NewHealth(nil)
 	newService := func(c booking.Clinic, accessToken clinics.Token) (*booking.Service, error) {
 		api, err := coreplus.New(coreplus.Config{
 			BaseURL:        cfg.CoreplusBaseURL,
@@ -95,7 +99,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			AccessToken:    accessToken.Reveal(),
 			Issuer:         cfg.PublicURL,
 			Limiter:        limiter,
-			OnCall:         logUpstreamCall(logger.With("clinic", c.Slug), m),
+			OnCall:         watchingHealth(health, c.Slug, logUpstreamCall(logger.With("clinic", c.Slug), m)),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("coreplus client for clinic %s: %w", c.Slug, err)
@@ -131,6 +135,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if m != nil {
 		pages = m
 	}
+	accounts := staff.New(staffstore.New(db), nil)
 	handler, err := web.New(web.Config{
 		Clinics:   web.ServiceDirectory(directory),
 		Logger:    logger,
@@ -141,6 +146,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Limits:         cfg.Limits,
 		PublicURL:      cfg.PublicURL,
 		Metrics:        pages,
+		Console: web.ConsoleConfig{
+			Accounts:    accounts,
+			Mailer:      signInLinkLog{log: logger, quiet: cfg.Demo},
+			Bookings:    bookingstore.New(db),
+			Health:      healthSource{health},
+			ClinicSlugs: directory.Slugs,
+		},
 	})
 	if err != nil {
 		return err
@@ -191,6 +203,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stdout, "portal: serving %s on http://%s/%s\n", svc.Clinic().Name, ln.Addr(), slugs[0])
 	} else {
 		fmt.Fprintf(stdout, "portal: serving %d clinics on http://%s/\n", len(slugs), ln.Addr())
+	}
+	if cfg.Demo {
+		if err := demoConsoleLink(ctx, accounts, cfg.Clinic.Slug, ln.Addr(), stdout); err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			return err
+		}
 	}
 
 	return serveAll(ctx, servers, listeners)

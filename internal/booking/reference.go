@@ -355,3 +355,9 @@ func dayOf(t time.Time, zone *time.Location) time.Time {
 func addDays(d time.Time, n int) time.Time {
 	return time.Date(d.Year(), d.Month(), d.Day()+n, 0, 0, 0, 0, d.Location())
 }
+
+// AllPractitioners lists every practitioner offered online, from the cache
+// when fresh: the staff console names bookings' practitioners with it.
+func (s *Service) AllPractitioners(ctx context.Context) ([]Practitioner, error) {
+	return s.allPractitioners(ctx)
+}

@@ -1,0 +1,139 @@
+package web
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/clinic-booking/portal/internal/staff"
+	"github.com/clinic-booking/portal/views"
+)
+
+// Passwordless sign-in: the sign-in page takes an email address and, when
+// it has an account, sends a one-time link; the link's page has a button
+// that signs in (a POST), so that a mail scanner fetching the link does not
+// use it up. What the page answers never depends on whether the address
+// has an account.
+
+const (
+	linkSentMessage  = "If that address has a staff console account, a sign-in link is on its way to it. The link works once, within 15 minutes."
+	tooManyLinks     = "Too many sign-in links have been asked for from here or for that address. Please wait a few minutes, then try again."
+	signedOutMessage = "You have signed out."
+	signedOutAll     = "You have signed out on every device."
+)
+
+func (s *Server) signInPage(c echo.Context, status int, m views.SignInPage) error {
+	m.ConsolePage = views.ConsolePage{Title: "Sign in", Asset: s.assets.url}
+	if len(m.Errors) > 0 {
+		m.Title = "Error: Sign in"
+	}
+	return render(c, status, views.SignInView(m))
+}
+
+// signInForm shows the sign-in page; a signed-in person goes to the console.
+func (s *Server) signInForm(c echo.Context) error {
+	if _, ok := s.readStaffSession(c); ok {
+		return c.Redirect(http.StatusSeeOther, "/console")
+	}
+	m := views.SignInPage{}
+	switch c.QueryParam("done") {
+	case "signed-out":
+		m.Notice = signedOutMessage
+	case "everywhere":
+		m.Notice = signedOutAll
+	}
+	return s.signInPage(c, http.StatusOK, m)
+}
+
+// sendSignInLink issues a link to the address typed, if it has an account.
+func (s *Server) sendSignInLink(c echo.Context) error {
+	typed := c.FormValue("email")
+	email, err := staff.NormaliseEmail(typed)
+	if err != nil {
+		return s.signInPage(c, http.StatusBadRequest, views.SignInPage{
+			Email:  typed,
+			Errors: []views.FieldError{{Field: "email", Message: "Enter your email address in the format name@example.com"}},
+		})
+	}
+	if !s.console.byIP.allow(c.RealIP()) || !s.console.byAddress.allow(addressKey(email)) {
+		s.rateLimited(c)
+		return s.signInPage(c, http.StatusTooManyRequests, views.SignInPage{Email: typed, Notice: tooManyLinks})
+	}
+	ctx := c.Request().Context()
+	token, err := s.console.Accounts.LinkFor(ctx, email)
+	switch {
+	case errors.Is(err, staff.ErrNoAccount):
+		// Answered exactly as for an account: the page must not tell
+		// anyone which addresses have one.
+	case err != nil:
+		return err
+	default:
+		if err := s.console.Mailer.SendSignInLink(ctx, email, s.portalBase(c)+"/console/sign-in/"+token); err != nil {
+			return err
+		}
+	}
+	return s.signInPage(c, http.StatusOK, views.SignInPage{Sent: true, Notice: linkSentMessage})
+}
+
+// addressKey is what the per-address limit counts by: a hash, so that the
+// limiter's memory holds no addresses.
+func addressKey(email string) string {
+	h := sha256.Sum256([]byte(email))
+	return "email:" + hex.EncodeToString(h[:16])
+}
+
+// signInLink is what a sign-in link opens: a button that signs in, or, for
+// a link used, expired or mangled, a way to get a new one.
+func (s *Server) signInLink(c echo.Context) error {
+	usable, err := s.console.Accounts.LinkUsable(c.Request().Context(), c.Param("token"))
+	if err != nil {
+		return err
+	}
+	m := views.SignInLinkPage{ConsolePage: views.ConsolePage{Title: "Sign in", Asset: s.assets.url}}
+	status := http.StatusOK
+	if usable {
+		m.Action = "/console/sign-in/" + c.Param("token")
+	} else {
+		m.Title = "This sign-in link can't be used"
+		status = http.StatusNotFound
+	}
+	return render(c, status, views.SignInLinkView(m))
+}
+
+// useSignInLink signs in with the link, once, in a new session.
+func (s *Server) useSignInLink(c echo.Context) error {
+	acc, err := s.console.Accounts.UseLink(c.Request().Context(), c.Param("token"))
+	if errors.Is(err, staff.ErrBadLink) {
+		s.log.Info("console sign-in link refused", "request_id", requestIDFrom(c))
+		return render(c, http.StatusNotFound, views.SignInLinkView(views.SignInLinkPage{
+			ConsolePage: views.ConsolePage{Title: "This sign-in link can't be used", Asset: s.assets.url},
+		}))
+	}
+	if err != nil {
+		return err
+	}
+	s.startStaffSession(c, acc)
+	s.log.Info("console signed in", "request_id", requestIDFrom(c), "account", acc.ID)
+	return c.Redirect(http.StatusSeeOther, "/console")
+}
+
+// signOut ends this browser's session.
+func (s *Server) signOut(c echo.Context) error {
+	s.endStaffSession(c)
+	return c.Redirect(http.StatusSeeOther, "/console/sign-in?done=signed-out")
+}
+
+// signOutEverywhere ends every session of the account, on every device and
+// replica, by moving its epoch.
+func (s *Server) signOutEverywhere(c echo.Context) error {
+	acc := staffFrom(c)
+	if err := s.console.Accounts.SignOutEverywhere(c.Request().Context(), acc.ID); err != nil {
+		return err
+	}
+	s.endStaffSession(c)
+	s.log.Info("console signed out everywhere", "request_id", requestIDFrom(c), "account", acc.ID)
+	return c.Redirect(http.StatusSeeOther, "/console/sign-in?done=everywhere")
+}
