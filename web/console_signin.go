@@ -53,7 +53,7 @@ func (s *Server) sendSignInLink(c echo.Context) error {
 	typed := c.FormValue("email")
 	email, err := staff.NormaliseEmail(typed)
 	if err != nil {
-		return s.signInPage(c, http.StatusBadRequest, views.SignInPage{
+		return s.signInPage(c, http.StatusUnprocessableEntity, views.SignInPage{
 			Email:  typed,
 			Errors: []views.FieldError{{Field: "email", Message: "Enter your email address in the format name@example.com"}},
 		})

@@ -266,6 +266,18 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 	if p, _ := ch.send("POST", "/console/sign-out-everywhere", "", url.Values{}); p.Header.Get("Location") != "/console/sign-in" {
 		t.Errorf("sign out everywhere, anonymous: Location %q", p.Header.Get("Location"))
 	}
+	for person, cookie := range who {
+		if cookie == "" || person == "forged cookie" {
+			continue
+		}
+		p, _ := ch.send("POST", "/console/sign-out-everywhere", cookie, url.Values{})
+		if p.Header.Get("Location") != "/console/sign-in?done=everywhere" || p.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("sign out everywhere as %s: Location %q", person, p.Header.Get("Location"))
+		}
+		if p, _ := ch.send("GET", "/console/clinics", cookie, nil); p.Header.Get("Location") != "/console/sign-in" {
+			t.Errorf("after sign out everywhere, %s is still signed in", person)
+		}
+	}
 }
 
 func TestConsoleSignInNeverSaysWhetherAnAddressHasAnAccount(t *testing.T) {
@@ -286,7 +298,7 @@ func TestConsoleSignInNeverSaysWhetherAnAddressHasAnAccount(t *testing.T) {
 
 	// A mistyped address comes back with its problem next to it, as typed.
 	bad, _ := ch.send("POST", "/console/sign-in", "", url.Values{"email": {"jo at demo"}})
-	if bad.Status != http.StatusBadRequest {
+	if bad.Status != http.StatusUnprocessableEntity {
 		t.Errorf("bad address: status %d", bad.Status)
 	}
 	field := bad.Labelled("Email address")

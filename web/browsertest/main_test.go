@@ -78,6 +78,10 @@ var suite struct {
 	// away; faultyEmbedURL is it as another site, as embedURL.
 	faultyURL, faultyEmbedURL string
 	upstream                  *upstreamSwitch
+	// portalBin and portalEnv run `portal` commands (portal staff add)
+	// on the first portal's database, as its operator would.
+	portalBin string
+	portalEnv []string
 }
 
 func TestMain(m *testing.M) {
@@ -159,6 +163,7 @@ func runSuite(m *testing.M) (code int) {
 	}
 	suite.portalLog = portal.logPath
 	suite.portalURL = "http://127.0.0.1:" + port
+	suite.portalBin, suite.portalEnv = bins["portal"], portal.env
 
 	// A second portal reaches the sandbox through a switch the tests
 	// control, to show the pages of an outage, with no per-address limits.
@@ -213,10 +218,12 @@ func startPortal(dir, bin, name, coreplusURL, port string, extraEnv ...string) (
 		"HOST=127.0.0.1",
 		"PORT=" + port,
 	}
-	p, err := startProcess(dir, name, bin, nil, append(env, extraEnv...))
+	env = append(env, extraEnv...)
+	p, err := startProcess(dir, name, bin, nil, env)
 	if err != nil {
 		return nil, err
 	}
+	p.env = env
 	if err := waitHealthy("http://127.0.0.1:"+port+"/healthz", p, startupTimeout); err != nil {
 		return p, fmt.Errorf("%s did not become healthy: %w", name, err)
 	}
@@ -285,6 +292,7 @@ func buildCommands(dir string, names ...string) (map[string]string, error) {
 
 // process is a started program whose output goes to a file.
 type process struct {
+	env     []string // its environment, besides the test's own
 	name    string
 	cmd     *exec.Cmd
 	logPath string

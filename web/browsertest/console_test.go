@@ -1,0 +1,173 @@
+//go:build browser
+
+package browsertest
+
+import (
+	"context"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+var printedLink = regexp.MustCompile(`https?://\S+/console/sign-in/[A-Za-z0-9_-]+`)
+
+// staffAdd runs `portal staff add` on the portal's database, as the
+// operator would, and returns the first sign-in link it printed.
+func staffAdd(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, suite.portalBin, append([]string{"staff", "add"}, args...)...)
+	cmd.Env = append(cmd.Environ(), suite.portalEnv...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("portal staff add %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	link := printedLink.FindString(string(out))
+	if link == "" {
+		t.Fatalf("portal staff add printed no sign-in link:\n%s", out)
+	}
+	if !strings.HasPrefix(link, suite.portalURL+"/") {
+		t.Fatalf("the link %s is not on the portal's address %s", link, suite.portalURL)
+	}
+	return link
+}
+
+// openAny loads url whatever its status (a 404 page, a redirect's end).
+func (b *browser) openAny(url string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.RunResponse(ctx, chromedp.Navigate(url)); err != nil {
+		b.fail("open %s: %v", url, err)
+	}
+}
+
+// submitAny clicks the button named text and waits for the page it loads,
+// whatever its status (a form with errors answers 422).
+func (b *browser) submitAny(text string) {
+	b.t.Helper()
+	button, _ := b.byRole("button", quote(text), named(text))
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(button)); err != nil {
+		b.fail("press %q: %v", text, err)
+	}
+}
+
+// signOut presses "Sign out" in the console's header (outside main, where
+// byRole looks) and waits for the page it leads to.
+func (b *browser) signOut() {
+	b.t.Helper()
+	const button = `//header//button[normalize-space()="Sign out"]`
+	if b.count(button) != 1 {
+		b.fail("the console's header has no Sign out button")
+	}
+	b.navigate("press Sign out", chromedp.Click(button))
+}
+
+// TestStaffSignInSeesTodayAndSignsOut: a patient books; the operator adds
+// the clinic's receptionist with `portal staff add`; the receptionist opens
+// the printed link, presses Sign in, finds the booking on Today, and signs
+// out, after which the console is closed to that browser.
+func TestStaffSignInSeesTodayAndSignsOut(t *testing.T) {
+	b := newBrowser(t, desktop)
+	got := bookAppointment(b, choices{location: "Harbourside Physio Surry Hills", service: "Standard", practitioner: "Aisha Rahman"}, patient{
+		firstName: "Tess", lastName: "Console-Test", dateOfBirth: time.Date(1970, time.May, 3, 0, 0, 0, 0, time.UTC),
+		email: "tess.console-test@example.com", mobile: "0412 555 010",
+	})
+
+	link := staffAdd(t, "--clinic", clinicSlug, "--email", "Reception@Harbourside.example", "--role", "admin")
+	b.open(link)
+	b.expectHeading("Sign in to the staff console")
+	b.checkPage()
+	b.screenshot("console-sign-in-link")
+	b.press("Sign in")
+	b.waitHeading("Today")
+	b.checkPage()
+	b.screenshot("console-today")
+	b.expectText("Today", "Signed in as reception@harbourside.example", got.reference, "Aisha Rahman", "Booked", "Harbourside Physio Surry Hills")
+	if !strings.HasSuffix(b.url(), "/console/"+clinicSlug+"/today") {
+		t.Errorf("signed in at %s, want the clinic's Today", b.url())
+	}
+
+	// The session cookie is first-party, __Host-, Secure, HttpOnly and
+	// Lax, and Chromium keeps it on http://127.0.0.1.
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{suite.portalURL + "/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range res.Cookies {
+		if c.Name == "__Host-portal-console" {
+			found = true
+			if !c.Secure || !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
+				t.Errorf("the console cookie: secure %v, httpOnly %v, sameSite %s, path %s", c.Secure, c.HTTPOnly, c.SameSite, c.Path)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the browser kept no console cookie")
+	}
+
+	// The link is good once.
+	b.openAny(link)
+	b.expectHeading("This sign-in link can't be used")
+
+	b.openAny(suite.portalURL + "/console/" + clinicSlug + "/today")
+	b.signOut()
+	b.waitHeading("Sign in to the staff console")
+	b.expectText("signed out", "You have signed out.")
+	b.openAny(suite.portalURL + "/console/" + clinicSlug + "/today")
+	b.expectHeading("Sign in to the staff console")
+}
+
+// TestConsolePagesHaveNoAxeViolations runs axe-core on every console page,
+// at a phone's and a desktop's width.
+func TestConsolePagesHaveNoAxeViolations(t *testing.T) {
+	axeSource(t)
+	for _, width := range []int64{320, 1280} {
+		t.Run(map[int64]string{320: "320px", 1280: "1280px"}[width], func(t *testing.T) {
+			b := newBrowser(t, browserConfig{width: width, height: 800})
+			check := func(name, heading string) {
+				t.Helper()
+				b.waitHeading(heading)
+				b.checkPage()
+				b.screenshot("console-axe-" + name)
+				b.expectNoAxeViolations(name)
+			}
+			b.openAny(suite.portalURL + "/console/sign-in")
+			check("sign-in", "Sign in to the staff console")
+			b.fill("Email address", "not an address")
+			b.submitAny("Email me a sign-in link")
+			if b.count("//*[contains(@class,'error-summary')]") == 0 {
+				b.fail("a mistyped address came back with no error summary")
+			}
+			check("sign-in with an error", "Sign in to the staff console")
+			b.fill("Email address", "nobody@example.com")
+			b.submitAny("Email me a sign-in link")
+			b.expectText("link sent", "a sign-in link is on its way")
+			check("sign-in link sent", "Sign in to the staff console")
+			b.openAny(suite.portalURL + "/console/sign-in/not-a-real-link")
+			check("unusable link", "This sign-in link can't be used")
+
+			email := "axe." + strings.TrimSuffix(strings.ToLower(t.Name()[strings.LastIndex(t.Name(), "/")+1:]), "px") + "@harbourside.example"
+			b.open(staffAdd(t, "--clinic", clinicSlug, "--email", email))
+			check("sign-in link", "Sign in to the staff console")
+			b.press("Sign in")
+			check("today", "Today")
+			b.openAny(suite.portalURL + "/console/clinics")
+			check("clinics", "Clinics")
+			b.openAny(suite.portalURL + "/console/no-such-clinic/today")
+			check("console 404", "Page not found")
+			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/today")
+			b.signOut()
+			check("signed out", "Sign in to the staff console")
+		})
+	}
+}
