@@ -14,8 +14,10 @@ import (
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
+	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/internal/staff/staffstore"
+	"github.com/clinic-booking/portal/internal/store"
 	"github.com/clinic-booking/portal/web"
 )
 
@@ -564,5 +566,64 @@ func TestConsoleTodayShowsABookingMadeByAPatient(t *testing.T) {
 	ch.addStaff("sam@other.example", "other", staff.RoleStaff, false)
 	if p, _ := ch.send("GET", "/console/other/today", ch.signIn("sam@other.example"), nil); p.Doc.Find("table.console-table tbody tr").Length() != 0 {
 		t.Error("the other clinic's Today lists the booking")
+	}
+}
+
+// fakeHealth is what a server has seen of coreplus, for Today.
+type fakeHealth map[string]web.UpstreamHealth
+
+func (f fakeHealth) UpstreamHealth(clinic string) (web.UpstreamHealth, bool) {
+	h, ok := f[clinic]
+	return h, ok
+}
+
+func TestConsoleTodayShowsWhatIsUnsettledAndHowCoreplusAnswers(t *testing.T) {
+	ch := newConsoleHarness(t)
+	now := ch.now
+	h := ch.harness
+	h.portal.Close()
+	h.serve(web.ServiceDirectory(h.dir), h.newLogger(), h.db.Ping, func(c *web.Config) {
+		c.Console = web.ConsoleConfig{
+			Accounts: ch.accounts, Mailer: ch.mailbox, Bookings: bookingstore.New(h.db), ClinicSlugs: h.dir.Slugs,
+			Now: func() time.Time { return now },
+			Health: fakeHealth{"demo": {
+				Since: now.Add(-2 * time.Hour), LastGood: now.Add(-10 * time.Minute), LastFailure: now.Add(-3 * time.Minute),
+				LastFailureKind: "not answering", Window: time.Hour, Calls: 40, Failures: 6, Refused: 2, RateLimited: 1,
+				Waits: 3, LongestWait: 1200 * time.Millisecond,
+			}},
+		}
+	})
+	ch.addStaff("jo@demo.example", "demo", staff.RoleStaff, false)
+	start := time.Date(2026, 12, 1, 10, 30, 0, 0, sydney)
+	if err := h.db.ClaimBooking(context.Background(), store.Booking{
+		DraftID: "d0000000000000000000000000000001", Clinic: "demo", PractitionerID: sandbox.PractitionerPriyaID,
+		LocationID: sandbox.LocationSydneyID, AppointmentTypeID: sandbox.AppointmentTypeStandardID,
+		Start: start, End: start.Add(30 * time.Minute),
+	}, string(booking.RecordUnknown)); err != nil {
+		t.Fatal(err)
+	}
+
+	p, _ := ch.send("GET", "/console/demo/today", ch.signIn("jo@demo.example"), nil)
+	p.WantH1("Today")
+	unsettled := strings.Join(strings.Fields(p.Doc.Find("section[aria-labelledby=unsettled]").Text()), " ")
+	for _, want := range []string{"Tue 1 Dec, 10:30 am", "Standard Consultation with Priya Nandakumar at Harbourside Physio Surry Hills", "Confirming: coreplus didn't answer", "if coreplus has no record of it, the portal sends it once more"} {
+		if !strings.Contains(unsettled, want) {
+			t.Errorf("the unsettled section %q lacks %q", unsettled, want)
+		}
+	}
+	health := strings.Join(strings.Fields(p.Doc.Find("section[aria-labelledby=health]").Text()), " ")
+	for _, want := range []string{"coreplus's last answer to this server was a failure (not answering)", "Last good answer 10 minutes ago",
+		"Last failure 3 minutes ago (not answering)", "Calls in the last hour 40, of which 6 failed", "(429) 1 in the last hour",
+		"Not sent while coreplus was failing 2 in the last hour", "3 calls, the longest 1.2s", "each sees its own calls"} {
+		// dt and dd run together in the text: compare without spaces.
+		if nospace := func(s string) string { return strings.Join(strings.Fields(s), "") }; !strings.Contains(nospace(health), nospace(want)) {
+			t.Errorf("the coreplus section %q lacks %q", health, want)
+		}
+	}
+	// The other clinic's page knows nothing of it.
+	ch.addStaff("sam@other.example", "other", staff.RoleStaff, false)
+	p, _ = ch.send("GET", "/console/other/today", ch.signIn("sam@other.example"), nil)
+	if text := p.Text(); !strings.Contains(text, "Nothing: every booking sent to coreplus has a known outcome.") || !strings.Contains(text, "has not called coreplus for this clinic") {
+		t.Errorf("the other clinic's Today: %s", text)
 	}
 }

@@ -269,6 +269,9 @@ func TestValidateNamesEachBadField(t *testing.T) {
 	if err := testRecord("healthz").Validate(); err == nil {
 		t.Error("a reserved slug is accepted")
 	}
+	if err := testRecord("console").Validate(); err == nil {
+		t.Error("the staff console's slug is accepted for a clinic")
+	}
 	if err := testRecord("northside").Validate(); err != nil {
 		t.Errorf("a good record: %v", err)
 	}
