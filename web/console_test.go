@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -136,8 +135,6 @@ func (ch *consoleHarness) send(method, path, cookie string, form url.Values) (*p
 	}
 	return p, set
 }
-
-var linkToken = regexp.MustCompile(`/console/sign-in/([A-Za-z0-9_-]+)$`)
 
 // signIn asks for a link for email, opens it and presses Sign in; it
 // returns the session cookie.
