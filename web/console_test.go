@@ -395,6 +395,13 @@ func TestConsoleSignInLinks(t *testing.T) {
 			t.Errorf("forged link %q: status %d, cookie set %v", forged, p.Status, set != "")
 		}
 	}
+	// A link mangled past its route is not logged either.
+	ch.send("GET", path(good)+"/extra", "", nil)
+	ch.send("GET", path(good)+"%2F", "", nil)
+	if strings.Contains(ch.logs.String(), good) {
+		t.Error("the logs hold a sign-in link's token")
+	}
+
 	// The good one still works after all that.
 	ch.useLink("http://x"+path(good), "")
 

@@ -158,8 +158,12 @@ func logPath(c echo.Context) string {
 }
 
 // redactPath keeps a raw path fit for a log: the segment after /booking/
-// (a signed draft id) is replaced.
+// (a signed draft id) is replaced, and so is what follows
+// /console/sign-in/ (a sign-in link's token, which signs in).
 func redactPath(p string) string {
+	if i := strings.Index(p, "/console/sign-in/"); i >= 0 {
+		return p[:i] + "/console/sign-in/:token"
+	}
 	if i := strings.Index(p, "/booking/"); i >= 0 {
 		return p[:i] + "/booking/:ref"
 	}
