@@ -260,6 +260,21 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		}
 	}
 
+	// The navigation links to the list of clinics only for those with
+	// more than one.
+	for person, want := range map[string]int{"operator": 1, "staff of the clinic": 0} {
+		p, _ := ch.send("GET", "/console/demo/today", who[person], nil)
+		if n := p.Doc.Find(`nav a[href="/console/clinics"]`).Length(); n != want {
+			t.Errorf("Today as %s has %d links to all clinics, want %d", person, n, want)
+		}
+		if p.Doc.Find(`nav a[aria-current="page"]`).Text() != "Today" {
+			t.Errorf("Today as %s: the navigation does not mark Today current", person)
+		}
+		if n := p.Doc.Find(`nav a`).Length(); n != 1+want {
+			t.Errorf("Today as %s: %d links in the navigation, want only the pages that exist", person, n)
+		}
+	}
+
 	// Sign out everywhere: anonymous is sent to sign in; the signed-in
 	// are signed out (last, as it ends their sessions).
 	if p, _ := ch.send("POST", "/console/sign-out-everywhere", "", url.Values{}); p.Header.Get("Location") != "/console/sign-in" {
