@@ -47,10 +47,18 @@ func watchingHealth(h *metrics.Health, clinic string, next func(context.Context,
 	}
 }
 
+// port is addr's port, for the command the demo suggests.
+func port(addr net.Addr) int {
+	if a, ok := addr.(*net.TCPAddr); ok {
+		return a.Port
+	}
+	return 0
+}
+
 // demoConsoleLink makes the demo clinic's admin and prints a sign-in link
 // for them, so the demo's console can be opened with no mail and no
 // command.
-func demoConsoleLink(ctx context.Context, accounts *staff.Accounts, slug string, addr net.Addr, stdout io.Writer) error {
+func demoConsoleLink(ctx context.Context, accounts *staff.Accounts, slug, databaseURL string, addr net.Addr, stdout io.Writer) error {
 	acc, err := accounts.Add(ctx, "admin@demo.example", slug, staff.RoleAdmin, false)
 	if err != nil {
 		return fmt.Errorf("demo console account: %w", err)
@@ -59,6 +67,7 @@ func demoConsoleLink(ctx context.Context, accounts *staff.Accounts, slug string,
 	if err != nil {
 		return fmt.Errorf("demo console link: %w", err)
 	}
-	fmt.Fprintf(stdout, "portal: staff console: sign in as the demo clinic's admin at http://%s/console/sign-in/%s (good once, for 15 minutes; `portal staff add` makes more)\n", addr, token)
+	fmt.Fprintf(stdout, "portal: staff console: sign in as the demo clinic's admin at http://%s/console/sign-in/%s (good once, for 15 minutes; more with: DATABASE_URL=%s CLINIC_SLUG=%s PORT=%d portal staff add --clinic %s --email ADDRESS)\n",
+		addr, token, databaseURL, slug, port(addr), slug)
 	return nil
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-var demoLinkLine = regexp.MustCompile(`staff console: sign in as the demo clinic's admin at (http://\S+/console/sign-in/\S+)`)
+var demoLinkLine = regexp.MustCompile(`staff console: sign in as the demo clinic's admin at (http://\S+/console/sign-in/\S+) .*more with: (DATABASE_URL=\S+ CLINIC_SLUG=demo PORT=\d+) portal staff add --clinic demo`)
 
 // TestDemoPrintsAConsoleLinkThatSignsIn starts the demo as `make run` does
 // and signs in to its console with the link it prints: the demo needs no
@@ -33,7 +33,7 @@ func TestDemoPrintsAConsoleLinkThatSignsIn(t *testing.T) {
 		}
 	}()
 
-	found := make(chan string, 1)
+	found, more := make(chan string, 1), make(chan string, 1)
 	var logs strings.Builder
 	logsDone := make(chan struct{})
 	go func() {
@@ -42,6 +42,7 @@ func TestDemoPrintsAConsoleLinkThatSignsIn(t *testing.T) {
 		for sc.Scan() {
 			if m := demoLinkLine.FindStringSubmatch(sc.Text()); m != nil {
 				found <- m[1]
+				more <- m[2]
 				continue
 			}
 			logs.WriteString(sc.Text() + "\n")
@@ -80,6 +81,21 @@ func TestDemoPrintsAConsoleLinkThatSignsIn(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "admin@demo.example") {
 		t.Errorf("Today: status %d", resp.StatusCode)
+	}
+
+	// The command the demo suggests adds staff to the running demo.
+	env2 := map[string]string{}
+	for _, kv := range strings.Fields(<-more) {
+		k, v, _ := strings.Cut(kv, "=")
+		env2[k] = v
+	}
+	var out strings.Builder
+	if err := runCommand(context.Background(), []string{"staff", "add", "--clinic", "demo", "--email", "jo@demo.example"},
+		func(k string) string { return env2[k] }, strings.NewReader(""), &out); err != nil {
+		t.Errorf("the suggested portal staff add: %v\n%s", err, out.String())
+	}
+	if m := regexp.MustCompile(`http://\S+/console/sign-in/\S+`).FindString(out.String()); m == "" || !strings.HasPrefix(m, u.Scheme+"://"+u.Host+"/") {
+		t.Errorf("the suggested command's link %q is not on the demo's address %s", m, u.Host)
 	}
 
 	cancel()

@@ -205,7 +205,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(stdout, "portal: serving %d clinics on http://%s/\n", len(slugs), ln.Addr())
 	}
 	if cfg.Demo {
-		if err := demoConsoleLink(ctx, accounts, cfg.Clinic.Slug, ln.Addr(), stdout); err != nil {
+		if err := demoConsoleLink(ctx, accounts, cfg.Clinic.Slug, cfg.DatabaseURL, ln.Addr(), stdout); err != nil {
 			for _, l := range listeners {
 				l.Close()
 			}
