@@ -233,6 +233,11 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 	if err != nil {
 		return err
 	}
+	if f.links.draft == "" {
+		if kept := s.keptPage(c, week.Serial); kept != nil {
+			return kept.send(c)
+		}
+	}
 	zone := sel.Location.Zone
 	m := views.TimesPage{
 		Page:       s.page(c, &f.clinic, "Choose a time"),
@@ -328,7 +333,10 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 		}
 		m.Days = append(m.Days, day)
 	}
-	return render(c, http.StatusOK, views.TimesView(m))
+	if f.links.draft != "" {
+		return render(c, http.StatusOK, views.TimesView(m))
+	}
+	return s.renderKept(c, week.Serial, views.TimesView(m))
 }
 
 // partOfDay groups a day's times as patients think of them. The

@@ -61,6 +61,8 @@ type Server struct {
 	routeNames map[string]bool
 	// publicURL is Config.PublicURL without a trailing slash.
 	publicURL string
+	// rendered keeps time pages while their step is memoised.
+	rendered renderedPages
 }
 
 // New builds the server with every route.
