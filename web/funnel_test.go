@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -25,8 +26,8 @@ func newFunnelHarness(t *testing.T) (*harness, *funnel.Counter) {
 	return h, counter
 }
 
-// funnelDay is today's counts, once everything counted is written.
-func funnelDay(t *testing.T, h *harness, c *funnel.Counter) funnel.Day {
+// funnelReport is today's report, once everything counted is written.
+func funnelReport(t *testing.T, h *harness, c *funnel.Counter) funnel.Report {
 	t.Helper()
 	if err := c.Flush(t.Context()); err != nil {
 		t.Fatal(err)
@@ -35,10 +36,13 @@ func funnelDay(t *testing.T, h *harness, c *funnel.Counter) funnel.Day {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Zone != "Australia/Sydney" {
-		t.Errorf("the clinic's days are counted in %s; want its location's zone, Australia/Sydney", r.Zone)
-	}
-	return r.Days[0]
+	return r
+}
+
+// funnelDay is today's counts, once everything counted is written.
+func funnelDay(t *testing.T, h *harness, c *funnel.Counter) funnel.Day {
+	t.Helper()
+	return funnelReport(t, h, c).Days[0]
 }
 
 // TestFunnelCountsEachStepOncePerPatient books once through every step,
@@ -51,7 +55,11 @@ func TestFunnelCountsEachStepOncePerPatient(t *testing.T) {
 	if later := times.Doc.Find("a:contains('Later')").AttrOr("href", ""); later != "" {
 		h.get(later).WantH1("Choose a time")
 	}
-	day := funnelDay(t, h, counter)
+	r := funnelReport(t, h, counter)
+	if r.Zone != "Australia/Sydney" {
+		t.Errorf("the clinic's days are counted in %s; want its location's zone, Australia/Sydney", r.Zone)
+	}
+	day := r.Days[0]
 	for _, step := range []funnel.Step{funnel.Location, funnel.Service, funnel.Practitioner, funnel.Time} {
 		if got := day.Reached[step]; got != 1 {
 			t.Errorf("%s: %d patients; want 1", step, got)
@@ -102,5 +110,33 @@ func TestFunnelCountsARequestLeftWhileDown(t *testing.T) {
 	}
 	if !strings.HasPrefix(day.Date, h.now.In(sydney).Format("2006-01-02")) {
 		t.Errorf("counted on %s; want the clinic's day %s", day.Date, h.now.In(sydney).Format("2006-01-02"))
+	}
+}
+
+// TestFunnelLeavesOutCrawlersAndPrefetches: a crawler walking the steps, a
+// link preview, a browser's prefetch and a client with no User-Agent are
+// not patients; a browser is.
+func TestFunnelLeavesOutCrawlersAndPrefetches(t *testing.T) {
+	h, counter := newFunnelHarness(t)
+	load := func(ua string, header ...string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, h.abs("/demo"), nil)
+		req.Header.Set("User-Agent", ua)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		h.do(req).WantH1("Where would you like to be seen?")
+	}
+	load("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+	load("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)")
+	load("Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)")
+	load("")
+	load("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15", "Sec-Purpose", "prefetch")
+	if got := funnelDay(t, h, counter).Reached[funnel.Location]; got != 0 {
+		t.Errorf("crawlers, previews and prefetches counted as %d patients", got)
+	}
+	load("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15")
+	if got := funnelDay(t, h, counter).Reached[funnel.Location]; got != 1 {
+		t.Errorf("a browser counted as %d patients; want 1", got)
 	}
 }
