@@ -59,24 +59,63 @@ type Report struct {
 
 // ReadReport returns clinic's report for the last days days up to today
 // (in the clinic's zone), today included: every day has a Day, with zeros
-// where nobody came.
+// where nobody came. The console's 7 and 30 days are ReadReport's.
 func ReadReport(ctx context.Context, r Reader, clinic string, days int, now time.Time) (Report, error) {
 	if days < 1 {
 		return Report{}, fmt.Errorf("funnel report: want at least one day, got %d", days)
 	}
-	zoneName, err := r.Zone(ctx, clinic)
-	switch {
-	case errors.Is(err, ErrNoZone):
-		zoneName = "UTC"
-	case err != nil:
-		return Report{}, fmt.Errorf("funnel report of %s: %w", clinic, err)
-	}
-	zone, err := time.LoadLocation(zoneName)
+	zone, zoneName, err := clinicZone(ctx, r, clinic)
 	if err != nil {
-		zone, zoneName = time.UTC, "UTC"
+		return Report{}, err
 	}
 	today := now.In(zone)
 	first := time.Date(today.Year(), today.Month(), today.Day()-(days-1), 12, 0, 0, 0, zone)
+	return readDays(ctx, r, clinic, zoneName, first, days)
+}
+
+// ReadRange returns clinic's report for the days from from to to, both
+// included ("2006-01-02", the clinic's calendar days), at most KeepCounts
+// of them.
+func ReadRange(ctx context.Context, r Reader, clinic, from, to string) (Report, error) {
+	first, err := time.Parse(time.DateOnly, from)
+	if err != nil {
+		return Report{}, fmt.Errorf("funnel report: from %q is not a date such as 2026-12-07", from)
+	}
+	last, err := time.Parse(time.DateOnly, to)
+	if err != nil {
+		return Report{}, fmt.Errorf("funnel report: to %q is not a date such as 2026-12-07", to)
+	}
+	days := int(last.Sub(first)/(24*time.Hour)) + 1
+	if days < 1 || days > int(KeepCounts/(24*time.Hour)) {
+		return Report{}, fmt.Errorf("funnel report: %s to %s is not 1 to %d days", from, to, int(KeepCounts/(24*time.Hour)))
+	}
+	_, zoneName, err := clinicZone(ctx, r, clinic)
+	if err != nil {
+		return Report{}, err
+	}
+	return readDays(ctx, r, clinic, zoneName, first.Add(12*time.Hour), days)
+}
+
+// clinicZone is the zone clinic's days are counted in, UTC before any.
+func clinicZone(ctx context.Context, r Reader, clinic string) (*time.Location, string, error) {
+	name, err := r.Zone(ctx, clinic)
+	switch {
+	case errors.Is(err, ErrNoZone):
+		return time.UTC, "UTC", nil
+	case err != nil:
+		return nil, "", fmt.Errorf("funnel report of %s: %w", clinic, err)
+	}
+	zone, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC, "UTC", nil
+	}
+	return zone, name, nil
+}
+
+// readDays reads days days from first's calendar day (first is noon, so
+// adding calendar days never crosses a daylight-saving change into the
+// wrong day).
+func readDays(ctx context.Context, r Reader, clinic, zoneName string, first time.Time, days int) (Report, error) {
 	rep := Report{Clinic: clinic, Zone: zoneName, Total: Day{Reached: map[Step]int64{}}}
 	index := map[string]int{}
 	for i := range days {

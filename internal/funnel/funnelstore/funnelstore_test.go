@@ -360,3 +360,40 @@ func TestZoneRemembered(t *testing.T) {
 		}
 	})
 }
+
+// TestReadRange: a range of the clinic's days, each present, zeros where
+// nobody came, across the end of daylight saving; bad ranges refused.
+func TestReadRange(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		s := openStore(t, databaseURL)
+		if _, err := s.AddFunnelVisits(ctx, []store.FunnelVisit{
+			{Clinic: "northside", Day: "2026-04-04", Step: "time", Visitor: "01"},
+			{Clinic: "northside", Day: "2026-04-06", Step: "time", Visitor: "02"},
+			{Clinic: "northside", Day: "2026-04-06", Step: "booked", Visitor: "02"},
+			{Clinic: "northside", Day: "2026-04-08", Step: "time", Visitor: "03"},
+		}, map[string]string{"northside": "Australia/Sydney"}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := funnel.ReadRange(ctx, funnelstore.New(s), "northside", "2026-04-04", "2026-04-07")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range r.Days {
+			got = append(got, fmt.Sprintf("%s:%d/%d", d.Date, d.Reached[funnel.Time], d.Reached[funnel.Booked]))
+		}
+		// Sydney's daylight saving ends on 5 April 2026.
+		if want := "2026-04-04:1/0 2026-04-05:0/0 2026-04-06:1/1 2026-04-07:0/0"; strings.Join(got, " ") != want {
+			t.Errorf("days %s; want %s", strings.Join(got, " "), want)
+		}
+		if r.Total.Reached[funnel.Time] != 2 || r.Zone != "Australia/Sydney" {
+			t.Errorf("total %v in %s", r.Total.Reached, r.Zone)
+		}
+		for _, bad := range [][2]string{{"2026-04-08", "2026-04-07"}, {"2026-04-07", "7 April"}, {"2025-01-01", "2026-04-07"}} {
+			if _, err := funnel.ReadRange(ctx, funnelstore.New(s), "northside", bad[0], bad[1]); err == nil {
+				t.Errorf("ReadRange %s to %s: no error", bad[0], bad[1])
+			}
+		}
+	})
+}
