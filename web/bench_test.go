@@ -22,6 +22,8 @@ import (
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/funnel"
+	"github.com/clinic-booking/portal/internal/funnel/funnelstore"
 	"github.com/clinic-booking/portal/internal/store"
 	"github.com/clinic-booking/portal/web"
 )
@@ -32,7 +34,38 @@ import (
 // BenchmarkBareEcho in the same run: issue 14 asks for at least 0.3× its
 // throughput. `make loadtest` runs both and prints the ratio.
 func BenchmarkTimePageCached(b *testing.B) {
-	handler := benchPortal(b)
+	benchTimePage(b, benchPortal(b, nil))
+}
+
+// BenchmarkTimePageCachedCounted is BenchmarkTimePageCached with the
+// funnel counter wired as cmd/portal wires it, flushing to the same
+// SQLite file in the background: compared in one run, the two say what
+// counting costs the busiest page.
+func BenchmarkTimePageCachedCounted(b *testing.B) {
+	var (
+		counter *funnel.Counter
+		counts  funnelstore.Adapter
+	)
+	handler := benchPortal(b, func(db *store.Store, clock func() time.Time, cfg *web.Config) {
+		counts = funnelstore.New(db)
+		counter = funnel.NewCounter(funnelstore.New(db), clock, nil)
+		counter.Start(context.Background(), funnel.DefaultFlushEvery)
+		cfg.Funnel = counter
+	})
+	benchTimePage(b, handler)
+	b.StopTimer()
+	if err := counter.Close(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	r, err := funnel.ReadReport(context.Background(), counts, "demo", 1, summerMonday)
+	// One patient: the benchmark's client, however many pages it read
+	// (the warming request has no User-Agent, so is no browser's).
+	if err != nil || r.Days[0].Reached[funnel.Time] != 1 {
+		b.Fatalf("the time step was reached by %d patients (%v); want 1", r.Days[0].Reached[funnel.Time], err)
+	}
+}
+
+func benchTimePage(b *testing.B, handler http.Handler) {
 	target := "/demo/book?" + url.Values{
 		"location": {sandbox.LocationSydneyID}, "type": {sandbox.AppointmentTypeStandardID},
 		"practitioner": {booking.AnyPractitioner},
@@ -119,7 +152,9 @@ func benchServeEach(b *testing.B, h http.Handler, target func() string) {
 // benchPortal is the portal as cmd/portal wires it (without the sweepers),
 // over an in-process sandbox and a SQLite file, logging JSON to nowhere,
 // on a clock that stands still.
-func benchPortal(b *testing.B) http.Handler {
+// configure, when set, changes the web configuration and may use the
+// store and clock.
+func benchPortal(b *testing.B, configure func(db *store.Store, clock func() time.Time, cfg *web.Config)) http.Handler {
 	b.Helper()
 	clock := func() time.Time { return summerMonday }
 	sb := httptest.NewServer(sandbox.New(sandbox.Config{Now: clock, RateLimit: -1}))
@@ -140,10 +175,14 @@ func benchPortal(b *testing.B) http.Handler {
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	svc := booking.NewService(testClinic(), api, bookingstore.New(db), clock)
 	svc.SetLogger(logger)
-	handler, err := web.New(web.Config{
+	cfg := web.Config{
 		Clinics: web.ServiceDirectory(booking.NewDirectory(svc)), Logger: logger, Ready: db.Ping,
 		SecretKey: bytes.Repeat([]byte{7}, 32),
-	})
+	}
+	if configure != nil {
+		configure(db, clock, &cfg)
+	}
+	handler, err := web.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -30,6 +31,8 @@ type flow struct {
 	sel      booking.Selection
 	links    flowLinks
 	multiLoc bool
+	// zone is the clinic's, its first location's: the funnel's days.
+	zone *time.Location
 }
 
 // Steps of the flow, in order; the location step is skipped when the clinic
@@ -73,6 +76,9 @@ func (f *flow) resolve(ctx context.Context, get func(string) string) error {
 		return err
 	}
 	f.multiLoc = len(locs) > 1
+	if len(locs) > 0 {
+		f.zone = locs[0].Zone
+	}
 	f.sel, err = f.svc.Resolve(ctx, choiceFrom(get))
 	return err
 }
@@ -174,6 +180,7 @@ func (s *Server) locationStep(c echo.Context, f *flow) error {
 	}
 	m := views.LocationsPage{Page: s.page(c, &f.clinic, "Choose a location"), Progress: f.progress(stepLocation, "")}
 	stepViewed(&m.Page, stepLocation, m.Progress)
+	s.reachedStep(c, f, funnel.Location)
 	now := f.svc.Now()
 	for _, l := range locs {
 		ch := f.sel.Choice()
@@ -192,6 +199,7 @@ func (s *Server) serviceStep(c echo.Context, f *flow) error {
 	}
 	m := views.ServicesPage{Page: s.page(c, &f.clinic, "Choose a service"), Progress: f.progress(stepService, f.backFrom(stepService))}
 	stepViewed(&m.Page, stepService, m.Progress)
+	s.reachedStep(c, f, funnel.Service)
 	if f.multiLoc {
 		m.LocationName = f.sel.Location.Name
 	}
@@ -215,6 +223,7 @@ func (s *Server) practitionerStep(c echo.Context, f *flow) error {
 		LocationName: f.sel.Location.Name,
 	}
 	stepViewed(&m.Page, stepPractitioner, m.Progress)
+	s.reachedStep(c, f, funnel.Practitioner)
 	pick := func(id string) string {
 		ch := f.sel.Choice()
 		ch.PractitionerID, ch.Slot, ch.With, ch.Week = id, "", "", ""
@@ -248,6 +257,7 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 		WindowDays: f.clinic.BookingWindowDays,
 	}
 	stepViewed(&m.Page, stepTime, m.Progress)
+	s.reachedStep(c, f, funnel.Time)
 	if m.Host != nil {
 		m.Host.Context = &views.HostEvent{LocationID: sel.Location.ID, ServiceID: sel.Service.ID}
 	}

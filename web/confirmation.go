@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -73,6 +74,10 @@ func (s *Server) confirmation(c echo.Context) error {
 		AgainURL:  links.home(),
 	}
 	stepViewed(&m.Page, "confirmation", views.Progress{})
+	// Counted where the patient sees it booked, so a booking that settles
+	// after a pending page counts too; its zone is the one the clinic's
+	// steps were counted in.
+	s.reached(c, clinic.Slug, nil, funnel.Booked)
 	if m.Host != nil {
 		m.Host.Events = append(m.Host.Events, views.HostEvent{
 			Event: "booking-confirmed", Reference: b.Reference,

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -77,6 +78,7 @@ func (s *Server) detailsForm(c echo.Context) error {
 	}
 	m := s.detailsPage(c, f, values, nil, notice)
 	m.SavedFor = savedFor
+	s.reachedStep(c, f, funnel.Details)
 	return renderDetailsPage(c, http.StatusOK, m)
 }
 

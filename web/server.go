@@ -36,6 +36,8 @@ type Config struct {
 	PublicURL string
 	// Metrics, when set, is told how long each request took.
 	Metrics PageMetrics
+	// Funnel, when set, counts the patients reaching each step.
+	Funnel FunnelCounter
 }
 
 // PageMetrics is told of every request the portal answers, by route: Echo's
@@ -57,6 +59,7 @@ type Server struct {
 	sessions *sessions.CookieStore
 	abuse    *abuseGuard
 	metrics  PageMetrics
+	funnel   FunnelCounter
 	// routeNames holds "METHOD template" of every route, for PageMetrics.
 	routeNames map[string]bool
 	// publicURL is Config.PublicURL without a trailing slash.
@@ -81,7 +84,7 @@ func New(cfg Config) (*Server, error) {
 		echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		signer:    newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
-		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics,
+		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics, funnel: cfg.Funnel,
 	}
 	s.echo.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	s.echo.HideBanner = true

@@ -26,6 +26,7 @@ const usage = `portal serves the patient booking portal.
   portal migrate                                          bring the database schema up to date
   portal requests S [--all] [--json]                      booking requests patients left for clinic S not yet contacted, newest first
   portal requests S --done ID                             mark one contacted (ID as listed)
+  portal funnel --clinic S [--days 7|30]                  patients who reached each step of the booking flow, by day
 
 "portal clinic add -h" lists the clinic flags. Configuration comes from the
 environment (DATABASE_URL, PORTAL_TOKEN_KEYS, COREPLUS_*): see README.md.
@@ -42,6 +43,7 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		{"check", func(args []string) error { return checkCommand(ctx, args, getenv, stdout) }},
 		{"migrate", func(args []string) error { return migrateCommand(ctx, args, getenv, stdout) }},
 		{"requests", func(args []string) error { return requestsCommand(ctx, args, getenv, stdout) }},
+		{"funnel", func(args []string) error { return funnelCommand(ctx, args, getenv, stdout) }},
 	}))
 }
 

@@ -23,6 +23,8 @@ import (
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/funnel"
+	"github.com/clinic-booking/portal/internal/funnel/funnelstore"
 	"github.com/clinic-booking/portal/internal/metrics"
 	"github.com/clinic-booking/portal/internal/store"
 	"github.com/clinic-booking/portal/web"
@@ -131,6 +133,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if m != nil {
 		pages = m
 	}
+
+	// The booking funnel's counts: steps reached wait in memory and are
+	// written every few seconds, and once more after the server has
+	// stopped taking requests (this defer runs after serveAll returns and
+	// before the database closes), so a shutdown loses none.
+	counter := funnel.NewCounter(funnelstore.New(db), nil, logger)
+	counter.Start(ctx, funnel.DefaultFlushEvery)
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := counter.Close(closeCtx); err != nil {
+			logger.Error("funnel: steps reached were not written at shutdown", "error", err.Error())
+		}
+	}()
 	handler, err := web.New(web.Config{
 		Clinics:   web.ServiceDirectory(directory),
 		Logger:    logger,
@@ -141,6 +157,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Limits:         cfg.Limits,
 		PublicURL:      cfg.PublicURL,
 		Metrics:        pages,
+		Funnel:         counter,
 	})
 	if err != nil {
 		return err
