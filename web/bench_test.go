@@ -86,7 +86,7 @@ func benchTimePage(b *testing.B, handler http.Handler) {
 // page is rendered and gzipped for each request. It shows what a page
 // costs the first time it is asked for in a memo's half second.
 func BenchmarkTimePageRendered(b *testing.B) {
-	handler := benchPortal(b)
+	handler := benchPortal(b, nil)
 	target := "/demo/book?" + url.Values{
 		"location": {sandbox.LocationSydneyID}, "type": {sandbox.AppointmentTypeStandardID},
 		"practitioner": {booking.AnyPractitioner},

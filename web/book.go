@@ -242,6 +242,7 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 	if err != nil {
 		return err
 	}
+	s.reachedStep(c, f, funnel.Time)
 	if f.links.draft == "" {
 		if kept := s.keptPage(c, week.Serial); kept != nil {
 			return kept.send(c)
@@ -257,7 +258,6 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 		WindowDays: f.clinic.BookingWindowDays,
 	}
 	stepViewed(&m.Page, stepTime, m.Progress)
-	s.reachedStep(c, f, funnel.Time)
 	if m.Host != nil {
 		m.Host.Context = &views.HostEvent{LocationID: sel.Location.ID, ServiceID: sel.Service.ID}
 	}
