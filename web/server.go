@@ -36,6 +36,10 @@ type Config struct {
 	PublicURL string
 	// Metrics, when set, is told how long each request took.
 	Metrics PageMetrics
+	// DemoMailbox, only in the demo, is the mail the demo kept instead of
+	// sending it: its page (/demo/mail) is served, and the confirmation
+	// page links to it. Nil everywhere else: no such page.
+	DemoMailbox DemoMailbox
 }
 
 // PageMetrics is told of every request the portal answers, by route: Echo's
@@ -61,6 +65,8 @@ type Server struct {
 	routeNames map[string]bool
 	// publicURL is Config.PublicURL without a trailing slash.
 	publicURL string
+	// demoMailbox is Config.DemoMailbox.
+	demoMailbox DemoMailbox
 }
 
 // New builds the server with every route.
@@ -79,7 +85,7 @@ func New(cfg Config) (*Server, error) {
 		echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		signer:    newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
-		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics,
+		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics, demoMailbox: cfg.DemoMailbox,
 	}
 	s.echo.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	s.echo.HideBanner = true

@@ -20,6 +20,7 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus"
+	"github.com/clinic-booking/portal/internal/mail"
 	"github.com/clinic-booking/portal/web"
 )
 
@@ -61,6 +62,8 @@ type config struct {
 	// MetricsAddr is where /metrics is served, on a listener of its own;
 	// empty (the default) serves no metrics.
 	MetricsAddr string
+	// Mail is SMTP_URL and MAIL_FROM; nil when SMTP_URL is not set.
+	Mail *mail.Config
 
 	// Clinic is the clinic configured by environment, in the same record
 	// as a stored clinic; it is served only when it has an access token
@@ -105,6 +108,7 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (co
 		accessToken = loadCoreplusConfig(&c, getenv, bad)
 	}
 	c.Clinic = loadEnvClinic(getenv, c.Demo, accessToken, bad)
+	loadMailConfig(&c, getenv, bad)
 	if len(problems) > 0 {
 		return config{}, errors.New("configuration:\n  - " + strings.Join(problems, "\n  - "))
 	}
