@@ -42,6 +42,9 @@ func loadMailConfig(c *config, getenv func(string) string, bad func(string, ...a
 	}
 }
 
+// demoMailDir is the demo's mailbox, in its data folder.
+const demoMailDir = "demo-mail"
+
 // mailSetup is how this portal sends mail: the Sender, the keys that seal
 // the queue, and the demo's mailbox (only in the demo without SMTP_URL).
 // A nil Sender means no email at all.
@@ -59,7 +62,7 @@ func setUpMail(cfg config, logger *slog.Logger) (mailSetup, error) {
 	case cfg.Mail != nil:
 		ms.sender = mail.NewSMTP(*cfg.Mail)
 	case cfg.Demo:
-		ms.mailbox = &mail.Folder{Dir: filepath.Join(cfg.DataDir, "demo-mail")}
+		ms.mailbox = &mail.Folder{Dir: filepath.Join(cfg.DataDir, demoMailDir)}
 		ms.sender = ms.mailbox
 	default:
 		logger.Warn("SMTP_URL is not set: patients get no confirmation email (set SMTP_URL and MAIL_FROM to send it)")

@@ -329,14 +329,18 @@ func startDemoSandbox(ctx context.Context, cfg *config) (stop func(), err error)
 	}, nil
 }
 
-// freshDemoDatabase removes the previous demo run's SQLite files and names
-// the file for this run.
+// freshDemoDatabase removes the previous demo run's SQLite files and kept
+// mail, and names the file for this run.
 func freshDemoDatabase(dataDir string) (string, error) {
 	path := filepath.Join(dataDir, "demo.db")
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", err
 		}
+	}
+	// The demo's kept mail goes with the bookings it was about.
+	if err := os.RemoveAll(filepath.Join(dataDir, demoMailDir)); err != nil {
+		return "", err
 	}
 	return "sqlite:" + path, nil
 }
