@@ -29,7 +29,10 @@ type Server struct {
 	got      []Received
 	refusing int // transactions still to refuse
 	refused  int
-	arrived  chan struct{}
+	// rejectRcpt makes every recipient fail, quoting its address back as
+	// real servers do.
+	rejectRcpt bool
+	arrived    chan struct{}
 }
 
 // Start serves SMTP on a free loopback port.
@@ -56,6 +59,14 @@ func (s *Server) Refuse(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refusing = n
+}
+
+// RejectRecipients makes the server refuse every recipient with a
+// temporary error that quotes the address ("450 <a@b>: mailbox busy").
+func (s *Server) RejectRecipients(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejectRcpt = on
 }
 
 // Refused counts the messages refused so far.
@@ -114,6 +125,12 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	if x.s.rejectRcpt {
+		x.s.refused++
+		return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "<" + to + ">: mailbox busy, try again later"}
+	}
 	x.to = append(x.to, to)
 	return nil
 }
