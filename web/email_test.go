@@ -389,3 +389,28 @@ func TestConfirmationEmailQueuedWhenTheSweeperSettles(t *testing.T) {
 	}
 	h.assertPrivate(newPatient)
 }
+
+// TestConfirmationNotSentForABookingCancelledSince: a confirmation still
+// queued when its booking is cancelled is dropped unsent.
+func TestConfirmationNotSentForABookingCancelledSince(t *testing.T) {
+	h := newMailHarness(t)
+	h.confirm(h.toReview(newPatient, "First available practitioner")).WantH1("Booking confirmed")
+	queued, err := h.db.ListOutbox(context.Background())
+	if err != nil || len(queued) != 1 {
+		t.Fatalf("outbox: %d, %v", len(queued), err)
+	}
+	b, err := h.db.GetBookingByDraft(context.Background(), queued[0].DraftID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := h.db.SetBookingStatus(context.Background(), b.DraftID, string(booking.RecordBooked), b.UpdatedAt, string(booking.RecordCancelled)); err != nil || !ok {
+		t.Fatalf("cancel: %v %v", ok, err)
+	}
+	if n := h.drain(h.worker(h.db, nil)); n != 0 {
+		t.Errorf("sent %d confirmations of a cancelled booking", n)
+	}
+	if got := h.smtp.Messages(); len(got) != 0 {
+		t.Errorf("server received %d messages", len(got))
+	}
+	h.wantOutboxEmpty()
+}
