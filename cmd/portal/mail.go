@@ -14,34 +14,6 @@ import (
 	"github.com/clinic-booking/portal/internal/mail"
 )
 
-// loadMailConfig reads SMTP_URL and MAIL_FROM: nil when SMTP_URL is unset
-// (the demo then keeps its mail in the data folder; anywhere else no
-// email is sent, which serve warns about).
-func loadMailConfig(c *config, getenv func(string) string, bad func(string, ...any)) {
-	raw := getenv("SMTP_URL")
-	if raw == "" {
-		if getenv("MAIL_FROM") != "" {
-			bad("MAIL_FROM is set but SMTP_URL is not: expected SMTP_URL too, such as smtp://user:password@smtp.example.com:587 (or neither, to send no email)")
-		}
-		return
-	}
-	mc, err := mail.ParseConfig(raw, getenv("MAIL_FROM"))
-	if err != nil {
-		bad("%v", err)
-		return
-	}
-	c.Mail = &mc
-	if c.Demo {
-		return // the demo has keys and an address of its own
-	}
-	if c.TokenKeys == nil {
-		bad("SMTP_URL is set but PORTAL_TOKEN_KEYS is not: the patients' addresses waiting in the mail queue are sealed with those keys (32 random bytes as hex, for example: openssl rand -hex 32)")
-	}
-	if c.PublicURL == "" {
-		bad("SMTP_URL is set but PUBLIC_URL is not: every link in an email starts with the portal's own address, such as https://book.example-clinic.com.au")
-	}
-}
-
 // demoMailDir is the demo's mailbox, in its data folder.
 const demoMailDir = "demo-mail"
 
