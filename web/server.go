@@ -38,6 +38,10 @@ type Config struct {
 	Metrics PageMetrics
 	// Funnel, when set, counts the patients reaching each step.
 	Funnel FunnelCounter
+	// DemoMailbox, only in the demo, is the mail the demo kept instead of
+	// sending it: its page (/demo/mail) is served, and the confirmation
+	// page links to it. Nil everywhere else: no such page.
+	DemoMailbox DemoMailbox
 }
 
 // PageMetrics is told of every request the portal answers, by route: Echo's
@@ -66,6 +70,8 @@ type Server struct {
 	publicURL string
 	// rendered keeps time pages while their step is memoised.
 	rendered renderedPages
+	// demoMailbox is Config.DemoMailbox.
+	demoMailbox DemoMailbox
 }
 
 // New builds the server with every route.
@@ -84,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 		echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		signer:    newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
-		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics, funnel: cfg.Funnel,
+		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics, funnel: cfg.Funnel, demoMailbox: cfg.DemoMailbox,
 	}
 	s.echo.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	s.echo.HideBanner = true
