@@ -26,16 +26,21 @@ func BookingEmailText(m BookingEmail) string {
 		if r.Extra != "" {
 			line("  ", r.Extra)
 		}
+		if r.Note != "" {
+			line("  ", r.Note)
+		}
 	}
 	line()
 	if m.ManageURL != "" {
 		line("Manage your booking: ", m.ManageURL)
 		line()
 	}
-	if m.Policy != "" {
+	if len(m.Policy) > 0 {
 		line("Cancellation policy")
-		line(m.Policy)
-		line()
+		for _, para := range m.Policy {
+			line(para)
+			line()
+		}
 	}
 	if m.CalendarNote != "" {
 		line(m.CalendarNote)

@@ -186,7 +186,8 @@ func (s *Server) locationStep(c echo.Context, f *flow) error {
 		ch := f.sel.Choice()
 		ch.LocationID, ch.Slot, ch.With, ch.Week = l.ID, "", "", ""
 		m.Locations = append(m.Locations, views.LocationChoice{
-			Name: l.Name, Address: l.Address, TimeZone: "Times shown in " + zoneLabel(now, l.Zone), Href: f.links.book(ch),
+			Name: l.Name, Address: l.Address, Directions: l.Directions,
+			TimeZone: "Times shown in " + zoneLabel(now, l.Zone), Href: f.links.book(ch),
 		})
 	}
 	return render(c, http.StatusOK, views.LocationsView(m))
@@ -206,7 +207,7 @@ func (s *Server) serviceStep(c echo.Context, f *flow) error {
 	for _, t := range svcs {
 		ch := f.sel.Choice()
 		ch.ServiceID, ch.Slot, ch.With, ch.Week = t.ID, "", "", ""
-		m.Services = append(m.Services, views.LinkChoice{Label: t.Name, Meta: minutesLabel(t.Minutes), Href: f.links.book(ch)})
+		m.Services = append(m.Services, views.LinkChoice{Label: t.Name, Aside: shortMinutes(t.Minutes), Meta: t.Description, Href: f.links.book(ch)})
 	}
 	return render(c, http.StatusOK, views.ServicesView(m))
 }

@@ -71,6 +71,7 @@ func (s *Server) confirmation(c echo.Context) error {
 		Rows:      confirmedRows(b),
 		ICSURL:    links.booking(token, ".ics"),
 		AgainURL:  links.home(),
+		Policy:    policyParagraphs(clinic),
 	}
 	if s.demoMailbox != nil {
 		m.DemoMailURL = demoMailPath
@@ -107,7 +108,7 @@ func confirmedRows(b booking.Confirmed) []views.SummaryRow {
 		{Key: "Reference number", Value: b.Reference},
 		{Key: "Practitioner", Value: sel.Slot.Practitioner.Name},
 		{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
-		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address},
+		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address, Note: sel.Location.Directions},
 		{Key: "Date and time", Value: whenLabel(*sel.Slot, sel.Location.Zone)},
 	}
 }

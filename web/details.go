@@ -282,7 +282,7 @@ func appointmentRows(f *flow, change bool) []views.SummaryRow {
 		who = sel.Slot.Practitioner.Name
 	}
 	rows := []views.SummaryRow{
-		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address},
+		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address, Note: sel.Location.Directions},
 		{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
 		{Key: "Practitioner", Value: who},
 		{Key: "Date and time", Value: whenLabel(*sel.Slot, sel.Location.Zone)},

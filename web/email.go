@@ -87,7 +87,7 @@ func (mc *MailComposer) Compose(ctx context.Context, m booking.QueuedMessage) (m
 	case booking.MessageCancelled:
 		v.Heading = "Your booking is cancelled"
 		v.Intro = "Your appointment with " + clinic.Name + " below is cancelled."
-		v.ManageURL, v.Policy = "", ""
+		v.ManageURL, v.Policy = "", nil
 		v.CalendarNote = "Open the attached file to take it out of your calendar."
 		ev.Method = booking.CalendarCancel
 	default:
@@ -134,18 +134,19 @@ func (mc *MailComposer) model(clinic booking.Clinic, b booking.Confirmed, m book
 }
 
 // cancellationPolicy is the clinic's cancellation policy as patients read
-// it.
-func cancellationPolicy(clinic booking.Clinic) string {
-	// LEAD: once booking.Clinic.CancellationPolicy lands, return it here when it is set.
+// it: the clinic's own words when it has set them, then what the portal
+// lets them do online.
+func cancellationPolicy(clinic booking.Clinic) []string {
 	call := "call " + clinic.Name
 	if clinic.Phone != "" {
 		call += " on " + clinic.Phone
 	}
-	if clinic.CancellationCutoff <= 0 {
-		return "To cancel or change your appointment, " + call + "."
+	online := "To cancel or change your appointment, " + call + "."
+	if clinic.CancellationCutoff > 0 {
+		online = "You can cancel or change your appointment online up to " + cutoffLabel(clinic.CancellationCutoff) +
+			" before it starts. After that, " + call + "."
 	}
-	return "You can cancel or change your appointment online up to " + cutoffLabel(clinic.CancellationCutoff) +
-		" before it starts. After that, " + call + "."
+	return append(policyParagraphs(clinic), online)
 }
 
 // cutoffLabel says a cut-off in words: "24 hours", "2 days".

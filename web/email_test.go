@@ -44,7 +44,7 @@ func newMailHarness(t *testing.T) *mailHarness {
 	h := newHarnessSetup(t, harnessSetup{
 		store: func(s booking.Store) booking.Store { return s.(bookingstore.Adapter).WithOutbox(keys) },
 		web:   func(c *web.Config) { c.PublicURL = mailPublicURL },
-	})
+	}, withClinicTexts)
 	return &mailHarness{harness: h, keys: keys, smtp: mailtest.Start(t)}
 }
 
@@ -155,6 +155,8 @@ func TestConfirmationEmailArrivesOnceOverSMTP(t *testing.T) {
 		ref := strings.TrimSpace(c.done.Doc.Find(".reference").First().Text())
 		for _, want := range []string{"Your booking is confirmed", "Hi " + c.pt.First + ",", "Reference number: " + ref,
 			"Standard Consultation", "112 Crown Street, Surry Hills NSW 2010", "(Sydney time, AEDT)", "Cancellation policy",
+			"Please give 24 hours' notice if you need to cancel.", "Late cancellations may be charged.",
+			"Level 1, above the pharmacy: the lift is on Crown Street",
 			"Manage your booking: " + mailPublicURL + "/demo/manage/"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("text part lacks %q:\n%s", want, text)

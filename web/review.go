@@ -66,6 +66,7 @@ func (s *Server) renderReview(c echo.Context, f *flow, status int, d booking.Dra
 		Details:     detailRows(f, d.Details),
 		Action:      "/" + f.clinic.Slug + "/book/confirm",
 		Hidden:      toHidden(f.links.hidden(f.sel.Choice())),
+		Policy:      policyParagraphs(f.clinic),
 	}
 	stepViewed(&m.Page, stepReview, m.Progress)
 	if taken != nil {
