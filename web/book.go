@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -30,6 +31,8 @@ type flow struct {
 	sel      booking.Selection
 	links    flowLinks
 	multiLoc bool
+	// zone is the clinic's, its first location's: the funnel's days.
+	zone *time.Location
 }
 
 // Steps of the flow, in order; the location step is skipped when the clinic
@@ -73,6 +76,9 @@ func (f *flow) resolve(ctx context.Context, get func(string) string) error {
 		return err
 	}
 	f.multiLoc = len(locs) > 1
+	if len(locs) > 0 {
+		f.zone = locs[0].Zone
+	}
 	f.sel, err = f.svc.Resolve(ctx, choiceFrom(get))
 	return err
 }
@@ -174,12 +180,14 @@ func (s *Server) locationStep(c echo.Context, f *flow) error {
 	}
 	m := views.LocationsPage{Page: s.page(c, &f.clinic, "Choose a location"), Progress: f.progress(stepLocation, "")}
 	stepViewed(&m.Page, stepLocation, m.Progress)
+	s.reachedStep(c, f, funnel.Location)
 	now := f.svc.Now()
 	for _, l := range locs {
 		ch := f.sel.Choice()
 		ch.LocationID, ch.Slot, ch.With, ch.Week = l.ID, "", "", ""
 		m.Locations = append(m.Locations, views.LocationChoice{
-			Name: l.Name, Address: l.Address, TimeZone: "Times shown in " + zoneLabel(now, l.Zone), Href: f.links.book(ch),
+			Name: l.Name, Address: l.Address, Directions: l.Directions,
+			TimeZone: "Times shown in " + zoneLabel(now, l.Zone), Href: f.links.book(ch),
 		})
 	}
 	return render(c, http.StatusOK, views.LocationsView(m))
@@ -192,13 +200,14 @@ func (s *Server) serviceStep(c echo.Context, f *flow) error {
 	}
 	m := views.ServicesPage{Page: s.page(c, &f.clinic, "Choose a service"), Progress: f.progress(stepService, f.backFrom(stepService))}
 	stepViewed(&m.Page, stepService, m.Progress)
+	s.reachedStep(c, f, funnel.Service)
 	if f.multiLoc {
 		m.LocationName = f.sel.Location.Name
 	}
 	for _, t := range svcs {
 		ch := f.sel.Choice()
 		ch.ServiceID, ch.Slot, ch.With, ch.Week = t.ID, "", "", ""
-		m.Services = append(m.Services, views.LinkChoice{Label: t.Name, Meta: minutesLabel(t.Minutes), Href: f.links.book(ch)})
+		m.Services = append(m.Services, views.LinkChoice{Label: t.Name, Aside: shortMinutes(t.Minutes), Meta: t.Description, Href: f.links.book(ch)})
 	}
 	return render(c, http.StatusOK, views.ServicesView(m))
 }
@@ -215,6 +224,7 @@ func (s *Server) practitionerStep(c echo.Context, f *flow) error {
 		LocationName: f.sel.Location.Name,
 	}
 	stepViewed(&m.Page, stepPractitioner, m.Progress)
+	s.reachedStep(c, f, funnel.Practitioner)
 	pick := func(id string) string {
 		ch := f.sel.Choice()
 		ch.PractitionerID, ch.Slot, ch.With, ch.Week = id, "", "", ""
@@ -232,6 +242,12 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 	week, err := f.svc.ShowWeek(c.Request().Context(), sel)
 	if err != nil {
 		return err
+	}
+	s.reachedStep(c, f, funnel.Time)
+	if f.links.draft == "" {
+		if kept := s.keptPage(c, week.Serial); kept != nil {
+			return kept.send(c)
+		}
 	}
 	zone := sel.Location.Zone
 	m := views.TimesPage{
@@ -328,7 +344,10 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 		}
 		m.Days = append(m.Days, day)
 	}
-	return render(c, http.StatusOK, views.TimesView(m))
+	if f.links.draft != "" {
+		return render(c, http.StatusOK, views.TimesView(m))
+	}
+	return s.renderKept(c, week.Serial, views.TimesView(m))
 }
 
 // partOfDay groups a day's times as patients think of them. The

@@ -57,7 +57,7 @@ func TestEveryStepBeforeDetails(t *testing.T) {
 	if p.Doc.Find("p.back a").Length() != 1 || p.Doc.Find("p.step").Text() != "Step 2 of 6" {
 		t.Errorf("service step: back link or step indicator missing")
 	}
-	for _, want := range []string{"Initial Physiotherapy Assessment 1 hour", "Standard Consultation 30 minutes", "Extended Consultation 45 minutes", "Short Review 15 minutes"} {
+	for _, want := range []string{"Initial Physiotherapy Assessment 1 hour", "Standard Consultation 30 min", "Extended Consultation 45 min", "Short Review 15 min"} {
 		if !strings.Contains(p.Text(), want) {
 			t.Errorf("service step lacks %q:\n%s", want, p.Text())
 		}

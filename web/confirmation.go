@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -71,8 +71,16 @@ func (s *Server) confirmation(c echo.Context) error {
 		Rows:      confirmedRows(b),
 		ICSURL:    links.booking(token, ".ics"),
 		AgainURL:  links.home(),
+		Policy:    policyParagraphs(clinic),
+	}
+	if s.demoMailbox != nil {
+		m.DemoMailURL = demoMailPath
 	}
 	stepViewed(&m.Page, "confirmation", views.Progress{})
+	// Counted where the patient sees it booked, so a booking that settles
+	// after a pending page counts too; its zone is the one the clinic's
+	// steps were counted in.
+	s.reached(c, clinic.Slug, nil, funnel.Booked)
 	if m.Host != nil {
 		m.Host.Events = append(m.Host.Events, views.HostEvent{
 			Event: "booking-confirmed", Reference: b.Reference,
@@ -100,81 +108,16 @@ func confirmedRows(b booking.Confirmed) []views.SummaryRow {
 		{Key: "Reference number", Value: b.Reference},
 		{Key: "Practitioner", Value: sel.Slot.Practitioner.Name},
 		{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
-		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address},
+		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address, Note: sel.Location.Directions},
 		{Key: "Date and time", Value: whenLabel(*sel.Slot, sel.Location.Zone)},
 	}
 }
 
-// icsFile is the booking as an iCalendar event, times in UTC. Without the
-// clinic's reference data it names the clinic only.
+// icsFile is the booking as an iCalendar event: the same event, UID and
+// all, as the confirmation email's attachment (booking.BookingEvent).
 func (s *Server) icsFile(c echo.Context, clinic booking.Clinic, b booking.Confirmed) error {
-	sel := b.Selection
-	utc := func(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
-	summary, where := "Appointment at "+clinic.Name, ""
-	if sel.Location != nil && sel.Service != nil && sel.Slot != nil {
-		summary = sel.Service.Name + " with " + sel.Slot.Practitioner.Name
-		where = sel.Location.Name
-		if sel.Location.Address != "" {
-			where += ", " + sel.Location.Address
-		}
-	}
-	desc := "Reference " + b.Reference + "."
-	if clinic.Phone != "" {
-		desc += " To change or cancel, call " + clinic.Name + " on " + clinic.Phone + "."
-	}
-	host := c.Request().Host
-	if host == "" {
-		host = "portal.invalid"
-	}
-	lines := []string{
-		"BEGIN:VCALENDAR",
-		"VERSION:2.0",
-		"PRODID:-//clinic-booking//portal//EN",
-		"CALSCALE:GREGORIAN",
-		"METHOD:PUBLISH",
-		"BEGIN:VEVENT",
-		"UID:" + b.DraftID + "@" + host,
-		"DTSTAMP:" + utc(time.Now()),
-		"DTSTART:" + utc(b.Start),
-		"DTEND:" + utc(b.End),
-		"SUMMARY:" + icsText(summary),
-		"LOCATION:" + icsText(where),
-		"DESCRIPTION:" + icsText(desc),
-		"STATUS:CONFIRMED",
-		"END:VEVENT",
-		"END:VCALENDAR",
-	}
-	if where == "" {
-		lines = slices.DeleteFunc(lines, func(l string) bool { return l == "LOCATION:" })
-	}
-	var out strings.Builder
-	for _, l := range lines {
-		out.WriteString(foldICS(l))
-		out.WriteString("\r\n")
-	}
+	ics := booking.BookingEvent(clinic, b, s.publicURL).ICS()
 	h := c.Response().Header()
 	h.Set("Content-Disposition", `attachment; filename="appointment-`+b.Reference+`.ics"`) // uncached, as every page is
-	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", []byte(out.String()))
-}
-
-// icsText escapes a TEXT value (RFC 5545 §3.3.11).
-func icsText(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\r\n", `\n`, "\n", `\n`)
-	return r.Replace(s)
-}
-
-// foldICS folds a content line at 75 octets without splitting a character.
-func foldICS(line string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range line {
-		size := len(string(r))
-		if n+size > 75 {
-			b.WriteString("\r\n ")
-			n = 1
-		}
-		b.WriteRune(r)
-		n += size
-	}
-	return b.String()
+	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", ics)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -77,6 +78,7 @@ func (s *Server) detailsForm(c echo.Context) error {
 	}
 	m := s.detailsPage(c, f, values, nil, notice)
 	m.SavedFor = savedFor
+	s.reachedStep(c, f, funnel.Details)
 	return renderDetailsPage(c, http.StatusOK, m)
 }
 
@@ -280,7 +282,7 @@ func appointmentRows(f *flow, change bool) []views.SummaryRow {
 		who = sel.Slot.Practitioner.Name
 	}
 	rows := []views.SummaryRow{
-		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address},
+		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address, Note: sel.Location.Directions},
 		{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
 		{Key: "Practitioner", Value: who},
 		{Key: "Date and time", Value: whenLabel(*sel.Slot, sel.Location.Zone)},

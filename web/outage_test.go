@@ -119,11 +119,11 @@ type failingStore struct {
 
 var errHiccup = errors.New("database hiccup")
 
-func (s *failingStore) UpdateBooking(ctx context.Context, r booking.Record) error {
+func (s *failingStore) UpdateBooking(ctx context.Context, r booking.Record, due ...booking.Message) error {
 	if r.Status == booking.RecordBooked && s.updateBooked.CompareAndSwap(true, false) {
 		return errHiccup
 	}
-	return s.Store.UpdateBooking(ctx, r)
+	return s.Store.UpdateBooking(ctx, r, due...)
 }
 
 func (s *failingStore) SetDraftStatus(ctx context.Context, id string, from, to booking.DraftStatus) (bool, error) {

@@ -75,7 +75,7 @@ func appointmentSummary(sel booking.Selection) []views.SummaryRow {
 	return []views.SummaryRow{
 		{Key: "Practitioner", Value: sel.Slot.Practitioner.Name},
 		{Key: "Service", Value: sel.Service.Name, Extra: minutesLabel(sel.Service.Minutes)},
-		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address},
+		{Key: "Location", Value: sel.Location.Name, Extra: sel.Location.Address, Note: sel.Location.Directions},
 		{Key: "Date and time", Value: whenLabel(*sel.Slot, sel.Location.Zone)},
 	}
 }

@@ -70,6 +70,26 @@ func minutesLabel(n int) string {
 	return itoa(n) + " minutes"
 }
 
+// shortMinutes is a service's length for its card, read at a glance:
+// "45 min", "1 hour", "1 h 30 min".
+func shortMinutes(n int) string {
+	if n < 60 {
+		return itoa(n) + " min"
+	}
+	return minutesLabel(n)
+}
+
+// policyParagraphs is the clinic's cancellation policy, a paragraph a line.
+func policyParagraphs(c booking.Clinic) []string {
+	var out []string
+	for _, p := range strings.Split(c.CancellationPolicy, "\n") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // slotChoice renders one slot as a link, announced as a date and time.
 func slotChoice(sl booking.Slot, zone *time.Location, href string) views.TimeSlot {
 	start := sl.Start.In(zone)

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -133,6 +134,7 @@ func (s *Server) saveRequest(c echo.Context) error {
 		return err
 	}
 	s.log.Info("booking request left", "request_id", requestIDFrom(c), "clinic", clinic.Slug)
+	s.reached(c, clinic.Slug, nil, funnel.Request)
 	return c.Redirect(http.StatusSeeOther, received)
 }
 

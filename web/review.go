@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -39,6 +40,7 @@ func (s *Server) review(c echo.Context) error {
 	case booking.DraftBooked, booking.DraftBooking, booking.DraftUnknown:
 		return c.Redirect(http.StatusSeeOther, f.links.booking(f.links.draft, "/"))
 	}
+	s.reachedStep(c, f, funnel.Review)
 	return s.renderReview(c, f, http.StatusOK, d, nil)
 }
 
@@ -64,6 +66,7 @@ func (s *Server) renderReview(c echo.Context, f *flow, status int, d booking.Dra
 		Details:     detailRows(f, d.Details),
 		Action:      "/" + f.clinic.Slug + "/book/confirm",
 		Hidden:      toHidden(f.links.hidden(f.sel.Choice())),
+		Policy:      policyParagraphs(f.clinic),
 	}
 	stepViewed(&m.Page, stepReview, m.Progress)
 	if taken != nil {

@@ -12,6 +12,12 @@ func (s *Server) routes() {
 
 	e.GET("/", s.root)
 
+	// The demo's mailbox: only a portal started with -demo has one.
+	if s.demoMailbox != nil {
+		e.GET(demoMailPath, s.demoMail)
+		e.GET(demoMailPath+"/:id", s.demoMailMessage) // "<id>.ics" is its calendar file
+	}
+
 	// The patient's booking flow. Every step is a GET with the choices in
 	// its query; personal details travel only in POST bodies.
 	clinic := e.Group("/:clinic", s.framePolicy)

@@ -36,6 +36,12 @@ type Config struct {
 	PublicURL string
 	// Metrics, when set, is told how long each request took.
 	Metrics PageMetrics
+	// Funnel, when set, counts the patients reaching each step.
+	Funnel FunnelCounter
+	// DemoMailbox, only in the demo, is the mail the demo kept instead of
+	// sending it: its page (/demo/mail) is served, and the confirmation
+	// page links to it. Nil everywhere else: no such page.
+	DemoMailbox DemoMailbox
 	// Console serves the staff console at /console/ when its Accounts is set.
 	Console ConsoleConfig
 }
@@ -59,10 +65,15 @@ type Server struct {
 	sessions *sessions.CookieStore
 	abuse    *abuseGuard
 	metrics  PageMetrics
+	funnel   FunnelCounter
 	// routeNames holds "METHOD template" of every route, for PageMetrics.
 	routeNames map[string]bool
 	// publicURL is Config.PublicURL without a trailing slash.
 	publicURL string
+	// rendered keeps time pages while their step is memoised.
+	rendered renderedPages
+	// demoMailbox is Config.DemoMailbox.
+	demoMailbox DemoMailbox
 	// console is nil when there is no staff console.
 	console *console
 }
@@ -83,7 +94,7 @@ func New(cfg Config) (*Server, error) {
 		echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		signer:    newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
-		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics,
+		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics, funnel: cfg.Funnel, demoMailbox: cfg.DemoMailbox,
 	}
 	if cfg.Console.Accounts != nil {
 		if cfg.Console.Mailer == nil || cfg.Console.Bookings == nil {

@@ -219,6 +219,22 @@ func newClinicFlags(name, synopsis, about string, withSlug bool, stdout io.Write
 			}
 			return err
 		})
+	textMap := func(flagName, usage, example string, into func(*clinics.Record, map[string]string)) {
+		parsed(flagName, usage, "JSON such as "+example, func(r *clinics.Record, s string) error {
+			var m map[string]string // replaces, never merges into, what is stored
+			err := json.Unmarshal([]byte(s), &m)
+			if err == nil {
+				into(r, m)
+			}
+			return err
+		})
+	}
+	textMap("location-directions", "one line of directions for each location (entrance, parking), by coreplus location id, as JSON; {} for none",
+		`{"<location id>": "Level 2: the lift is beside the pharmacy"}`, func(r *clinics.Record, m map[string]string) { r.LocationDirections = m })
+	textMap("service-descriptions", "one line about each service, by coreplus appointment type id, as JSON; {} for none",
+		`{"<appointment type id>": "Assessment, treatment and a plan for your first visit"}`, func(r *clinics.Record, m map[string]string) { r.ServiceDescriptions = m })
+	str("cancellation-policy", "the clinic's cancellation policy, shown before and after booking; empty for none", func(r *clinics.Record, s string) { r.CancellationPolicy = s })
+	str("notification-email", "the one address the clinic's staff are told of bookings at; empty for none", func(r *clinics.Record, s string) { r.NotificationEmail = s })
 	parsed("practitioner-profiles", "what patients read about each practitioner, by coreplus practitioner id, as JSON; {} for none",
 		`JSON such as {"<practitioner id>": {"description": "Sports physiotherapist", "services": ["<appointment type id>"]}}`, func(r *clinics.Record, s string) error {
 			var m map[string]booking.PractitionerProfile
@@ -495,7 +511,11 @@ func clinicShow(ctx context.Context, slug string, getenv func(string) string, st
 		{"practitioners", all0(c.Practitioners)},
 		{"services", all0(c.Services)},
 		{"addresses", orNone(addressesLine(c.Addresses))},
+		{"directions", orNone(addressesLine(c.LocationDirections))},
+		{"service info", orNone(addressesLine(c.ServiceDescriptions))},
 		{"practitioner info", orNone(profilesLine(c.PractitionerProfiles))},
+		{"cancellation policy", orNone(strings.ReplaceAll(c.CancellationPolicy, "\n", " / "))},
+		{"notification email", orNone(c.NotificationEmail)},
 		{"draft ttl", c.DraftTTL.String()},
 		{"revision", strconv.FormatInt(c.Revision, 10)},
 		{"updated", c.UpdatedAt.Format(time.RFC3339)},
@@ -505,7 +525,8 @@ func clinicShow(ctx context.Context, slug string, getenv func(string) string, st
 	return tw.Flush()
 }
 
-// addressesLine shows each location's address on one line, by id.
+// addressesLine shows a text for each id (an address, directions, a
+// description) on one line, by id.
 func addressesLine(addresses map[string]string) string {
 	var parts []string
 	for _, id := range slices.Sorted(maps.Keys(addresses)) {

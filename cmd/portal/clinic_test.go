@@ -403,6 +403,60 @@ func TestClinicProfilesFlags(t *testing.T) {
 	}
 }
 
+// TestClinicTextsFlags: a clinic says what each service is, how to find
+// each location, its cancellation policy and where its staff hear of
+// bookings; show lists them, bad values are refused naming the flag, and
+// nothing is saved from a refused update.
+func TestClinicTextsFlags(t *testing.T) {
+	o := newOperator(t)
+	o.must(sandbox.DemoAccessToken, "clinic", "add", "--slug", "northside", "--name", "Northside Physio", "--access-token-file", "-",
+		"--service-descriptions", `{"`+sandbox.AppointmentTypeInitialID+`": "Your first visit: assessment and a plan"}`,
+		"--location-directions", `{"`+sandbox.LocationSydneyID+`": "Level 2: the lift is beside the pharmacy"}`,
+		"--cancellation-policy", "Please give 24 hours' notice.",
+		"--notification-email", "bookings@northside.example")
+	out := o.must("", "clinic", "show", "northside")
+	for _, want := range []string{
+		"service info:", sandbox.AppointmentTypeInitialID + ": Your first visit: assessment and a plan",
+		"directions:", sandbox.LocationSydneyID + ": Level 2: the lift is beside the pharmacy",
+		"cancellation policy:  Please give 24 hours' notice.",
+		"notification email:   bookings@northside.example",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show lacks %q:\n%s", want, out)
+		}
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--service-descriptions", `{"` + sandbox.AppointmentTypeInitialID + `": "` + strings.Repeat("a", 161) + `"}`},
+			`--service-descriptions for "` + sandbox.AppointmentTypeInitialID + `" is 161 characters: expected at most 160`},
+		{[]string{"--service-descriptions", `["a list"]`}, `--service-descriptions is "[\"a list\"]": expected JSON such as`},
+		{[]string{"--location-directions", `{"` + sandbox.LocationSydneyID + `": "Level 2\nlift"}`},
+			`--location-directions for "` + sandbox.LocationSydneyID + `" has a line break or control character`},
+		{[]string{"--cancellation-policy", "Call us\x1b[31m"}, "--cancellation-policy has a control character"},
+		{[]string{"--notification-email", "a@northside.example,b@northside.example"}, `--notification-email is "a@northside.example,b@northside.example": expected one email address`},
+	} {
+		if _, err := o.run("", append([]string{"clinic", "update", "northside"}, tc.args...)...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("update %q = %v, want %q", tc.args, err, tc.want)
+		}
+	}
+	if again := o.must("", "clinic", "show", "northside"); again != out {
+		t.Errorf("a refused update changed the clinic:\n%s", again)
+	}
+
+	// Emptied, each reads (none); {} clears a map.
+	o.must("", "clinic", "update", "northside", "--service-descriptions", "{}", "--location-directions", "{}",
+		"--cancellation-policy", "", "--notification-email", "")
+	out = o.must("", "clinic", "show", "northside")
+	for _, want := range []string{"service info:         (none)", "directions:           (none)", "cancellation policy:  (none)", "notification email:   (none)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show after clearing lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 // TestCheckTheClinicConfiguredByEnvironment: with no slug, check reads the
 // environment's clinic as serving does, rules and all.
 func TestCheckTheClinicConfiguredByEnvironment(t *testing.T) {

@@ -26,6 +26,7 @@ const usage = `portal serves the patient booking portal.
   portal migrate                                          bring the database schema up to date
   portal requests S [--all] [--json]                      booking requests patients left for clinic S not yet contacted, newest first
   portal requests S --done ID                             mark one contacted (ID as listed)
+  portal funnel --clinic S [--days 7|30]                  patients who reached each step of the booking flow, by day
   portal staff add --clinic S --email E [--role admin|staff]  give someone a clinic's console; prints a first sign-in link
   portal staff add --operator --email E                   an operator: every clinic's console
   portal staff list [--clinic S]                          who may sign in to the console
@@ -46,6 +47,7 @@ func runCommand(ctx context.Context, args []string, getenv func(string) string, 
 		{"check", func(args []string) error { return checkCommand(ctx, args, getenv, stdout) }},
 		{"migrate", func(args []string) error { return migrateCommand(ctx, args, getenv, stdout) }},
 		{"requests", func(args []string) error { return requestsCommand(ctx, args, getenv, stdout) }},
+		{"funnel", func(args []string) error { return funnelCommand(ctx, args, getenv, stdout) }},
 		{"staff", func(args []string) error { return staffCommand(ctx, args, getenv, stdout) }},
 	}))
 }

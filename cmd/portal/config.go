@@ -20,6 +20,7 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus"
+	"github.com/clinic-booking/portal/internal/mail"
 	"github.com/clinic-booking/portal/web"
 )
 
@@ -61,6 +62,8 @@ type config struct {
 	// MetricsAddr is where /metrics is served, on a listener of its own;
 	// empty (the default) serves no metrics.
 	MetricsAddr string
+	// Mail is SMTP_URL and MAIL_FROM; nil when SMTP_URL is not set.
+	Mail *mail.Config
 
 	// Clinic is the clinic configured by environment, in the same record
 	// as a stored clinic; it is served only when it has an access token
@@ -105,6 +108,7 @@ func loadConfig(args []string, getenv func(string) string, stdout io.Writer) (co
 		accessToken = loadCoreplusConfig(&c, getenv, bad)
 	}
 	c.Clinic = loadEnvClinic(getenv, c.Demo, accessToken, bad)
+	loadMailConfig(&c, getenv, bad)
 	if len(problems) > 0 {
 		return config{}, errors.New("configuration:\n  - " + strings.Join(problems, "\n  - "))
 	}
@@ -234,6 +238,34 @@ func loadCoreplusConfig(c *config, getenv func(string) string, bad func(string, 
 		}
 	}
 	return accessToken
+}
+
+// loadMailConfig reads SMTP_URL and MAIL_FROM: nil when SMTP_URL is unset
+// (the demo then keeps its mail in the data folder; anywhere else no
+// email is sent, which serve warns about).
+func loadMailConfig(c *config, getenv func(string) string, bad func(string, ...any)) {
+	raw := getenv("SMTP_URL")
+	if raw == "" {
+		if getenv("MAIL_FROM") != "" {
+			bad("MAIL_FROM is set but SMTP_URL is not: expected SMTP_URL too, such as smtp://user:password@smtp.example.com:587 (or neither, to send no email)")
+		}
+		return
+	}
+	mc, err := mail.ParseConfig(raw, getenv("MAIL_FROM"))
+	if err != nil {
+		bad("%v", err)
+		return
+	}
+	c.Mail = &mc
+	if c.Demo {
+		return // the demo has keys and an address of its own
+	}
+	if c.TokenKeys == nil {
+		bad("SMTP_URL is set but PORTAL_TOKEN_KEYS is not: the patients' addresses waiting in the mail queue are sealed with those keys (32 random bytes as hex, for example: openssl rand -hex 32)")
+	}
+	if c.PublicURL == "" {
+		bad("SMTP_URL is set but PUBLIC_URL is not: every link in an email starts with the portal's own address, such as https://book.example-clinic.com.au")
+	}
 }
 
 // databaseURL is DATABASE_URL, or a SQLite file in the data folder.

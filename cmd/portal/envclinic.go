@@ -38,6 +38,21 @@ func loadEnvClinic(getenv func(string) string, demo bool, accessToken string, ba
 			bad(`CLINIC_LOCATION_ADDRESSES is not valid: expected JSON such as {"<coreplus location id>": "12 Crown St, Surry Hills NSW 2010"}`)
 		}
 	}
+	for _, m := range []struct {
+		name, example string
+		into          *map[string]string
+	}{
+		{"CLINIC_LOCATION_DIRECTIONS", `{"<coreplus location id>": "Level 2: the lift is beside the pharmacy"}`, &rec.LocationDirections},
+		{"CLINIC_SERVICE_DESCRIPTIONS", `{"<coreplus appointment type id>": "Assessment, treatment and a plan for your first visit"}`, &rec.ServiceDescriptions},
+	} {
+		if v := getenv(m.name); v != "" {
+			if err := json.Unmarshal([]byte(v), m.into); err != nil {
+				bad("%s is not valid: expected JSON such as %s", m.name, m.example)
+			}
+		}
+	}
+	rec.CancellationPolicy = strings.TrimSpace(getenv("CLINIC_CANCELLATION_POLICY"))
+	rec.NotificationEmail = strings.TrimSpace(getenv("CLINIC_NOTIFICATION_EMAIL"))
 	if v := getenv("CLINIC_PRACTITIONERS"); v != "" {
 		var ps map[string]struct {
 			Description string   `json:"description"`
@@ -104,6 +119,14 @@ func clinicEnvName(field string) string {
 		return "CLINIC_LOCATION_ADDRESSES"
 	case "practitioner-profiles":
 		return "CLINIC_PRACTITIONERS"
+	case "location-directions":
+		return "CLINIC_LOCATION_DIRECTIONS"
+	case "service-descriptions":
+		return "CLINIC_SERVICE_DESCRIPTIONS"
+	case "cancellation-policy":
+		return "CLINIC_CANCELLATION_POLICY"
+	case "notification-email":
+		return "CLINIC_NOTIFICATION_EMAIL"
 	}
 	// A setting the environment cannot set keeps its command-line name.
 	return "--" + field
@@ -122,6 +145,23 @@ func demoClinic(rec *clinics.Record) {
 			sandbox.LocationSydneyID:   "112 Crown Street, Surry Hills NSW 2010",
 			sandbox.LocationBrisbaneID: "40 Grey Street, South Brisbane QLD 4101",
 		}
+	}
+	if rec.LocationDirections == nil {
+		rec.LocationDirections = map[string]string{
+			sandbox.LocationSydneyID:   "Level 1, above the pharmacy: the entrance and lift are on Crown Street",
+			sandbox.LocationBrisbaneID: "Ground floor; two-hour street parking on Grey Street",
+		}
+	}
+	if rec.ServiceDescriptions == nil {
+		rec.ServiceDescriptions = map[string]string{
+			sandbox.AppointmentTypeInitialID:  "Your first visit: assessment, treatment and a plan",
+			sandbox.AppointmentTypeStandardID: "A follow-up visit for a problem we are treating",
+			sandbox.AppointmentTypeExtendedID: "More time for complex or several problems",
+			sandbox.AppointmentTypeReviewID:   "A short check of your progress and exercises",
+		}
+	}
+	if rec.CancellationPolicy == "" {
+		rec.CancellationPolicy = "Please give at least 24 hours' notice if you need to cancel or change your appointment, so that someone else can have the time."
 	}
 	if rec.PractitionerProfiles == nil {
 		rec.PractitionerProfiles = map[string]booking.PractitionerProfile{

@@ -57,11 +57,14 @@ func TestLeftoverClinicValuesDoNotStopAStoredClinicsPortal(t *testing.T) {
 // the variable to fix.
 func TestEnvClinicMeetsTheStoredClinicsRules(t *testing.T) {
 	env := withCoreplusEnv(map[string]string{
-		"COREPLUS_ACCESS_TOKEN": strings.Repeat("t", 51),
-		"CLINIC_SLUG":           "admin",
-		"BOOKING_WINDOW_DAYS":   "0",
-		"BOOKING_DRAFT_TTL":     "5m",
-		"CLINIC_PRACTITIONERS":  `{"p 1": {"description": "Physiotherapist"}}`,
+		"COREPLUS_ACCESS_TOKEN":       strings.Repeat("t", 51),
+		"CLINIC_SLUG":                 "admin",
+		"BOOKING_WINDOW_DAYS":         "0",
+		"BOOKING_DRAFT_TTL":           "5m",
+		"CLINIC_PRACTITIONERS":        `{"p 1": {"description": "Physiotherapist"}}`,
+		"CLINIC_SERVICE_DESCRIPTIONS": `{"svc-1": "one\u0007bell"}`,
+		"CLINIC_LOCATION_DIRECTIONS":  `not json`,
+		"CLINIC_NOTIFICATION_EMAIL":   "desk@",
 	})
 	_, err := loadConfig(nil, func(k string) string { return env[k] }, io.Discard)
 	if err == nil {
@@ -73,6 +76,9 @@ func TestEnvClinicMeetsTheStoredClinicsRules(t *testing.T) {
 		"BOOKING_DRAFT_TTL is 5m0s: expected whole seconds from 10m",
 		`CLINIC_PRACTITIONERS has "p 1"`,
 		"COREPLUS_ACCESS_TOKEN is 51 characters",
+		`CLINIC_SERVICE_DESCRIPTIONS for "svc-1" has a line break or control character`,
+		`CLINIC_LOCATION_DIRECTIONS is not valid: expected JSON`,
+		`CLINIC_NOTIFICATION_EMAIL is "desk@": expected one email address`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %q:\n%v", want, err)
@@ -116,7 +122,8 @@ func TestDemoClinicSurvivesTheStore(t *testing.T) {
 	if got, want := fmt.Sprintf("%+v", got.Booking()), fmt.Sprintf("%+v", cfg.Clinic.Booking()); got != want {
 		t.Errorf("after the store:\n got %s\nwant %s", got, want)
 	}
-	if len(got.Addresses) == 0 || len(got.PractitionerProfiles) == 0 {
-		t.Errorf("the demo's addresses or practitioner profiles were dropped: %+v", got)
+	if len(got.Addresses) == 0 || len(got.PractitionerProfiles) == 0 || len(got.LocationDirections) == 0 ||
+		len(got.ServiceDescriptions) == 0 || got.CancellationPolicy == "" {
+		t.Errorf("the demo's addresses, directions, service or practitioner descriptions or policy were dropped: %+v", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/mail/mailtest"
 	"github.com/clinic-booking/portal/internal/pagetest"
 )
 
@@ -25,6 +26,7 @@ func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
 	sbSrv := httptest.NewServer(sb)
 	t.Cleanup(sbSrv.Close)
 	secretKey := strings.Repeat("5e", 32)
+	smtp := mailtest.Start(t)
 	env := map[string]string{
 		"DATABASE_URL":             "sqlite:" + filepath.Join(t.TempDir(), "portal.db"),
 		"PORTAL_SECRET_KEY":        secretKey,
@@ -35,6 +37,12 @@ func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
 		"CLINIC_SLUG":              "harbourside",
 		"CLINIC_NAME":              "Harbourside Physio",
 		"LOG_LEVEL":                "debug",
+		// The confirmation goes out too: the mail worker's lines are read
+		// with the rest.
+		"SMTP_URL":          smtp.URL(),
+		"MAIL_FROM":         "bookings@example-clinic.com.au",
+		"PUBLIC_URL":        "https://book.example-clinic.com.au",
+		"PORTAL_TOKEN_KEYS": strings.Repeat("cd", 32),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -77,12 +85,18 @@ func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
 		t.Fatalf("confirmation URL %q has no signed reference", confirmation)
 	}
 
+	if got := smtp.Wait(1, 30*time.Second); len(got) != 1 {
+		t.Fatalf("the confirmation did not arrive: %d messages", len(got))
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	<-copied
 	out := logs.String()
+	if !strings.Contains(out, `"msg":"mail sent"`) {
+		t.Errorf("the mail worker's send is not in the logs:\n%s", out)
+	}
 
 	var requests, withUpstream, attempts int
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {

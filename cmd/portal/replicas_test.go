@@ -15,7 +15,10 @@ import (
 
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/mail"
+	"github.com/clinic-booking/portal/internal/mail/mailtest"
 	"github.com/clinic-booking/portal/internal/pagetest"
+	"github.com/clinic-booking/portal/internal/store"
 	"github.com/clinic-booking/portal/internal/store/storetest"
 )
 
@@ -49,7 +52,13 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 	coreplusURL := "http://" + sandboxAddr + "/API/Core/v2.1/"
 	waitForTCP(t, sandboxAddr)
 
+	// Both replicas send mail, to one SMTP server: the confirmation must
+	// arrive once.
+	smtp := mailtest.Start(t)
 	env := []string{
+		"SMTP_URL=" + smtp.URL(),
+		"MAIL_FROM=Harbourside Physio <bookings@example-clinic.com.au>",
+		"PUBLIC_URL=http://book.example-clinic.test",
 		"DATABASE_URL=" + databaseURL,
 		"PORTAL_SECRET_KEY=" + strings.Repeat("5e", 32),
 		"PORTAL_TOKEN_KEYS=" + testKeyA,
@@ -158,6 +167,48 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 	if forPatient != 1 {
 		t.Errorf("coreplus holds %d appointments for the patient; want exactly one", forPatient)
 	}
+
+	// The confirmation: queued once, sent by one replica, and gone from
+	// the outbox. Both replicas' workers poll the one PostgreSQL outbox.
+	got := smtp.Wait(1, 60*time.Second)
+	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "oriel.r@example.com" {
+		t.Fatalf("SMTP server received %d messages, want 1 to the patient", len(got))
+	}
+	db, err := store.Open(ctx, databaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		left, err := db.ListOutbox(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d message(s) still in the outbox", len(left))
+		}
+	}
+	// Another poll of each replica finds nothing more to send.
+	time.Sleep(2 * mail.DefaultPoll)
+	if n := len(smtp.Messages()); n != 1 {
+		t.Errorf("SMTP server received %d messages, want exactly 1", n)
+	}
+	if !strings.Contains(string(got[0].Data), ref) {
+		t.Errorf("the confirmation does not name reference %s", ref)
+	}
+	for _, r := range []*replica{a, b} {
+		for _, s := range []string{"oriel.r@example.com", "Oriel", "Replicaworth", "0499 333 444"} {
+			if strings.Contains(r.logs.String(), s) {
+				t.Errorf("replica %s logged the personal detail %q", r.name, s)
+			}
+		}
+	}
+	if sent := strings.Count(a.logs.String()+b.logs.String(), `"msg":"mail sent"`); sent != 1 {
+		t.Errorf("the replicas logged %d sends, want 1", sent)
+	}
 }
 
 // replica is one running portal process.
@@ -165,14 +216,16 @@ type replica struct {
 	name string
 	base string
 	http *http.Client
+	logs *pagetest.SyncBuffer // what it wrote to stdout after its serving line
 }
 
 func startPortal(t *testing.T, name, bin string, env []string) *replica {
 	t.Helper()
 	out := startProcess(t, name, bin, env, "", "serve", "-addr", "127.0.0.1:0")
 	base := waitForServing(t, out)
-	go func() { _, _ = io.Copy(io.Discard, out) }()
-	return &replica{name: name, base: base, http: &http.Client{
+	logs := &pagetest.SyncBuffer{}
+	go func() { _, _ = io.Copy(logs, out) }()
+	return &replica{name: name, base: base, logs: logs, http: &http.Client{
 		Timeout: 30 * time.Second,
 		// No cookie jar, and redirects are followed by hand, on the other replica.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

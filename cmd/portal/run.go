@@ -23,6 +23,9 @@ import (
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/funnel"
+	"github.com/clinic-booking/portal/internal/funnel/funnelstore"
+	"github.com/clinic-booking/portal/internal/mail"
 	"github.com/clinic-booking/portal/internal/metrics"
 	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/internal/staff/staffstore"
@@ -72,6 +75,16 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("open database: %w", err)
 	}
 	defer db.Close()
+	mailer, err := setUpMail(cfg, logger)
+	if err != nil {
+		return fmt.Errorf("mail: %w", err)
+	}
+	// bookings is the booking rules' store: with the mail queue when this
+	// portal sends mail, so a booking's confirmation is queued with it.
+	bookings := bookingstore.New(db)
+	if mailer.sender != nil {
+		bookings = bookings.WithOutbox(mailer.keys)
+	}
 
 	// Metrics only when METRICS_ADDR asks for them: m is nil otherwise, and
 	// every hook below does nothing.
@@ -104,7 +117,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		if err != nil {
 			return nil, fmt.Errorf("coreplus client for clinic %s: %w", c.Slug, err)
 		}
-		svc := booking.NewService(c, api, bookingstore.New(db), nil)
+		svc := booking.NewService(c, api, bookings, nil)
 		svc.SetLogger(logger.With("clinic", c.Slug))
 		if db.Dialect() == store.DialectPostgres {
 			// Replicas fetch each span of free time once between them: the
@@ -135,17 +148,37 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if m != nil {
 		pages = m
 	}
+
+	// The booking funnel's counts: steps reached wait in memory and are
+	// written every few seconds, and once more after the server has
+	// stopped taking requests (this defer runs after serveAll returns and
+	// before the database closes), so a shutdown loses none.
+	counter := funnel.NewCounter(funnelstore.New(db), nil, logger)
+	counter.Start(ctx, funnel.DefaultFlushEvery)
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := counter.Close(closeCtx); err != nil {
+			logger.Error("funnel: steps reached were not written at shutdown", "error", err.Error())
+		}
+	}()
+	var mailbox web.DemoMailbox
+	if mailer.mailbox != nil {
+		mailbox = mailer.mailbox
+	}
 	accounts := staff.New(staffstore.New(db), nil)
 	handler, err := web.New(web.Config{
-		Clinics:   web.ServiceDirectory(directory),
-		Logger:    logger,
-		Ready:     db.Ping,
-		SecretKey: cfg.SecretKey,
+		DemoMailbox: mailbox,
+		Clinics:     web.ServiceDirectory(directory),
+		Logger:      logger,
+		Ready:       db.Ping,
+		SecretKey:   cfg.SecretKey,
 
 		TrustedProxies: cfg.TrustedProxies,
 		Limits:         cfg.Limits,
 		PublicURL:      cfg.PublicURL,
 		Metrics:        pages,
+		Funnel:         counter,
 		Console: web.ConsoleConfig{
 			Accounts:    accounts,
 			Mailer:      signInLinkLog{log: logger, quiet: cfg.Demo},
@@ -167,7 +200,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// The sweepers' share of the upstream budget is split between the
 	// replicas like the budget itself.
 	replicas := max(1, cfg.Replicas)
-	settler := &booking.Sweeper{Clinics: directory, Store: bookingstore.New(db), Log: logger,
+	settler := &booking.Sweeper{Clinics: directory, Store: bookings, Log: logger,
 		Pace:  rate.NewLimiter(rate.Limit(booking.SweepRate)/rate.Limit(replicas), 1),
 		Calls: max(1, booking.SweepCalls/int64(replicas))}
 	if m != nil {
@@ -179,6 +212,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if mailer.sender != nil {
+		// Every replica sends; the outbox's lease gives each message to one.
+		composer := web.NewMailComposer(web.ServiceDirectory(directory), cfg.PublicURL, cfg.SecretKey)
+		if cfg.PublicURL == "" { // only in the demo: links lead to this process
+			composer.LinksTo("http://" + ln.Addr().String())
+		}
+		worker := &mail.Worker{Outbox: bookings, Sender: mailer.sender, Log: logger, Compose: composer.Compose}
+		sweeps.Go(func() { worker.Run(sweepCtx) })
 	}
 	srv := &http.Server{
 		Handler:           handler,
@@ -324,14 +366,18 @@ func startDemoSandbox(ctx context.Context, cfg *config) (stop func(), err error)
 	}, nil
 }
 
-// freshDemoDatabase removes the previous demo run's SQLite files and names
-// the file for this run.
+// freshDemoDatabase removes the previous demo run's SQLite files and kept
+// mail, and names the file for this run.
 func freshDemoDatabase(dataDir string) (string, error) {
 	path := filepath.Join(dataDir, "demo.db")
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if err := os.Remove(path + suffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return "", err
 		}
+	}
+	// The demo's kept mail goes with the bookings it was about.
+	if err := os.RemoveAll(filepath.Join(dataDir, demoMailDir)); err != nil {
+		return "", err
 	}
 	return "sqlite:" + path, nil
 }

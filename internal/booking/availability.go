@@ -48,6 +48,12 @@ type Week struct {
 	// AsOf is when coreplus gave the oldest free time the strip was cut
 	// from (the service's clock); see StaleAfter.
 	AsOf time.Time
+	// Serial names the computation this Week came from: two Weeks with the
+	// same non-zero Serial are the same strip, cut from the same free and
+	// held times for the same choices and day, so a page made from one
+	// serves the other. A claim, a newer snapshot or a new day gives a new
+	// Serial. Zero means not memoised.
+	Serial uint64
 }
 
 // StaleAfter is how old a time step's free time must be before its page

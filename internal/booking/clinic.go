@@ -42,6 +42,17 @@ type Clinic struct {
 	// Addresses gives each location's street address by coreplus location id
 	// (coreplus locations carry none).
 	Addresses map[string]string
+	// LocationDirections gives each location's one-line directions (the
+	// entrance, parking) by coreplus location id.
+	LocationDirections map[string]string
+	// ServiceDescriptions gives a line about each service by coreplus
+	// appointment type id, shown under its name.
+	ServiceDescriptions map[string]string
+	// CancellationPolicy is the clinic's policy as patients read it before
+	// and after booking; empty shows none.
+	CancellationPolicy string
+	// NotificationEmail is where the clinic's staff are told of bookings.
+	NotificationEmail string
 	// DraftTTL is how long a patient's typed details are kept after their
 	// last change if no booking is made.
 	DraftTTL time.Duration

@@ -143,7 +143,7 @@ func (s *Service) submit(ctx context.Context, d Draft, sel Selection, out Outcom
 		s.obs.Submitted(SubmitNotSent)
 		return Outcome{}, err
 	}
-	return s.send(ctx, rec, bookingNotes(d.Details, rec), out)
+	return s.send(ctx, rec, bookingNotes(d.Details, rec), bookedMessages(rec, d.Details), out)
 }
 
 // awaitSubmit returns the draft once no submit of it is in flight, or once
@@ -356,8 +356,9 @@ func (s *Service) reopen(ctx context.Context, draftID string) {
 }
 
 // send creates the claimed booking's appointment in coreplus, with notes
-// (see bookingNotes), and records what coreplus answered.
-func (s *Service) send(ctx context.Context, rec Record, notes string, out Outcome) (Outcome, error) {
+// (see bookingNotes), and records what coreplus answered, queueing the
+// messages due once booked in the same transaction.
+func (s *Service) send(ctx context.Context, rec Record, notes string, booked []Message, out Outcome) (Outcome, error) {
 	// From here the request may reach coreplus: a patient who closes the
 	// page must neither cut the booking off in flight (it would become
 	// unknown) nor leave the records half-written. The client's own call
@@ -378,7 +379,7 @@ func (s *Service) send(ctx context.Context, rec Record, notes string, out Outcom
 		// booked record shows as booked.
 		s.obs.Submitted(SubmitBooked)
 		rec.Status, rec.AppointmentID, rec.ReferenceNumber = RecordBooked, appt.ID, appt.ReferenceNumber
-		if err := s.store.UpdateBooking(wctx, rec); err != nil {
+		if err := s.store.UpdateBooking(wctx, rec, booked...); err != nil {
 			s.log.Warn("booked in coreplus but not recorded; the sweeper will settle it", "draft", short(rec.DraftID), "appointment", appt.ID, "err", err)
 			out.Kind = OutcomePending
 			return out, nil

@@ -18,6 +18,7 @@ type Location struct {
 	ID         string
 	Name       string
 	Address    string
+	Directions string
 	Zone       *time.Location
 	TimezoneID string
 }
@@ -27,6 +28,8 @@ type ServiceType struct {
 	ID      string
 	Name    string
 	Minutes int
+	// Description is the clinic's line about the service, if any.
+	Description string
 }
 
 // Length is how long the service takes.
@@ -123,7 +126,10 @@ func (s *Service) Locations(ctx context.Context) ([]Location, error) {
 			if addr == "" {
 				addr = l.Address
 			}
-			out = append(out, Location{ID: l.ID, Name: l.Name, Address: addr, Zone: zone, TimezoneID: l.TimezoneID})
+			out = append(out, Location{
+				ID: l.ID, Name: l.Name, Address: addr, Directions: s.clinic.LocationDirections[l.ID],
+				Zone: zone, TimezoneID: l.TimezoneID,
+			})
 		}
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 		return out, nil
@@ -144,7 +150,10 @@ func (s *Service) Services(ctx context.Context) ([]ServiceType, error) {
 		var out []ServiceType
 		for _, t := range types {
 			if t.DurationMinutes > 0 && s.clinic.offersService(t.ID) {
-				out = append(out, ServiceType{ID: t.ID, Name: t.Description, Minutes: t.DurationMinutes})
+				out = append(out, ServiceType{
+					ID: t.ID, Name: t.Description, Minutes: t.DurationMinutes,
+					Description: s.clinic.ServiceDescriptions[t.ID],
+				})
 			}
 		}
 		return out, nil

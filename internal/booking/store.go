@@ -36,7 +36,10 @@ type Store interface {
 	// (RecordStatus.HoldsSlot) and start at or after from and before to.
 	HeldSlots(ctx context.Context, clinic string, from, to time.Time) ([]Record, error)
 	GetBookingByDraft(ctx context.Context, draftID string) (Record, error)
-	UpdateBooking(ctx context.Context, r Record) error
+	// UpdateBooking records r. due is the messages the change makes due,
+	// queued in the same transaction, and only if r.Status is new to the
+	// booking (an outcome recorded twice queues once).
+	UpdateBooking(ctx context.Context, r Record, due ...Message) error
 	// ListBookingsByStatus lists every clinic's bookings in status, oldest
 	// first, at most limit (no limit when limit <= 0).
 	ListBookingsByStatus(ctx context.Context, status RecordStatus, limit int) ([]Record, error)
@@ -52,8 +55,9 @@ type Store interface {
 	// it is still in from and was last updated at seen.
 	SetBookingStatus(ctx context.Context, draftID string, from RecordStatus, seen time.Time, to RecordStatus) (bool, error)
 	// SettleBooking records r's outcome only if the booking is not settled
-	// yet, reporting whether it did.
-	SettleBooking(ctx context.Context, r Record) (bool, error)
+	// yet, reporting whether it did; due is queued in the same
+	// transaction when it did.
+	SettleBooking(ctx context.Context, r Record, due ...Message) (bool, error)
 	// ClaimResend moves an unknown, never resent booking last updated at
 	// seen to pending and resent, for the one caller that wins it.
 	ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error)

@@ -318,8 +318,9 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 		return RecordUnknown, false, err
 	}
 	notes := marker(rec.DraftID)
+	var details Details // the draft's, for the confirmation once booked
 	if d, err := s.store.GetDraft(ctx, rec.DraftID, s.now()); err == nil {
-		notes = bookingNotes(d.Details, rec)
+		notes, details = bookingNotes(d.Details, rec), d.Details
 	}
 
 	appt, found, err := s.findBooked(ctx, loc, rec, notes)
@@ -327,7 +328,7 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 		return RecordUnknown, false, err
 	}
 	if found {
-		return s.recordSettled(ctx, rec, DraftUnknown, appt)
+		return s.recordSettled(ctx, rec, DraftUnknown, appt, details)
 	}
 	if now.Sub(rec.UpdatedAt) < grace {
 		// Too soon to be sure it is not on its way: look again when it
@@ -345,7 +346,7 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 		// with the nearest times.
 		s.log.Warn("booking sent twice without an answer and not in coreplus; settled as failed",
 			"draft", short(rec.DraftID), "clinic", rec.Clinic)
-		return s.recordSettled(ctx, rec, DraftUnknown, coreplus.Appointment{})
+		return s.recordSettled(ctx, rec, DraftUnknown, coreplus.Appointment{}, details)
 	}
 	won, err := s.store.ClaimResend(ctx, rec.DraftID, rec.UpdatedAt)
 	if err != nil || !won {
@@ -371,9 +372,9 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 		if appt, found, err := s.findBooked(ctx, loc, rec, notes); err != nil {
 			return release(err)
 		} else if found {
-			return s.recordSettled(ctx, rec, DraftUnknown, appt)
+			return s.recordSettled(ctx, rec, DraftUnknown, appt, details)
 		}
-		return s.recordSettled(ctx, rec, DraftUnknown, coreplus.Appointment{})
+		return s.recordSettled(ctx, rec, DraftUnknown, coreplus.Appointment{}, details)
 	}
 
 	// Sent detached from the sweep, like a patient's confirm: a shutdown
@@ -386,7 +387,7 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 	var cpErr *coreplus.Error
 	switch {
 	case err == nil:
-		st, _, err := s.recordSettled(wctx, rec, DraftUnknown, appt)
+		st, _, err := s.recordSettled(wctx, rec, DraftUnknown, appt, details)
 		return st, true, err
 	case errors.Is(err, coreplus.ErrSlotUnavailable):
 		// The first request may have landed meanwhile: then the slot is
@@ -398,10 +399,10 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 			}
 			return RecordUnknown, true, ferr
 		} else if found {
-			st, _, err := s.recordSettled(wctx, rec, DraftUnknown, appt)
+			st, _, err := s.recordSettled(wctx, rec, DraftUnknown, appt, details)
 			return st, true, err
 		}
-		st, _, err := s.recordSettled(wctx, rec, DraftUnknown, coreplus.Appointment{})
+		st, _, err := s.recordSettled(wctx, rec, DraftUnknown, coreplus.Appointment{}, details)
 		return st, true, err
 	case errors.As(err, &cpErr) && cpErr.Sent:
 		// Unknown again, and never sent a third time.
@@ -418,12 +419,15 @@ func (s *Service) settleUnknown(ctx context.Context, rec Record, now time.Time, 
 
 // recordSettled records the booking as booked with appt, or as failed when
 // appt has no id, and moves the draft on from draftFrom to match.
-func (s *Service) recordSettled(ctx context.Context, rec Record, draftFrom DraftStatus, appt coreplus.Appointment) (RecordStatus, bool, error) {
+func (s *Service) recordSettled(ctx context.Context, rec Record, draftFrom DraftStatus, appt coreplus.Appointment, d Details) (RecordStatus, bool, error) {
 	rec.Status, rec.AppointmentID, rec.ReferenceNumber = RecordBooked, appt.ID, appt.ReferenceNumber
+	var due []Message
 	if appt.ID == "" {
 		rec.Status = RecordFailed
+	} else {
+		due = bookedMessages(rec, d) // queued with the outcome, by the one sweeper that settles it
 	}
-	won, err := s.store.SettleBooking(ctx, rec)
+	won, err := s.store.SettleBooking(ctx, rec, due...)
 	if err != nil {
 		return RecordUnknown, false, fmt.Errorf("record settled booking: %w", err)
 	}

@@ -28,6 +28,11 @@ type weekEntry struct {
 	gen  uint64
 }
 
+// weekSerials numbers every Week the memos of this process compute, across
+// clinics and the Services a clinic's new settings replace, so a Serial is
+// never reused.
+var weekSerials atomic.Uint64
+
 // weekFresh is how long a computed time step is served as it is: as long
 // as the held snapshot it was cut with.
 const weekFresh = heldFresh
@@ -50,6 +55,7 @@ func (m *weekMemo) get(sel Selection, now time.Time, make func() (Week, error)) 
 	if err != nil {
 		return Week{}, err
 	}
+	w.Serial = weekSerials.Add(1)
 	m.mu.Lock()
 	if m.entries == nil || len(m.entries) >= maxWeeks {
 		m.entries = map[string]weekEntry{}

@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/mail"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/store"
@@ -80,6 +83,17 @@ type Record struct {
 	// PractitionerProfiles describes practitioners by coreplus id: a line
 	// shown under the name and the services each offers online.
 	PractitionerProfiles map[string]booking.PractitionerProfile
+	// ServiceDescriptions gives a line about each service by coreplus
+	// appointment type id.
+	ServiceDescriptions map[string]string
+	// LocationDirections gives each location's one-line directions by
+	// coreplus location id.
+	LocationDirections map[string]string
+	// CancellationPolicy is the clinic's policy text; line breaks separate
+	// paragraphs.
+	CancellationPolicy string
+	// NotificationEmail is the one address the clinic's staff are told at.
+	NotificationEmail string
 	// DraftTTL is how long a patient's typed details are kept after their
 	// last change if no booking is made.
 	DraftTTL time.Duration
@@ -214,10 +228,78 @@ func (r Record) Validate() error {
 			}
 		}
 	}
+	for _, m := range []struct {
+		field, ids string
+		texts      map[string]string
+		max        int
+	}{
+		{"service-descriptions", "appointment type", r.ServiceDescriptions, maxDescription},
+		{"location-directions", "location", r.LocationDirections, maxDirections},
+	} {
+		for _, id := range slices.Sorted(maps.Keys(m.texts)) {
+			if !idPattern.MatchString(id) {
+				bad(m.field, "has %q: expected coreplus %s ids", id, m.ids)
+				continue
+			}
+			if problem := lineProblem(m.texts[id], m.max, false); problem != "" {
+				bad(m.field, "for %q %s", id, problem)
+			}
+		}
+	}
+	if problem := lineProblem(r.CancellationPolicy, maxPolicy, true); problem != "" && r.CancellationPolicy != "" {
+		bad("cancellation-policy", "%s", problem)
+	}
+	if r.NotificationEmail != "" && !oneAddress(r.NotificationEmail) {
+		bad("notification-email", "is %q: expected one email address such as bookings@example-clinic.com.au", r.NotificationEmail)
+	}
 	if ps == nil {
 		return nil
 	}
 	return ps
+}
+
+// Longest texts a clinic may show patients: a description and directions
+// fit on a card on a phone in two or three lines; a policy in a paragraph
+// or two.
+const (
+	maxDescription = 160
+	maxDirections  = 200
+	maxPolicy      = 1000
+)
+
+// lineProblem says what is wrong with a text patients will read, or "":
+// empty, longer than max characters, or holding control characters (only
+// line breaks, and only where paragraphs is set).
+func lineProblem(s string, max int, paragraphs bool) string {
+	if strings.TrimSpace(s) == "" {
+		return "is empty: expected a short text, or leave it out"
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return fmt.Sprintf("is %d characters: expected at most %d", n, max)
+	}
+	for _, c := range s {
+		if c == '\n' && paragraphs {
+			continue
+		}
+		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
+			if paragraphs {
+				return "has a control character: expected plain text, with line breaks only between paragraphs"
+			}
+			return "has a line break or control character: expected one line of plain text"
+		}
+	}
+	return ""
+}
+
+// oneAddress reports whether s is exactly one bare email address, such as
+// bookings@example.com, with no name, angle brackets or list.
+func oneAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s || len(s) > 254 {
+		return false
+	}
+	_, domain, _ := strings.Cut(a.Address, "@")
+	return strings.Contains(domain, ".") && !strings.ContainsAny(s, " \"")
 }
 
 // Origin normalises a frame origin, reporting whether it is one: an http
@@ -286,6 +368,10 @@ func (r Record) Booking() booking.Clinic {
 		CancellationCutoff:   r.CancellationCutoff,
 		Practitioners:        r.PractitionerProfiles,
 		Addresses:            r.Addresses,
+		LocationDirections:   r.LocationDirections,
+		ServiceDescriptions:  r.ServiceDescriptions,
+		CancellationPolicy:   r.CancellationPolicy,
+		NotificationEmail:    r.NotificationEmail,
 		DraftTTL:             r.DraftTTL,
 		Theme:                r.Theme,
 	}
@@ -457,6 +543,10 @@ func (r *Repo) seal(rec Record) (store.Clinic, error) {
 		LocationIDs:        rec.Locations, PractitionerIDs: rec.Practitioners, ServiceIDs: rec.Services,
 		Addresses:            rec.Addresses,
 		PractitionerProfiles: convertProfiles(rec.PractitionerProfiles, func(p booking.PractitionerProfile) store.PractitionerProfile { return store.PractitionerProfile(p) }),
+		ServiceDescriptions:  rec.ServiceDescriptions,
+		LocationDirections:   rec.LocationDirections,
+		CancellationPolicy:   rec.CancellationPolicy,
+		NotificationEmail:    rec.NotificationEmail,
 		DraftTTL:             rec.DraftTTL,
 		Enabled:              rec.Enabled, Revision: rec.Revision,
 	}, nil
@@ -486,6 +576,10 @@ func fromRow(row store.Clinic) Record {
 		Locations:          row.LocationIDs, Practitioners: row.PractitionerIDs, Services: row.ServiceIDs,
 		Addresses:            row.Addresses,
 		PractitionerProfiles: convertProfiles(row.PractitionerProfiles, func(p store.PractitionerProfile) booking.PractitionerProfile { return booking.PractitionerProfile(p) }),
+		ServiceDescriptions:  row.ServiceDescriptions,
+		LocationDirections:   row.LocationDirections,
+		CancellationPolicy:   row.CancellationPolicy,
+		NotificationEmail:    row.NotificationEmail,
 		DraftTTL:             row.DraftTTL,
 		Enabled:              row.Enabled, Revision: row.Revision, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt,
 	}

@@ -123,6 +123,10 @@ func testRecord(slug string) Record {
 	r.Locations = []string{"loc-1"}
 	r.Addresses = map[string]string{"loc-1": "12 Crown St, Surry Hills NSW 2010"}
 	r.PractitionerProfiles = map[string]booking.PractitionerProfile{"p-1": {Description: "Sports physiotherapist", Services: []string{"svc-1"}}}
+	r.ServiceDescriptions = map[string]string{"svc-1": "A first visit: assessment, treatment and a plan"}
+	r.LocationDirections = map[string]string{"loc-1": "Level 2, lift beside the pharmacy"}
+	r.CancellationPolicy = "Please give 24 hours' notice.\nLate cancellations may be charged."
+	r.NotificationEmail = "bookings@northside.example"
 	r.DraftTTL = 90 * time.Minute
 	return r
 }
@@ -153,6 +157,12 @@ func TestRepoRoundTripOnEachDatabase(t *testing.T) {
 		if bc.Addresses["loc-1"] != "12 Crown St, Surry Hills NSW 2010" || bc.Practitioners["p-1"].Description != "Sports physiotherapist" ||
 			bc.Practitioners["p-1"].Services[0] != "svc-1" || bc.DraftTTL != 90*time.Minute {
 			t.Errorf("addresses, practitioner profiles or draft lifetime lost on the round trip: %+v", bc)
+		}
+		if bc.ServiceDescriptions["svc-1"] != "A first visit: assessment, treatment and a plan" ||
+			bc.LocationDirections["loc-1"] != "Level 2, lift beside the pharmacy" ||
+			bc.CancellationPolicy != "Please give 24 hours' notice.\nLate cancellations may be charged." ||
+			bc.NotificationEmail != "bookings@northside.example" {
+			t.Errorf("service descriptions, directions, policy or notification email lost on the round trip: %+v", bc)
 		}
 
 		// Rotation: a new first key; rotate-keys re-seals every token with it.
@@ -249,6 +259,10 @@ func TestValidateNamesEachBadField(t *testing.T) {
 	r.DraftTTL = 5 * time.Minute
 	r.Addresses = map[string]string{"loc 1": "12 Crown St"}
 	r.PractitionerProfiles = map[string]booking.PractitionerProfile{"p-1": {Services: []string{"svc 1"}}}
+	r.ServiceDescriptions = map[string]string{"svc-1": "One line\nand another"}
+	r.LocationDirections = map[string]string{"loc-1": strings.Repeat("Turn left. ", 30)}
+	r.CancellationPolicy = "Bell\a"
+	r.NotificationEmail = "Front Desk <desk@northside.example>"
 	err := r.Validate()
 	var ps Problems
 	if !errors.As(err, &ps) {
@@ -258,13 +272,24 @@ func TestValidateNamesEachBadField(t *testing.T) {
 	for _, p := range ps {
 		got[p.Field] = true
 	}
-	for _, f := range []string{"slug", "name", "access-token", "frame-origins", "brand-colour", "logo-url", "min-notice", "window-days", "cancellation-cutoff", "services", "draft-ttl", "addresses", "practitioner-profiles"} {
+	for _, f := range []string{"slug", "name", "access-token", "frame-origins", "brand-colour", "logo-url", "min-notice", "window-days", "cancellation-cutoff", "services", "draft-ttl", "addresses", "practitioner-profiles",
+		"service-descriptions", "location-directions", "cancellation-policy", "notification-email"} {
 		if !got[f] {
 			t.Errorf("no problem reported for --%s in %v", f, err)
 		}
 	}
 	if strings.Contains(err.Error(), "tok en") {
 		t.Error("the error repeats the access token")
+	}
+	for _, want := range []string{
+		`--service-descriptions for "svc-1" has a line break or control character: expected one line of plain text`,
+		`--location-directions for "loc-1" is 330 characters: expected at most 200`,
+		`--cancellation-policy has a control character`,
+		`--notification-email is "Front Desk <desk@northside.example>": expected one email address`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate lacks %q:\n%v", want, err)
+		}
 	}
 	if err := testRecord("healthz").Validate(); err == nil {
 		t.Error("a reserved slug is accepted")
@@ -274,6 +299,46 @@ func TestValidateNamesEachBadField(t *testing.T) {
 	}
 	if err := testRecord("northside").Validate(); err != nil {
 		t.Errorf("a good record: %v", err)
+	}
+}
+
+// TestValidateClinicTexts: what a clinic tells patients is plain text of a
+// sensible length; the notification address is exactly one address.
+func TestValidateClinicTexts(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		set   func(*Record)
+		field string // "" when valid
+	}{
+		{"no texts", func(r *Record) {
+			r.ServiceDescriptions, r.LocationDirections, r.CancellationPolicy, r.NotificationEmail = nil, nil, "", ""
+		}, ""},
+		{"description at the limit", func(r *Record) { r.ServiceDescriptions = map[string]string{"svc-1": strings.Repeat("é", 160)} }, ""},
+		{"description too long", func(r *Record) { r.ServiceDescriptions = map[string]string{"svc-1": strings.Repeat("é", 161)} }, "service-descriptions"},
+		{"empty description", func(r *Record) { r.ServiceDescriptions = map[string]string{"svc-1": "  "} }, "service-descriptions"},
+		{"description for a bad id", func(r *Record) { r.ServiceDescriptions = map[string]string{"svc 1": "Pilates"} }, "service-descriptions"},
+		{"tab in directions", func(r *Record) { r.LocationDirections = map[string]string{"loc-1": "Level 2\tlift"} }, "location-directions"},
+		{"line separator in directions", func(r *Record) { r.LocationDirections = map[string]string{"loc-1": "Level 2\u2028lift"} }, "location-directions"},
+		{"policy in paragraphs", func(r *Record) { r.CancellationPolicy = "One.\n\nTwo." }, ""},
+		{"policy with a carriage return", func(r *Record) { r.CancellationPolicy = "One.\r\nTwo." }, "cancellation-policy"},
+		{"policy too long", func(r *Record) { r.CancellationPolicy = strings.Repeat("x", 1001) }, "cancellation-policy"},
+		{"two addresses", func(r *Record) { r.NotificationEmail = "a@northside.example, b@northside.example" }, "notification-email"},
+		{"no domain", func(r *Record) { r.NotificationEmail = "bookings@localhost" }, "notification-email"},
+		{"not an address", func(r *Record) { r.NotificationEmail = "bookings" }, "notification-email"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := testRecord("northside")
+			tc.set(&r)
+			err := r.Validate()
+			var ps Problems
+			errors.As(err, &ps)
+			switch {
+			case tc.field == "" && err != nil:
+				t.Errorf("Validate = %v, want no problem", err)
+			case tc.field != "" && (len(ps) != 1 || ps[0].Field != tc.field):
+				t.Errorf("Validate = %v, want one problem with --%s", err, tc.field)
+			}
+		})
 	}
 }
 

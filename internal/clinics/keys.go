@@ -92,20 +92,39 @@ func (r *Keyring) SealingKeyID() string { return r.keys[0].id }
 // bound in as associated data, so a sealed token copied onto another
 // clinic's row does not open.
 func (r *Keyring) Seal(slug, token string) (string, error) {
-	k := r.keys[0]
-	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(token)+k.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
+	sealed, err := r.SealData(associatedData(slug), []byte(token))
+	if err != nil {
 		return "", fmt.Errorf("seal access token: %w", err)
 	}
-	out := k.aead.Seal(nonce, nonce, []byte(token), associatedData(slug))
-	return sealedPrefix + ":" + k.id + ":" + base64.RawURLEncoding.EncodeToString(out), nil
+	return sealed, nil
 }
 
 // Open decrypts a token Seal made for this slug with any key of the ring.
 func (r *Keyring) Open(slug, sealed string) (string, error) {
+	plain, err := r.OpenData(associatedData(slug), sealed)
+	return string(plain), err
+}
+
+// SealData encrypts plain with the first key, in the access tokens' format
+// ("v1:<key id>:<base64url(nonce|ciphertext)>"), binding ad to it: what
+// is sealed opens only with the same associated data, so a value copied
+// onto another row, or used for another purpose, does not open. Callers
+// other than the access tokens put their own purpose in ad.
+func (r *Keyring) SealData(ad, plain []byte) (string, error) {
+	k := r.keys[0]
+	nonce := make([]byte, k.aead.NonceSize(), k.aead.NonceSize()+len(plain)+k.aead.Overhead())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	out := k.aead.Seal(nonce, nonce, plain, ad)
+	return sealedPrefix + ":" + k.id + ":" + base64.RawURLEncoding.EncodeToString(out), nil
+}
+
+// OpenData decrypts what SealData sealed with ad, with any key of the ring.
+func (r *Keyring) OpenData(ad []byte, sealed string) ([]byte, error) {
 	id, err := SealedKeyID(sealed)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	_, body, _ := strings.Cut(strings.TrimPrefix(sealed, sealedPrefix+":"), ":")
 	for _, k := range r.keys {
@@ -114,16 +133,16 @@ func (r *Keyring) Open(slug, sealed string) (string, error) {
 		}
 		raw, err := base64.RawURLEncoding.DecodeString(body)
 		if err != nil || len(raw) < k.aead.NonceSize()+k.aead.Overhead() {
-			return "", ErrCannotOpen
+			return nil, ErrCannotOpen
 		}
 		n := k.aead.NonceSize()
-		plain, err := k.aead.Open(nil, raw[:n], raw[n:], associatedData(slug))
+		plain, err := k.aead.Open(nil, raw[:n], raw[n:], ad)
 		if err != nil {
-			return "", ErrCannotOpen
+			return nil, ErrCannotOpen
 		}
-		return string(plain), nil
+		return plain, nil
 	}
-	return "", fmt.Errorf("%w (key id %s)", ErrUnknownKey, id)
+	return nil, fmt.Errorf("%w (key id %s)", ErrUnknownKey, id)
 }
 
 // SealedKeyID names the key a sealed token was sealed with.

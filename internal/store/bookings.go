@@ -118,13 +118,45 @@ func (s *Store) GetBookingByDraft(ctx context.Context, draftID string) (Booking,
 // now. It returns
 // ErrNotFound if there is no booking for b.DraftID, and ErrSlotTaken if a
 // failed booking is revived while another draft holds its slot.
-func (s *Store) UpdateBooking(ctx context.Context, b Booking) error {
-	n, err := s.execCount(ctx, `
+//
+// queue is the messages this change makes due: they are queued in the
+// same transaction, and only if the booking was not already in b.Status,
+// so an outcome recorded twice sends its message once.
+func (s *Store) UpdateBooking(ctx context.Context, b Booking, queue ...OutboxMessage) error {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var before string
+		if len(queue) > 0 {
+			lock := ""
+			if s.dialect == DialectPostgres {
+				lock = " FOR UPDATE"
+			}
+			if err := tx.QueryRowContext(ctx, `SELECT status FROM bookings WHERE draft_id = $1`+lock, b.DraftID).Scan(&before); err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return nil // n stays 0: not found
+				}
+				return err
+			}
+		}
+		res, err := tx.ExecContext(ctx, `
 		UPDATE bookings SET status = $2, appointment_id = $3, reference_number = $4,
 			client_id = $5, updated_at = $6, resent = $7, contact_differs = $8
 		WHERE draft_id = $1`,
-		b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now()), boolInt(b.Resent),
-		boolInt(b.ContactDiffers))
+			b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now()), boolInt(b.Resent),
+			boolInt(b.ContactDiffers))
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n == 0 || before == b.Status {
+			return err
+		}
+		for _, m := range queue {
+			if err := s.insertOutbox(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		if conflict := bookingConflict(err); conflict != err {
 			return conflict
@@ -332,14 +364,30 @@ func (s *Store) ClaimResend(ctx context.Context, draftID string, seen time.Time,
 // unsettled: status, appointment id, reference number and client id, with
 // updated_at now. It reports whether it changed the booking; false with a
 // nil error means another caller settled it first (or there is none), and
-// what that caller wrote stands.
-func (s *Store) SettleBooking(ctx context.Context, b Booking, unsettled []string) (bool, error) {
-	n, err := s.execCount(ctx, `
+// what that caller wrote stands. queue is queued in the same transaction,
+// only by the caller that settles it.
+func (s *Store) SettleBooking(ctx context.Context, b Booking, unsettled []string, queue ...OutboxMessage) (bool, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `
 		UPDATE bookings SET status = $2, appointment_id = $3, reference_number = $4,
 			client_id = $5, updated_at = $6
 		WHERE draft_id = $1 AND status IN `+inList(7, len(unsettled)),
-		append([]any{b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now())},
-			stringArgs(unsettled...)...)...)
+			append([]any{b.DraftID, b.Status, b.AppointmentID, b.ReferenceNumber, b.ClientID, unix(s.now())},
+				stringArgs(unsettled...)...)...)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n != 1 {
+			return err
+		}
+		for _, m := range queue {
+			if err := s.insertOutbox(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return false, fmt.Errorf("settle booking for draft %s: %w", shortID(b.DraftID), err)
 	}

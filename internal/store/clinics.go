@@ -46,8 +46,14 @@ type Clinic struct {
 	Addresses map[string]string
 	// PractitionerProfiles describes practitioners by coreplus id.
 	PractitionerProfiles map[string]PractitionerProfile
-	DraftTTL             time.Duration // to the second
-	Enabled              bool
+	// ServiceDescriptions gives a line about each appointment type by id.
+	ServiceDescriptions map[string]string
+	// LocationDirections gives how to find each location by id.
+	LocationDirections map[string]string
+	CancellationPolicy string
+	NotificationEmail  string
+	DraftTTL           time.Duration // to the second
+	Enabled            bool
 	// Revision is 1 on creation and goes up by one with every update.
 	Revision  int64
 	CreatedAt time.Time
@@ -64,7 +70,8 @@ const clinicColumns = `slug, name, phone, privacy_url, access_token, frame_origi
 	brand_colour, logo_url, min_notice_seconds, window_days, email_reminders,
 	sms_reminders, cancellation_cutoff_seconds, location_ids, practitioner_ids,
 	service_ids, addresses, practitioner_profiles, draft_ttl_seconds,
-	enabled, revision, created_at, updated_at`
+	enabled, revision, created_at, updated_at, service_descriptions,
+	location_directions, cancellation_policy, notification_email`
 
 // CreateClinic inserts c with revision 1. Slug, Name and SealedAccessToken
 // are required; ErrDuplicateClinic if the slug is taken.
@@ -78,11 +85,12 @@ func (s *Store) CreateClinic(ctx context.Context, c Clinic) error {
 		return fmt.Errorf("create clinic %s: %w", c.Slug, err)
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO clinics (`+clinicColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 1, $21, $21, $22, $23, $24, $25)`,
 		c.Slug, c.Name, c.Phone, c.PrivacyURL, c.SealedAccessToken, lists[0],
 		c.BrandColour, c.LogoURL, seconds(c.MinNotice), c.WindowDays, boolInt(c.EmailReminders),
 		boolInt(c.SMSReminders), seconds(c.CancellationCutoff), lists[1], lists[2],
-		lists[3], lists[4], lists[5], seconds(c.DraftTTL), boolInt(c.Enabled), now)
+		lists[3], lists[4], lists[5], seconds(c.DraftTTL), boolInt(c.Enabled), now,
+		lists[6], lists[7], c.CancellationPolicy, c.NotificationEmail)
 	if isUniqueViolation(err) {
 		return ErrDuplicateClinic
 	}
@@ -143,13 +151,16 @@ func (s *Store) UpdateClinic(ctx context.Context, c Clinic) error {
 			window_days = $10, email_reminders = $11, sms_reminders = $12,
 			cancellation_cutoff_seconds = $13, location_ids = $14, practitioner_ids = $15,
 			service_ids = $16, addresses = $17, practitioner_profiles = $18,
-			draft_ttl_seconds = $19, enabled = $20, revision = revision + 1, updated_at = $21
+			draft_ttl_seconds = $19, enabled = $20, revision = revision + 1, updated_at = $21,
+			service_descriptions = $23, location_directions = $24,
+			cancellation_policy = $25, notification_email = $26
 		WHERE slug = $1 AND revision = $22`,
 		c.Slug, c.Name, c.Phone, c.PrivacyURL, c.SealedAccessToken,
 		lists[0], c.BrandColour, c.LogoURL, seconds(c.MinNotice),
 		c.WindowDays, boolInt(c.EmailReminders), boolInt(c.SMSReminders),
 		seconds(c.CancellationCutoff), lists[1], lists[2],
-		lists[3], lists[4], lists[5], seconds(c.DraftTTL), boolInt(c.Enabled), unix(s.now()), c.Revision)
+		lists[3], lists[4], lists[5], seconds(c.DraftTTL), boolInt(c.Enabled), unix(s.now()), c.Revision,
+		lists[6], lists[7], c.CancellationPolicy, c.NotificationEmail)
 	if err != nil {
 		return fmt.Errorf("update clinic %s: %w", c.Slug, err)
 	}
@@ -171,6 +182,7 @@ func scanClinic(row interface{ Scan(...any) error }) (Clinic, error) {
 		c                                   Clinic
 		origins, locs, pracs, svcs          string
 		addresses, profiles                 string
+		descriptions, directions            string
 		notice, cutoff, email, sms, enabled int64
 		created, updated, windowDays, ttl   int64
 	)
@@ -178,7 +190,8 @@ func scanClinic(row interface{ Scan(...any) error }) (Clinic, error) {
 		&c.BrandColour, &c.LogoURL, &notice, &windowDays, &email,
 		&sms, &cutoff, &locs, &pracs,
 		&svcs, &addresses, &profiles, &ttl,
-		&enabled, &c.Revision, &created, &updated)
+		&enabled, &c.Revision, &created, &updated, &descriptions,
+		&directions, &c.CancellationPolicy, &c.NotificationEmail)
 	if err != nil {
 		return Clinic{}, err
 	}
@@ -188,6 +201,7 @@ func scanClinic(row interface{ Scan(...any) error }) (Clinic, error) {
 	}{
 		{origins, &c.FrameOrigins}, {locs, &c.LocationIDs}, {pracs, &c.PractitionerIDs}, {svcs, &c.ServiceIDs},
 		{addresses, &c.Addresses}, {profiles, &c.PractitionerProfiles},
+		{descriptions, &c.ServiceDescriptions}, {directions, &c.LocationDirections},
 	} {
 		if err := json.Unmarshal([]byte(l.text), l.into); err != nil {
 			return Clinic{}, fmt.Errorf("clinic %s: JSON column: %w", c.Slug, err)
@@ -201,6 +215,12 @@ func scanClinic(row interface{ Scan(...any) error }) (Clinic, error) {
 	if len(c.PractitionerProfiles) == 0 {
 		c.PractitionerProfiles = nil
 	}
+	if len(c.ServiceDescriptions) == 0 {
+		c.ServiceDescriptions = nil
+	}
+	if len(c.LocationDirections) == 0 {
+		c.LocationDirections = nil
+	}
 	c.WindowDays = int(windowDays)
 	c.EmailReminders, c.SMSReminders, c.Enabled = email == 1, sms == 1, enabled == 1
 	c.CreatedAt, c.UpdatedAt = fromUnix(created), fromUnix(updated)
@@ -208,12 +228,14 @@ func scanClinic(row interface{ Scan(...any) error }) (Clinic, error) {
 }
 
 // clinicLists encodes frame origins, locations, practitioners, services,
-// addresses and practitioner profiles as JSON; nil is stored empty, not null.
-func clinicLists(c Clinic) ([6]string, error) {
-	var out [6]string
+// addresses, practitioner profiles, service descriptions and location
+// directions as JSON; nil is stored empty, not null.
+func clinicLists(c Clinic) ([8]string, error) {
+	var out [8]string
 	for i, v := range []any{
 		nonNilList(c.FrameOrigins), nonNilList(c.LocationIDs), nonNilList(c.PractitionerIDs), nonNilList(c.ServiceIDs),
 		nonNilMap(c.Addresses), nonNilMap(c.PractitionerProfiles),
+		nonNilMap(c.ServiceDescriptions), nonNilMap(c.LocationDirections),
 	} {
 		b, err := json.Marshal(v)
 		if err != nil {

@@ -29,8 +29,12 @@ func testClinic(slug string) Clinic {
 			"p-1": {Description: "Sports physiotherapist", Services: []string{"svc-1"}},
 			"p-2": {Description: "Back and neck pain"},
 		},
-		DraftTTL: 90 * time.Minute,
-		Enabled:  true,
+		ServiceDescriptions: map[string]string{"svc-1": "A first visit: assessment and a plan"},
+		LocationDirections:  map[string]string{"loc-1": "Level 2, lift beside the pharmacy"},
+		CancellationPolicy:  "Cancel at least 24 hours ahead,\nor a fee may apply.",
+		NotificationEmail:   "bookings@northside.example",
+		DraftTTL:            90 * time.Minute,
+		Enabled:             true,
 	}
 }
 
@@ -102,12 +106,16 @@ func TestUpdateClinicBumpsRevisionAndRefusesStaleWrites(t *testing.T) {
 		changed := first
 		changed.Name, changed.Enabled, changed.ServiceIDs = "Northside Physio & Pilates", false, []string{"svc-9"}
 		changed.SealedAccessToken = "v1:99887766:bmV3"
+		changed.ServiceDescriptions = map[string]string{"svc-9": "Pilates in a small group"}
+		changed.LocationDirections, changed.CancellationPolicy, changed.NotificationEmail = nil, "", "front-desk@northside.example"
 		if err := s.UpdateClinic(ctx, changed); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := s.GetClinic(ctx, "northside")
 		if got.Name != changed.Name || got.Enabled || got.SealedAccessToken != changed.SealedAccessToken ||
-			!reflect.DeepEqual(got.ServiceIDs, []string{"svc-9"}) {
+			!reflect.DeepEqual(got.ServiceIDs, []string{"svc-9"}) ||
+			!reflect.DeepEqual(got.ServiceDescriptions, changed.ServiceDescriptions) || got.LocationDirections != nil ||
+			got.CancellationPolicy != "" || got.NotificationEmail != "front-desk@northside.example" {
 			t.Errorf("update not saved: %+v", got)
 		}
 		if got.Revision != 2 || !got.CreatedAt.Equal(base) || !got.UpdatedAt.Equal(base.Add(time.Hour)) {

@@ -3,6 +3,7 @@
 package browsertest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -72,6 +73,30 @@ const axeRunJS = `axe.run(document, {resultTypes: ['violations']}).then(r => JSO
 // violation's rule, impact and elements.
 func (b *browser) expectNoAxeViolations(page string) {
 	b.t.Helper()
+	vs, err := b.runAxe(page)
+	if err != nil {
+		b.fail("%v", err)
+	}
+	b.reportAxe(page, vs)
+}
+
+// reportAxe fails listing each violation, or logs that there were none.
+func (b *browser) reportAxe(page string, vs []axeViolation) {
+	b.t.Helper()
+	if len(vs) > 0 {
+		var lines []string
+		for _, v := range vs {
+			lines = append(lines, fmt.Sprintf("%s (%s): %s, on %d element(s): %s", v.ID, v.Impact, v.Help, len(v.Targets), strings.Join(v.Targets, ", ")))
+		}
+		b.t.Errorf("axe-core finds %d violation(s) on %s (%s):\n  %s", len(vs), page, b.url(), strings.Join(lines, "\n  "))
+		return
+	}
+	b.t.Logf("axe-core: no violations on %s", page)
+}
+
+// runAxe injects axe-core into the page and returns what it finds.
+func (b *browser) runAxe(page string) ([]axeViolation, error) {
+	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
 	defer cancel()
 	byValue := true
@@ -93,25 +118,17 @@ func (b *browser) expectNoAxeViolations(page string) {
 		return s, nil
 	}
 	if _, err := eval(axeSource(b.t)+"\n;'injected'", false); err != nil {
-		b.fail("inject axe-core into %s: %v", page, err)
+		return nil, fmt.Errorf("inject axe-core into %s: %w", page, err)
 	}
 	out, err := eval(axeRunJS, true)
 	if err != nil {
-		b.fail("run axe-core on %s: %v", page, err)
+		return nil, fmt.Errorf("run axe-core on %s: %w", page, err)
 	}
 	var vs []axeViolation
 	if err := json.Unmarshal([]byte(out), &vs); err != nil {
-		b.fail("axe-core's answer on %s: %v (%q)", page, err, out)
+		return nil, fmt.Errorf("axe-core's answer on %s: %v (%q)", page, err, out)
 	}
-	if len(vs) > 0 {
-		var lines []string
-		for _, v := range vs {
-			lines = append(lines, fmt.Sprintf("%s (%s): %s, on %d element(s): %s", v.ID, v.Impact, v.Help, len(v.Targets), strings.Join(v.Targets, ", ")))
-		}
-		b.t.Errorf("axe-core finds %d violation(s) on %s (%s):\n  %s", len(vs), page, b.url(), strings.Join(lines, "\n  "))
-		return
-	}
-	b.t.Logf("axe-core: no violations on %s", page)
+	return vs, nil
 }
 
 // axeTour walks the pages in one browser, standalone or in a frame on the
@@ -122,6 +139,9 @@ type axeTour struct {
 	tab      *browser // the browser's tab: the portal, or the host page
 	b        *browser // the portal's page: tab, or the frame in it
 	pages    int
+	// portal and embedPortal, when set, are the portal the tour opens
+	// (as itself and as another site) instead of suite.faultyURL.
+	portal, embedPortal string
 }
 
 // open loads a page of the portal behind the switch (suite.faultyURL),
@@ -131,12 +151,12 @@ func (a *axeTour) open(path string) {
 	if !a.embedded {
 		ctx, cancel := context.WithTimeout(a.tab.ctx, stepTimeout)
 		defer cancel()
-		if _, err := chromedp.RunResponse(ctx, chromedp.Navigate(suite.faultyURL+path)); err != nil {
+		if _, err := chromedp.RunResponse(ctx, chromedp.Navigate(cmp.Or(a.portal, suite.faultyURL)+path)); err != nil {
 			a.tab.fail("open %s: %v", path, err)
 		}
 		return
 	}
-	u, err := url.Parse(suite.faultyEmbedURL + path)
+	u, err := url.Parse(cmp.Or(a.embedPortal, suite.faultyEmbedURL) + path)
 	if err != nil {
 		a.t.Fatal(err)
 	}
@@ -156,6 +176,26 @@ func (a *axeTour) check(name, heading string) {
 	a.b.screenshot(name)
 	a.b.expectNoAxeViolations(name)
 	a.pages++
+}
+
+// checkRefreshing is check for a page that loads itself again after a few
+// seconds (the busy page's Refresh): a reload that lands while axe-core
+// runs destroys its page, so axe-core runs again on the reloaded one,
+// which must be the same page.
+func (a *axeTour) checkRefreshing(name, heading string) {
+	a.t.Helper()
+	var err error
+	for range 3 {
+		a.b.waitHeading(heading)
+		var vs []axeViolation
+		if vs, err = a.b.runAxe(name); err == nil {
+			a.b.reportAxe(name, vs)
+			a.pages++
+			return
+		}
+		a.t.Logf("%v; the page reloaded itself meanwhile: again", err)
+	}
+	a.b.fail("%v", err)
 }
 
 // submit clicks the button named text and waits for the page it loads,
@@ -275,6 +315,7 @@ func TestEveryPageHasNoAxeViolations(t *testing.T) {
 				tab := newBrowser(t, cfg)
 				a := &axeTour{t: t, embedded: embedded, tab: tab, b: tab}
 				tourEveryPage(a, strings.NewReplacer("320px", "Narrow", "1280px", "Wide", " ", "-", "standalone", "Alone", "embedded", "Framed").Replace(name))
+				tourColdPages(a)
 				t.Logf("axe-core checked %d pages at %d px (embedded %v)", a.pages, width, embedded)
 			})
 		}
@@ -351,6 +392,31 @@ func tourEveryPage(a *axeTour, who string) {
 	a.check("404 page", "Page not found")
 	a.open("/" + clinicSlug + "/book?location=no-such-location")
 	a.check("bad link page", "We couldn't use that link")
+}
+
+// tourColdPages visits, on a portal of its own whose caches are empty, the
+// first step while coreplus is down (the outage page, where the patient
+// has nothing yet) and while coreplus is too slow to wait for (the busy
+// page, which loads itself again).
+func tourColdPages(a *axeTour) {
+	a.t.Helper()
+	cold := startColdPortal(a.t)
+	a.portal, a.embedPortal = cold.url, cold.embedURL
+	defer func() { a.portal, a.embedPortal = "", "" }()
+
+	cold.upstream.down.Store(true)
+	a.open("/" + clinicSlug + "/")
+	a.check("outage page at the first step", "Online booking isn't available right now")
+	a.b.expectText("the outage page at the first step", "Leave a booking request")
+	cold.upstream.down.Store(false)
+
+	cold.upstream.slow.Store(true)
+	defer cold.upstream.slow.Store(false)
+	a.open("/" + clinicSlug + "/")
+	a.b.waitHeading("Lots of people are booking right now")
+	a.b.checkPage()
+	a.b.screenshot("busy page")
+	a.checkRefreshing("busy page", "Lots of people are booking right now")
 }
 
 // takeSlot books the review's time for another client, straight in

@@ -78,9 +78,10 @@ var suite struct {
 	// away; faultyEmbedURL is it as another site, as embedURL.
 	faultyURL, faultyEmbedURL string
 	upstream                  *upstreamSwitch
-	// portalBin and portalEnv run `portal` commands (portal staff add)
-	// on the first portal's database, as its operator would.
-	portalBin string
+	// dir and portalBin let a test start a portal of its own (coldPortal).
+	dir, portalBin string
+	// portalEnv runs `portal` commands (portal staff add) on the first
+	// portal's database, as its operator would.
 	portalEnv []string
 }
 
@@ -131,6 +132,7 @@ func runSuite(m *testing.M) (code int) {
 		return fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "browsertest: built the portal and the sandbox in %v\n", time.Since(start).Round(time.Millisecond))
+	suite.dir, suite.portalBin = dir, bins["portal"]
 
 	// Port 0: the sandbox picks a free port and prints it in its banner.
 	sandbox, err := startProcess(dir, "coreplus-sandbox", bins["coreplus-sandbox"], []string{"--addr", "127.0.0.1:0"}, nil)
@@ -163,7 +165,7 @@ func runSuite(m *testing.M) (code int) {
 	}
 	suite.portalLog = portal.logPath
 	suite.portalURL = "http://127.0.0.1:" + port
-	suite.portalBin, suite.portalEnv = bins["portal"], portal.env
+	suite.portalEnv = portal.env
 
 	// A second portal reaches the sandbox through a switch the tests
 	// control, to show the pages of an outage, with no per-address limits.
@@ -213,6 +215,11 @@ func startPortal(dir, bin, name, coreplusURL, port string, extraEnv ...string) (
 		"CLINIC_NAME=" + clinicName,
 		"CLINIC_PHONE=" + clinicPhone,
 		"CLINIC_FRAME_ORIGINS=" + suite.hostURL,
+		// What a clinic adds to coreplus's data, so that every page's
+		// check sees the markup that shows it.
+		"CLINIC_SERVICE_DESCRIPTIONS=" + clinicServiceDescriptions,
+		"CLINIC_LOCATION_DIRECTIONS=" + clinicLocationDirections,
+		"CLINIC_CANCELLATION_POLICY=" + clinicCancellationPolicy,
 		"DATA_DIR=" + dataDir,
 		"DATABASE_URL=sqlite:" + filepath.Join(dataDir, "portal.db"),
 		"HOST=127.0.0.1",
@@ -230,12 +237,23 @@ func startPortal(dir, bin, name, coreplusURL, port string, extraEnv ...string) (
 	return p, nil
 }
 
+// The clinic's own texts, as the portals are configured with them.
+var (
+	clinicServiceDescriptions = `{"` + sandbox.AppointmentTypeInitialID + `": "Your first visit: assessment, treatment and a plan", "` +
+		sandbox.AppointmentTypeStandardID + `": "A follow-up visit for a problem we are treating"}`
+	clinicLocationDirections = `{"` + sandbox.LocationSydneyID + `": "Level 1, above the pharmacy: the lift is on Crown Street"}`
+	clinicCancellationPolicy = "Please give 24 hours' notice if you need to cancel.\nLate cancellations may be charged."
+)
+
 // upstreamSwitch passes requests to coreplus (the sandbox) or, while down,
-// answers each with a 503 as coreplus does in an outage.
+// answers each with a 503 as coreplus does in an outage; while slow, it
+// holds each request until slow is cleared (or the caller gives up), as a
+// coreplus too slow for a patient to wait for.
 type upstreamSwitch struct {
 	target string // the sandbox, http://HOST:PORT
 	url    string // the switch, http://HOST:PORT
 	down   atomic.Bool
+	slow   atomic.Bool
 }
 
 func (u *upstreamSwitch) start() (*http.Server, error) {
@@ -256,10 +274,54 @@ func (u *upstreamSwitch) start() (*http.Server, error) {
 			http.Error(w, "Service Unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		for u.slow.Load() {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
 		proxy.ServeHTTP(w, r)
 	})}
 	go func() { _ = srv.Serve(ln) }()
 	return srv, nil
+}
+
+var coldPortals atomic.Int32
+
+// coldPortal is a portal of the test's own, started now, so that nothing is
+// in its caches, behind a switch of its own; the test's cleanup stops it.
+type coldPortal struct {
+	url, embedURL string
+	upstream      *upstreamSwitch
+}
+
+func startColdPortal(t *testing.T) *coldPortal {
+	t.Helper()
+	sw := &upstreamSwitch{target: suite.upstream.target}
+	srv, err := sw.start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sw.slow.Store(false); srv.Close() })
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("portal-cold-%d", coldPortals.Add(1))
+	p, err := startPortal(suite.dir, suite.portalBin, name, sw.url+"/API/Core/v2.1/", port)
+	if p != nil {
+		t.Cleanup(func() {
+			p.stop()
+			if t.Failed() {
+				p.dumpLog(os.Stderr)
+			}
+		})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &coldPortal{url: "http://127.0.0.1:" + port, embedURL: "http://localhost:" + port, upstream: sw}
 }
 
 func chromiumPath() string {

@@ -13,15 +13,28 @@ import (
 )
 
 // Adapter is a booking.Store over a *store.Store.
-type Adapter struct{ S *store.Store }
+type Adapter struct {
+	S *store.Store
+	// Seal seals what of the patient a queued message holds; nil when the
+	// portal sends no mail, and then no message is queued.
+	Seal Sealer
+}
 
 var (
 	_ booking.Store        = Adapter{}
 	_ booking.RequestStore = Adapter{}
+	_ booking.Outbox       = Adapter{}
 )
 
-// New wraps s.
+// New wraps s. It queues no messages: see WithOutbox.
 func New(s *store.Store) Adapter { return Adapter{S: s} }
+
+// WithOutbox is a with messages queued, their personal content sealed by
+// seal (a *clinics.Keyring).
+func (a Adapter) WithOutbox(seal Sealer) Adapter {
+	a.Seal = seal
+	return a
+}
 
 func (a Adapter) CreateDraft(ctx context.Context, d booking.Draft) error {
 	return mapErr(a.S.CreateDraft(ctx, toStoreDraft(d)))
@@ -114,9 +127,13 @@ func (a Adapter) SetBookingStatus(ctx context.Context, draftID string, from book
 	return a.S.SetBookingStatus(ctx, draftID, string(from), seen, string(to))
 }
 
-func (a Adapter) SettleBooking(ctx context.Context, r booking.Record) (bool, error) {
+func (a Adapter) SettleBooking(ctx context.Context, r booking.Record, due ...booking.Message) (bool, error) {
+	queue, err := a.sealMessages(due)
+	if err != nil {
+		return false, err
+	}
 	unsettled := statusesWhere(booking.RecordStatuses(), func(s booking.RecordStatus) bool { return !s.Settled() })
-	return a.S.SettleBooking(ctx, toStoreBooking(r), unsettled)
+	return a.S.SettleBooking(ctx, toStoreBooking(r), unsettled, queue...)
 }
 
 func (a Adapter) ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error) {
@@ -197,8 +214,12 @@ func fromStoreBooking(b store.Booking) booking.Record {
 	}
 }
 
-func (a Adapter) UpdateBooking(ctx context.Context, r booking.Record) error {
-	return mapErr(a.S.UpdateBooking(ctx, toStoreBooking(r)))
+func (a Adapter) UpdateBooking(ctx context.Context, r booking.Record, due ...booking.Message) error {
+	queue, err := a.sealMessages(due)
+	if err != nil {
+		return err
+	}
+	return mapErr(a.S.UpdateBooking(ctx, toStoreBooking(r), queue...))
 }
 
 // statusesWhere is the statuses of all that rule holds for, as the store

@@ -1,0 +1,97 @@
+package bookingstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/store"
+)
+
+// Sealer seals and opens bytes bound to associated data; *clinics.Keyring
+// is one (AES-256-GCM under PORTAL_TOKEN_KEYS).
+type Sealer interface {
+	SealData(ad, plain []byte) (string, error)
+	OpenData(ad []byte, sealed string) ([]byte, error)
+}
+
+// sealedMessage is what of the patient a queued message holds: sealed at
+// rest, deleted with the message.
+type sealedMessage struct {
+	To        string `json:"to"`
+	FirstName string `json:"first_name,omitempty"`
+}
+
+// messageAD binds a sealed message to its row, so sealed content copied
+// onto another message (another patient's booking) does not open.
+func messageAD(id, kind, draftID string) []byte {
+	return []byte("outbox-message:" + id + ":" + kind + ":" + draftID)
+}
+
+// sealMessages turns due messages into outbox rows; none when the portal
+// sends no mail.
+func (a Adapter) sealMessages(due []booking.Message) ([]store.OutboxMessage, error) {
+	if a.Seal == nil || len(due) == 0 {
+		return nil, nil
+	}
+	out := make([]store.OutboxMessage, 0, len(due))
+	for _, m := range due {
+		var raw [16]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return nil, err
+		}
+		id := hex.EncodeToString(raw[:])
+		plain, err := json.Marshal(sealedMessage{To: m.To, FirstName: m.FirstName})
+		if err != nil {
+			return nil, err
+		}
+		sealed, err := a.Seal.SealData(messageAD(id, string(m.Kind), m.DraftID), plain)
+		if err != nil {
+			return nil, fmt.Errorf("seal %s message: %w", m.Kind, err)
+		}
+		out = append(out, store.OutboxMessage{
+			ID: id, Kind: string(m.Kind), Clinic: m.Clinic, DraftID: m.DraftID, Sequence: m.Sequence, Sealed: sealed,
+		})
+	}
+	return out, nil
+}
+
+// ClaimMessage claims the message due longest and opens what it holds of
+// the patient. A message that does not open (a key dropped from
+// PORTAL_TOKEN_KEYS) is returned with an error, so the worker can give it
+// up.
+func (a Adapter) ClaimMessage(ctx context.Context, now time.Time, lease time.Duration) (booking.QueuedMessage, bool, error) {
+	m, ok, err := a.S.ClaimOutbox(ctx, now, lease)
+	if err != nil || !ok {
+		return booking.QueuedMessage{}, ok, err
+	}
+	q := booking.QueuedMessage{
+		ID: m.ID, Tries: m.Tries, CreatedAt: m.CreatedAt,
+		Message: booking.Message{Kind: booking.MessageKind(m.Kind), Clinic: m.Clinic, DraftID: m.DraftID, Sequence: m.Sequence},
+	}
+	if a.Seal == nil {
+		return q, true, fmt.Errorf("open message %s: no keys to open it with", m.ID[:8])
+	}
+	plain, err := a.Seal.OpenData(messageAD(m.ID, m.Kind, m.DraftID), m.Sealed)
+	if err != nil {
+		return q, true, fmt.Errorf("open message %s: %w", m.ID[:8], err)
+	}
+	var sm sealedMessage
+	if err := json.Unmarshal(plain, &sm); err != nil {
+		return q, true, fmt.Errorf("open message %s: %w", m.ID[:8], err)
+	}
+	q.To, q.FirstName = sm.To, sm.FirstName
+	return q, true, nil
+}
+
+func (a Adapter) DeleteMessage(ctx context.Context, id string) error {
+	return a.S.DeleteOutbox(ctx, id)
+}
+
+func (a Adapter) RetryMessage(ctx context.Context, id string, due time.Time) error {
+	return a.S.RetryOutbox(ctx, id, due)
+}

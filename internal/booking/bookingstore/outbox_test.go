@@ -1,0 +1,76 @@
+package bookingstore_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
+	"github.com/clinic-booking/portal/internal/clinics"
+)
+
+// TestOutboxSealsWhatItHoldsOfThePatient: the address and first name are
+// sealed at rest and open with the portal's keys only; with no keys (no
+// mail) nothing is queued.
+func TestOutboxSealsWhatItHoldsOfThePatient(t *testing.T) {
+	keys, err := clinics.ParseKeyring(strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKeys, _ := clinics.ParseKeyring(strings.Repeat("ef", 32))
+	forEachAdapter(t, func(t *testing.T, plain bookingstore.Adapter) {
+		ctx := context.Background()
+		a := plain.WithOutbox(keys)
+		book := func(a bookingstore.Adapter, hour int) booking.Record {
+			d := testDraft(t, booking.DraftBooking, base.Add(time.Hour))
+			if err := a.CreateDraft(ctx, d); err != nil {
+				t.Fatal(err)
+			}
+			rec := booking.Record{DraftID: d.ID, Clinic: "demo", PractitionerID: "prac-1", ClientID: "client-1",
+				Start: d.SlotStart.Add(time.Duration(hour) * time.Hour), End: d.SlotEnd.Add(time.Duration(hour) * time.Hour)}
+			if err := a.ClaimBooking(ctx, rec); err != nil {
+				t.Fatal(err)
+			}
+			rec.Status = booking.RecordBooked
+			msg := booking.Message{Kind: booking.MessageConfirmed, Clinic: "demo", DraftID: d.ID, To: "sealed.pat@example.com", FirstName: "Sealina"}
+			if err := a.UpdateBooking(ctx, rec, msg); err != nil {
+				t.Fatal(err)
+			}
+			return rec
+		}
+
+		book(plain, 0) // no keys: the portal sends no mail
+		if list, _ := a.S.ListOutbox(ctx); len(list) != 0 {
+			t.Fatalf("%d messages queued with mail off", len(list))
+		}
+		rec := book(a, 1)
+		list, err := a.S.ListOutbox(ctx)
+		if err != nil || len(list) != 1 {
+			t.Fatalf("outbox: %d, %v", len(list), err)
+		}
+		if strings.Contains(list[0].Sealed, "sealed.pat") || strings.Contains(list[0].Sealed, "Sealina") {
+			t.Errorf("the outbox holds the patient in the clear: %s", list[0].Sealed)
+		}
+
+		// Keys that did not seal it do not open it: the worker is told.
+		if _, ok, err := a.WithOutbox(otherKeys).ClaimMessage(ctx, time.Now(), time.Minute); !ok || err == nil {
+			t.Fatalf("opened with the wrong keys: %v %v", ok, err)
+		}
+		if err := a.RetryMessage(ctx, list[0].ID, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		q, ok, err := a.ClaimMessage(ctx, time.Now(), time.Minute)
+		if err != nil || !ok {
+			t.Fatalf("claim: %v %v", ok, err)
+		}
+		if q.To != "sealed.pat@example.com" || q.FirstName != "Sealina" || q.Kind != booking.MessageConfirmed ||
+			q.DraftID != rec.DraftID || q.Clinic != "demo" || q.Tries != 2 {
+			t.Errorf("claimed %+v", q)
+		}
+		if err := a.DeleteMessage(ctx, q.ID); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

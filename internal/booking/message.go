@@ -1,0 +1,78 @@
+package booking
+
+import (
+	"context"
+	"time"
+)
+
+// MessageKind names why a patient is sent a message. The rules say that a
+// message is due, and which; what it says is the views', and how it goes
+// is internal/mail's.
+type MessageKind string
+
+const (
+	// MessageConfirmed: the booking is made (at confirm, or when the
+	// sweeper settles an unknown booking as booked).
+	MessageConfirmed MessageKind = "confirmed"
+	// MessageCancelled: the patient (or the clinic) cancelled it; its
+	// calendar event goes out with METHOD:CANCEL and the same UID.
+	MessageCancelled MessageKind = "cancelled"
+	// MessageMoved: the appointment moved to another time; its calendar
+	// event keeps the UID with a higher SEQUENCE.
+	MessageMoved MessageKind = "moved"
+)
+
+// MessageKinds lists every kind.
+func MessageKinds() []MessageKind {
+	return []MessageKind{MessageConfirmed, MessageCancelled, MessageMoved}
+}
+
+// Message is one message due to the patient of a booking, queued in the
+// same transaction as the change that makes it due (see
+// Store.UpdateBooking and Store.SettleBooking): an outbox. The booking is
+// read back when the message is written, so the message names only the
+// booking and what of the patient it needs.
+type Message struct {
+	Kind    MessageKind
+	Clinic  string
+	DraftID string
+	// Sequence is the calendar event's SEQUENCE: 0 for the booking, one
+	// more for each change to it after.
+	Sequence int
+	// To and FirstName are the patient's, as typed: the store keeps them
+	// sealed and deletes them with the message.
+	To        string
+	FirstName string
+}
+
+// QueuedMessage is a Message a worker has claimed from the outbox.
+type QueuedMessage struct {
+	Message
+	// ID names the queued message (never the patient): its logs, its
+	// Message-ID, its calendar file in the demo's mailbox.
+	ID string
+	// Tries counts the claims, this one included.
+	Tries     int
+	CreatedAt time.Time
+}
+
+// Outbox is the queue of messages due, as a worker sees it.
+type Outbox interface {
+	// ClaimMessage takes the message due longest at now that no other
+	// worker holds, for lease; false when none is due.
+	ClaimMessage(ctx context.Context, now time.Time, lease time.Duration) (QueuedMessage, bool, error)
+	// DeleteMessage deletes a message sent or given up on, and the
+	// personal details sealed in it.
+	DeleteMessage(ctx context.Context, id string) error
+	// RetryMessage lets a claimed message be claimed again from due.
+	RetryMessage(ctx context.Context, id string, due time.Time) error
+}
+
+// bookedMessages is what a booking made from a draft with details d makes
+// due: the confirmation, when the patient gave an address.
+func bookedMessages(rec Record, d Details) []Message {
+	if d.Email == "" {
+		return nil
+	}
+	return []Message{{Kind: MessageConfirmed, Clinic: rec.Clinic, DraftID: rec.DraftID, To: d.Email, FirstName: d.FirstName}}
+}
