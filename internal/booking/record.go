@@ -30,6 +30,18 @@ type Record struct {
 	// details the patient gave: the appointment's notes then say so (see
 	// bookingNotes). A flag, so the record keeps no personal details.
 	ContactDiffers bool
+	// Sequence counts the moves of the appointment since it was booked,
+	// for the calendar file's SEQUENCE.
+	Sequence int
+	// Change is the patient's change under way (see manage.go), "" at
+	// rest; ChangeStartedAt is when it began (the store's clock).
+	Change          Change
+	ChangeStartedAt time.Time
+	// PrevPractitionerID, PrevStart and PrevEnd are the time a move is
+	// leaving while Change is ChangeMoving: Start and End already hold the
+	// new one.
+	PrevPractitionerID string
+	PrevStart, PrevEnd time.Time
 	// CreatedAt and UpdatedAt are the store's clock.
 	CreatedAt time.Time
 	UpdatedAt time.Time
