@@ -37,6 +37,10 @@ func (s *Store) BeginCancel(ctx context.Context, draftID, booked string) (bool, 
 // FinishCancel records that the booking being cancelled is cancelled:
 // status cancelled, which drops it out of bookings_slot_held. It reports
 // whether it changed the booking.
+//
+// OUTBOX(cancelled): the patient's "cancelled" email (.ics METHOD:CANCEL,
+// same UID) is to be queued here, in one transaction with this UPDATE and
+// only when it changed a row (n == 1), so it is queued exactly once.
 func (s *Store) FinishCancel(ctx context.Context, draftID, cancelled string) (bool, error) {
 	n, err := s.execCount(ctx, `
 		UPDATE bookings SET status = $2, change_state = '', change_started_at = 0, updated_at = $3
@@ -99,6 +103,10 @@ func (s *Store) BeginMove(ctx context.Context, draftID, booked, practitionerID s
 
 // FinishMove records that coreplus moved the booking to the time BeginMove
 // set: the old time is forgotten and the sequence counts one more move.
+//
+// OUTBOX(moved): the patient's "moved" email (new .ics, same UID, SEQUENCE
+// the row's new sequence) is to be queued here, in one transaction with
+// this UPDATE and only when it changed a row (n == 1).
 func (s *Store) FinishMove(ctx context.Context, draftID string) (bool, error) {
 	n, err := s.execCount(ctx, `
 		UPDATE bookings SET change_state = '', change_started_at = 0, sequence = sequence + 1,
