@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -71,6 +72,7 @@ func (s *Server) confirmation(c echo.Context) error {
 		Rows:      confirmedRows(b),
 		ICSURL:    links.booking(token, ".ics"),
 		AgainURL:  links.home(),
+		ManageURL: links.withCarried("/" + url.PathEscape(clinic.Slug) + "/manage/" + s.manageTokens.Token(clinic.Slug, b.DraftID)),
 	}
 	stepViewed(&m.Page, "confirmation", views.Progress{})
 	if m.Host != nil {

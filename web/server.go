@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -47,16 +48,18 @@ type PageMetrics interface {
 
 // Server is the portal's http.Handler.
 type Server struct {
-	echo     *echo.Echo
-	handler  http.Handler
-	clinics  Clinics
-	log      *slog.Logger
-	ready    func(ctx context.Context) error
-	assets   *assets
-	signer   draftSigner
-	sessions *sessions.CookieStore
-	abuse    *abuseGuard
-	metrics  PageMetrics
+	echo    *echo.Echo
+	handler http.Handler
+	clinics Clinics
+	log     *slog.Logger
+	ready   func(ctx context.Context) error
+	assets  *assets
+	signer  draftSigner
+	// manageTokens opens a patient's manage link, /{clinic}/manage/{token}.
+	manageTokens booking.ManageTokens
+	sessions     *sessions.CookieStore
+	abuse        *abuseGuard
+	metrics      PageMetrics
 	// routeNames holds "METHOD template" of every route, for PageMetrics.
 	routeNames map[string]bool
 	// publicURL is Config.PublicURL without a trailing slash.
@@ -79,7 +82,8 @@ func New(cfg Config) (*Server, error) {
 		echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		signer:    newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
-		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics,
+		manageTokens: booking.NewManageTokens(cfg.SecretKey),
+		abuse:        newAbuseGuard(cfg.Limits), metrics: cfg.Metrics,
 	}
 	s.echo.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	s.echo.HideBanner = true
