@@ -93,7 +93,7 @@ func (h *manageHarness) offered(start time.Time) bool {
 	page := h.get("/demo/book?" + url.Values{"location": {sandbox.LocationSydneyID}, "type": {sandbox.AppointmentTypeStandardID},
 		"practitioner": {sandbox.PractitionerTomID}, "date": {day}}.Encode())
 	want := start.In(sydney).Format(time.RFC3339)
-	return page.Doc.Find(`ul.slots a[data-slot="` + want + `"]`).Length() > 0
+	return page.Doc.Find(`ul.slots a[data-slot="`+want+`"]`).Length() > 0
 }
 
 // TestManageCancelBeforeCutoff: the confirmation links to the booking's
