@@ -394,3 +394,103 @@ func TestManageBadLinks(t *testing.T) {
 		t.Error("a manage token is in the logs")
 	}
 }
+
+// lostAnswers plays a coreplus whose answers to changes go missing while
+// armed: a move is made and its answer lost, a cancel never arrives, and
+// reading the appointment back fails from then on too.
+type lostAnswers struct {
+	booking.Coreplus
+	armed, unreadable *atomic.Bool
+}
+
+var errLost = &coreplus.Error{Kind: coreplus.ErrUnavailable, Op: "POST /Appointment/{id}", Sent: true, Reason: "connection reset"}
+
+func (l lostAnswers) UpdateAppointment(ctx context.Context, id string, m coreplus.AppointmentMove) (coreplus.Appointment, error) {
+	a, err := l.Coreplus.UpdateAppointment(ctx, id, m)
+	if l.armed.Load() {
+		l.unreadable.Store(true)
+		return coreplus.Appointment{}, errLost
+	}
+	return a, err
+}
+
+func (l lostAnswers) CancelAppointment(ctx context.Context, id string) error {
+	if l.armed.Load() {
+		l.unreadable.Store(true)
+		return errLost
+	}
+	return l.Coreplus.CancelAppointment(ctx, id)
+}
+
+func (l lostAnswers) GetAppointment(ctx context.Context, id string) (coreplus.Appointment, error) {
+	if l.unreadable.Load() {
+		return coreplus.Appointment{}, &coreplus.Error{Kind: coreplus.ErrUnavailable, Op: "GET /Appointment/{id}", Reason: "timeout"}
+	}
+	return l.Coreplus.GetAppointment(ctx, id)
+}
+
+// TestManageChangesSurviveLostAnswers: a move whose answer is lost, and a
+// cancel that never arrived, with coreplus unreadable after each, are left
+// under way (the page says so and offers nothing else), and the sweeper
+// finishes each: the patient ends holding exactly the appointment the page
+// then shows.
+func TestManageChangesSurviveLostAnswers(t *testing.T) {
+	var armed, unreadable atomic.Bool
+	disarm := func() { armed.Store(false); unreadable.Store(false) }
+	h := &manageHarness{}
+	h.harness = newHarnessSetup(t, harnessSetup{upstream: func(c booking.Coreplus) booking.Coreplus {
+		return lostAnswers{c, &armed, &unreadable}
+	}}, withCutoff(time.Hour))
+	manage, draftID, appt := h.book()
+	day := appt.Start.In(sydney)
+	other := time.Date(day.Year(), day.Month(), day.Day()+2, 0, 0, 0, 0, sydney).Format("2006-01-02")
+	slot, _ := h.get(manage + "/reschedule?date=" + other).FirstSlot()
+	action, form := h.get(slot).WantH1("Check your new time").Form()
+	newStart, _ := time.Parse(time.RFC3339, form.Get("slot"))
+
+	armed.Store(true)
+	p := h.post(action, form)
+	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Text(), "couldn't confirm the change") {
+		t.Fatalf("move with its answer lost: %d\n%s", p.Status, p.Text())
+	}
+	if rec := h.record(draftID); rec.ChangeState != "moving" || !rec.Start.Equal(newStart) || !rec.PrevStart.Equal(appt.Start) {
+		t.Fatalf("record after a lost answer: %+v", rec)
+	}
+	disarm()
+	p = h.get(manage).WantH1("We're updating your booking")
+	if p.Doc.Find("a:contains('Cancel this booking')").Length() != 0 {
+		t.Error("a booking with a change under way offers another")
+	}
+	if res := h.sweep(0); res.Changes != 0 {
+		t.Errorf("a change under way for less than StalePending was finished: %+v", res)
+	}
+	if res := h.sweep(booking.StalePending + time.Second); res.Changes != 1 {
+		t.Fatalf("sweep finished %d changes, want 1", res.Changes)
+	}
+	if rec := h.record(draftID); rec.ChangeState != "" || !rec.Start.Equal(newStart) || rec.Sequence != 1 {
+		t.Fatalf("record after the sweep: %+v", rec)
+	}
+	if a := h.sandboxAppointment(appt.ID); !a.Start.Equal(newStart) || a.Status != "Booked" || len(h.portalAppointments()) != 1 {
+		t.Fatalf("coreplus after the sweep: %+v", a)
+	}
+	h.get(manage).WantH1("Your booking")
+
+	// A cancel that never arrived, and no read-back: under way, then sent
+	// again by the sweeper.
+	armed.Store(true)
+	p = h.post(manage+"/cancel", url.Values{})
+	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Text(), "couldn't confirm the cancel") {
+		t.Fatalf("cancel with no answer: %d\n%s", p.Status, p.Text())
+	}
+	disarm()
+	if h.sandboxAppointment(appt.ID).Status != "Booked" || h.record(draftID).ChangeState != "cancelling" {
+		t.Fatal("the cancel is not left under way")
+	}
+	if res := h.sweep(booking.StalePending + time.Second); res.Changes != 1 {
+		t.Fatalf("sweep finished %d changes, want 1", res.Changes)
+	}
+	if h.sandboxAppointment(appt.ID).Status != "Cancelled" || h.record(draftID).Status != string(booking.RecordCancelled) {
+		t.Fatal("the sweeper did not finish the cancel")
+	}
+	h.get(manage).WantH1("This booking is cancelled")
+}

@@ -23,11 +23,12 @@ import (
 //  2. the request to coreplus;
 //  3. the outcome (Finish*, or Undo/Abandon when coreplus refused).
 //
-// A change left between 1 and 3 (no answer, a crash) is finished by the
-// next look at it, the manage page's or the sweeper's (finishChange):
-// both changes are idempotent in coreplus, so the intent is sent again
-// and its answer recorded; a move coreplus refuses then goes back to the
-// time coreplus holds.
+// A change with no clear answer is read back at once; one left between 1
+// and 3 (no answer to either, a crash) is finished by the sweeper
+// (finishChange) once StalePending old: both changes are idempotent in
+// coreplus, so the intent is sent again and its answer recorded; a move
+// coreplus refuses then goes back to the time coreplus holds. Meanwhile
+// the manage page shows the change under way, and no other change starts.
 
 // Change is a patient's change under way on a booking.
 type Change string
@@ -45,11 +46,6 @@ const DefaultCancellationCutoff = 24 * time.Hour
 // changeWait bounds how long a request that lost the race for a change (a
 // double click) waits for the winner's outcome before showing it as under way.
 const changeWait = 8 * time.Second
-
-// changeStale is how old a change under way must be before a look at it
-// takes it to have lost its request and finishes it: a live change holds
-// its intent for a request's length.
-const changeStale = StalePending
 
 // ManageState is where a managed booking stands, as the patient sees it.
 type ManageState int
@@ -147,8 +143,9 @@ func (s *Service) ManagedBooking(ctx context.Context, draftID string) (Managed, 
 	return s.lookAt(ctx, rec)
 }
 
-// managedRecord is the booking record of draftID, with a change under way
-// that has lost its request finished first.
+// managedRecord is the booking record of draftID. A change under way that
+// lost its request is the sweeper's to finish (on the store's clock); until
+// then the page shows it under way.
 func (s *Service) managedRecord(ctx context.Context, draftID string) (Record, error) {
 	rec, err := s.store.GetBookingByDraft(ctx, draftID)
 	if errors.Is(err, ErrNoBooking) {
@@ -159,13 +156,6 @@ func (s *Service) managedRecord(ctx context.Context, draftID string) (Record, er
 	}
 	if rec.Clinic != s.clinic.Slug {
 		return Record{}, errManageNotFound
-	}
-	if rec.Change != ChangeNone && s.now().Sub(rec.ChangeStartedAt) >= changeStale {
-		if next, err := s.finishChange(coreplus.WithPriority(ctx, coreplus.PriorityUrgent), rec); err != nil {
-			s.log.Warn("finish a change left under way", "draft", short(rec.DraftID), "err", err)
-		} else {
-			rec = next
-		}
 	}
 	return rec, nil
 }
