@@ -111,7 +111,9 @@ func (s *Service) tooLate() error {
 // cutoffLabel says a cut-off as a patient reads it: "24 hours", "90 minutes".
 func cutoffLabel(d time.Duration) string {
 	switch {
-	case d%time.Hour == 0 && d == time.Hour:
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	case d == time.Hour:
 		return "1 hour"
 	case d%time.Hour == 0:
 		return fmt.Sprintf("%d hours", d/time.Hour)
