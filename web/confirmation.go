@@ -60,6 +60,10 @@ func (s *Server) confirmation(c echo.Context) error {
 		return s.bookingFailed(c, svc, links, b)
 	case b.NothingBooked && !ics:
 		return s.bookingNotMade(c, svc, links, b)
+	case b.Status == booking.RecordCancelled && !ics:
+		// Cancelled from its manage page (or by the clinic): that page
+		// says so and offers to book again.
+		return c.Redirect(http.StatusSeeOther, links.withCarried("/"+url.PathEscape(clinic.Slug)+"/manage/"+s.manageTokens.Token(clinic.Slug, b.DraftID)))
 	default:
 		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking wasn't made. Start again to book, or call the clinic."}
 	}
@@ -142,6 +146,7 @@ func (s *Server) icsFile(c echo.Context, clinic booking.Clinic, b booking.Confir
 		"SUMMARY:" + icsText(summary),
 		"LOCATION:" + icsText(where),
 		"DESCRIPTION:" + icsText(desc),
+		"SEQUENCE:" + itoa(b.Sequence),
 		"STATUS:CONFIRMED",
 		"END:VEVENT",
 		"END:VCALENDAR",

@@ -41,6 +41,9 @@ func (c changeCounter) UpdateAppointment(ctx context.Context, id string, m corep
 type manageHarness struct {
 	*harness
 	cancels, moves atomic.Int32
+	// confirmationToken is the signed draft id of the last booking's
+	// confirmation page, /demo/booking/{token}/.
+	confirmationToken string
 }
 
 func newManageHarness(t *testing.T, opts ...harnessOption) *manageHarness {
@@ -56,6 +59,7 @@ func newManageHarness(t *testing.T, opts ...harnessOption) *manageHarness {
 func (h *manageHarness) book() (manage, draftID string, appt sandbox.Appointment) {
 	h.t.Helper()
 	done := h.confirm(h.toReview(newPatient, "Tom Whitfield")).WantH1("Booking confirmed")
+	h.confirmationToken = strings.Trim(strings.TrimPrefix(strings.SplitN(rel(done.URL), "?", 2)[0], "/demo/booking/"), "/")
 	manage = done.Link("Change or cancel this booking")
 	token := strings.TrimPrefix(manage, "/demo/manage/")
 	draftID, _, _ = strings.Cut(token, ".")
@@ -140,6 +144,8 @@ func TestManageCancelBeforeCutoff(t *testing.T) {
 	// Pressing again, and a refresh, answer the same; coreplus heard one cancel.
 	h.post(action, form).WantH1("Your booking is cancelled")
 	h.get(manage).WantH1("This booking is cancelled")
+	// The confirmation's own link now leads to the cancelled booking.
+	h.get("/demo/booking/" + h.confirmationToken + "/").WantH1("This booking is cancelled")
 	if n := h.cancels.Load(); n != 1 {
 		t.Errorf("%d cancels sent to coreplus, want 1", n)
 	}
@@ -197,7 +203,7 @@ func TestManageCancelRefusedInsideCutoff(t *testing.T) {
 	h := newManageHarness(t, withCutoff(48*time.Hour))
 	manage, draftID, appt := h.book()
 	page := h.get(manage).WantH1("Your booking")
-	for _, want := range []string{"Online changes close 48 hours before the appointment", "07 3000 0000"} {
+	for _, want := range []string{"Online changes close 2 days before the appointment", "07 3000 0000"} {
 		if !strings.Contains(page.Text(), want) {
 			t.Errorf("manage page inside the cut-off lacks %q:\n%s", want, page.Text())
 		}
@@ -281,6 +287,10 @@ func TestManageRescheduleToAnotherDay(t *testing.T) {
 		t.Error("the old time is not offered again")
 	}
 
+	if ics := h.get("/demo/booking/" + h.confirmationToken + ".ics"); !strings.Contains(ics.Body, "SEQUENCE:1\r\n") ||
+		!strings.Contains(ics.Body, "DTSTART:"+newStart.UTC().Format("20060102T150405Z")) {
+		t.Errorf("the calendar file after the move lacks SEQUENCE:1 or the new start:\n%s", ics.Body)
+	}
 	h.post(action, form).WantH1("Your booking has been moved")
 	if n := h.moves.Load(); n != 1 {
 		t.Errorf("%d moves sent to coreplus, want 1", n)

@@ -68,6 +68,9 @@ type Confirmed struct {
 	Selection Selection
 	// Choice is the open draft's choices, for a link back to its review.
 	Choice Choice
+	// Sequence counts the moves of the appointment, for the calendar
+	// file's SEQUENCE: a moved booking's event replaces the old one.
+	Sequence int
 }
 
 // Booking returns the booking made from a draft: for a failed draft the
@@ -110,6 +113,7 @@ func (s *Service) Booking(ctx context.Context, draftID string) (Confirmed, error
 	c := Confirmed{
 		DraftID: d.ID, Status: rec.Status, Reference: rec.ReferenceNumber, Start: rec.Start, End: rec.End,
 		LocationID: rec.LocationID, ServiceID: rec.ServiceID, PractitionerID: rec.PractitionerID,
+		Sequence: rec.Sequence,
 	}
 	if !rec.Status.Settled() {
 		return c, nil
