@@ -86,10 +86,19 @@ func (s *Server) manage(c echo.Context) error {
 	}
 	m, err := t.svc.ManagedBooking(c.Request().Context(), t.draftID)
 	if err != nil {
+		if be, ok := booking.AsError(err); ok && be.Code == booking.CodeUnavailable && m.Unchecked {
+			// The booking as the portal last knew it, saying so.
+			s.log.Warn("booking shown unchecked: upstream unavailable", "request_id", requestIDFrom(c), "path", logPath(c), "err", be.Cause)
+			return s.renderManage(c, t, http.StatusServiceUnavailable, m, uncheckedMessage)
+		}
 		return err
 	}
 	return s.renderManage(c, t, http.StatusOK, m, "")
 }
+
+// uncheckedMessage explains a booking shown from the portal's record.
+const uncheckedMessage = "We couldn't reach the clinic's booking system just now, so this is your booking as we last knew it. " +
+	"To change or cancel it, try again in a minute, or call the clinic."
 
 // renderManage shows m; problem says why a change just asked for did not
 // go through.
@@ -105,10 +114,13 @@ func (s *Server) renderManage(c echo.Context, t *manageTarget, status int, m boo
 		if m.MovedByClinic {
 			v.Notice = "The clinic has moved this appointment since it was booked. The time below is the one the clinic has now."
 		}
-		if m.CanChange {
+		switch {
+		case m.Unchecked:
+			v.RetryURL = t.url("", nil)
+		case m.CanChange:
 			v.CancelURL, v.MoveURL = t.url("/cancel", nil), t.url("/reschedule", nil)
 			v.ChangeBy = "You can change or cancel this booking online until " + changeByLabel(m) + "."
-		} else {
+		default:
 			v.Refusal = t.svc.ManageRefusal(m)
 		}
 	case booking.ManageCancelled:
@@ -135,6 +147,9 @@ func (s *Server) renderManage(c echo.Context, t *manageTarget, status int, m boo
 	}
 	if problem != "" {
 		v.Title = "Error: " + v.Heading
+	}
+	if m.Unchecked {
+		v.Problem, v.ProblemHeading = problem, "We couldn't check this booking"
 	}
 	stepViewed(&v.Page, "manage", views.Progress{})
 	return render(c, status, views.ManageView(v))

@@ -15,6 +15,7 @@ import (
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/internal/store"
+	"github.com/clinic-booking/portal/web"
 )
 
 // withCutoff sets the clinic's cancellation cut-off.
@@ -503,4 +504,51 @@ func TestManageChangesSurviveLostAnswers(t *testing.T) {
 		t.Fatal("the sweeper did not finish the cancel")
 	}
 	h.get(manage).WantH1("This booking is cancelled")
+}
+
+// TestManageWhileCoreplusIsDown: with coreplus not answering, the page
+// shows the booking as the portal last knew it, says so and what to do,
+// and offers no change it could not make.
+func TestManageWhileCoreplusIsDown(t *testing.T) {
+	var armed, unreadable atomic.Bool
+	h := &manageHarness{}
+	h.harness = newHarnessSetup(t, harnessSetup{upstream: func(c booking.Coreplus) booking.Coreplus {
+		return lostAnswers{c, &armed, &unreadable}
+	}}, withCutoff(time.Hour))
+	manage, _, appt := h.book()
+	unreadable.Store(true)
+	p := h.get(manage)
+	if p.Status != http.StatusServiceUnavailable {
+		t.Errorf("status %d, want 503", p.Status)
+	}
+	p.WantH1("Your booking")
+	for _, want := range []string{"We couldn't check this booking", "as we last knew it", appt.ReferenceNumber, "Tom Whitfield", "Check again"} {
+		if !strings.Contains(p.Text(), want) {
+			t.Errorf("page lacks %q:\n%s", want, p.Text())
+		}
+	}
+	if p.Doc.Find("a:contains('Cancel this booking'), a:contains('Choose another time')").Length() != 0 {
+		t.Error("an unchecked booking offers changes")
+	}
+	unreadable.Store(false)
+	h.get(manage).WantH1("Your booking").Link("Cancel this booking")
+}
+
+// TestManageChangesAreRateLimited: past the per-address limit a cancel is
+// answered 429 before anything reaches coreplus.
+func TestManageChangesAreRateLimited(t *testing.T) {
+	h := &manageHarness{}
+	h.harness = newHarnessSetup(t, harnessSetup{
+		upstream: func(c booking.Coreplus) booking.Coreplus { return changeCounter{c, &h.cancels, &h.moves} },
+		web:      func(c *web.Config) { c.Limits.ChangesPerMinute = 1 },
+	}, withCutoff(time.Hour))
+	manage, _, appt := h.book()
+	h.post(manage+"/cancel", url.Values{}).WantH1("Your booking is cancelled")
+	p := h.post(manage+"/cancel", url.Values{})
+	if p.Status != http.StatusTooManyRequests || !strings.Contains(p.Text(), "Please wait a minute") {
+		t.Errorf("second change from one address: %d\n%s", p.Status, p.Text())
+	}
+	if n := h.cancels.Load(); n != 1 || h.sandboxAppointment(appt.ID).Status != "Cancelled" {
+		t.Errorf("%d cancels sent, want 1", n)
+	}
 }

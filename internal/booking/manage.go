@@ -82,6 +82,9 @@ type Managed struct {
 	ChangeBy  time.Time
 	CanChange bool
 	Sequence  int
+	// Unchecked is set, with a CodeUnavailable error, when coreplus could
+	// not be asked: the view is the portal's record, offering no change.
+	Unchecked bool
 }
 
 // Patient-safe errors of the manage page.
@@ -189,7 +192,9 @@ func (s *Service) lookAt(ctx context.Context, rec Record) (Managed, error) {
 		return Managed{}, errManageNotFound
 	}
 	if err != nil {
-		return Managed{}, upstream(fmt.Errorf("read back appointment: %w", err))
+		m.State, m.Unchecked, m.CanChange = ManageBooked, true, false
+		m.Selection = s.namesFor(ctx, rec)
+		return m, upstream(fmt.Errorf("read back appointment: %w", err))
 	}
 	switch {
 	case appt.Cancelled:
