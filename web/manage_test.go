@@ -156,12 +156,10 @@ func TestManageCancelBeforeCutoff(t *testing.T) {
 	}
 }
 
-// TestManageDoubleSubmitCancelsOnce: two presses at once end in one cancel
-// sent to coreplus, and both show the booking cancelled.
-func TestManageDoubleSubmitCancelsOnce(t *testing.T) {
-	h := newManageHarness(t, withCutoff(time.Hour))
-	manage, _, appt := h.book()
-	action, form := h.get(h.get(manage).Link("Cancel this booking")).Form()
+// postTwiceAtOnce sends the form twice at the same moment, as a double
+// click does, and returns where each answer redirects.
+func (h *manageHarness) postTwiceAtOnce(action string, form url.Values) []string {
+	h.t.Helper()
 	var wg sync.WaitGroup
 	locs := make([]string, 2)
 	for i := range locs {
@@ -174,19 +172,48 @@ func TestManageDoubleSubmitCancelsOnce(t *testing.T) {
 			req.Header.Set("Sec-Fetch-Site", "same-origin")
 			resp, err := h.http.Do(req)
 			if err != nil {
-				t.Error(err)
+				h.t.Error(err)
 				return
 			}
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusSeeOther {
-				locs[i] = resp.Header.Get("Location")
-			}
+			locs[i] = resp.Status + " " + resp.Header.Get("Location")
 		}()
 	}
 	wg.Wait()
-	for _, l := range locs {
-		if !strings.Contains(l, "done=cancelled") {
-			t.Errorf("a press answered %q, want the cancelled page", l)
+	return locs
+}
+
+// TestManageDoubleSubmitChangesOnce: two presses at once of the cancel,
+// and of a move, each end in one change sent to coreplus, and both presses
+// show its outcome.
+func TestManageDoubleSubmitChangesOnce(t *testing.T) {
+	h := newManageHarness(t, withCutoff(time.Hour))
+	manage, draftID, appt := h.book()
+
+	day := appt.Start.In(sydney)
+	other := time.Date(day.Year(), day.Month(), day.Day()+2, 0, 0, 0, 0, sydney).Format("2006-01-02")
+	slot, _ := h.get(manage + "/reschedule?date=" + other).FirstSlot()
+	action, form := h.get(slot).WantH1("Check your new time").Form()
+	for _, l := range h.postTwiceAtOnce(action, form) {
+		if !strings.HasPrefix(l, "303") || !strings.Contains(l, "done=moved") {
+			t.Errorf("a press of the move answered %q, want the moved page", l)
+		}
+	}
+	if n := h.moves.Load(); n != 1 {
+		t.Errorf("%d moves sent to coreplus, want 1", n)
+	}
+	newStart, _ := time.Parse(time.RFC3339, form.Get("slot"))
+	if a := h.sandboxAppointment(appt.ID); !a.Start.Equal(newStart) {
+		t.Errorf("sandbox appointment at %s, want %s", a.Start, newStart)
+	}
+	if rec := h.record(draftID); rec.Sequence != 1 || !rec.Start.Equal(newStart) {
+		t.Errorf("record after a double move: %+v", rec)
+	}
+
+	action, form = h.get(h.get(manage).Link("Cancel this booking")).Form()
+	for _, l := range h.postTwiceAtOnce(action, form) {
+		if !strings.HasPrefix(l, "303") || !strings.Contains(l, "done=cancelled") {
+			t.Errorf("a press of the cancel answered %q, want the cancelled page", l)
 		}
 	}
 	if n := h.cancels.Load(); n != 1 {

@@ -375,14 +375,20 @@ func (s *Service) MoveBooking(ctx context.Context, draftID string, sel Selection
 	case state != slotFree:
 		return Managed{}, errTimeTaken
 	}
-	won, err := s.store.BeginMove(ctx, rec.DraftID, sl.Practitioner.ID, sl.Start, sl.End)
+	won, err := s.store.BeginMove(ctx, rec.DraftID, rec.PractitionerID, rec.Start, sl.Practitioner.ID, sl.Start, sl.End)
 	switch {
 	case errors.Is(err, ErrSlotClaimed):
 		return Managed{}, errTimeTaken
 	case err != nil:
 		return Managed{}, fmt.Errorf("begin move: %w", err)
 	case !won:
-		return s.awaitChange(ctx, rec)
+		// Another press or replica changed it since it was read: show
+		// the outcome of that change.
+		next, err := s.store.GetBookingByDraft(ctx, rec.DraftID)
+		if err != nil {
+			return Managed{}, fmt.Errorf("get booking: %w", err)
+		}
+		return s.awaitChange(ctx, next)
 	}
 	s.heldChanged() // the new time leaves this replica's pages at once
 	moving := rec

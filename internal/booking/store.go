@@ -77,10 +77,11 @@ type Store interface {
 	BeginCancel(ctx context.Context, draftID string) (bool, error)
 	FinishCancel(ctx context.Context, draftID string) (bool, error)
 	AbandonCancel(ctx context.Context, draftID string) (bool, error)
-	// BeginMove puts the booking on practitionerID at [start, end) at
-	// once, keeping its old time to go back to, so the new time is held
-	// from every other draft: ErrSlotClaimed when another draft holds it.
-	BeginMove(ctx context.Context, draftID, practitionerID string, start, end time.Time) (bool, error)
+	// BeginMove puts the booking, if it is still with fromPractitionerID
+	// at fromStart, on practitionerID at [start, end) at once, keeping its
+	// old time to go back to, so the new time is held from every other
+	// draft: ErrSlotClaimed when another draft holds it.
+	BeginMove(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error)
 	FinishMove(ctx context.Context, draftID string) (bool, error)
 	UndoMove(ctx context.Context, draftID string) (bool, error)
 	// MarkCancelled and RecordMovedTo make a booked booking at rest follow

@@ -78,20 +78,23 @@ func (s *Store) AbandonCancel(ctx context.Context, draftID string) (bool, error)
 	return n == 1, nil
 }
 
-// BeginMove marks a booking in status booked, with no change under way, as
+// BeginMove marks a booking in status booked, with no change under way and
+// still with fromPractitionerID at fromStart (where the caller read it), as
 // moving to practitionerID at [start, end): the row takes the new time at
 // once, so bookings_slot_held keeps it from every other draft, and keeps
-// the old one in prev_*. It reports whether this caller did; ErrSlotTaken
-// when another draft holds the new time.
-func (s *Store) BeginMove(ctx context.Context, draftID, booked, practitionerID string, start, end time.Time) (bool, error) {
+// the old one in prev_*. It reports whether this caller did (a second
+// press that read the booking before the first moved it does not);
+// ErrSlotTaken when another draft holds the new time.
+func (s *Store) BeginMove(ctx context.Context, draftID, booked, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error) {
 	now := unix(s.now())
 	n, err := s.execCount(ctx, `
 		UPDATE bookings SET prev_practitioner_id = practitioner_id, prev_starts_at = starts_at,
 			prev_ends_at = ends_at, prev_start_unix = start_unix,
 			practitioner_id = $3, starts_at = $4, ends_at = $5, start_unix = $6,
 			change_state = $7, change_started_at = $8, updated_at = $8
-		WHERE draft_id = $1 AND status = $2 AND change_state = ''`,
-		draftID, booked, practitionerID, formatSlotTime(start), formatSlotTime(end), unix(start), ChangeMoving, now)
+		WHERE draft_id = $1 AND status = $2 AND change_state = '' AND practitioner_id = $9 AND start_unix = $10`,
+		draftID, booked, practitionerID, formatSlotTime(start), formatSlotTime(end), unix(start), ChangeMoving, now,
+		fromPractitionerID, unix(fromStart))
 	if err != nil {
 		if conflict := bookingConflict(err); conflict == ErrSlotTaken {
 			return false, conflict

@@ -32,11 +32,11 @@ func TestMoveHoldsTheNewTime(t *testing.T) {
 		bookedBooking(t, s, b)
 		later := slotStart.Add(24 * time.Hour)
 
-		won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-2", later, later.Add(45*time.Minute))
+		won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later, later.Add(45*time.Minute))
 		if err != nil || !won {
 			t.Fatalf("BeginMove = %v, %v", won, err)
 		}
-		if again, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-2", later, later.Add(45*time.Minute)); err != nil || again {
+		if again, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later, later.Add(45*time.Minute)); err != nil || again {
 			t.Fatalf("second BeginMove = %v, %v; want lost", again, err)
 		}
 		if won, err := s.BeginCancel(ctx, b.DraftID, BookingBooked); err != nil || won {
@@ -71,11 +71,11 @@ func TestMoveHoldsTheNewTime(t *testing.T) {
 			t.Fatalf("the undone move's time is still held: %v", err)
 		}
 
-		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-2", later, later.Add(45*time.Minute)); !errors.Is(err, ErrSlotTaken) || won {
+		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later, later.Add(45*time.Minute)); !errors.Is(err, ErrSlotTaken) || won {
 			t.Fatalf("moving onto another draft's time = %v, %v; want ErrSlotTaken", won, err)
 		}
 		later2 := later.Add(time.Hour)
-		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-2", later2, later2.Add(45*time.Minute)); err != nil || !won {
+		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later2, later2.Add(45*time.Minute)); err != nil || !won {
 			t.Fatalf("BeginMove = %v, %v", won, err)
 		}
 		if ok, err := s.FinishMove(ctx, b.DraftID); err != nil || !ok {
@@ -87,6 +87,10 @@ func TestMoveHoldsTheNewTime(t *testing.T) {
 		got, _ = s.GetBookingByDraft(ctx, b.DraftID)
 		if got.ChangeState != ChangeNone || !got.Start.Equal(later2) || got.Sequence != 1 || got.PrevPractitionerID != "" {
 			t.Fatalf("after finish: %+v", got)
+		}
+		// A second press that read the booking at its old time loses.
+		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later2, later2.Add(45*time.Minute)); err != nil || won {
+			t.Fatalf("a move from a time the booking has left = %v, %v; want lost", won, err)
 		}
 		if _, err := s.RecordMovedTo(ctx, b.DraftID, "prac-1", slotStart, slotStart.Add(45*time.Minute)); err != nil {
 			t.Fatal(err)

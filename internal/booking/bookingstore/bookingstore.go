@@ -211,8 +211,8 @@ func (a Adapter) AbandonCancel(ctx context.Context, draftID string) (bool, error
 	return a.S.AbandonCancel(ctx, draftID)
 }
 
-func (a Adapter) BeginMove(ctx context.Context, draftID, practitionerID string, start, end time.Time) (bool, error) {
-	ok, err := a.S.BeginMove(ctx, draftID, string(booking.RecordBooked), practitionerID, start, end)
+func (a Adapter) BeginMove(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error) {
+	ok, err := a.S.BeginMove(ctx, draftID, string(booking.RecordBooked), fromPractitionerID, fromStart, practitionerID, start, end)
 	return ok, mapErr(err)
 }
 
