@@ -20,6 +20,7 @@ type Limits struct {
 	DraftsPerMinute   int // POST details, which creates a draft
 	ConfirmsPerMinute int // POST confirm, which books
 	RequestsPerMinute int // POST request, which stores a booking request
+	ChangesPerMinute  int // POST cancel or move on a manage page, which changes a booking
 	// RejectsPerMinute counts the forms that cost something without doing
 	// anything: a body refused as too large or not a form, and a details
 	// or request form answered with its mistakes. Past it, every form
@@ -33,6 +34,7 @@ const (
 	DefaultDraftsPerMinute   = 10
 	DefaultConfirmsPerMinute = 5
 	DefaultRequestsPerMinute = 5
+	DefaultChangesPerMinute  = 5
 	// A patient fixing a form sends it again a few times, seconds apart;
 	// ten a minute (one every six seconds once spent) is more mistakes
 	// than anyone makes, and what a script sends in a moment.
@@ -43,7 +45,7 @@ const tooManyMessage = "Too many attempts from your connection. This one was not
 
 // abuseGuard holds the per-address limiters.
 type abuseGuard struct {
-	drafts, confirms, requests, rejects *addrLimiter
+	drafts, confirms, requests, rejects, changes *addrLimiter
 }
 
 func newAbuseGuard(l Limits) *abuseGuard {
@@ -52,6 +54,7 @@ func newAbuseGuard(l Limits) *abuseGuard {
 		confirms: newAddrLimiter(l.ConfirmsPerMinute, DefaultConfirmsPerMinute),
 		requests: newAddrLimiter(l.RequestsPerMinute, DefaultRequestsPerMinute),
 		rejects:  newAddrLimiter(l.RejectsPerMinute, DefaultRejectsPerMinute),
+		changes:  newAddrLimiter(l.ChangesPerMinute, DefaultChangesPerMinute),
 	}
 }
 

@@ -33,6 +33,31 @@ type flow struct {
 	multiLoc bool
 	// zone is the clinic's, its first location's: the funnel's days.
 	zone *time.Location
+	// manage is set, to "manage/<token>", when the time step picks a new
+	// time for a booking (manage.go): its links lead to the move's review.
+	manage string
+}
+
+// timesPage is the page that shows the time step: the booking flow's, or
+// a booking's choose-another-time page.
+func (f *flow) timesPage() string {
+	if f.manage != "" {
+		return f.manage + "/reschedule"
+	}
+	return "book"
+}
+
+// takenURL is the time step on the day of the slot chosen, saying the time
+// was just taken.
+func (f *flow) takenURL() string {
+	ch := f.sel.Choice()
+	ch.Week = f.sel.Slot.Start.In(f.sel.Location.Zone).Format("2006-01-02")
+	ch.Slot, ch.With, ch.FromWeek = "", "", false
+	u := f.links.to(f.timesPage(), ch)
+	if len(f.links.params(ch, nil)) == 0 {
+		return u + "?" + qTaken + "=1"
+	}
+	return u + "&" + qTaken + "=1"
 }
 
 // Steps of the flow, in order; the location step is skipped when the clinic
@@ -84,6 +109,10 @@ func (f *flow) resolve(ctx context.Context, get func(string) string) error {
 }
 
 func (f *flow) progress(step, back string) views.Progress {
+	if f.manage != "" {
+		// Choosing a new time is one step, back to the booking.
+		return views.Progress{BackURL: f.links.withCarried("/" + f.clinic.Slug + "/" + f.manage)}
+	}
 	order := []string{stepLocation, stepService, stepPractitioner, stepTime, stepDetails, stepReview}
 	if !f.multiLoc {
 		order = order[1:]
@@ -167,6 +196,9 @@ func (s *Server) book(c echo.Context) error {
 // slotTarget is where picking a time leads: the details form, or straight
 // to the review when the patient's details are already saved in a draft.
 func (f *flow) slotTarget(ch booking.Choice) string {
+	if f.manage != "" {
+		return f.links.to(f.manage+"/reschedule/review", ch)
+	}
 	if f.links.draft != "" {
 		return f.links.to("book/review", ch)
 	}
@@ -243,15 +275,26 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 	if err != nil {
 		return err
 	}
-	s.reachedStep(c, f, funnel.Time)
-	if f.links.draft == "" {
+	// A booking's choose-another-time page is not the booking funnel's,
+	// and its address holds the booking's manage token: neither counted
+	// nor kept.
+	keep := f.links.draft == "" && f.manage == ""
+	if f.manage == "" {
+		s.reachedStep(c, f, funnel.Time)
+	}
+	if keep {
 		if kept := s.keptPage(c, week.Serial); kept != nil {
 			return kept.send(c)
 		}
 	}
 	zone := sel.Location.Zone
+	title := "Choose a time"
+	if f.manage != "" {
+		title = "Choose a new time"
+	}
 	m := views.TimesPage{
-		Page:       s.page(c, &f.clinic, "Choose a time"),
+		Page:       s.page(c, &f.clinic, title),
+		Heading:    title,
 		Progress:   f.progress(stepTime, f.backFrom(stepTime)),
 		Summary:    bookingSummary(sel),
 		Empty:      week.Empty,
@@ -265,11 +308,18 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 	dayLink := func(d time.Time, next bool) string {
 		ch := sel.Choice()
 		ch.Week, ch.FromWeek = d.Format(time.DateOnly), next
-		return f.links.book(ch)
+		return f.links.to(f.timesPage(), ch)
 	}
-	if sel.Any {
+	switch {
+	case f.manage != "" && !sel.Any:
+		ch := f.without(stepPractitioner)
+		ch.PractitionerID = booking.AnyPractitioner
+		m.OthersLabel, m.OthersURL = "See times with any practitioner", f.links.to(f.timesPage(), ch)
+	case f.manage != "":
+		// Any practitioner already; the booking's service and place stay.
+	case sel.Any:
 		m.OthersLabel, m.OthersURL = "Choose a practitioner instead", f.links.book(f.without(stepPractitioner))
-	} else {
+	default:
 		ch := f.without(stepPractitioner)
 		ch.PractitionerID = booking.AnyPractitioner
 		m.OthersLabel, m.OthersURL = "See times with any practitioner", f.links.book(ch)
@@ -344,7 +394,7 @@ func (s *Server) timeStep(c echo.Context, f *flow) error {
 		}
 		m.Days = append(m.Days, day)
 	}
-	if f.links.draft != "" {
+	if !keep {
 		return render(c, http.StatusOK, views.TimesView(m))
 	}
 	return s.renderKept(c, week.Serial, views.TimesView(m))

@@ -21,6 +21,7 @@ type ClinicService interface {
 	detailsService      // details.go
 	reviewService       // review.go
 	confirmationService // confirmation.go and outcome.go
+	manageService       // manage.go
 	requestService      // request.go
 	embedCodeService    // embedcode.go
 	todayService        // console_today.go

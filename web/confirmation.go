@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -59,6 +60,10 @@ func (s *Server) confirmation(c echo.Context) error {
 		return s.bookingFailed(c, svc, links, b)
 	case b.NothingBooked && !ics:
 		return s.bookingNotMade(c, svc, links, b)
+	case b.Status == booking.RecordCancelled && !ics:
+		// Cancelled from its manage page (or by the clinic): that page
+		// says so and offers to book again.
+		return c.Redirect(http.StatusSeeOther, links.withCarried("/"+url.PathEscape(clinic.Slug)+"/manage/"+s.manageTokens.Token(clinic.Slug, b.DraftID)))
 	default:
 		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking wasn't made. Start again to book, or call the clinic."}
 	}
@@ -72,6 +77,7 @@ func (s *Server) confirmation(c echo.Context) error {
 		ICSURL:    links.booking(token, ".ics"),
 		AgainURL:  links.home(),
 		Policy:    policyParagraphs(clinic),
+		ManageURL: links.withCarried("/" + url.PathEscape(clinic.Slug) + "/manage/" + s.manageTokens.Token(clinic.Slug, b.DraftID)),
 	}
 	if s.demoMailbox != nil {
 		m.DemoMailURL = demoMailPath

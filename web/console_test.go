@@ -575,6 +575,9 @@ func TestConsoleTodayShowsABookingMadeByAPatient(t *testing.T) {
 	if !strings.Contains(p.Text(), "Nothing: every booking sent to coreplus has a known outcome.") {
 		t.Error("Today lists something unsettled")
 	}
+	if strings.Contains(text, "moved") {
+		t.Errorf("a booking never moved is shown moved: %q", text)
+	}
 	// The patient's details are not on the page.
 	for _, secret := range []string{newPatient.First, newPatient.Last, newPatient.Email} {
 		if strings.Contains(p.Body, secret) {

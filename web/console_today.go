@@ -191,8 +191,22 @@ func (n names) describe(r booking.Record) views.TodayBooking {
 		Location:     loc,
 		Service:      or(n.services, r.ServiceID, "a service no longer offered"),
 		Practitioner: or(n.practitioners, r.PractitionerID, "a practitioner no longer offered"),
-		Status:       statusWords(r.Status),
+		Status:       recordWords(r),
 	}
+}
+
+// recordWords is a booking's status with what the patient did to it: a
+// change under way, or a move made.
+func recordWords(r booking.Record) string {
+	switch {
+	case r.Status == booking.RecordBooked && r.Change == booking.ChangeMoving:
+		return "Booked; the patient is moving it"
+	case r.Status == booking.RecordBooked && r.Change == booking.ChangeCancelling:
+		return "Booked; the patient is cancelling it"
+	case r.Status == booking.RecordBooked && r.Sequence > 0:
+		return "Booked (moved by the patient)"
+	}
+	return statusWords(r.Status)
 }
 
 // statusWords says a booking record's status as staff would.

@@ -105,6 +105,18 @@ func (f *fakeClinic) ShowWeek(context.Context, booking.Selection) (booking.Week,
 	return booking.Week{}, errNoCoreplus
 }
 func (f *fakeClinic) CheckSlot(context.Context, booking.Selection) error { return errNoCoreplus }
+
+// The fake clinic has no bookings to manage.
+func (f *fakeClinic) ManagedBooking(context.Context, string) (booking.Managed, error) {
+	return booking.Managed{}, errNoCoreplus
+}
+func (f *fakeClinic) CancelBooking(context.Context, string) (booking.Managed, error) {
+	return booking.Managed{}, errNoCoreplus
+}
+func (f *fakeClinic) MoveBooking(context.Context, string, booking.Selection) (booking.Managed, error) {
+	return booking.Managed{}, errNoCoreplus
+}
+func (f *fakeClinic) ManageRefusal(booking.Managed) string { return "" }
 func (f *fakeClinic) Alternatives(context.Context, booking.Selection, int) ([]booking.Slot, error) {
 	return nil, errNoCoreplus
 }

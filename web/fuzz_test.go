@@ -73,6 +73,10 @@ func (offlineAPI) CreateAppointment(context.Context, coreplus.NewAppointment) (c
 func (offlineAPI) GetAppointment(context.Context, string) (coreplus.Appointment, error) {
 	return coreplus.Appointment{}, errOffline
 }
+func (offlineAPI) UpdateAppointment(context.Context, string, coreplus.AppointmentMove) (coreplus.Appointment, error) {
+	return coreplus.Appointment{}, errOffline
+}
+func (offlineAPI) CancelAppointment(context.Context, string) error { return errOffline }
 func (offlineAPI) ListAppointments(context.Context, coreplus.AppointmentQuery) ([]coreplus.Appointment, error) {
 	return nil, errOffline
 }

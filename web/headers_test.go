@@ -135,7 +135,8 @@ func TestHEADAnswersAsGETOnEveryRoute(t *testing.T) {
 	token = strings.TrimSuffix(token, "/")
 	asset := strings.TrimPrefix(confirmed.Doc.Find(`link[rel="stylesheet"]`).AttrOr("href", ""), "/static/")
 	version, file, _ := strings.Cut(asset, "/")
-	fill := strings.NewReplacer(":clinic", "demo", ":ref", token, ":version", version, "*", file)
+	manage := strings.TrimPrefix(confirmed.Link("Change or cancel this booking"), "/demo/manage/")
+	fill := strings.NewReplacer(":clinic", "demo", ":ref", token, ":token", manage, ":version", version, "*", file)
 
 	routes := h.handler.(*web.Server).GETRoutes()
 	if len(routes) < 10 {

@@ -157,15 +157,18 @@ func logPath(c echo.Context) string {
 	return p
 }
 
-// redactPath keeps a raw path fit for a log: the segment after /booking/
-// (a signed draft id) is replaced, and so is what follows
-// /console/sign-in/ (a sign-in link's token, which signs in).
+// redactPath keeps a raw path fit for a log: what follows /booking/ or
+// /manage/ (a signed draft id, a manage token) is replaced, and so is what
+// follows /console/sign-in/ (a sign-in link's token, which signs in).
 func redactPath(p string) string {
 	if i := strings.Index(p, "/console/sign-in/"); i >= 0 {
 		return p[:i] + "/console/sign-in/:token"
 	}
 	if i := strings.Index(p, "/booking/"); i >= 0 {
 		return p[:i] + "/booking/:ref"
+	}
+	if i := strings.Index(p, "/manage/"); i >= 0 {
+		return p[:i] + "/manage/:token"
 	}
 	return p
 }

@@ -30,6 +30,14 @@ func (s *Server) routes() {
 	clinic.POST("/book/confirm", s.confirm, s.limitConfirms)
 	clinic.GET("/booking/:ref", s.confirmation) // "<token>.ics" is the calendar file
 	clinic.GET("/booking/:ref/", s.confirmation)
+	// A patient's own booking, from the link in its email: read back,
+	// cancel, or move to another time. The token is never logged.
+	clinic.GET("/manage/:token", s.manage)
+	clinic.GET("/manage/:token/cancel", s.manageCancelForm)
+	clinic.POST("/manage/:token/cancel", s.manageCancel, s.limitChanges)
+	clinic.GET("/manage/:token/reschedule", s.manageTimes)
+	clinic.GET("/manage/:token/reschedule/review", s.manageMoveReview)
+	clinic.POST("/manage/:token/reschedule", s.manageMove, s.limitChanges)
 
 	// When coreplus cannot be reached: a booking request for staff to call
 	// back. These pages never call coreplus.

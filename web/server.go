@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
+	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -66,6 +67,8 @@ type Server struct {
 	abuse    *abuseGuard
 	metrics  PageMetrics
 	funnel   FunnelCounter
+	// manageTokens opens a patient's manage link, /{clinic}/manage/{token}.
+	manageTokens booking.ManageTokens
 	// routeNames holds "METHOD template" of every route, for PageMetrics.
 	routeNames map[string]bool
 	// publicURL is Config.PublicURL without a trailing slash.
@@ -94,7 +97,8 @@ func New(cfg Config) (*Server, error) {
 		echo: echo.New(), clinics: cfg.Clinics, log: cfg.Logger, ready: cfg.Ready, assets: a,
 		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
 		signer:    newDraftSigner(cfg.SecretKey), sessions: newSessionStore(cfg.SecretKey),
-		abuse: newAbuseGuard(cfg.Limits), metrics: cfg.Metrics, funnel: cfg.Funnel, demoMailbox: cfg.DemoMailbox,
+		manageTokens: booking.NewManageTokens(cfg.SecretKey),
+		abuse:        newAbuseGuard(cfg.Limits), metrics: cfg.Metrics, funnel: cfg.Funnel, demoMailbox: cfg.DemoMailbox,
 	}
 	if cfg.Console.Accounts != nil {
 		if cfg.Console.Mailer == nil || cfg.Console.Bookings == nil {

@@ -203,7 +203,7 @@ func newClinicFlags(name, synopsis, about string, withSlug bool, stdout io.Write
 	})
 	boolean("email-reminders", "ask coreplus to send email reminders (default true)", func(r *clinics.Record, b bool) { r.EmailReminders = b })
 	boolean("sms-reminders", "ask coreplus to send SMS reminders (default true)", func(r *clinics.Record, b bool) { r.SMSReminders = b })
-	duration("cancellation-cutoff", "how long before the start a patient may still cancel online; 0 offers no online cancelling", func(r *clinics.Record, d time.Duration) { r.CancellationCutoff = d })
+	duration("cancellation-cutoff", "how long before the start a patient may still cancel or move a booking online (default 24h); 0 offers neither online", func(r *clinics.Record, d time.Duration) { r.CancellationCutoff = d })
 	list("locations", "coreplus location ids offered online, comma-separated; empty offers all", func(r *clinics.Record, l []string) { r.Locations = l })
 	list("practitioners", "coreplus practitioner ids offered online, comma-separated; empty offers all", func(r *clinics.Record, l []string) { r.Practitioners = l })
 	list("services", "coreplus appointment type ids offered online, comma-separated; empty offers all", func(r *clinics.Record, l []string) { r.Services = l })

@@ -168,6 +168,7 @@ func loadServerConfig(c *config, flags serveFlags, getenv func(string) string, b
 		ConfirmsPerMinute: limit("RATE_LIMIT_CONFIRMS_PER_MINUTE", web.DefaultConfirmsPerMinute),
 		RequestsPerMinute: limit("RATE_LIMIT_REQUESTS_PER_MINUTE", web.DefaultRequestsPerMinute),
 		RejectsPerMinute:  limit("RATE_LIMIT_REJECTS_PER_MINUTE", web.DefaultRejectsPerMinute),
+		ChangesPerMinute:  limit("RATE_LIMIT_CHANGES_PER_MINUTE", web.DefaultChangesPerMinute),
 	}
 	switch v := strings.ToLower(getenv("LOG_LEVEL")); v {
 	case "", "info":

@@ -32,6 +32,7 @@ func loadEnvClinic(getenv func(string) string, demo bool, accessToken string, ba
 	rec.EmailReminders = parseBool(getenv, "BOOKING_EMAIL_REMINDERS", rec.EmailReminders, bad)
 	rec.SMSReminders = parseBool(getenv, "BOOKING_SMS_REMINDERS", rec.SMSReminders, bad)
 	rec.DraftTTL = parseDuration(getenv, "BOOKING_DRAFT_TTL", rec.DraftTTL, bad)
+	rec.CancellationCutoff = parseDuration(getenv, "BOOKING_CANCELLATION_CUTOFF", rec.CancellationCutoff, bad)
 	rec.Services = splitList(getenv("CLINIC_SERVICES"))
 	if v := getenv("CLINIC_LOCATION_ADDRESSES"); v != "" {
 		if err := json.Unmarshal([]byte(v), &rec.Addresses); err != nil {
@@ -113,6 +114,8 @@ func clinicEnvName(field string) string {
 		return "BOOKING_WINDOW_DAYS"
 	case "draft-ttl":
 		return "BOOKING_DRAFT_TTL"
+	case "cancellation-cutoff":
+		return "BOOKING_CANCELLATION_CUTOFF"
 	case "services":
 		return "CLINIC_SERVICES"
 	case "addresses":

@@ -43,6 +43,9 @@ func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
 		"MAIL_FROM":         "bookings@example-clinic.com.au",
 		"PUBLIC_URL":        "https://book.example-clinic.com.au",
 		"PORTAL_TOKEN_KEYS": strings.Repeat("cd", 32),
+		// Changes allowed until an hour before: the booking is at least
+		// the 2h notice away, so the manage pages below move and cancel it.
+		"BOOKING_CANCELLATION_CUTOFF": "1h",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -76,7 +79,7 @@ func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
 	review := r.get(t, r.post(t, action, form)).WantH1("Check your booking")
 	action, form = review.Form()
 	confirmation := r.post(t, action, form)
-	r.get(t, confirmation).WantH1("Booking confirmed")
+	confirmed := r.get(t, confirmation).WantH1("Booking confirmed")
 	// The confirmation URL carries the signed draft id, which opens the
 	// booking: it must not reach the logs either.
 	_, ref, ok := strings.Cut(confirmation, "/booking/")
@@ -84,10 +87,22 @@ func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
 	if !ok || len(ref) < 20 {
 		t.Fatalf("confirmation URL %q has no signed reference", confirmation)
 	}
-
+	// The confirmation goes out before the booking changes (a booking
+	// cancelled first is not confirmed by mail).
 	if got := smtp.Wait(1, 30*time.Second); len(got) != 1 {
 		t.Fatalf("the confirmation did not arrive: %d messages", len(got))
 	}
+	// Nor the manage link's token, through every manage page: the
+	// booking is moved, then cancelled.
+	manage := confirmed.Link("Change or cancel this booking")
+	token := strings.TrimPrefix(manage, "/harbourside/manage/")
+	times := r.get(t, r.get(t, manage).WantH1("Your booking").Link("Choose another time")).WantH1("Choose a new time")
+	later := times.Doc.Find("ul.slots a").Last().AttrOr("href", "")
+	action, form = r.get(t, later).WantH1("Check your new time").Form()
+	r.get(t, r.post(t, action, form)).WantH1("Your booking has been moved")
+	action, form = r.get(t, manage+"/cancel").WantH1("Cancel this booking?").Form()
+	r.get(t, r.post(t, action, form)).WantH1("Your booking is cancelled")
+
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
@@ -134,7 +149,7 @@ func TestLogsOfABookingHoldNoPersonalDetails(t *testing.T) {
 	}
 	for _, secret := range []string{
 		"Marisol", "Threnody", "marisol.tv", "0488765432", "0488 765 432", "1957-07-23", "Recurring ankle",
-		sandbox.DemoAccessToken, sandbox.DemoConsumerSecret, secretKey, ref,
+		sandbox.DemoAccessToken, sandbox.DemoConsumerSecret, secretKey, ref, token,
 	} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the logs hold %q", secret)

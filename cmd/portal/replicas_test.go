@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,7 +70,7 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 		"HOME=" + os.Getenv("HOME"),
 	}
 	add := exec.Command(filepath.Join(bin, "portal"), "clinic", "add", "--slug", "harbourside", "--name", "Harbourside Physio",
-		"--access-token-file", "-", "--phone", "07 3000 0000")
+		"--access-token-file", "-", "--phone", "07 3000 0000", "--cancellation-cutoff", "1h")
 	add.Env = env
 	add.Stdin = strings.NewReader(sandbox.DemoAccessToken + "\n")
 	if out, err := add.CombinedOutput(); err != nil {
@@ -208,6 +209,54 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 	}
 	if sent := strings.Count(a.logs.String()+b.logs.String(), `"msg":"mail sent"`); sent != 1 {
 		t.Errorf("the replicas logged %d sends, want 1", sent)
+	}
+
+	// The patient moves the booking, pressing "Move my booking" twice at
+	// once, each press reaching another replica; then cancels it the same
+	// way. coreplus moves it once and cancels it once.
+	manage := confirmation.Link("Change or cancel this booking")
+	times := a.get(t, b.get(t, manage).WantH1("Your booking").Link("Choose another time")).WantH1("Choose a new time")
+	later := times.Doc.Find("ul.slots a").Last().AttrOr("href", "")
+	action, form = b.get(t, later).WantH1("Check your new time").Form()
+	newStart, err := time.Parse(time.RFC3339, form.Get("slot"))
+	if err != nil {
+		t.Fatalf("the move's slot %q: %v", form.Get("slot"), err)
+	}
+	bothAtOnce := func(what, want string) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for i, r := range []*replica{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				status, loc, _ := r.postFrom(t, addrOf(i), action, form)
+				if status != http.StatusSeeOther || !strings.Contains(loc, want) {
+					t.Errorf("%s on %s: %d %s, want a redirect to %s", what, r.name, status, loc, want)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	bothAtOnce("move", "done=moved")
+	a.get(t, manage).WantH1("Your booking")
+	draftID, _, _ := strings.Cut(strings.TrimPrefix(manage, "/harbourside/manage/"), ".")
+	rec, err := db.GetBookingByDraft(ctx, draftID)
+	if err != nil || !rec.Start.Equal(newStart) || rec.Sequence != 1 || rec.ChangeState != "" {
+		t.Fatalf("record after two presses of a move on two replicas: %+v, %v; want moved once", rec, err)
+	}
+	moved, err := api.GetAppointment(ctx, booked[0].ID)
+	if err != nil || !moved.Start.Equal(newStart) || moved.Cancelled {
+		t.Fatalf("coreplus after the move: %+v, %v", moved, err)
+	}
+
+	action, form = b.get(t, manage+"/cancel").WantH1("Cancel this booking?").Form()
+	bothAtOnce("cancel", "done=cancelled")
+	b.get(t, manage).WantH1("This booking is cancelled")
+	if cancelled, err := api.GetAppointment(ctx, booked[0].ID); err != nil || !cancelled.Cancelled {
+		t.Fatalf("coreplus after the cancel: %+v, %v", cancelled, err)
+	}
+	if rec, err := db.GetBookingByDraft(ctx, draftID); err != nil || rec.Status != "cancelled" {
+		t.Fatalf("record after the cancel: %+v, %v", rec, err)
 	}
 }
 

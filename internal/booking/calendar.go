@@ -62,7 +62,7 @@ func BookingEvent(clinic Clinic, b Confirmed, publicURL string) CalendarEvent {
 	ev := CalendarEvent{
 		UID: CalendarUID(b.DraftID, publicURL), Method: CalendarPublish,
 		Start: b.Start, End: b.End, Summary: "Appointment at " + clinic.Name,
-		Reminder: DefaultReminder, Stamp: time.Now(),
+		Reminder: DefaultReminder, Stamp: time.Now(), Sequence: b.Sequence,
 	}
 	if sel.Location != nil && sel.Service != nil && sel.Slot != nil {
 		ev.Summary = sel.Service.Name + " with " + sel.Slot.Practitioner.Name

@@ -30,6 +30,18 @@ type Record struct {
 	// details the patient gave: the appointment's notes then say so (see
 	// bookingNotes). A flag, so the record keeps no personal details.
 	ContactDiffers bool
+	// Sequence counts the moves of the appointment since it was booked,
+	// for the calendar file's SEQUENCE.
+	Sequence int
+	// Change is the patient's change under way (see manage.go), "" at
+	// rest; ChangeStartedAt is when it began (the store's clock).
+	Change          Change
+	ChangeStartedAt time.Time
+	// PrevPractitionerID, PrevStart and PrevEnd are the time a move is
+	// leaving while Change is ChangeMoving: Start and End already hold the
+	// new one.
+	PrevPractitionerID string
+	PrevStart, PrevEnd time.Time
 	// CreatedAt and UpdatedAt are the store's clock.
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -56,6 +68,9 @@ type Confirmed struct {
 	Selection Selection
 	// Choice is the open draft's choices, for a link back to its review.
 	Choice Choice
+	// Sequence counts the moves of the appointment, for the calendar
+	// file's SEQUENCE: a moved booking's event replaces the old one.
+	Sequence int
 }
 
 // Booking returns the booking made from a draft: for a failed draft the
@@ -98,6 +113,7 @@ func (s *Service) Booking(ctx context.Context, draftID string) (Confirmed, error
 	c := Confirmed{
 		DraftID: d.ID, Status: rec.Status, Reference: rec.ReferenceNumber, Start: rec.Start, End: rec.End,
 		LocationID: rec.LocationID, ServiceID: rec.ServiceID, PractitionerID: rec.PractitionerID,
+		Sequence: rec.Sequence,
 	}
 	if !rec.Status.Settled() {
 		return c, nil

@@ -19,6 +19,8 @@ type Coreplus interface {
 	CreateAppointment(ctx context.Context, a coreplus.NewAppointment) (coreplus.Appointment, error)
 	GetAppointment(ctx context.Context, id string) (coreplus.Appointment, error)
 	ListAppointments(ctx context.Context, q coreplus.AppointmentQuery) ([]coreplus.Appointment, error)
+	UpdateAppointment(ctx context.Context, id string, m coreplus.AppointmentMove) (coreplus.Appointment, error)
+	CancelAppointment(ctx context.Context, id string) error
 }
 
 // Service applies one clinic's rules on top of its coreplus account.

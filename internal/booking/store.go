@@ -73,6 +73,28 @@ type Store interface {
 	// Drafts whose outcome is not settled keep everything. It returns how
 	// many drafts it deleted or wiped.
 	DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, error)
+	// The patient's changes to a booked booking (manage.go). Each Begin*
+	// sets the intent, before coreplus is asked, for exactly one caller (it
+	// reports whether this one won, and sets nothing when the booking is
+	// not booked or has a change under way); the others record the
+	// outcome of the change under way, reporting whether they did.
+	BeginCancel(ctx context.Context, draftID string) (bool, error)
+	FinishCancel(ctx context.Context, draftID string) (bool, error)
+	AbandonCancel(ctx context.Context, draftID string) (bool, error)
+	// BeginMove puts the booking, if it is still with fromPractitionerID
+	// at fromStart, on practitionerID at [start, end) at once, keeping its
+	// old time to go back to, so the new time is held from every other
+	// draft: ErrSlotClaimed when another draft holds it.
+	BeginMove(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error)
+	FinishMove(ctx context.Context, draftID string) (bool, error)
+	UndoMove(ctx context.Context, draftID string) (bool, error)
+	// MarkCancelled and RecordMovedTo make a booked booking at rest follow
+	// what staff did in coreplus.
+	MarkCancelled(ctx context.Context, draftID string) (bool, error)
+	RecordMovedTo(ctx context.Context, draftID, practitionerID string, start, end time.Time) (bool, error)
+	// ListChangesBegun lists changes begun at or before before whose
+	// outcome was never recorded, oldest first, at most limit.
+	ListChangesBegun(ctx context.Context, before time.Time, limit int) ([]Record, error)
 	// CreateRequest keeps a booking request for clinic staff, new
 	// whatever r.Status says.
 	CreateRequest(ctx context.Context, r Request) error

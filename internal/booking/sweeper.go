@@ -129,6 +129,9 @@ type SweepResult struct {
 	// it spent, in requests to coreplus.
 	Deferred int
 	Calls    int64
+	// Changes counts patients' changes (cancels, moves) left under way by
+	// a lost request that this sweep finished.
+	Changes int
 }
 
 func (w *Sweeper) defaults() (now func() time.Time, grace, stale, alert time.Duration, log *slog.Logger) {
@@ -292,8 +295,36 @@ func (w *Sweeper) Sweep(ctx context.Context) (SweepResult, error) {
 			}
 		}
 	}
+	res.Changes = w.finishChanges(ctx, cctx, now(), stale, log)
 	res.Calls = spent.Load()
 	return res, nil
+}
+
+// finishChanges finishes the patients' changes (manage.go) whose request
+// was lost, begun at least stale ago: each is sent again and its outcome
+// recorded, so the patient holds exactly the appointment the portal says.
+// It returns how many it finished.
+func (w *Sweeper) finishChanges(ctx, cctx context.Context, now time.Time, stale time.Duration, log *slog.Logger) int {
+	begun, err := w.Store.ListChangesBegun(ctx, now.Add(-stale), sweepBatch)
+	if err != nil {
+		log.Error("list changes under way", "err", err)
+		return 0
+	}
+	done := 0
+	for _, rec := range begun {
+		svc, ok := w.Clinics.Clinic(ctx, rec.Clinic)
+		if !ok || ctx.Err() != nil {
+			continue
+		}
+		next, err := svc.finishChange(cctx, rec)
+		if err != nil || next.Change != ChangeNone {
+			log.Warn("finish a change under way", "draft", short(rec.DraftID), "clinic", rec.Clinic, "change", rec.Change, "err", err)
+			continue
+		}
+		done++
+		log.Info("change finished", "draft", short(rec.DraftID), "clinic", rec.Clinic, "change", rec.Change, "status", next.Status)
+	}
+	return done
 }
 
 // budget returns the limiter that paces the sweeper's requests, kept from

@@ -112,7 +112,9 @@ func NewRecord() Record {
 		EmailReminders: true,
 		SMSReminders:   true,
 		DraftTTL:       booking.DefaultDraftTTL,
-		Enabled:        true,
+		// Patients cancel and move online until a day before (issue 15).
+		CancellationCutoff: booking.DefaultCancellationCutoff,
+		Enabled:            true,
 	}
 }
 

@@ -186,6 +186,40 @@ func (a *API) ListAppointments(ctx context.Context, q AppointmentQuery) ([]Appoi
 	return slices.DeleteFunc(appointments, func(ap Appointment) bool { return q.ClientID != "" && !hasClient(ap, q.ClientID) }), err
 }
 
+// UpdateAppointment moves the appointment id in place to m's time and
+// practitioner: POST /Appointment/{id}, as public clients do (§3.7). A
+// refusal because the new time is taken is ErrSlotUnavailable, as on create;
+// the appointment then keeps its old time.
+func (a *API) UpdateAppointment(ctx context.Context, id string, m AppointmentMove) (Appointment, error) {
+	c, err := itemCall(http.MethodPost, "Appointment/", id)
+	if err != nil {
+		return Appointment{}, err
+	}
+	if m.Start.IsZero() || m.End.IsZero() || !m.End.After(m.Start) || m.PractitionerID == "" {
+		return Appointment{}, &Error{Kind: ErrRejected, Op: c.op(), Reason: "not sent: missing or invalid startDateTime/endDateTime/practitionerId"}
+	}
+	c.body = moveBody{
+		StartDateTime:      m.Start.Format(timeLayout),
+		EndDateTime:        m.End.Format(timeLayout),
+		Practitioner:       wirePractitionerRef{PractitionerID: looseString(m.PractitionerID)},
+		Notes:              m.Notes,
+		NotifyPractitioner: m.NotifyPractitioner,
+	}
+	var body appointmentBody
+	if err := a.do(ctx, c, &body); err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.Kind == ErrRejected && slotTaken(e.Reason) {
+			e.Kind = ErrSlotUnavailable
+		}
+		return Appointment{}, err
+	}
+	if !body.present() {
+		// No appointment and no refusal: the move may or may not have happened.
+		return Appointment{}, &Error{Kind: ErrUnavailable, Op: c.op(), Status: http.StatusOK, Sent: true, Reason: "answer has no appointment"}
+	}
+	return body.Appointment.domain(), nil
+}
+
 // CancelAppointment cancels the appointment with the given id, the way
 // public clients do: POST /Appointment/{id} {"deleted": true}.
 func (a *API) CancelAppointment(ctx context.Context, id string) error {

@@ -317,6 +317,25 @@ func TestCalls(t *testing.T) {
 			},
 		},
 		{
+			name: "UpdateAppointment moves in place",
+			reply: func(int, *http.Request) (int, string) {
+				return 200, `{"appointment":{"appointmentId":"A1","status":"Booked","practitioner":{"practitionerId":"P2"},
+					"startDateTime":"2025-03-05T11:00:00 +10:00","endDateTime":"2025-03-05T11:45:00 +10:00","clients":[{"clientId":"C1"}]}}`
+			},
+			run: func(ctx context.Context, a *API) (any, error) {
+				start := time.Date(2025, 3, 5, 11, 0, 0, 0, time.FixedZone("", 10*3600))
+				return a.UpdateAppointment(ctx, "A1", AppointmentMove{Start: start, End: start.Add(45 * time.Minute), PractitionerID: "P2", Notes: "Moved by patient"})
+			},
+			want: []seen{{method: "POST", path: "/API/Core/v2.1/Appointment/A1", query: url.Values{},
+				body: `{"startDateTime":"2025-03-05T11:00:00+10:00","endDateTime":"2025-03-05T11:45:00+10:00","practitioner":{"practitionerId":"P2"},"notes":"Moved by patient","notifyPractitioner":false}`}},
+			check: func(t *testing.T, got any) {
+				a := got.(Appointment)
+				if a.ID != "A1" || a.PractitionerID != "P2" || a.Start.Hour() != 11 || a.Cancelled {
+					t.Errorf("got %+v", a)
+				}
+			},
+		},
+		{
 			name:  "CancelAppointment",
 			reply: func(int, *http.Request) (int, string) { return 200, `{}` },
 			run:   func(ctx context.Context, a *API) (any, error) { return nil, a.CancelAppointment(ctx, "A1") },

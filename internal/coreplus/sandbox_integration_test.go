@@ -411,6 +411,32 @@ func TestSandboxBooking(t *testing.T) {
 		t.Fatalf("booking the same slot again: %v, want ErrSlotUnavailable (HTTP 200)", err)
 	}
 
+	// Move it in place to the next free time, then try to move it onto a
+	// time another patient holds: a typed clash, and it keeps its time.
+	next := slots[1]
+	moved, err := f.api.UpdateAppointment(ctx, appt.ID, coreplus.AppointmentMove{Start: next.Start, End: next.End, PractitionerID: next.PractitionerID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if moved.ID != appt.ID || !moved.Start.Equal(next.Start) || moved.Cancelled {
+		t.Errorf("moved %+v", moved)
+	}
+	if !free() {
+		t.Error("moving did not free the old time")
+	}
+	other := book
+	other.ClientID = sandbox.ClientPeterNguyenID
+	if _, err := f.api.CreateAppointment(ctx, other); err != nil {
+		t.Fatalf("booking the freed time for another patient: %v", err)
+	}
+	_, err = f.api.UpdateAppointment(ctx, appt.ID, coreplus.AppointmentMove{Start: slot.Start, End: slot.End, PractitionerID: slot.PractitionerID})
+	if !errors.Is(err, coreplus.ErrSlotUnavailable) {
+		t.Fatalf("moving onto a taken time: %v, want ErrSlotUnavailable", err)
+	}
+	if got, err := f.api.GetAppointment(ctx, appt.ID); err != nil || !got.Start.Equal(next.Start) {
+		t.Fatalf("after a refused move: %+v, %v", got, err)
+	}
+
 	if err := f.api.CancelAppointment(ctx, appt.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -421,9 +447,11 @@ func TestSandboxBooking(t *testing.T) {
 	if !cancelled.Cancelled || cancelled.Status != "Cancelled" {
 		t.Errorf("after cancel: %+v", cancelled)
 	}
+	slot = next
 	if !free() {
 		t.Error("cancelling did not free the slot")
 	}
+	book.Start, book.End = next.Start, next.End
 	if _, err := f.api.CreateAppointment(ctx, book); err != nil {
 		t.Errorf("rebooking the freed slot: %v", err)
 	}

@@ -104,6 +104,16 @@ type NewAppointment struct {
 	NotifyPractitioner bool
 }
 
+// AppointmentMove is the body of POST /Appointment/{id} that moves a booked
+// appointment to a new time (and practitioner) in place.
+type AppointmentMove struct {
+	Start              time.Time
+	End                time.Time
+	PractitionerID     string
+	Notes              string
+	NotifyPractitioner bool
+}
+
 // Appointment is a booked (or cancelled) appointment.
 type Appointment struct {
 	ID                string

@@ -456,6 +456,17 @@ func newAppointmentWire(a NewAppointment) newAppointmentBody {
 	}
 }
 
+// moveBody is how public clients move an appointment in place:
+// POST /Appointment/{id} with the new times and the practitioner nested as
+// on create.
+type moveBody struct {
+	StartDateTime      string              `json:"startDateTime"`
+	EndDateTime        string              `json:"endDateTime"`
+	Practitioner       wirePractitionerRef `json:"practitioner"`
+	Notes              string              `json:"notes,omitempty"`
+	NotifyPractitioner bool                `json:"notifyPractitioner"`
+}
+
 // cancelBody is how public clients cancel: POST /Appointment/{id} {"deleted": true}.
 type cancelBody struct {
 	Deleted bool `json:"deleted"`

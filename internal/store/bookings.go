@@ -35,6 +35,17 @@ type Booking struct {
 	// ContactDiffers is the caller's flag that the client record lacks the
 	// contact details the patient gave; the store only keeps it.
 	ContactDiffers bool
+	// Sequence counts the times the patient moved the booking.
+	Sequence int64
+	// ChangeState is "" at rest, or the change under way (see BeginChange):
+	// from just before it is sent to coreplus until its outcome is recorded.
+	ChangeState     string
+	ChangeStartedAt time.Time
+	// PrevPractitionerID, PrevStart and PrevEnd are the time a move is
+	// leaving, while ChangeState says it is moving; zero otherwise.
+	PrevPractitionerID string
+	PrevStart          time.Time
+	PrevEnd            time.Time
 	// CreatedAt and UpdatedAt are UTC, to the second.
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -298,7 +309,8 @@ func (s *Store) SetNextLook(ctx context.Context, draftID string, until time.Time
 const selectBooking = `
 	SELECT draft_id, clinic, appointment_id, reference_number, client_id,
 		practitioner_id, location_id, appointment_type_id,
-		starts_at, ends_at, status, resent, contact_differs, next_look, created_at, updated_at
+		starts_at, ends_at, status, resent, contact_differs, next_look, created_at, updated_at,
+		sequence, change_state, change_started_at, prev_practitioner_id, prev_starts_at, prev_ends_at
 	FROM bookings`
 
 // scanBooking reads one row of selectBooking from a *sql.Row or *sql.Rows.
@@ -309,12 +321,27 @@ func scanBooking(row interface{ Scan(...any) error }) (Booking, error) {
 		created, updated int64
 		resent, differs  int64
 		next             int64
+		changeStarted    int64
+		prevStart        string
+		prevEnd          string
 	)
 	err := row.Scan(&b.DraftID, &b.Clinic, &b.AppointmentID, &b.ReferenceNumber, &b.ClientID,
 		&b.PractitionerID, &b.LocationID, &b.AppointmentTypeID,
-		&start, &end, &b.Status, &resent, &differs, &next, &created, &updated)
+		&start, &end, &b.Status, &resent, &differs, &next, &created, &updated,
+		&b.Sequence, &b.ChangeState, &changeStarted, &b.PrevPractitionerID, &prevStart, &prevEnd)
 	if err != nil {
 		return Booking{}, err
+	}
+	if changeStarted != 0 {
+		b.ChangeStartedAt = fromUnix(changeStarted)
+	}
+	if prevStart != "" {
+		if b.PrevStart, err = parseSlotTime(prevStart); err != nil {
+			return Booking{}, fmt.Errorf("booking %s previous start: %w", shortID(b.DraftID), err)
+		}
+		if b.PrevEnd, err = parseSlotTime(prevEnd); err != nil {
+			return Booking{}, fmt.Errorf("booking %s previous end: %w", shortID(b.DraftID), err)
+		}
 	}
 	if b.Start, err = parseSlotTime(start); err != nil {
 		return Booking{}, fmt.Errorf("booking %s start: %w", shortID(b.DraftID), err)

@@ -351,6 +351,8 @@ func tourEveryPage(a *axeTour, who string) {
 	a.check("review step", "Check your booking")
 	a.confirm()
 	a.check("confirmation", "Booking confirmed")
+	a.b.follow("Change or cancel this booking")
+	a.check("manage page, inside the cut-off", "Your booking")
 
 	// The time goes to someone else before the patient confirms.
 	a.open(timeStepPath)

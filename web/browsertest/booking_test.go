@@ -34,6 +34,9 @@ type choices struct {
 	location     string // a location's name
 	service      string // an appointment type's name
 	practitioner string // a practitioner's name; "" picks "first available"
+	// date, when set ("2006-01-02"), opens the time step on that day
+	// rather than the first with free times.
+	date string
 }
 
 // booking is what the flow produced.
@@ -171,6 +174,10 @@ func bookAppointmentFrom(b *browser, c choices, p patient, start func(), after f
 	})
 	var slot string
 	step("details", func() {
+		if c.date != "" {
+			b.open(b.url() + "&date=" + c.date)
+			b.expectHeading("Choose a time")
+		}
 		var link string
 		link, slot = b.firstTime()
 		b.navigate("pick the time "+quote(slot), chromedp.Click(link))

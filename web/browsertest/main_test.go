@@ -80,6 +80,8 @@ var suite struct {
 	upstream                  *upstreamSwitch
 	// dir and portalBin let a test start a portal of its own (coldPortal).
 	dir, portalBin string
+	// secretKey is the first portal's PORTAL_SECRET_KEY, hex.
+	secretKey string
 	// portalEnv runs `portal` commands (portal staff add) on the first
 	// portal's database, as its operator would.
 	portalEnv []string
@@ -156,7 +158,12 @@ func runSuite(m *testing.M) (code int) {
 		return fail(err)
 	}
 	defer hosts.Close()
-	portal, err := startPortal(dir, bins["portal"], "portal", suite.coreplusURL, port)
+	// The manage tests make the link the booking email will carry, with
+	// the portal's key; patients there may change a booking until an hour
+	// before it.
+	suite.secretKey = randomHex(32)
+	portal, err := startPortal(dir, bins["portal"], "portal", suite.coreplusURL, port,
+		"PORTAL_SECRET_KEY="+suite.secretKey, "BOOKING_CANCELLATION_CUTOFF=1h")
 	if portal != nil {
 		procs = append(procs, portal)
 	}
@@ -182,7 +189,9 @@ func runSuite(m *testing.M) (code int) {
 	faulty, err := startPortal(dir, bins["portal"], "portal-behind-switch", suite.upstream.url+"/API/Core/v2.1/", faultyPort,
 		// Its tour of every page sends many forms from one address.
 		"RATE_LIMIT_DRAFTS_PER_MINUTE=0", "RATE_LIMIT_CONFIRMS_PER_MINUTE=0",
-		"RATE_LIMIT_REQUESTS_PER_MINUTE=0", "RATE_LIMIT_REJECTS_PER_MINUTE=0")
+		"RATE_LIMIT_REQUESTS_PER_MINUTE=0", "RATE_LIMIT_REJECTS_PER_MINUTE=0", "RATE_LIMIT_CHANGES_PER_MINUTE=0",
+		// Every booking here is inside its cut-off: online changes refused.
+		"BOOKING_CANCELLATION_CUTOFF=720h")
 	if faulty != nil {
 		procs = append(procs, faulty)
 	}

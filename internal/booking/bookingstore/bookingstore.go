@@ -210,8 +210,48 @@ func fromStoreBooking(b store.Booking) booking.Record {
 		ClientID: b.ClientID, PractitionerID: b.PractitionerID, LocationID: b.LocationID,
 		ServiceID: b.AppointmentTypeID, Start: b.Start, End: b.End, Status: booking.RecordStatus(b.Status),
 		Resent: b.Resent, NextLook: b.NextLook, ContactDiffers: b.ContactDiffers,
+		Sequence: int(b.Sequence), Change: booking.Change(b.ChangeState), ChangeStartedAt: b.ChangeStartedAt,
+		PrevPractitionerID: b.PrevPractitionerID, PrevStart: b.PrevStart, PrevEnd: b.PrevEnd,
 		CreatedAt: b.CreatedAt, UpdatedAt: b.UpdatedAt,
 	}
+}
+
+func (a Adapter) BeginCancel(ctx context.Context, draftID string) (bool, error) {
+	return a.S.BeginCancel(ctx, draftID, string(booking.RecordBooked))
+}
+
+func (a Adapter) FinishCancel(ctx context.Context, draftID string) (bool, error) {
+	return a.S.FinishCancel(ctx, draftID, string(booking.RecordCancelled))
+}
+
+func (a Adapter) AbandonCancel(ctx context.Context, draftID string) (bool, error) {
+	return a.S.AbandonCancel(ctx, draftID)
+}
+
+func (a Adapter) BeginMove(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error) {
+	ok, err := a.S.BeginMove(ctx, draftID, string(booking.RecordBooked), fromPractitionerID, fromStart, practitionerID, start, end)
+	return ok, mapErr(err)
+}
+
+func (a Adapter) FinishMove(ctx context.Context, draftID string) (bool, error) {
+	return a.S.FinishMove(ctx, draftID)
+}
+
+func (a Adapter) UndoMove(ctx context.Context, draftID string) (bool, error) {
+	return a.S.UndoMove(ctx, draftID)
+}
+
+func (a Adapter) MarkCancelled(ctx context.Context, draftID string) (bool, error) {
+	return a.S.MarkCancelled(ctx, draftID, string(booking.RecordBooked), string(booking.RecordCancelled))
+}
+
+func (a Adapter) RecordMovedTo(ctx context.Context, draftID, practitionerID string, start, end time.Time) (bool, error) {
+	ok, err := a.S.RecordMovedTo(ctx, draftID, practitionerID, start, end)
+	return ok, mapErr(err)
+}
+
+func (a Adapter) ListChangesBegun(ctx context.Context, before time.Time, limit int) ([]booking.Record, error) {
+	return fromStoreBookings(a.S.ListChangesBegun(ctx, before, limit))
 }
 
 func (a Adapter) UpdateBooking(ctx context.Context, r booking.Record, due ...booking.Message) error {

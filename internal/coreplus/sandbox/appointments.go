@@ -128,11 +128,24 @@ func (s *Server) appointmentIndex(id string) int {
 
 // createAppointment serves POST Appointment. The availability check and the
 // insert happen under one lock, so two requests for one time cannot both win.
+// A body naming an appointmentId with "deleted": true is the older cancel
+// (the 2016 WordPress plugin's variant of §3.7) and cancels that appointment.
 func (s *Server) createAppointment(w http.ResponseWriter, r *http.Request) {
 	body, err := readObject(r)
 	if err != nil {
 		writeError(w, err)
 		return
+	}
+	if id, ok, err := body.str("appointmentId"); err == nil && ok {
+		deleted, _, err := body.boolean("deleted")
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		if deleted {
+			s.cancelAppointment(w, body, id)
+			return
+		}
 	}
 	a, err := s.appointmentFromBody(body)
 	if err != nil {
@@ -176,7 +189,7 @@ func defaultSubject(c Client) string {
 func (s *Server) appointmentFromBody(body object) (Appointment, error) {
 	var a Appointment
 	if _, ok := body.raw("appointmentId"); ok {
-		return a, fail("appointmentId must not be sent when booking; to change an appointment POST to Appointment/{appointmentId}")
+		return a, fail("appointmentId must not be sent when booking, except with \"deleted\": true to cancel; to change an appointment POST to Appointment/{appointmentId}")
 	}
 	var err error
 	if a.Start, a.End, err = timesFromBody(body, true); err != nil {
@@ -342,6 +355,10 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, id st
 		writeError(w, err)
 		return
 	}
+	if deleted {
+		s.cancelAppointment(w, body, id)
+		return
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -351,17 +368,6 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, id st
 		return
 	}
 	a := s.appointments[i]
-	if deleted {
-		// Cancelling keeps the record, so the list and get-one still show it.
-		a.Status = "Cancelled"
-		if err := textField(body, "notes", 300, &a.Notes); err != nil {
-			writeError(w, err)
-			return
-		}
-		s.appointments[i] = a
-		writeJSON(w, http.StatusOK, map[string]any{"appointment": s.render(a, s.locationZone(a.LocationID), true, false)})
-		return
-	}
 	if a.Status != "Booked" {
 		writeError(w, fail("the appointment is cancelled and cannot be changed"))
 		return
@@ -373,6 +379,28 @@ func (s *Server) updateAppointment(w http.ResponseWriter, r *http.Request, id st
 	}
 	if changed && !s.bookable(a.PractitionerID, a.LocationID, a.Start, a.End, a.ID) {
 		writeResult(w, http.StatusOK, reasonNotAvailable)
+		return
+	}
+	s.appointments[i] = a
+	writeJSON(w, http.StatusOK, map[string]any{"appointment": s.render(a, s.locationZone(a.LocationID), true, false)})
+}
+
+// cancelAppointment marks an appointment cancelled, by either variant of
+// §3.7. The record stays, so the list and get-one still show it, and the
+// diary stops counting it, so its time is free again. Cancelling twice
+// answers the same cancelled record.
+func (s *Server) cancelAppointment(w http.ResponseWriter, body object, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.appointmentIndex(id)
+	if i < 0 {
+		writeResult(w, http.StatusNotFound, "Appointment not found")
+		return
+	}
+	a := s.appointments[i]
+	a.Status = "Cancelled"
+	if err := textField(body, "notes", 300, &a.Notes); err != nil {
+		writeError(w, err)
 		return
 	}
 	s.appointments[i] = a

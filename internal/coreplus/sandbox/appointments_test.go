@@ -198,7 +198,8 @@ func TestBookingValidation(t *testing.T) {
 		{"long subject", func(b map[string]any) { b["subject"] = strings.Repeat("s", 301) }, "subject must be at most 300"},
 		{"bad boolean", func(b map[string]any) { b["isSmsReminderRequired"] = "yes" }, "isSmsReminderRequired must be true or false"},
 		{"number for a string", func(b map[string]any) { b["locationId"] = 42 }, "locationId must be a string"},
-		{"cancel via collection", func(b map[string]any) { b["appointmentId"] = "x"; b["deleted"] = "true" }, "appointmentId must not be sent"},
+		{"appointmentId on a booking", func(b map[string]any) { b["appointmentId"] = "x" }, "appointmentId must not be sent"},
+		{"appointmentId not deleted", func(b map[string]any) { b["appointmentId"] = "x"; b["deleted"] = "false" }, "appointmentId must not be sent"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -225,6 +226,59 @@ func TestBookingValidation(t *testing.T) {
 	b["isEmailReminderRequired"] = "True"
 	if a, reason := e.book(b); a == nil {
 		t.Fatalf("valid booking refused: %s", reason)
+	}
+}
+
+// TestCancelViaCollection: the 2016 plugin's cancel, POST Appointment/ with
+// the id and "deleted": "true", cancels in place like the other variant:
+// the answer and both read-backs say Cancelled and the time is free again.
+func TestCancelViaCollection(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.clearDiary()
+	q := slotQuery(TimezoneSydneyID, "2025-03-11", "2025-03-11", "practitionerId", PractitionerPriyaID,
+		"locationId", LocationSydneyID, "appointmentTypeId", AppointmentTypeStandardID)
+	free := e.slots(q)
+	if len(free) == 0 {
+		t.Fatal("no free time for Priya on 11 March")
+	}
+	want := free[0].StartDateTime
+	start := parseSlotTime(t, want)
+	a, reason := e.book(booking(PractitionerPriyaID, LocationSydneyID, AppointmentTypeStandardID, ClientPeterNguyenID, start, 30))
+	if a == nil {
+		t.Fatalf("booking refused: %s", reason)
+	}
+	if hasSlot(e.slots(q), want) {
+		t.Fatal("booked time still offered")
+	}
+	var cancelled appointmentBody
+	resp := e.post("Appointment/", map[string]any{"appointmentId": a.AppointmentID, "deleted": "true"})
+	resp.decode(t, &cancelled)
+	if resp.status != http.StatusOK || cancelled.Appointment == nil || cancelled.Appointment.Status != "Cancelled" ||
+		cancelled.Appointment.AppointmentID != a.AppointmentID {
+		t.Fatalf("cancel via collection: %d %s", resp.status, resp.body)
+	}
+	if n := len(e.srv.Appointments()); n != 1 {
+		t.Fatalf("diary holds %d appointments after a cancel, want the one record kept", n)
+	}
+	var one appointmentBody
+	e.get("Appointment/"+a.AppointmentID, nil).decode(t, &one)
+	if one.Appointment == nil || one.Appointment.Status != "Cancelled" {
+		t.Fatalf("get one after cancel: %+v", one.Appointment)
+	}
+	list := e.listAppointments("2025-03-11")
+	if len(list) != 1 || list[0].Status != "Cancelled" {
+		t.Fatalf("list after cancel: %+v", list)
+	}
+	if !hasSlot(e.slots(q), want) {
+		t.Fatal("cancelled time not offered again")
+	}
+	// Cancelling again answers the same cancelled record; an unknown id is 404.
+	resp = e.post("Appointment/", map[string]any{"appointmentId": a.AppointmentID, "deleted": true})
+	if resp.status != http.StatusOK {
+		t.Fatalf("second cancel: %d %s", resp.status, resp.body)
+	}
+	if resp := e.post("Appointment/", map[string]any{"appointmentId": ClientJoannaVargaID, "deleted": "true"}); resp.status != http.StatusNotFound {
+		t.Fatalf("cancel of an unknown id: %d %s", resp.status, resp.body)
 	}
 }
 

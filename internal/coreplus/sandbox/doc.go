@@ -72,8 +72,10 @@
 //   - Booleans in bodies may be true/false or "true"/"false" (any case);
 //     anything else is a 400. String fields sent as numbers are a 400.
 //     Member names match case-insensitively; unknown members are ignored.
-//   - POST Appointment/ with an appointmentId in the body (the 2016 cancel
-//     variant) is a 400: change or cancel through POST Appointment/{id}.
+//   - POST Appointment/ with an appointmentId and "deleted": true (or
+//     "true") in the body is the 2016 cancel variant and cancels exactly as
+//     below; an appointmentId without it is a 400: change through POST
+//     Appointment/{id}.
 //   - POST Appointment/{id} with "deleted": true (or "true") cancels: the
 //     record stays, with status "Cancelled", its time is freed, and it still
 //     appears in the list and get-one. Cancelling twice is harmless. Other

@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// bookedBooking claims b and records it booked.
+func bookedBooking(t *testing.T, s *Store, b Booking) {
+	t.Helper()
+	ctx := context.Background()
+	if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
+		t.Fatal(err)
+	}
+	b.Status, b.AppointmentID, b.ClientID = BookingBooked, "appt-"+b.DraftID[:4], "client-1"
+	if err := s.UpdateBooking(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMoveHoldsTheNewTime: a move begun holds the new time in
+// bookings_slot_held at once and frees the old one; undone, the booking is
+// back on the old time; finished, the sequence counts it. One caller of
+// two wins the intent.
+func TestMoveHoldsTheNewTime(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		b := testBooking(t)
+		bookedBooking(t, s, b)
+		later := slotStart.Add(24 * time.Hour)
+
+		won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later, later.Add(45*time.Minute))
+		if err != nil || !won {
+			t.Fatalf("BeginMove = %v, %v", won, err)
+		}
+		if again, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later, later.Add(45*time.Minute)); err != nil || again {
+			t.Fatalf("second BeginMove = %v, %v; want lost", again, err)
+		}
+		if won, err := s.BeginCancel(ctx, b.DraftID, BookingBooked); err != nil || won {
+			t.Fatalf("BeginCancel during a move = %v, %v; want lost", won, err)
+		}
+		got, _ := s.GetBookingByDraft(ctx, b.DraftID)
+		if got.ChangeState != ChangeMoving || got.PractitionerID != "prac-2" || !got.Start.Equal(later) ||
+			got.PrevPractitionerID != "prac-1" || !got.PrevStart.Equal(slotStart) || !got.ChangeStartedAt.Equal(base) {
+			t.Fatalf("while moving: %+v", got)
+		}
+		// The new time is held from another draft; the old one is not.
+		other := testBooking(t)
+		other.PractitionerID, other.Start, other.End = "prac-2", later, later.Add(45*time.Minute)
+		if err := s.ClaimBooking(ctx, other, BookingPending); !errors.Is(err, ErrSlotTaken) {
+			t.Fatalf("claiming the time a move holds: %v, want ErrSlotTaken", err)
+		}
+		if begun, err := s.ListChangesBegun(ctx, base, 10); err != nil || len(begun) != 1 || begun[0].DraftID != b.DraftID {
+			t.Fatalf("ListChangesBegun = %+v, %v", begun, err)
+		}
+		if begun, _ := s.ListChangesBegun(ctx, base.Add(-time.Second), 10); len(begun) != 0 {
+			t.Fatalf("a change begun later is listed: %+v", begun)
+		}
+
+		if ok, err := s.UndoMove(ctx, b.DraftID); err != nil || !ok {
+			t.Fatalf("UndoMove = %v, %v", ok, err)
+		}
+		got, _ = s.GetBookingByDraft(ctx, b.DraftID)
+		if got.ChangeState != ChangeNone || got.PractitionerID != "prac-1" || !got.Start.Equal(slotStart) || got.Sequence != 0 || !got.PrevStart.IsZero() {
+			t.Fatalf("after undo: %+v", got)
+		}
+		if err := s.ClaimBooking(ctx, other, BookingPending); err != nil {
+			t.Fatalf("the undone move's time is still held: %v", err)
+		}
+
+		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later, later.Add(45*time.Minute)); !errors.Is(err, ErrSlotTaken) || won {
+			t.Fatalf("moving onto another draft's time = %v, %v; want ErrSlotTaken", won, err)
+		}
+		later2 := later.Add(time.Hour)
+		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later2, later2.Add(45*time.Minute)); err != nil || !won {
+			t.Fatalf("BeginMove = %v, %v", won, err)
+		}
+		if ok, err := s.FinishMove(ctx, b.DraftID); err != nil || !ok {
+			t.Fatalf("FinishMove = %v, %v", ok, err)
+		}
+		if ok, _ := s.FinishMove(ctx, b.DraftID); ok {
+			t.Fatal("a move finished twice")
+		}
+		got, _ = s.GetBookingByDraft(ctx, b.DraftID)
+		if got.ChangeState != ChangeNone || !got.Start.Equal(later2) || got.Sequence != 1 || got.PrevPractitionerID != "" {
+			t.Fatalf("after finish: %+v", got)
+		}
+		// A second press that read the booking at its old time loses.
+		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later2, later2.Add(45*time.Minute)); err != nil || won {
+			t.Fatalf("a move from a time the booking has left = %v, %v; want lost", won, err)
+		}
+		if _, err := s.RecordMovedTo(ctx, b.DraftID, "prac-1", slotStart, slotStart.Add(45*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.GetBookingByDraft(ctx, b.DraftID)
+		if !got.Start.Equal(slotStart) || got.Sequence != 2 {
+			t.Fatalf("after a move made elsewhere: %+v", got)
+		}
+	})
+}
+
+// TestCancelFreesTheTime: one of two callers wins a cancel; finished, the
+// booking is cancelled and its time free for another draft.
+func TestCancelFreesTheTime(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		b := testBooking(t)
+		bookedBooking(t, s, b)
+		if won, err := s.BeginCancel(ctx, b.DraftID, BookingBooked); err != nil || !won {
+			t.Fatalf("BeginCancel = %v, %v", won, err)
+		}
+		if won, _ := s.BeginCancel(ctx, b.DraftID, BookingBooked); won {
+			t.Fatal("two callers won the cancel")
+		}
+		if ok, err := s.AbandonCancel(ctx, b.DraftID); err != nil || !ok {
+			t.Fatalf("AbandonCancel = %v, %v", ok, err)
+		}
+		if won, _ := s.BeginCancel(ctx, b.DraftID, BookingBooked); !won {
+			t.Fatal("an abandoned cancel cannot be begun again")
+		}
+		if ok, err := s.FinishCancel(ctx, b.DraftID, BookingCancelled); err != nil || !ok {
+			t.Fatalf("FinishCancel = %v, %v", ok, err)
+		}
+		got, _ := s.GetBookingByDraft(ctx, b.DraftID)
+		if got.Status != BookingCancelled || got.ChangeState != ChangeNone {
+			t.Fatalf("after cancel: %+v", got)
+		}
+		other := testBooking(t)
+		if err := s.ClaimBooking(ctx, other, BookingPending); err != nil {
+			t.Fatalf("a cancelled booking's time is still held: %v", err)
+		}
+		if ok, _ := s.MarkCancelled(ctx, b.DraftID, BookingBooked, BookingCancelled); ok {
+			t.Fatal("a cancelled booking was cancelled again")
+		}
+	})
+}
