@@ -71,10 +71,19 @@ func BookingEvent(clinic Clinic, b Confirmed, publicURL string) CalendarEvent {
 			ev.Location += ", " + sel.Location.Address
 		}
 	}
-	ev.Description = "Reference " + b.Reference + "."
-	if clinic.Phone != "" {
-		ev.Description += " To change or cancel, call " + clinic.Name + " on " + clinic.Phone + "."
+	// What a patient needs on the day, in the calendar they will look at:
+	// how to find the room, and the clinic's terms for cancelling.
+	desc := []string{"Reference " + b.Reference + "."}
+	if sel.Location != nil && sel.Location.Directions != "" {
+		desc = append(desc, sel.Location.Directions)
 	}
+	if clinic.Phone != "" {
+		desc = append(desc, "To change or cancel, call "+clinic.Name+" on "+clinic.Phone+".")
+	}
+	if p := strings.TrimSpace(clinic.CancellationPolicy); p != "" {
+		desc = append(desc, "Cancellation policy: "+p)
+	}
+	ev.Description = strings.Join(desc, "\n\n")
 	return ev
 }
 

@@ -39,3 +39,25 @@ func TestCalendarEventMethods(t *testing.T) {
 		t.Errorf("a cancelled event keeps its alarm:\n%s", ics)
 	}
 }
+
+// TestBookingEventCarriesWhatThePatientNeedsOnTheDay: the address, the
+// directions, the clinic's cancellation policy and the move's sequence
+// reach the calendar event.
+func TestBookingEventCarriesWhatThePatientNeedsOnTheDay(t *testing.T) {
+	start := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
+	clinic := booking.Clinic{Name: "Harbourside Physio", Phone: "02 9000 0000",
+		CancellationPolicy: "Please give 24 hours' notice.\nLate cancellations may be charged."}
+	b := booking.Confirmed{DraftID: "d1", Reference: "7712093", Start: start, End: start.Add(30 * time.Minute), Sequence: 2,
+		Selection: booking.Selection{
+			Location: &booking.Location{Name: "Surry Hills", Address: "112 Crown Street", Directions: "Level 1, above the pharmacy"},
+			Service:  &booking.ServiceType{Name: "Standard Consultation"},
+			Slot:     &booking.Slot{Start: start, End: start.Add(30 * time.Minute), Practitioner: booking.Practitioner{Name: "Priya Nandakumar"}},
+		}}
+	ics := strings.ReplaceAll(string(booking.BookingEvent(clinic, b, "https://book.example.com").ICS()), "\r\n ", "")
+	for _, want := range []string{"UID:d1@book.example.com", "SEQUENCE:2", `LOCATION:Surry Hills\, 112 Crown Street`,
+		`Reference 7712093.\n\nLevel 1\, above the pharmacy`, "Please give 24 hours' notice.", "Late cancellations may be charged."} {
+		if !strings.Contains(ics, want) {
+			t.Errorf("event lacks %q:\n%s", want, ics)
+		}
+	}
+}
