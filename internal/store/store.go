@@ -140,8 +140,17 @@ func openSQLite(databaseURL string) (*sql.DB, error) {
 	return db, nil
 }
 
+// migrationOptions are goose's settings for the portal's migrations.
+// Migrations are numbered when their work starts and land when it is done,
+// so a lower number can land after a higher one a database already has
+// (00015 after 00016): each adds its own tables or columns, so goose applies
+// the missing one rather than refusing to start.
+func migrationOptions() []goose.ProviderOption {
+	return []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true)}
+}
+
 func (s *Store) migrate(ctx context.Context) error {
-	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	opts := migrationOptions()
 	gooseDialect := goose.DialectSQLite3
 	if s.dialect == DialectPostgres {
 		gooseDialect = goose.DialectPostgres

@@ -3,12 +3,14 @@ package store
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -164,4 +166,35 @@ func testID(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b[:])
+}
+
+// TestAMigrationLandingLateIsApplied: a database that has migration 3
+// gets migration 2 when it lands later, as 00015 landed after 00016.
+func TestAMigrationLandingLateIsApplied(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "late.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	file := func(table string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("-- +goose Up\nCREATE TABLE " + table + " (id TEXT);\n-- +goose Down\nDROP TABLE " + table + ";\n")}
+	}
+	up := func(fsys fstest.MapFS) error {
+		p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, migrationOptions()...)
+		if err != nil {
+			return err
+		}
+		_, err = p.Up(ctx)
+		return err
+	}
+	if err := up(fstest.MapFS{"00001_a.sql": file("a"), "00003_c.sql": file("c")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := up(fstest.MapFS{"00001_a.sql": file("a"), "00002_b.sql": file("b"), "00003_c.sql": file("c")}); err != nil {
+		t.Fatalf("the late migration was refused: %v", err)
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO b (id) VALUES ('x')"); err != nil {
+		t.Fatalf("the late migration was not applied: %v", err)
+	}
 }
