@@ -29,6 +29,10 @@ type Request struct {
 	Status RequestStatus
 	// CreatedAt is when the request was left; zero means when it is kept.
 	CreatedAt time.Time
+	// ContactedBy and ContactedAt say who marked the request contacted
+	// (a staff member's email address, or "the command line") and when.
+	ContactedBy string
+	ContactedAt time.Time
 }
 
 // RequestDays and RequestTimes are the preferences a request form offers,

@@ -32,6 +32,10 @@ type Request struct {
 	// means CreatedAt plus RequestTTL.
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// ContactedBy and ContactedAt say who marked the request contacted and
+	// when; "" and zero while it is new.
+	ContactedBy string
+	ContactedAt time.Time
 }
 
 // RequestDetails is what the patient typed, kept as one JSON document.
@@ -76,7 +80,7 @@ func (s *Store) CreateRequest(ctx context.Context, r Request) error {
 func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) ([]Request, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT id, clinic, location_id, appointment_type_id, practitioner_id,
-			days, times, details, status, created_at, expires_at
+			days, times, details, status, created_at, expires_at, contacted_by, contacted_at
 		FROM booking_requests WHERE clinic = $1 AND expires_at > $2
 		ORDER BY created_at DESC, id`, clinic, unix(now))
 	if err != nil {
@@ -89,9 +93,10 @@ func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) 
 			r                Request
 			days, times, det string
 			created, expires int64
+			contactedAt      int64
 		)
 		if err := rows.Scan(&r.ID, &r.Clinic, &r.LocationID, &r.AppointmentTypeID, &r.PractitionerID,
-			&days, &times, &det, &r.Status, &created, &expires); err != nil {
+			&days, &times, &det, &r.Status, &created, &expires, &r.ContactedBy, &contactedAt); err != nil {
 			return nil, fmt.Errorf("list requests: %w", err)
 		}
 		if err := json.Unmarshal([]byte(det), &r.Details); err != nil {
@@ -99,6 +104,9 @@ func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) 
 		}
 		r.Days, r.Times = splitList(days), splitList(times)
 		r.CreatedAt, r.ExpiresAt = fromUnix(created), fromUnix(expires)
+		if contactedAt != 0 {
+			r.ContactedAt = fromUnix(contactedAt)
+		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -111,11 +119,13 @@ func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) 
 // if it is still in from, so that of two staff marking the same request
 // one hears that it already was. It reports whether it changed the request;
 // false with a nil error means there is no such request for the clinic or
-// it was not in from.
-func (s *Store) SetRequestStatus(ctx context.Context, clinic, id, from, to string) (bool, error) {
+// it was not in from. by and at record who made the change and when (what
+// the Requests page shows as "contacted by ... at ...").
+func (s *Store) SetRequestStatus(ctx context.Context, clinic, id, from, to, by string, at time.Time) (bool, error) {
 	n, err := s.execCount(ctx,
-		`UPDATE booking_requests SET status = $4 WHERE clinic = $1 AND id = $2 AND status = $3`,
-		clinic, id, from, to)
+		`UPDATE booking_requests SET status = $4, contacted_by = $5, contacted_at = $6
+		WHERE clinic = $1 AND id = $2 AND status = $3`,
+		clinic, id, from, to, by, unixOrZero(at))
 	if err != nil {
 		return false, fmt.Errorf("set request %s status %s to %s: %w", shortID(id), from, to, err)
 	}

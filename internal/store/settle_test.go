@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -136,17 +137,23 @@ func TestSetRequestStatusCompareAndSet(t *testing.T) {
 			{"demo", r.ID, RequestNew, RequestContacted, true},
 			{"demo", r.ID, RequestNew, RequestContacted, false}, // marked twice
 		}
-		for _, st := range steps {
-			ok, err := s.SetRequestStatus(ctx, st.clinic, st.id, st.from, st.to)
+		at := time.Unix(1_800_000_000, 0).UTC()
+		for i, st := range steps {
+			ok, err := s.SetRequestStatus(ctx, st.clinic, st.id, st.from, st.to, fmt.Sprintf("staff%d@demo.example", i), at.Add(time.Duration(i)*time.Minute))
 			if err != nil || ok != st.want {
 				t.Errorf("SetRequestStatus(%s, %s, %s -> %s) = %v, %v; want %v", st.clinic, st.id[:8], st.from, st.to, ok, err, st.want)
 			}
 		}
 		list, err := s.ListRequests(ctx, "demo", time.Now())
 		if err != nil || len(list) != 1 || list[0].Status != RequestContacted {
-			t.Errorf("after marking: %+v, %v", list, err)
+			t.Fatalf("after marking: %+v, %v", list, err)
 		}
-		if _, err := s.SetRequestStatus(ctx, "demo", r.ID, RequestContacted, "lost"); err == nil {
+		// Who marked it and when are the first marker's: marking twice
+		// changes nothing.
+		if got := list[0]; got.ContactedBy != "staff3@demo.example" || !got.ContactedAt.Equal(at.Add(3*time.Minute)) {
+			t.Errorf("contacted by %q at %v; want staff3@demo.example at %v", got.ContactedBy, got.ContactedAt, at.Add(3*time.Minute))
+		}
+		if _, err := s.SetRequestStatus(ctx, "demo", r.ID, RequestContacted, "lost", "x", at); err == nil {
 			t.Error("SetRequestStatus to an unknown status succeeded")
 		}
 	})

@@ -195,13 +195,14 @@ func (a Adapter) ListRequests(ctx context.Context, clinic string, now time.Time)
 			FirstName: r.Details.FirstName, LastName: r.Details.LastName, Email: r.Details.Email,
 			Mobile: r.Details.Mobile, Note: r.Details.Note,
 			Status: booking.RequestStatus(r.Status), CreatedAt: r.CreatedAt,
+			ContactedBy: r.ContactedBy, ContactedAt: r.ContactedAt,
 		}
 	}
 	return out, nil
 }
 
-func (a Adapter) SetRequestStatus(ctx context.Context, clinic, id string, from, to booking.RequestStatus) (bool, error) {
-	return a.S.SetRequestStatus(ctx, clinic, id, string(from), string(to))
+func (a Adapter) SetRequestStatus(ctx context.Context, clinic, id string, from, to booking.RequestStatus, by string, at time.Time) (bool, error) {
+	return a.S.SetRequestStatus(ctx, clinic, id, string(from), string(to), by, at)
 }
 
 func fromStoreBooking(b store.Booking) booking.Record {
