@@ -183,6 +183,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Accounts:    accounts,
 			Mailer:      signInLinkLog{log: logger, quiet: cfg.Demo},
 			Bookings:    bookingstore.New(db),
+			Requests:    bookingstore.New(db),
 			Health:      healthSource{health},
 			ClinicSlugs: directory.Slugs,
 		},
