@@ -65,7 +65,9 @@ func (m *mailbox) count() int {
 	return n
 }
 
-func newConsoleHarness(t *testing.T) *consoleHarness {
+// newConsoleHarness serves the console; options change its config (such
+// as its Mailer) before it starts.
+func newConsoleHarness(t *testing.T, options ...func(*web.ConsoleConfig)) *consoleHarness {
 	t.Helper()
 	ch := &consoleHarness{harness: newHarness(t), mailbox: &mailbox{links: map[string][]string{}}}
 	h := ch.harness
@@ -88,6 +90,9 @@ func newConsoleHarness(t *testing.T) *consoleHarness {
 				defer ch.mu.Unlock()
 				return h.now.Add(ch.sessionSkew)
 			},
+		}
+		for _, o := range options {
+			o(&c.Console)
 		}
 	})
 	return ch

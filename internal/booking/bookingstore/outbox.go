@@ -24,6 +24,7 @@ type Sealer interface {
 type sealedMessage struct {
 	To        string `json:"to"`
 	FirstName string `json:"first_name,omitempty"`
+	Link      string `json:"link,omitempty"`
 }
 
 // messageAD binds a sealed message to its row, so sealed content copied
@@ -45,7 +46,7 @@ func (a Adapter) sealMessages(due []booking.Message) ([]store.OutboxMessage, err
 			return nil, err
 		}
 		id := hex.EncodeToString(raw[:])
-		plain, err := json.Marshal(sealedMessage{To: m.To, FirstName: m.FirstName})
+		plain, err := json.Marshal(sealedMessage{To: m.To, FirstName: m.FirstName, Link: m.Link})
 		if err != nil {
 			return nil, err
 		}
@@ -58,6 +59,19 @@ func (a Adapter) sealMessages(due []booking.Message) ([]store.OutboxMessage, err
 		})
 	}
 	return out, nil
+}
+
+// QueueMessage queues a message due on its own, about no change to a
+// booking (a staff sign-in link), sealed like a booking's.
+func (a Adapter) QueueMessage(ctx context.Context, m booking.Message) error {
+	if a.Seal == nil {
+		return fmt.Errorf("queue %s message: this portal sends no mail", m.Kind)
+	}
+	rows, err := a.sealMessages([]booking.Message{m})
+	if err != nil {
+		return err
+	}
+	return a.S.QueueOutbox(ctx, rows[0])
 }
 
 // ClaimMessage claims the message due longest and opens what it holds of
@@ -84,7 +98,7 @@ func (a Adapter) ClaimMessage(ctx context.Context, now time.Time, lease time.Dur
 	if err := json.Unmarshal(plain, &sm); err != nil {
 		return q, true, fmt.Errorf("open message %s: %w", m.ID[:8], err)
 	}
-	q.To, q.FirstName = sm.To, sm.FirstName
+	q.To, q.FirstName, q.Link = sm.To, sm.FirstName, sm.Link
 	return q, true, nil
 }
 
