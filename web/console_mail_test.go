@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/clinics"
+	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	portalmail "github.com/clinic-booking/portal/internal/mail"
 	"github.com/clinic-booking/portal/internal/mail/mailtest"
 	"github.com/clinic-booking/portal/internal/staff"
@@ -119,4 +121,64 @@ func TestConsoleSignInLinkNotSentOnceExpired(t *testing.T) {
 	if !strings.Contains(ch.logs.String(), "no longer due") {
 		t.Error("dropping the expired link is not logged")
 	}
+}
+
+// TestRequestEmailsTheClinicOnce: a booking request left while coreplus is
+// down queues, with the request, one note to the clinic's notification
+// address; sent over SMTP, it names the choices and preferred times and
+// links to the console's Requests page, and holds nothing of the patient.
+func TestRequestEmailsTheClinicOnce(t *testing.T) {
+	keys, err := clinics.ParseKeyring(strings.Repeat("3c", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessSetup(t, harnessSetup{
+		store: func(s booking.Store) booking.Store { return s.(bookingstore.Adapter).WithOutbox(keys) },
+		web:   func(c *web.Config) { c.PublicURL = mailPublicURL },
+	}, func(c *booking.Clinic) { c.NotificationEmail = "front-desk@harbourside.example" })
+	mh := &mailHarness{harness: h, keys: keys, smtp: mailtest.Start(t)}
+
+	review := h.toReview(newPatient, "Tom Whitfield")
+	h.sb.SetFaults(sandbox.Faults{ErrorRate: 1})
+	link := h.confirm(review).WantH1("Online booking isn't available right now").Link("Leave a booking request")
+	action, form := h.get(link).WantH1("Leave a booking request").Form()
+	form.Add("days", "mon")
+	form.Add("times", "evening")
+	h.post(action, form).WantH1("Request received")
+	h.sb.SetFaults(sandbox.Faults{})
+
+	queued, err := h.db.ListOutbox(context.Background())
+	if err != nil || len(queued) != 1 || queued[0].Kind != "request-left" {
+		t.Fatalf("outbox: %+v, %v; want the clinic's note", queued, err)
+	}
+	w := mh.worker(h.db, nil)
+	if n := mh.drain(w); n != 1 {
+		t.Fatalf("worker sent %d, want 1", n)
+	}
+	if n := mh.drain(w); n != 0 {
+		t.Errorf("a second pass sent %d more", n)
+	}
+	got := mh.smtp.Messages()
+	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "front-desk@harbourside.example" {
+		t.Fatalf("SMTP received %+v, want one message to the notification address", got)
+	}
+	parts := mimeParts(t, got[0].Data)
+	text := parts["text/plain"]
+	for _, want := range []string{"Standard Consultation", "Tom Whitfield", "Harbourside Physio Surry Hills", "Monday", "Evening (after 5 pm)",
+		mailPublicURL + "/console/demo/requests"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the note lacks %q:\n%s", want, text)
+		}
+	}
+	if !strings.Contains(parts["text/html"], "/console/demo/requests") {
+		t.Error("the HTML part does not link to Requests")
+	}
+	raw := string(got[0].Data)
+	for _, secret := range []string{newPatient.First, newPatient.Last, newPatient.Email, "0499111222", "0499 111 222", newPatient.Note} {
+		if strings.Contains(raw, secret) || strings.Contains(text, secret) {
+			t.Errorf("the note holds the patient's %q", secret)
+		}
+	}
+	mh.wantOutboxEmpty()
+	h.assertPrivate(newPatient)
 }

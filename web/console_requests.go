@@ -31,7 +31,7 @@ func (s *Server) requests(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("requests: %w", err)
 	}
-	names := s.referenceNames(ctx, svc)
+	names := referenceNames(ctx, svc)
 	m := views.RequestsPage{
 		ConsolePage:  s.consolePage(c, &cl, "Requests", "Requests"),
 		NamesMissing: names.missing,

@@ -61,8 +61,11 @@ const incompleteTries = 3
 // Compose writes m. mail.ErrNotDue means the booking no longer stands as
 // the message would say (a confirmation of a booking cancelled since).
 func (mc *MailComposer) Compose(ctx context.Context, m booking.QueuedMessage) (mail.Email, error) {
-	if m.Kind == booking.MessageStaffSignIn {
+	switch m.Kind {
+	case booking.MessageStaffSignIn:
 		return mc.signInEmail(ctx, m)
+	case booking.MessageRequestLeft:
+		return mc.requestEmail(ctx, m)
 	}
 	svc, ok := mc.clinics.Clinic(ctx, m.Clinic)
 	if !ok {

@@ -26,11 +26,16 @@ const (
 	// is sealed with the address, and it is dropped unsent once the link
 	// has expired.
 	MessageStaffSignIn MessageKind = "staff-sign-in"
+	// MessageRequestLeft: a patient left a booking request; the clinic's
+	// notification address is told, queued with the request. It is about
+	// no booking (DraftID is ""); Request holds the choices, never the
+	// patient's details.
+	MessageRequestLeft MessageKind = "request-left"
 )
 
 // MessageKinds lists every kind.
 func MessageKinds() []MessageKind {
-	return []MessageKind{MessageConfirmed, MessageCancelled, MessageMoved, MessageStaffSignIn}
+	return []MessageKind{MessageConfirmed, MessageCancelled, MessageMoved, MessageStaffSignIn, MessageRequestLeft}
 }
 
 // Message is one message due, in the outbox. A patient's is queued in the
@@ -53,6 +58,10 @@ type Message struct {
 	// Link is a secret link the message carries (a sign-in link): kept
 	// sealed like the address.
 	Link string
+	// Request is the booking request a MessageRequestLeft is about: its
+	// id, choices, preferences and when it was left, without the patient's
+	// name or contact details (kept sealed like the address).
+	Request *Request
 }
 
 // QueuedMessage is a Message a worker has claimed from the outbox.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,8 +48,9 @@ type RequestDetails struct {
 	Note      string `json:"note,omitempty"`
 }
 
-// CreateRequest stores r. ID, Clinic and Status are required.
-func (s *Store) CreateRequest(ctx context.Context, r Request) error {
+// CreateRequest stores r and queues the messages due with it (the
+// clinic's note), in one transaction. ID, Clinic and Status are required.
+func (s *Store) CreateRequest(ctx context.Context, r Request, queue ...OutboxMessage) error {
 	if r.ID == "" || r.Clinic == "" || r.Status == "" {
 		return errors.New("create request: id, clinic and status are required")
 	}
@@ -62,13 +64,23 @@ func (s *Store) CreateRequest(ctx context.Context, r Request) error {
 	if err != nil {
 		return fmt.Errorf("create request: %w", err)
 	}
-	_, err = s.db.ExecContext(ctx, `
-		INSERT INTO booking_requests (id, clinic, location_id, appointment_type_id, practitioner_id,
-			days, times, details, status, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		r.ID, r.Clinic, r.LocationID, r.AppointmentTypeID, r.PractitionerID,
-		strings.Join(r.Days, ","), strings.Join(r.Times, ","), string(details), r.Status,
-		unix(r.CreatedAt), unix(r.ExpiresAt))
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO booking_requests (id, clinic, location_id, appointment_type_id, practitioner_id,
+				days, times, details, status, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			r.ID, r.Clinic, r.LocationID, r.AppointmentTypeID, r.PractitionerID,
+			strings.Join(r.Days, ","), strings.Join(r.Times, ","), string(details), r.Status,
+			unix(r.CreatedAt), unix(r.ExpiresAt)); err != nil {
+			return err
+		}
+		for _, m := range queue {
+			if err := s.insertOutbox(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("create request: %w", err)
 	}

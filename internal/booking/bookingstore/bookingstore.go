@@ -171,7 +171,11 @@ func (a Adapter) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64,
 	return deleted + wiped, nil
 }
 
-func (a Adapter) CreateRequest(ctx context.Context, r booking.Request) error {
+func (a Adapter) CreateRequest(ctx context.Context, r booking.Request, due ...booking.Message) error {
+	queue, err := a.sealMessages(due)
+	if err != nil {
+		return err
+	}
 	return a.S.CreateRequest(ctx, store.Request{
 		ID: r.ID, Clinic: r.Clinic, LocationID: r.LocationID, AppointmentTypeID: r.ServiceID,
 		PractitionerID: r.PractitionerID, Days: r.Days, Times: r.Times,
@@ -179,7 +183,7 @@ func (a Adapter) CreateRequest(ctx context.Context, r booking.Request) error {
 			FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Mobile: r.Mobile, Note: r.Note,
 		},
 		Status: string(booking.RequestNew), CreatedAt: r.CreatedAt,
-	})
+	}, queue...)
 }
 
 func (a Adapter) ListRequests(ctx context.Context, clinic string, now time.Time) ([]booking.Request, error) {
