@@ -265,3 +265,28 @@ func TestCountBookings(t *testing.T) {
 		}
 	})
 }
+
+// TestCreateRequestQueuesItsMessagesInOneTransaction: a request and the
+// note it makes due are kept together or not at all.
+func TestCreateRequestQueuesItsMessagesInOneTransaction(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		r := Request{ID: "cc000000000000000000000000000010", Clinic: "demo", Details: RequestDetails{FirstName: "Jo"}, Status: RequestNew}
+		note := OutboxMessage{ID: "ee000000000000000000000000000010", Kind: "request-left", Clinic: "demo", Sealed: "sealed"}
+		if err := s.CreateRequest(ctx, r, note); err != nil {
+			t.Fatal(err)
+		}
+		broken := Request{ID: "cc000000000000000000000000000011", Clinic: "demo", Details: RequestDetails{FirstName: "Sam"}, Status: RequestNew}
+		if err := s.CreateRequest(ctx, broken, OutboxMessage{ID: "ee000000000000000000000000000011", Kind: "request-left", Clinic: "demo"}); err == nil {
+			t.Fatal("a request with a message that cannot be queued was kept")
+		}
+		list, err := s.ListRequests(ctx, "demo", time.Now())
+		if err != nil || len(list) != 1 || list[0].ID != r.ID {
+			t.Errorf("requests: %+v, %v; want only the first", list, err)
+		}
+		queued, err := s.ListOutbox(ctx)
+		if err != nil || len(queued) != 1 || queued[0].ID != note.ID {
+			t.Errorf("outbox: %+v, %v; want only the first request's note", queued, err)
+		}
+	})
+}
