@@ -31,6 +31,9 @@ type ConsoleConfig struct {
 	Mailer SignInMailer
 	// Bookings lists the bookings the portal made, for Today.
 	Bookings ConsoleBookings
+	// Requests lists the clinic's booking requests and marks them
+	// contacted, for Requests (bookingstore.Adapter); nil for no page.
+	Requests booking.RequestStore
 	// Health says what this server has seen of coreplus, by clinic; nil
 	// when nothing watches.
 	Health UpstreamHealthSource
@@ -297,9 +300,13 @@ func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, curr
 	}
 	p.ClinicName, p.ClinicSlug = clinic.Name, clinic.Slug
 	base := "/console/" + clinic.Slug + "/"
-	// Only Today exists so far; the others are named, not linked.
+	// Pages not built yet are named, not linked.
+	requests := ""
+	if s.console.Requests != nil {
+		requests = "requests"
+	}
 	for _, n := range []struct{ label, path string }{
-		{"Today", "today"}, {"Requests", ""}, {"Settings", ""}, {"Embed", ""}, {"Funnel", ""}, {"Audit", ""},
+		{"Today", "today"}, {"Requests", requests}, {"Settings", ""}, {"Embed", ""}, {"Funnel", ""}, {"Audit", ""},
 	} {
 		item := views.ConsoleNavItem{Label: n.label, Current: n.label == current}
 		if n.path != "" {

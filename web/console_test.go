@@ -65,7 +65,9 @@ func (m *mailbox) count() int {
 	return n
 }
 
-func newConsoleHarness(t *testing.T) *consoleHarness {
+// newConsoleHarness serves the console; options change its config (such
+// as its Mailer) before it starts.
+func newConsoleHarness(t *testing.T, options ...func(*web.ConsoleConfig)) *consoleHarness {
 	t.Helper()
 	ch := &consoleHarness{harness: newHarness(t), mailbox: &mailbox{links: map[string][]string{}}}
 	h := ch.harness
@@ -81,13 +83,16 @@ func newConsoleHarness(t *testing.T) *consoleHarness {
 	h.portal.Close()
 	h.serve(web.ServiceDirectory(h.dir), h.newLogger(), h.db.Ping, func(c *web.Config) {
 		c.Console = web.ConsoleConfig{
-			Accounts: ch.accounts, Mailer: ch.mailbox, Bookings: bookingstore.New(h.db),
+			Accounts: ch.accounts, Mailer: ch.mailbox, Bookings: bookingstore.New(h.db), Requests: bookingstore.New(h.db),
 			ClinicSlugs: h.dir.Slugs,
 			Now: func() time.Time {
 				ch.mu.Lock()
 				defer ch.mu.Unlock()
 				return h.now.Add(ch.sessionSkew)
 			},
+		}
+		for _, o := range options {
+			o(&c.Console)
 		}
 	})
 	return ch
@@ -177,11 +182,18 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		"operator":            ch.signIn("ops@host.example"),
 		"forged cookie":       "MTc5NjY3ODMyMXxuNVZvenpxZFpw",
 	}
+	// A request of demo's, for marking contacted: whoever may mark it is
+	// sent back to Requests (the first marks it, the rest hear it was).
+	demoRequest := store.Request{ID: "a1b2c3d4e5f60718293a4b5c6d7e8f90", Clinic: "demo", Status: "new", Details: store.RequestDetails{FirstName: "Ada"}}
+	if err := ch.db.CreateRequest(context.Background(), demoRequest); err != nil {
+		t.Fatal(err)
+	}
 	const (
 		toSignIn = "sign-in"
 		ok       = "200"
 		notFound = "404"
 		home     = "home"
+		marked   = "marked"
 	)
 	for _, route := range []struct {
 		method, path string
@@ -193,6 +205,12 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		{"GET", "/console/clinics", map[string]string{}, ok},
 		{"GET", "/console/demo/today", map[string]string{"staff of another": notFound}, ok},
 		{"GET", "/console/other/today", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
+		{"GET", "/console/demo/requests", map[string]string{"staff of another": notFound}, ok},
+		{"GET", "/console/other/requests", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
+		{"POST", "/console/demo/requests/" + demoRequest.ID + "/contacted", map[string]string{"staff of another": notFound}, marked},
+		{"POST", "/console/other/requests/" + demoRequest.ID + "/contacted", map[string]string{}, notFound},
+		{"POST", "/console/demo/requests/a1b2c3d/contacted", map[string]string{}, notFound}, // too little of an id
+		{"GET", "/console/demo/requests/" + demoRequest.ID + "/contacted", map[string]string{}, notFound},
 		{"GET", "/console/demo", map[string]string{}, notFound},
 		{"GET", "/console/demo/no-such-page", map[string]string{}, notFound},
 		{"GET", "/console/no-such-clinic/today", map[string]string{}, notFound},
@@ -206,13 +224,19 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 			if person == "anonymous" || person == "forged cookie" {
 				want = toSignIn
 			}
-			p, _ := ch.send(route.method, route.path, cookie, nil)
+			var form url.Values
+			if route.method == "POST" {
+				form = url.Values{}
+			}
+			p, _ := ch.send(route.method, route.path, cookie, form)
 			got := ""
 			switch loc := p.Header.Get("Location"); {
 			case p.Status == http.StatusSeeOther && loc == "/console/sign-in":
 				got = toSignIn
 			case p.Status == http.StatusSeeOther && (loc == "/console/clinics" || strings.HasSuffix(loc, "/today")):
 				got = home
+			case p.Status == http.StatusSeeOther && strings.HasPrefix(loc, "/console/demo/requests?done="):
+				got = marked
 			default:
 				got = http.StatusText(p.Status)
 				if p.Status == 200 {
@@ -267,10 +291,10 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		if n := p.Doc.Find(`nav a[href="/console/clinics"]`).Length(); n != want {
 			t.Errorf("Today as %s has %d links to all clinics, want %d", person, n, want)
 		}
-		if p.Doc.Find(`nav a[aria-current="page"]`).Text() != "Today" {
+		if p.Doc.Find(`nav a[aria-current="page"]`).Text() != "Today" || p.Doc.Find(`nav a[href="/console/demo/requests"]`).Length() != 1 {
 			t.Errorf("Today as %s: the navigation does not mark Today current", person)
 		}
-		if n := p.Doc.Find(`nav a`).Length(); n != 1+want {
+		if n := p.Doc.Find(`nav a`).Length(); n != 2+want {
 			t.Errorf("Today as %s: %d links in the navigation, want only the pages that exist", person, n)
 		}
 	}
@@ -606,7 +630,7 @@ func TestConsoleTodayShowsWhatIsUnsettledAndHowCoreplusAnswers(t *testing.T) {
 	h.portal.Close()
 	h.serve(web.ServiceDirectory(h.dir), h.newLogger(), h.db.Ping, func(c *web.Config) {
 		c.Console = web.ConsoleConfig{
-			Accounts: ch.accounts, Mailer: ch.mailbox, Bookings: bookingstore.New(h.db), ClinicSlugs: h.dir.Slugs,
+			Accounts: ch.accounts, Mailer: ch.mailbox, Bookings: bookingstore.New(h.db), Requests: bookingstore.New(h.db), ClinicSlugs: h.dir.Slugs,
 			Now: func() time.Time { return now },
 			Health: fakeHealth{"demo": {
 				Since: now.Add(-2 * time.Hour), LastGood: now.Add(-10 * time.Minute), LastFailure: now.Add(-3 * time.Minute),

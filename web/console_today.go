@@ -94,7 +94,7 @@ func (s *Server) today(c echo.Context) error {
 	if err != nil {
 		return fmt.Errorf("today: %w", err)
 	}
-	names := s.referenceNames(ctx, svc)
+	names := referenceNames(ctx, svc)
 	m := views.TodayPage{
 		ConsolePage:  s.consolePage(c, &cl, "Today", "Today"),
 		Range:        "From an hour ago to " + to.In(names.zone).Format("Monday 2 January"),
@@ -131,7 +131,7 @@ type names struct {
 
 // referenceNames reads the names from the booking service's cache; what it
 // cannot read is left out, and missing says so.
-func (s *Server) referenceNames(ctx context.Context, svc ClinicService) names {
+func referenceNames(ctx context.Context, svc todayService) names {
 	n := names{locations: map[string]booking.Location{}, services: map[string]string{}, practitioners: map[string]string{}, zone: time.Local}
 	if locs, err := svc.Locations(ctx); err == nil {
 		for i, l := range locs {

@@ -25,6 +25,8 @@ type MailComposer struct {
 	publicURL string
 	linkURL   string
 	manage    booking.ManageTokens
+	// now is the clock sign-in links expire by (time.Now).
+	now func() time.Time
 }
 
 // NewMailComposer composes for the clinics in clinics. publicURL is
@@ -33,7 +35,14 @@ type MailComposer struct {
 // secret is PORTAL_SECRET_KEY, which the manage links are signed with.
 func NewMailComposer(clinics Clinics, publicURL string, secret []byte) *MailComposer {
 	u := strings.TrimRight(publicURL, "/")
-	return &MailComposer{clinics: clinics, publicURL: u, linkURL: u, manage: booking.NewManageTokens(secret)}
+	return &MailComposer{clinics: clinics, publicURL: u, linkURL: u, manage: booking.NewManageTokens(secret), now: time.Now}
+}
+
+// WithClock makes the composer tell the time by now, for tests that move
+// time forward.
+func (mc *MailComposer) WithClock(now func() time.Time) *MailComposer {
+	mc.now = now
+	return mc
 }
 
 // LinksTo makes the email's links start with base instead of PUBLIC_URL,
@@ -52,6 +61,12 @@ const incompleteTries = 3
 // Compose writes m. mail.ErrNotDue means the booking no longer stands as
 // the message would say (a confirmation of a booking cancelled since).
 func (mc *MailComposer) Compose(ctx context.Context, m booking.QueuedMessage) (mail.Email, error) {
+	switch m.Kind {
+	case booking.MessageStaffSignIn:
+		return mc.signInEmail(ctx, m)
+	case booking.MessageRequestLeft:
+		return mc.requestEmail(ctx, m)
+	}
 	svc, ok := mc.clinics.Clinic(ctx, m.Clinic)
 	if !ok {
 		return mail.Email{}, fmt.Errorf("compose %s mail: clinic %s is not served", m.Kind, m.Clinic)

@@ -128,9 +128,9 @@ func (s *checkedStore) UpdateDraft(ctx context.Context, d booking.Draft) error {
 	return s.Store.UpdateDraft(ctx, d)
 }
 
-func (s *checkedStore) CreateRequest(ctx context.Context, r booking.Request) error {
+func (s *checkedStore) CreateRequest(ctx context.Context, r booking.Request, due ...booking.Message) error {
 	s.check(r.FirstName, r.Email, r.Mobile, r.Note, r.LastName)
-	return s.Store.CreateRequest(ctx, r)
+	return s.Store.CreateRequest(ctx, r, due...)
 }
 
 // FuzzFormPosts sends arbitrary bodies to every form the portal accepts

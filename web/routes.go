@@ -66,6 +66,8 @@ func (s *Server) routes() {
 		clinicConsole.RouteNotFound("", s.consoleNotFound)
 		clinicConsole.RouteNotFound("/*", s.consoleNotFound)
 		clinicConsole.GET("/today", s.today)
+		clinicConsole.GET("/requests", s.requests)
+		clinicConsole.POST("/requests/:id/contacted", s.markRequestContacted)
 	}
 
 	// For clinic staff: the snippets to paste into the clinic's website.

@@ -7,17 +7,28 @@ import (
 	"log/slog"
 	"net"
 
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/coreplus"
 	"github.com/clinic-booking/portal/internal/metrics"
 	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/web"
 )
 
-// signInLinkLog stands in for the mail outbox until it is wired: it logs
-// that a sign-in link was asked for, never the address or the link (the
-// link signs in; the address is personal). In demo mode it says nothing:
-// the demo prints a sign-in link at start, and `portal staff add` prints
-// more.
+// signInMailer sends sign-in links through the outbox when this portal
+// sends mail (in demo mode, to the demo mailbox at /demo/mail), and
+// otherwise only logs that one was asked for.
+func signInMailer(m mailSetup, bookings bookingstore.Adapter, log *slog.Logger, demo bool) web.SignInMailer {
+	if m.sender != nil {
+		return web.SignInMail{Queue: bookings}
+	}
+	return signInLinkLog{log: log, quiet: demo}
+}
+
+// signInLinkLog stands in for the mail outbox when no mail is sent: it
+// logs that a sign-in link was asked for, never the address or the link
+// (the link signs in; the address is personal). In demo mode it says
+// nothing: the demo prints a sign-in link at start, and `portal staff add`
+// prints more.
 type signInLinkLog struct {
 	log   *slog.Logger
 	quiet bool

@@ -109,7 +109,7 @@ func requestsCommand(ctx context.Context, args []string, getenv func(string) str
 // markContacted marks one request contacted and says which, or says in
 // the operator's terms why it marked none.
 func markContacted(ctx context.Context, requests booking.RequestStore, slug, id string, stdout io.Writer) error {
-	r, err := booking.MarkRequestContacted(ctx, requests, slug, id, time.Now())
+	r, err := booking.MarkRequestContacted(ctx, requests, slug, id, "the command line", time.Now())
 	name := oneLine(r.FirstName + " " + r.LastName)
 	var ambiguous *booking.AmbiguousRequestIDError
 	switch {

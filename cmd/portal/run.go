@@ -181,8 +181,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Funnel:         counter,
 		Console: web.ConsoleConfig{
 			Accounts:    accounts,
-			Mailer:      signInLinkLog{log: logger, quiet: cfg.Demo},
+			Mailer:      signInMailer(mailer, bookings, logger, cfg.Demo),
 			Bookings:    bookingstore.New(db),
+			Requests:    bookingstore.New(db),
 			Health:      healthSource{health},
 			ClinicSlugs: directory.Slugs,
 		},

@@ -5,9 +5,10 @@ import (
 	"time"
 )
 
-// MessageKind names why a patient is sent a message. The rules say that a
-// message is due, and which; what it says is the views', and how it goes
-// is internal/mail's.
+// MessageKind names why a message is sent: to a patient about their
+// booking, or to staff (a sign-in link). The rules say that a message is
+// due, and which; what it says is the views', and how it goes is
+// internal/mail's.
 type MessageKind string
 
 const (
@@ -20,18 +21,29 @@ const (
 	// MessageMoved: the appointment moved to another time; its calendar
 	// event keeps the UID with a higher SEQUENCE.
 	MessageMoved MessageKind = "moved"
+	// MessageStaffSignIn: a staff member asked for a link that signs them
+	// in to the console. It is about no booking (DraftID is ""); its Link
+	// is sealed with the address, and it is dropped unsent once the link
+	// has expired.
+	MessageStaffSignIn MessageKind = "staff-sign-in"
+	// MessageRequestLeft: a patient left a booking request; the clinic's
+	// notification address is told, queued with the request. It is about
+	// no booking (DraftID is ""); Request holds the choices, never the
+	// patient's details.
+	MessageRequestLeft MessageKind = "request-left"
 )
 
 // MessageKinds lists every kind.
 func MessageKinds() []MessageKind {
-	return []MessageKind{MessageConfirmed, MessageCancelled, MessageMoved}
+	return []MessageKind{MessageConfirmed, MessageCancelled, MessageMoved, MessageStaffSignIn, MessageRequestLeft}
 }
 
-// Message is one message due to the patient of a booking, queued in the
-// same transaction as the change that makes it due (see
-// Store.UpdateBooking and Store.SettleBooking): an outbox. The booking is
-// read back when the message is written, so the message names only the
-// booking and what of the patient it needs.
+// Message is one message due, in the outbox. A patient's is queued in the
+// same transaction as the change to the booking that makes it due (see
+// Store.UpdateBooking and Store.SettleBooking); the booking is read back
+// when the message is written, so the message names only the booking and
+// what of the patient it needs. A message about no booking (a staff
+// sign-in link) has no DraftID and carries what it needs in To and Link.
 type Message struct {
 	Kind    MessageKind
 	Clinic  string
@@ -43,6 +55,13 @@ type Message struct {
 	// sealed and deletes them with the message.
 	To        string
 	FirstName string
+	// Link is a secret link the message carries (a sign-in link): kept
+	// sealed like the address.
+	Link string
+	// Request is the booking request a MessageRequestLeft is about: its
+	// id, choices, preferences and when it was left, without the patient's
+	// name or contact details (kept sealed like the address).
+	Request *Request
 }
 
 // QueuedMessage is a Message a worker has claimed from the outbox.

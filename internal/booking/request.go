@@ -29,6 +29,10 @@ type Request struct {
 	Status RequestStatus
 	// CreatedAt is when the request was left; zero means when it is kept.
 	CreatedAt time.Time
+	// ContactedBy and ContactedAt say who marked the request contacted
+	// (a staff member's email address, or "the command line") and when.
+	ContactedBy string
+	ContactedAt time.Time
 }
 
 // RequestDays and RequestTimes are the preferences a request form offers,
@@ -125,10 +129,25 @@ func (s *Service) LeaveRequest(ctx context.Context, r Request) (string, error) {
 		return "", err
 	}
 	r.ID, r.Clinic = id, s.clinic.Slug
-	if err := s.store.CreateRequest(ctx, r); err != nil {
+	if err := s.store.CreateRequest(ctx, r, requestMessages(s.clinic, r)...); err != nil {
 		return "", fmt.Errorf("create request: %w", err)
 	}
 	return id, nil
+}
+
+// requestMessages is what a new request makes due: a note to the clinic's
+// notification address, when it has one. The note carries the choices and
+// preferences, not who the patient is nor how to reach them: staff read
+// those in the console (see web's request email).
+func requestMessages(c Clinic, r Request) []Message {
+	if c.NotificationEmail == "" {
+		return nil
+	}
+	choices := Request{
+		ID: r.ID, Clinic: r.Clinic, LocationID: r.LocationID, ServiceID: r.ServiceID, PractitionerID: r.PractitionerID,
+		Days: r.Days, Times: r.Times,
+	}
+	return []Message{{Kind: MessageRequestLeft, Clinic: c.Slug, To: c.NotificationEmail, Request: &choices}}
 }
 
 // RequestFromDraft fills a request form from this clinic's draft, so a

@@ -40,16 +40,18 @@ type RequestStore interface {
 	// now, newest first.
 	ListRequests(ctx context.Context, clinic string, now time.Time) ([]Request, error)
 	// SetRequestStatus moves the clinic's request from one status to
-	// another only if it is still in from, reporting whether it did.
-	SetRequestStatus(ctx context.Context, clinic, id string, from, to RequestStatus) (bool, error)
+	// another only if it is still in from, reporting whether it did, and
+	// records who moved it (by) and when (at).
+	SetRequestStatus(ctx context.Context, clinic, id string, from, to RequestStatus, by string, at time.Time) (bool, error)
 }
 
 // MarkRequestContacted marks as contacted the clinic's unexpired request
 // whose id is idPrefix or starts with it. It is a compare-and-set from new,
 // so that of two people marking one request, one hears it already was. The
 // request found is returned with ErrAlreadyContacted and ErrRequestChanged,
-// so that the caller can say which it was.
-func MarkRequestContacted(ctx context.Context, st RequestStore, clinic, idPrefix string, now time.Time) (Request, error) {
+// so that the caller can say which it was. by is who marked it (a staff
+// member's email address, or "the command line"), recorded with now.
+func MarkRequestContacted(ctx context.Context, st RequestStore, clinic, idPrefix, by string, now time.Time) (Request, error) {
 	if len(idPrefix) < RequestIDShown {
 		return Request{}, ErrRequestIDTooShort
 	}
@@ -74,13 +76,13 @@ func MarkRequestContacted(ctx context.Context, st RequestStore, clinic, idPrefix
 	if r.Status == RequestContacted {
 		return r, ErrAlreadyContacted
 	}
-	ok, err := st.SetRequestStatus(ctx, clinic, r.ID, RequestNew, RequestContacted)
+	ok, err := st.SetRequestStatus(ctx, clinic, r.ID, RequestNew, RequestContacted, by, now)
 	if err != nil {
 		return r, err
 	}
 	if !ok {
 		return r, ErrRequestChanged
 	}
-	r.Status = RequestContacted
+	r.Status, r.ContactedBy, r.ContactedAt = RequestContacted, by, now
 	return r, nil
 }

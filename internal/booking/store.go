@@ -96,8 +96,9 @@ type Store interface {
 	// outcome was never recorded, oldest first, at most limit.
 	ListChangesBegun(ctx context.Context, before time.Time, limit int) ([]Record, error)
 	// CreateRequest keeps a booking request for clinic staff, new
-	// whatever r.Status says.
-	CreateRequest(ctx context.Context, r Request) error
+	// whatever r.Status says, and queues the messages due with it in the
+	// same transaction.
+	CreateRequest(ctx context.Context, r Request, due ...Message) error
 }
 
 // Errors a Store returns.

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// OutboxMessage is a message due because of a change to a booking, kept
-// until a worker has sent it. The store knows no kinds and opens nothing:
+// OutboxMessage is a message due, because of a change to a booking or on
+// its own (a staff sign-in link, DraftID ""), kept until a worker has sent
+// it. The store knows no kinds and opens nothing:
 // Sealed is the caller's, already sealed.
 type OutboxMessage struct {
 	ID       string
@@ -41,6 +42,12 @@ func (s *Store) insertOutbox(ctx context.Context, db execer, m OutboxMessage) er
 		return fmt.Errorf("queue %s message for draft %s: %w", m.Kind, shortID(m.DraftID), err)
 	}
 	return nil
+}
+
+// QueueOutbox queues a message due because of no change in the database
+// (a staff sign-in link): on its own, not in a transaction.
+func (s *Store) QueueOutbox(ctx context.Context, m OutboxMessage) error {
+	return s.insertOutbox(ctx, s.db, m)
 }
 
 // inTx runs fn in one transaction, committed if fn returns nil.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,6 +33,10 @@ type Request struct {
 	// means CreatedAt plus RequestTTL.
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// ContactedBy and ContactedAt say who marked the request contacted and
+	// when; "" and zero while it is new.
+	ContactedBy string
+	ContactedAt time.Time
 }
 
 // RequestDetails is what the patient typed, kept as one JSON document.
@@ -43,8 +48,9 @@ type RequestDetails struct {
 	Note      string `json:"note,omitempty"`
 }
 
-// CreateRequest stores r. ID, Clinic and Status are required.
-func (s *Store) CreateRequest(ctx context.Context, r Request) error {
+// CreateRequest stores r and queues the messages due with it (the
+// clinic's note), in one transaction. ID, Clinic and Status are required.
+func (s *Store) CreateRequest(ctx context.Context, r Request, queue ...OutboxMessage) error {
 	if r.ID == "" || r.Clinic == "" || r.Status == "" {
 		return errors.New("create request: id, clinic and status are required")
 	}
@@ -58,13 +64,23 @@ func (s *Store) CreateRequest(ctx context.Context, r Request) error {
 	if err != nil {
 		return fmt.Errorf("create request: %w", err)
 	}
-	_, err = s.db.ExecContext(ctx, `
-		INSERT INTO booking_requests (id, clinic, location_id, appointment_type_id, practitioner_id,
-			days, times, details, status, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		r.ID, r.Clinic, r.LocationID, r.AppointmentTypeID, r.PractitionerID,
-		strings.Join(r.Days, ","), strings.Join(r.Times, ","), string(details), r.Status,
-		unix(r.CreatedAt), unix(r.ExpiresAt))
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO booking_requests (id, clinic, location_id, appointment_type_id, practitioner_id,
+				days, times, details, status, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+			r.ID, r.Clinic, r.LocationID, r.AppointmentTypeID, r.PractitionerID,
+			strings.Join(r.Days, ","), strings.Join(r.Times, ","), string(details), r.Status,
+			unix(r.CreatedAt), unix(r.ExpiresAt)); err != nil {
+			return err
+		}
+		for _, m := range queue {
+			if err := s.insertOutbox(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("create request: %w", err)
 	}
@@ -76,7 +92,7 @@ func (s *Store) CreateRequest(ctx context.Context, r Request) error {
 func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) ([]Request, error) {
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT id, clinic, location_id, appointment_type_id, practitioner_id,
-			days, times, details, status, created_at, expires_at
+			days, times, details, status, created_at, expires_at, contacted_by, contacted_at
 		FROM booking_requests WHERE clinic = $1 AND expires_at > $2
 		ORDER BY created_at DESC, id`, clinic, unix(now))
 	if err != nil {
@@ -89,9 +105,10 @@ func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) 
 			r                Request
 			days, times, det string
 			created, expires int64
+			contactedAt      int64
 		)
 		if err := rows.Scan(&r.ID, &r.Clinic, &r.LocationID, &r.AppointmentTypeID, &r.PractitionerID,
-			&days, &times, &det, &r.Status, &created, &expires); err != nil {
+			&days, &times, &det, &r.Status, &created, &expires, &r.ContactedBy, &contactedAt); err != nil {
 			return nil, fmt.Errorf("list requests: %w", err)
 		}
 		if err := json.Unmarshal([]byte(det), &r.Details); err != nil {
@@ -99,6 +116,9 @@ func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) 
 		}
 		r.Days, r.Times = splitList(days), splitList(times)
 		r.CreatedAt, r.ExpiresAt = fromUnix(created), fromUnix(expires)
+		if contactedAt != 0 {
+			r.ContactedAt = fromUnix(contactedAt)
+		}
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -111,11 +131,13 @@ func (s *Store) ListRequests(ctx context.Context, clinic string, now time.Time) 
 // if it is still in from, so that of two staff marking the same request
 // one hears that it already was. It reports whether it changed the request;
 // false with a nil error means there is no such request for the clinic or
-// it was not in from.
-func (s *Store) SetRequestStatus(ctx context.Context, clinic, id, from, to string) (bool, error) {
+// it was not in from. by and at record who made the change and when (what
+// the Requests page shows as "contacted by ... at ...").
+func (s *Store) SetRequestStatus(ctx context.Context, clinic, id, from, to, by string, at time.Time) (bool, error) {
 	n, err := s.execCount(ctx,
-		`UPDATE booking_requests SET status = $4 WHERE clinic = $1 AND id = $2 AND status = $3`,
-		clinic, id, from, to)
+		`UPDATE booking_requests SET status = $4, contacted_by = $5, contacted_at = $6
+		WHERE clinic = $1 AND id = $2 AND status = $3`,
+		clinic, id, from, to, by, unixOrZero(at))
 	if err != nil {
 		return false, fmt.Errorf("set request %s status %s to %s: %w", shortID(id), from, to, err)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -136,17 +137,23 @@ func TestSetRequestStatusCompareAndSet(t *testing.T) {
 			{"demo", r.ID, RequestNew, RequestContacted, true},
 			{"demo", r.ID, RequestNew, RequestContacted, false}, // marked twice
 		}
-		for _, st := range steps {
-			ok, err := s.SetRequestStatus(ctx, st.clinic, st.id, st.from, st.to)
+		at := time.Unix(1_800_000_000, 0).UTC()
+		for i, st := range steps {
+			ok, err := s.SetRequestStatus(ctx, st.clinic, st.id, st.from, st.to, fmt.Sprintf("staff%d@demo.example", i), at.Add(time.Duration(i)*time.Minute))
 			if err != nil || ok != st.want {
 				t.Errorf("SetRequestStatus(%s, %s, %s -> %s) = %v, %v; want %v", st.clinic, st.id[:8], st.from, st.to, ok, err, st.want)
 			}
 		}
 		list, err := s.ListRequests(ctx, "demo", time.Now())
 		if err != nil || len(list) != 1 || list[0].Status != RequestContacted {
-			t.Errorf("after marking: %+v, %v", list, err)
+			t.Fatalf("after marking: %+v, %v", list, err)
 		}
-		if _, err := s.SetRequestStatus(ctx, "demo", r.ID, RequestContacted, "lost"); err == nil {
+		// Who marked it and when are the first marker's: marking twice
+		// changes nothing.
+		if got := list[0]; got.ContactedBy != "staff3@demo.example" || !got.ContactedAt.Equal(at.Add(3*time.Minute)) {
+			t.Errorf("contacted by %q at %v; want staff3@demo.example at %v", got.ContactedBy, got.ContactedAt, at.Add(3*time.Minute))
+		}
+		if _, err := s.SetRequestStatus(ctx, "demo", r.ID, RequestContacted, "lost", "x", at); err == nil {
 			t.Error("SetRequestStatus to an unknown status succeeded")
 		}
 	})
@@ -255,6 +262,31 @@ func TestCountBookings(t *testing.T) {
 		}
 		if got[1].Status != BookingUnknown || got[1].Count != 2 || !got[1].Oldest.Equal(base.Add(time.Minute)) {
 			t.Errorf("unknown: %+v, want 2, the oldest made at %v", got[1], base.Add(time.Minute))
+		}
+	})
+}
+
+// TestCreateRequestQueuesItsMessagesInOneTransaction: a request and the
+// note it makes due are kept together or not at all.
+func TestCreateRequestQueuesItsMessagesInOneTransaction(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		r := Request{ID: "cc000000000000000000000000000010", Clinic: "demo", Details: RequestDetails{FirstName: "Jo"}, Status: RequestNew}
+		note := OutboxMessage{ID: "ee000000000000000000000000000010", Kind: "request-left", Clinic: "demo", Sealed: "sealed"}
+		if err := s.CreateRequest(ctx, r, note); err != nil {
+			t.Fatal(err)
+		}
+		broken := Request{ID: "cc000000000000000000000000000011", Clinic: "demo", Details: RequestDetails{FirstName: "Sam"}, Status: RequestNew}
+		if err := s.CreateRequest(ctx, broken, OutboxMessage{ID: "ee000000000000000000000000000011", Kind: "request-left", Clinic: "demo"}); err == nil {
+			t.Fatal("a request with a message that cannot be queued was kept")
+		}
+		list, err := s.ListRequests(ctx, "demo", time.Now())
+		if err != nil || len(list) != 1 || list[0].ID != r.ID {
+			t.Errorf("requests: %+v, %v; want only the first", list, err)
+		}
+		queued, err := s.ListOutbox(ctx)
+		if err != nil || len(queued) != 1 || queued[0].ID != note.ID {
+			t.Errorf("outbox: %+v, %v; want only the first request's note", queued, err)
 		}
 	})
 }

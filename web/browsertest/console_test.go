@@ -163,6 +163,8 @@ func TestConsolePagesHaveNoAxeViolations(t *testing.T) {
 			check("today", "Today")
 			b.openAny(suite.portalURL + "/console/clinics")
 			check("clinics", "Clinics")
+			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/requests")
+			check("requests", "Booking requests")
 			b.openAny(suite.portalURL + "/console/no-such-clinic/today")
 			check("console 404", "Page not found")
 			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/today")

@@ -171,7 +171,11 @@ func (a Adapter) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64,
 	return deleted + wiped, nil
 }
 
-func (a Adapter) CreateRequest(ctx context.Context, r booking.Request) error {
+func (a Adapter) CreateRequest(ctx context.Context, r booking.Request, due ...booking.Message) error {
+	queue, err := a.sealMessages(due)
+	if err != nil {
+		return err
+	}
 	return a.S.CreateRequest(ctx, store.Request{
 		ID: r.ID, Clinic: r.Clinic, LocationID: r.LocationID, AppointmentTypeID: r.ServiceID,
 		PractitionerID: r.PractitionerID, Days: r.Days, Times: r.Times,
@@ -179,7 +183,7 @@ func (a Adapter) CreateRequest(ctx context.Context, r booking.Request) error {
 			FirstName: r.FirstName, LastName: r.LastName, Email: r.Email, Mobile: r.Mobile, Note: r.Note,
 		},
 		Status: string(booking.RequestNew), CreatedAt: r.CreatedAt,
-	})
+	}, queue...)
 }
 
 func (a Adapter) ListRequests(ctx context.Context, clinic string, now time.Time) ([]booking.Request, error) {
@@ -195,13 +199,14 @@ func (a Adapter) ListRequests(ctx context.Context, clinic string, now time.Time)
 			FirstName: r.Details.FirstName, LastName: r.Details.LastName, Email: r.Details.Email,
 			Mobile: r.Details.Mobile, Note: r.Details.Note,
 			Status: booking.RequestStatus(r.Status), CreatedAt: r.CreatedAt,
+			ContactedBy: r.ContactedBy, ContactedAt: r.ContactedAt,
 		}
 	}
 	return out, nil
 }
 
-func (a Adapter) SetRequestStatus(ctx context.Context, clinic, id string, from, to booking.RequestStatus) (bool, error) {
-	return a.S.SetRequestStatus(ctx, clinic, id, string(from), string(to))
+func (a Adapter) SetRequestStatus(ctx context.Context, clinic, id string, from, to booking.RequestStatus, by string, at time.Time) (bool, error) {
+	return a.S.SetRequestStatus(ctx, clinic, id, string(from), string(to), by, at)
 }
 
 func fromStoreBooking(b store.Booking) booking.Record {

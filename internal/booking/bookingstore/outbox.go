@@ -24,6 +24,19 @@ type Sealer interface {
 type sealedMessage struct {
 	To        string `json:"to"`
 	FirstName string `json:"first_name,omitempty"`
+	Link      string `json:"link,omitempty"`
+	// Request is a request note's choices (no personal detail of the
+	// patient: see booking.MessageRequestLeft).
+	Request *sealedRequest `json:"request,omitempty"`
+}
+
+type sealedRequest struct {
+	ID             string   `json:"id"`
+	LocationID     string   `json:"location_id,omitempty"`
+	ServiceID      string   `json:"service_id,omitempty"`
+	PractitionerID string   `json:"practitioner_id,omitempty"`
+	Days           []string `json:"days,omitempty"`
+	Times          []string `json:"times,omitempty"`
 }
 
 // messageAD binds a sealed message to its row, so sealed content copied
@@ -45,7 +58,11 @@ func (a Adapter) sealMessages(due []booking.Message) ([]store.OutboxMessage, err
 			return nil, err
 		}
 		id := hex.EncodeToString(raw[:])
-		plain, err := json.Marshal(sealedMessage{To: m.To, FirstName: m.FirstName})
+		sm := sealedMessage{To: m.To, FirstName: m.FirstName, Link: m.Link}
+		if r := m.Request; r != nil {
+			sm.Request = &sealedRequest{ID: r.ID, LocationID: r.LocationID, ServiceID: r.ServiceID, PractitionerID: r.PractitionerID, Days: r.Days, Times: r.Times}
+		}
+		plain, err := json.Marshal(sm)
 		if err != nil {
 			return nil, err
 		}
@@ -58,6 +75,19 @@ func (a Adapter) sealMessages(due []booking.Message) ([]store.OutboxMessage, err
 		})
 	}
 	return out, nil
+}
+
+// QueueMessage queues a message due on its own, about no change to a
+// booking (a staff sign-in link), sealed like a booking's.
+func (a Adapter) QueueMessage(ctx context.Context, m booking.Message) error {
+	if a.Seal == nil {
+		return fmt.Errorf("queue %s message: this portal sends no mail", m.Kind)
+	}
+	rows, err := a.sealMessages([]booking.Message{m})
+	if err != nil {
+		return err
+	}
+	return a.S.QueueOutbox(ctx, rows[0])
 }
 
 // ClaimMessage claims the message due longest and opens what it holds of
@@ -84,7 +114,11 @@ func (a Adapter) ClaimMessage(ctx context.Context, now time.Time, lease time.Dur
 	if err := json.Unmarshal(plain, &sm); err != nil {
 		return q, true, fmt.Errorf("open message %s: %w", m.ID[:8], err)
 	}
-	q.To, q.FirstName = sm.To, sm.FirstName
+	q.To, q.FirstName, q.Link = sm.To, sm.FirstName, sm.Link
+	if r := sm.Request; r != nil {
+		q.Request = &booking.Request{ID: r.ID, Clinic: m.Clinic, LocationID: r.LocationID, ServiceID: r.ServiceID,
+			PractitionerID: r.PractitionerID, Days: r.Days, Times: r.Times, CreatedAt: m.CreatedAt}
+	}
 	return q, true, nil
 }
 

@@ -1,6 +1,8 @@
 package bookingstore_test
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"testing"
@@ -35,18 +37,19 @@ func TestMarkRequestContacted(t *testing.T) {
 			{"77777777", func(err error) bool { return errors.Is(err, booking.ErrNoSuchRequest) }}, // eastside's
 			{"ffffffff", func(err error) bool { return errors.Is(err, booking.ErrNoSuchRequest) }},
 		} {
-			if _, err := booking.MarkRequestContacted(ctx, a, "northside", tc.id, base); !tc.want(err) {
+			if _, err := booking.MarkRequestContacted(ctx, a, "northside", tc.id, "jo@northside.example", base); !tc.want(err) {
 				t.Errorf("MarkRequestContacted(%q) = %v", tc.id, err)
 			}
 		}
-		r, err := booking.MarkRequestContacted(ctx, a, "northside", "3f2a9c1e000000000000000000000002", base)
+		r, err := booking.MarkRequestContacted(ctx, a, "northside", "3f2a9c1e000000000000000000000002", "jo@northside.example", base)
 		if err != nil || r.FirstName != "Second" || r.Status != booking.RequestContacted {
 			t.Fatalf("mark = %+v, %v", r, err)
 		}
-		if r, err := booking.MarkRequestContacted(ctx, a, "northside", "3f2a9c1e000000000000000000000002", base); !errors.Is(err, booking.ErrAlreadyContacted) || r.FirstName != "Second" {
-			t.Errorf("marking twice = %+v, %v; want ErrAlreadyContacted naming the request", r, err)
+		if r, err := booking.MarkRequestContacted(ctx, a, "northside", "3f2a9c1e000000000000000000000002", "sam@northside.example", base.Add(time.Hour)); !errors.Is(err, booking.ErrAlreadyContacted) || r.FirstName != "Second" ||
+			r.ContactedBy != "jo@northside.example" || !r.ContactedAt.Equal(base) {
+			t.Errorf("marking twice = %+v, %v; want ErrAlreadyContacted naming the request and who marked it first, when", r, err)
 		}
-		if _, err := booking.MarkRequestContacted(ctx, a, "northside", "3f2a9c1e000000000000000000000001", base.Add(store.RequestTTL)); !errors.Is(err, booking.ErrNoSuchRequest) {
+		if _, err := booking.MarkRequestContacted(ctx, a, "northside", "3f2a9c1e000000000000000000000001", "jo@northside.example", base.Add(store.RequestTTL)); !errors.Is(err, booking.ErrNoSuchRequest) {
 			t.Errorf("marking an expired request = %v, want ErrNoSuchRequest", err)
 		}
 	})
@@ -63,7 +66,7 @@ func TestRequestStatusesStorable(t *testing.T) {
 		}
 		from := booking.RequestNew
 		for _, to := range booking.RequestStatuses() {
-			if ok, err := a.SetRequestStatus(ctx, "demo", r.ID, from, to); err != nil || !ok {
+			if ok, err := a.SetRequestStatus(ctx, "demo", r.ID, from, to, "jo@demo.example", base); err != nil || !ok {
 				t.Fatalf("%s -> %s: %v, %v", from, to, ok, err)
 			}
 			list, err := a.ListRequests(ctx, "demo", base)
