@@ -145,9 +145,12 @@ func (r *Repo) UpdateBy(ctx context.Context, rec Record, actor string) error {
 }
 
 // Audit lists a clinic's recorded changes, newest first, at most limit.
-func (r *Repo) Audit(ctx context.Context, slug string, limit int) ([]store.AuditEntry, error) {
+func (r *Repo) Audit(ctx context.Context, slug string, limit int) ([]AuditEntry, error) {
 	if limit <= 0 {
 		return nil, errors.New("audit: limit must be positive")
 	}
 	return r.store.ClinicAudit(ctx, slug, limit)
 }
+
+// AuditEntry is one recorded change to a clinic's settings.
+type AuditEntry = store.AuditEntry
