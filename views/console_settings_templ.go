@@ -157,7 +157,7 @@ func SettingsView(m SettingsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textField(messageFor(m.Errors, "privacy-url"), "privacy-url", "privacy-url", "Privacy policy", "The address of the clinic's privacy policy, which patients agree to.", "url", "off", m.Values.PrivacyURL).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textField(messageFor(m.Errors, "privacy-url"), "privacy-url", "privacy-url", "Privacy policy", "The address of the clinic's privacy policy, which patients agree to.", "text", "off", m.Values.PrivacyURL).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -300,7 +300,7 @@ func SettingsView(m SettingsPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = textField(messageFor(m.Errors, "logo-url"), "logo-url", "logo-url", "Logo", "An https address of the clinic's logo. Leave empty for none.", "url", "off", m.Values.LogoURL).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = textField(messageFor(m.Errors, "logo-url"), "logo-url", "logo-url", "Logo", "An https address of the clinic's logo. Leave empty for none.", "text", "off", m.Values.LogoURL).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
