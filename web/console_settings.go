@@ -238,7 +238,7 @@ func (s *Server) saveSettings(c echo.Context) error {
 }
 
 // staleSettings is the message for a form read before someone else saved.
-var staleSettings = views.FieldError{Field: "name", Message: "Someone else saved this clinic's settings after you opened this page, so nothing was saved. Your changes are still below: open Settings again to see theirs, then make yours again."}
+var staleSettings = views.FieldError{Field: "settings", Message: "Someone else saved this clinic's settings after you opened this page, so nothing was saved. Your changes are still below: open Settings again to see theirs, then make yours again."}
 
 // applySettingsForm reads the form into rec and the page's values, as
 // typed; it returns the problems of values that do not even parse (a

@@ -234,6 +234,9 @@ func TestConsoleSettingsRefuseAStaleForm(t *testing.T) {
 	if p.Labelled("Name").AttrOr("value", "") != "Harbourside Physio and Pilates" {
 		t.Error("the stale form did not keep what was typed")
 	}
+	if p.Doc.Find(`.error-summary a[href="#settings"]`).Length() != 1 || p.Doc.Find("#settings").Length() != 1 || p.Doc.Find(".field-error").Length() != 0 {
+		t.Error("the stale form's message should lead to the form, and blame no one field")
+	}
 	rec, _ = ch.repo.Get(ctx, "demo")
 	audit, _ := ch.repo.Audit(ctx, "demo", 10)
 	if rec.Phone != "1300 000 000" || rec.Name != "Harbourside Physio (test)" || rec.Revision != 2 || len(audit) != 1 || audit[0].Actor != "command line" {
