@@ -25,6 +25,7 @@ type ClinicService interface {
 	requestService      // request.go
 	embedCodeService    // embedcode.go
 	todayService        // console_today.go
+	catalogueService    // console_settings.go
 }
 
 var _ ClinicService = (*booking.Service)(nil)

@@ -37,6 +37,9 @@ type ConsoleConfig struct {
 	// Health says what this server has seen of coreplus, by clinic; nil
 	// when nothing watches.
 	Health UpstreamHealthSource
+	// Settings reads, saves and audits the stored clinics' settings; nil
+	// when there is no store of clinics (no Settings or Audit page).
+	Settings ClinicSettings
 	// ClinicSlugs lists every clinic served, for the operator's list.
 	ClinicSlugs func(ctx context.Context) []string
 	// Now is the clock of session timeouts (time.Now when nil).
@@ -300,13 +303,20 @@ func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, curr
 	}
 	p.ClinicName, p.ClinicSlug = clinic.Name, clinic.Slug
 	base := "/console/" + clinic.Slug + "/"
-	// Pages not built yet are named, not linked.
-	requests := ""
+	// Pages not built yet are named, not linked; Settings is linked for
+	// those who may change them, Audit where settings are stored.
+	requests, settings, audit := "", "", ""
 	if s.console.Requests != nil {
 		requests = "requests"
 	}
+	if s.console.Settings != nil {
+		audit = "audit"
+		if mayChangeSettings(acc, clinic.Slug) {
+			settings = "settings"
+		}
+	}
 	for _, n := range []struct{ label, path string }{
-		{"Today", "today"}, {"Requests", requests}, {"Settings", ""}, {"Embed", ""}, {"Funnel", ""}, {"Audit", ""},
+		{"Today", "today"}, {"Requests", requests}, {"Settings", settings}, {"Embed", ""}, {"Funnel", ""}, {"Audit", audit},
 	} {
 		item := views.ConsoleNavItem{Label: n.label, Current: n.label == current}
 		if n.path != "" {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
+	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/internal/staff/staffstore"
@@ -27,6 +28,9 @@ type consoleHarness struct {
 	*harness
 	accounts *staff.Accounts
 	mailbox  *mailbox
+	// repo holds "demo" as `portal clinic add` stores it, for Settings
+	// and Audit; "other" is configured as by environment.
+	repo *clinics.Repo
 	// linkSkew moves the sign-in links' clock, sessionSkew the sessions'.
 	linkSkew, sessionSkew time.Duration
 	mu                    sync.Mutex
@@ -78,6 +82,14 @@ func newConsoleHarness(t *testing.T, options ...func(*web.ConsoleConfig)) *conso
 		return time.Now().Add(ch.linkSkew)
 	})
 	demo, _ := h.dir.Clinic(context.Background(), "demo")
+	keys, err := clinics.ParseKeyring("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch.repo = clinics.NewRepo(h.db, keys)
+	if err := ch.repo.Add(context.Background(), storedRecord(demo.Clinic())); err != nil {
+		t.Fatal(err)
+	}
 	other := testClinic(func(c *booking.Clinic) { c.Slug, c.Name = "other", "Otherside Podiatry (test)" })
 	h.dir = booking.NewDirectory(demo, booking.NewService(other, h.api, bookingstore.New(h.db), clock))
 	h.portal.Close()
@@ -85,6 +97,7 @@ func newConsoleHarness(t *testing.T, options ...func(*web.ConsoleConfig)) *conso
 		c.Console = web.ConsoleConfig{
 			Accounts: ch.accounts, Mailer: ch.mailbox, Bookings: bookingstore.New(h.db), Requests: bookingstore.New(h.db),
 			ClinicSlugs: h.dir.Slugs,
+			Settings:    ch.repo,
 			Now: func() time.Time {
 				ch.mu.Lock()
 				defer ch.mu.Unlock()
@@ -211,6 +224,17 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		{"POST", "/console/other/requests/" + demoRequest.ID + "/contacted", map[string]string{}, notFound},
 		{"POST", "/console/demo/requests/a1b2c3d/contacted", map[string]string{}, notFound}, // too little of an id
 		{"GET", "/console/demo/requests/" + demoRequest.ID + "/contacted", map[string]string{}, notFound},
+		// Settings: the clinic's admins and operators; its staff get the
+		// same 404 as staff of another clinic. "other" is configured by
+		// environment: its page says so, for the operator.
+		{"GET", "/console/demo/settings", map[string]string{"staff of the clinic": notFound, "staff of another": notFound}, ok},
+		{"GET", "/console/demo/settings/preview?brand-colour=%23aa3300", map[string]string{"staff of the clinic": notFound, "staff of another": notFound}, ok},
+		{"POST", "/console/demo/settings", map[string]string{"staff of the clinic": notFound, "staff of another": notFound}, "Unprocessable Entity"},
+		{"GET", "/console/other/settings", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound, "staff of another": notFound}, ok},
+		{"POST", "/console/other/settings", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound, "staff of another": notFound}, ok},
+		// Audit: everyone of the clinic.
+		{"GET", "/console/demo/audit", map[string]string{"staff of another": notFound}, ok},
+		{"GET", "/console/other/audit", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
 		{"GET", "/console/demo", map[string]string{}, notFound},
 		{"GET", "/console/demo/no-such-page", map[string]string{}, notFound},
 		{"GET", "/console/no-such-clinic/today", map[string]string{}, notFound},
@@ -294,8 +318,12 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		if p.Doc.Find(`nav a[aria-current="page"]`).Text() != "Today" || p.Doc.Find(`nav a[href="/console/demo/requests"]`).Length() != 1 {
 			t.Errorf("Today as %s: the navigation does not mark Today current", person)
 		}
-		if n := p.Doc.Find(`nav a`).Length(); n != 2+want {
-			t.Errorf("Today as %s: %d links in the navigation, want only the pages that exist", person, n)
+		// Settings only for those who may change them; Audit for all.
+		links := map[string]string{"operator": "All clinics|Today|Requests|Settings|Audit", "staff of the clinic": "Today|Requests|Audit"}[person]
+		var got []string
+		p.Doc.Find(`nav a`).Each(func(_ int, s *goquery.Selection) { got = append(got, s.Text()) })
+		if strings.Join(got, "|") != links {
+			t.Errorf("Today as %s: navigation links %q, want only the pages that exist for them: %s", person, got, links)
 		}
 	}
 

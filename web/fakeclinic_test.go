@@ -66,6 +66,16 @@ func (f *fakeClinic) Locations(context.Context) ([]booking.Location, error) {
 	}, nil
 }
 
+func (f *fakeClinic) Catalogue(context.Context) (booking.Catalogue, error) {
+	if f.down {
+		return booking.Catalogue{}, errNoCoreplus
+	}
+	return booking.Catalogue{
+		Locations: []booking.Named{{ID: sandbox.LocationSydneyID, Name: "Harbourside Physio Surry Hills"}, {ID: sandbox.LocationBrisbaneID, Name: "Riverside Physio South Brisbane"}},
+		Services:  []booking.Named{{ID: sandbox.AppointmentTypeStandardID, Name: "Standard Consultation"}},
+	}, nil
+}
+
 func (f *fakeClinic) Services(context.Context) ([]booking.ServiceType, error) {
 	if f.down {
 		return nil, errNoCoreplus

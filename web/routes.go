@@ -68,6 +68,12 @@ func (s *Server) routes() {
 		clinicConsole.GET("/today", s.today)
 		clinicConsole.GET("/requests", s.requests)
 		clinicConsole.POST("/requests/:id/contacted", s.markRequestContacted)
+		if s.console.Settings != nil {
+			clinicConsole.GET("/settings", s.settings, s.requireSettingsAdmin)
+			clinicConsole.POST("/settings", s.saveSettings, s.requireSettingsAdmin)
+			clinicConsole.GET("/settings/preview", s.settingsPreview, s.requireSettingsAdmin)
+			clinicConsole.GET("/audit", s.audit)
+		}
 	}
 
 	// For clinic staff: the snippets to paste into the clinic's website.

@@ -381,7 +381,7 @@ func clinicUpdate(ctx context.Context, args []string, getenv func(string) string
 	if err := f.applyTo(&rec, stdin); err != nil {
 		return fmt.Errorf("clinic update: %w", err)
 	}
-	switch err := repo.Update(ctx, rec); {
+	switch err := repo.UpdateBy(ctx, rec, clinics.ActorCommandLine); {
 	case errors.Is(err, clinics.ErrChanged):
 		return fmt.Errorf("clinic update: clinic %s was changed by someone else while this ran; nothing was saved: run the command again", slug)
 	case err != nil:

@@ -11,12 +11,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/store"
 	"github.com/clinic-booking/portal/migrations"
 )
 
@@ -470,5 +472,36 @@ func TestCheckTheClinicConfiguredByEnvironment(t *testing.T) {
 	o.env["CLINIC_SLUG"] = "healthz"
 	if _, err := o.run("", "check"); err == nil || !strings.Contains(err.Error(), `CLINIC_SLUG is "healthz", which the portal uses`) {
 		t.Errorf("check of a clinic that cannot be served = %v", err)
+	}
+}
+
+// TestClinicUpdateWritesTheAudit: the console's Audit page shows what the
+// command line changed too, and a refused update leaves no row.
+func TestClinicUpdateWritesTheAudit(t *testing.T) {
+	o := newOperator(t)
+	o.must(sandbox.DemoAccessToken+"\n", "clinic", "add", "--slug", "northside", "--name", "Northside Physio", "--access-token-file", "-")
+	o.must("", "clinic", "update", "northside", "--phone", "1300 000 000", "--window-days", "30")
+	if _, err := o.run("", "clinic", "update", "northside", "--brand-colour", "blue"); err == nil {
+		t.Fatal("a bad brand colour was accepted")
+	}
+	db, err := store.Open(context.Background(), o.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.ClinicAudit(context.Background(), "northside", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		if r.Actor != "command line" {
+			t.Errorf("audit actor %q, want command line", r.Actor)
+		}
+		got = append(got, r.Setting+": "+r.OldValue+" → "+r.NewValue)
+	}
+	slices.Sort(got)
+	if want := []string{"phone: (none) → 1300 000 000", "window-days: 60 days → 30 days"}; !slices.Equal(got, want) {
+		t.Errorf("audit rows %q, want %q", got, want)
 	}
 }

@@ -143,6 +143,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// The console's Settings and Audit pages change the stored clinics,
+	// which need the token keys to be saved again.
+	var settings web.ClinicSettings
+	if cfg.TokenKeys != nil {
+		repo := clinics.NewRepo(db, cfg.TokenKeys)
+		repo.SetLogger(logger)
+		settings = repo
+	}
 
 	var pages web.PageMetrics
 	if m != nil {
@@ -186,6 +194,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Requests:    bookingstore.New(db),
 			Health:      healthSource{health},
 			ClinicSlugs: directory.Slugs,
+			Settings:    settings,
 		},
 	})
 	if err != nil {

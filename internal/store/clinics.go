@@ -138,6 +138,10 @@ func (s *Store) ListClinics(ctx context.Context) ([]Clinic, error) {
 // one. ErrNotFound for an unknown slug, ErrClinicChanged if someone else
 // updated it since c was read.
 func (s *Store) UpdateClinic(ctx context.Context, c Clinic) error {
+	return s.updateClinic(ctx, s.db, c)
+}
+
+func (s *Store) updateClinic(ctx context.Context, db execer, c Clinic) error {
 	if c.Name == "" || c.SealedAccessToken == "" {
 		return errors.New("update clinic: name and access token are required")
 	}
@@ -145,7 +149,7 @@ func (s *Store) UpdateClinic(ctx context.Context, c Clinic) error {
 	if err != nil {
 		return fmt.Errorf("update clinic %s: %w", c.Slug, err)
 	}
-	res, err := s.db.ExecContext(ctx, `
+	res, err := db.ExecContext(ctx, `
 		UPDATE clinics SET name = $2, phone = $3, privacy_url = $4, access_token = $5,
 			frame_origins = $6, brand_colour = $7, logo_url = $8, min_notice_seconds = $9,
 			window_days = $10, email_reminders = $11, sms_reminders = $12,
