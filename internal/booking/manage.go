@@ -311,11 +311,11 @@ func (s *Service) sendCancel(ctx context.Context, rec Record) (Record, error) {
 	err := s.api.CancelAppointment(ctx, rec.AppointmentID)
 	switch {
 	case err == nil, errors.Is(err, coreplus.ErrNotFound):
-		if _, err := s.store.FinishCancel(ctx, rec.DraftID); err != nil {
+		if _, err := s.store.FinishCancel(ctx, rec.DraftID, changedMessage(MessageCancelled, rec)); err != nil {
 			return rec, fmt.Errorf("record cancel: %w", err)
 		}
 		s.freedTime(ctx, rec.LocationID, rec.Start)
-		rec.Status, rec.Change = RecordCancelled, ChangeNone
+		rec.Status, rec.Change, rec.Sequence = RecordCancelled, ChangeNone, rec.Sequence+1
 		return rec, nil
 	case errors.Is(err, coreplus.ErrRejected):
 		if _, aerr := s.store.AbandonCancel(ctx, rec.DraftID); aerr != nil {
@@ -324,11 +324,11 @@ func (s *Service) sendCancel(ctx context.Context, rec Record) (Record, error) {
 		return rec, &Error{Code: CodeUnavailable, Message: "The clinic's booking system didn't accept the cancel, so your booking is unchanged.", Cause: err}
 	}
 	if appt, rerr := s.api.GetAppointment(ctx, rec.AppointmentID); rerr == nil && appt.Cancelled {
-		if _, err := s.store.FinishCancel(ctx, rec.DraftID); err != nil {
+		if _, err := s.store.FinishCancel(ctx, rec.DraftID, changedMessage(MessageCancelled, rec)); err != nil {
 			return rec, fmt.Errorf("record cancel: %w", err)
 		}
 		s.freedTime(ctx, rec.LocationID, rec.Start)
-		rec.Status, rec.Change = RecordCancelled, ChangeNone
+		rec.Status, rec.Change, rec.Sequence = RecordCancelled, ChangeNone, rec.Sequence+1
 		return rec, nil
 	}
 	s.log.Warn("cancel sent with no clear answer; it stays under way for the next look", "draft", short(rec.DraftID), "err", err)
@@ -445,7 +445,7 @@ func (s *Service) sendMove(ctx context.Context, rec Record, quiet bool) (Record,
 
 // moved records a move coreplus made, and offers the old time again.
 func (s *Service) moved(ctx context.Context, rec Record) (Record, error) {
-	if _, err := s.store.FinishMove(ctx, rec.DraftID); err != nil {
+	if _, err := s.store.FinishMove(ctx, rec.DraftID, changedMessage(MessageMoved, rec)); err != nil {
 		return rec, fmt.Errorf("record move: %w", err)
 	}
 	s.freedTime(ctx, rec.LocationID, rec.PrevStart)

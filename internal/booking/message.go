@@ -76,3 +76,11 @@ func bookedMessages(rec Record, d Details) []Message {
 	}
 	return []Message{{Kind: MessageConfirmed, Clinic: rec.Clinic, DraftID: rec.DraftID, To: d.Email, FirstName: d.FirstName}}
 }
+
+// changedMessage is the message a patient's change to rec (a move or a
+// cancel) makes due. The store addresses it to whom the booking was
+// confirmed, as the draft's details are long wiped by then; with no
+// address kept, none is sent.
+func changedMessage(kind MessageKind, rec Record) Message {
+	return Message{Kind: kind, Clinic: rec.Clinic, DraftID: rec.DraftID}
+}

@@ -132,8 +132,12 @@ func (a Adapter) SettleBooking(ctx context.Context, r booking.Record, due ...boo
 	if err != nil {
 		return false, err
 	}
+	b := toStoreBooking(r)
+	if b.SealedContact, err = a.sealContact(r.DraftID, due); err != nil {
+		return false, err
+	}
 	unsettled := statusesWhere(booking.RecordStatuses(), func(s booking.RecordStatus) bool { return !s.Settled() })
-	return a.S.SettleBooking(ctx, toStoreBooking(r), unsettled, queue...)
+	return a.S.SettleBooking(ctx, b, unsettled, queue...)
 }
 
 func (a Adapter) ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error) {
@@ -159,6 +163,9 @@ func (a Adapter) AlignDraftStatuses(ctx context.Context) (int64, error) {
 }
 
 func (a Adapter) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, error) {
+	if _, err := a.S.WipeStartedContacts(ctx, now); err != nil {
+		return 0, err
+	}
 	deleted, err := a.S.DeleteExpiredDrafts(ctx, now, statusesWhere(booking.DraftStatuses(), booking.DraftStatus.GoneAtExpiry))
 	if err != nil {
 		return 0, err
@@ -220,8 +227,22 @@ func (a Adapter) BeginCancel(ctx context.Context, draftID string) (bool, error) 
 	return a.S.BeginCancel(ctx, draftID, string(booking.RecordBooked))
 }
 
-func (a Adapter) FinishCancel(ctx context.Context, draftID string) (bool, error) {
-	return a.S.FinishCancel(ctx, draftID, string(booking.RecordCancelled))
+func (a Adapter) FinishCancel(ctx context.Context, draftID string, due ...booking.Message) (bool, error) {
+	queue, err := a.queueAddressed(ctx, draftID, due)
+	if err != nil {
+		return false, err
+	}
+	return a.S.FinishCancel(ctx, draftID, string(booking.RecordCancelled), queue...)
+}
+
+// queueAddressed is due, addressed to the patient of the booking made from
+// draftID and sealed for the outbox.
+func (a Adapter) queueAddressed(ctx context.Context, draftID string, due []booking.Message) ([]store.OutboxMessage, error) {
+	to, err := a.addressed(ctx, draftID, due)
+	if err != nil {
+		return nil, err
+	}
+	return a.sealMessages(to)
 }
 
 func (a Adapter) AbandonCancel(ctx context.Context, draftID string) (bool, error) {
@@ -233,8 +254,12 @@ func (a Adapter) BeginMove(ctx context.Context, draftID, fromPractitionerID stri
 	return ok, mapErr(err)
 }
 
-func (a Adapter) FinishMove(ctx context.Context, draftID string) (bool, error) {
-	return a.S.FinishMove(ctx, draftID)
+func (a Adapter) FinishMove(ctx context.Context, draftID string, due ...booking.Message) (bool, error) {
+	queue, err := a.queueAddressed(ctx, draftID, due)
+	if err != nil {
+		return false, err
+	}
+	return a.S.FinishMove(ctx, draftID, queue...)
 }
 
 func (a Adapter) UndoMove(ctx context.Context, draftID string) (bool, error) {
@@ -259,7 +284,11 @@ func (a Adapter) UpdateBooking(ctx context.Context, r booking.Record, due ...boo
 	if err != nil {
 		return err
 	}
-	return mapErr(a.S.UpdateBooking(ctx, toStoreBooking(r), queue...))
+	b := toStoreBooking(r)
+	if b.SealedContact, err = a.sealContact(r.DraftID, due); err != nil {
+		return err
+	}
+	return mapErr(a.S.UpdateBooking(ctx, b, queue...))
 }
 
 // statusesWhere is the statuses of all that rule holds for, as the store
