@@ -2,15 +2,20 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
+	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/internal/mail/mailtest"
+	"github.com/clinic-booking/portal/web"
 )
 
 // messagesTo is the messages received for address, in order.
@@ -179,4 +184,79 @@ func (h *mailHarness) wantQueued(kind booking.MessageKind, n int) {
 	if got != n || len(queued) != n {
 		h.t.Errorf("outbox holds %d %s message(s) of %d, want %d", got, kind, len(queued), n)
 	}
+}
+
+// TestChangesFinishedBySweeperSendTheirEmail: a move whose answer was
+// lost, and a cancel that never arrived, queue nothing while under way;
+// the sweeper that finishes each queues its email once, and the patient
+// gets the confirmation, one "moved" and one "cancelled" email.
+func TestChangesFinishedBySweeperSendTheirEmail(t *testing.T) {
+	keysForMail, err := clinics.ParseKeyring(strings.Repeat("3c", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var armed, unreadable atomic.Bool
+	h := &mailHarness{keys: keysForMail, smtp: mailtest.Start(t)}
+	h.harness = newHarnessSetup(t, harnessSetup{
+		upstream: func(c booking.Coreplus) booking.Coreplus { return lostAnswers{c, &armed, &unreadable} },
+		store:    func(s booking.Store) booking.Store { return s.(bookingstore.Adapter).WithOutbox(keysForMail) },
+		web:      func(c *web.Config) { c.PublicURL = mailPublicURL },
+	}, withClinicTexts, withCutoff(time.Hour))
+	mh := &manageHarness{harness: h.harness}
+	done := h.confirm(h.toReview(newPatient, "Tom Whitfield")).WantH1("Booking confirmed")
+	manage := done.Link("Change or cancel this booking")
+	draftID, _, _ := strings.Cut(strings.TrimPrefix(manage, "/demo/manage/"), ".")
+	w := h.worker(h.db, nil)
+	if n := h.drain(w); n != 1 {
+		t.Fatalf("worker sent %d, want the confirmation", n)
+	}
+	rec := mh.record(draftID)
+	day := rec.Start.In(sydney)
+	other := time.Date(day.Year(), day.Month(), day.Day()+2, 0, 0, 0, 0, sydney).Format("2006-01-02")
+	slot, _ := h.get(manage + "/reschedule?date=" + other).FirstSlot()
+	action, form := h.get(slot).WantH1("Check your new time").Form()
+
+	armed.Store(true)
+	if p := h.post(action, form); p.Status != http.StatusServiceUnavailable {
+		t.Fatalf("move with its answer lost: %d", p.Status)
+	}
+	armed.Store(false)
+	unreadable.Store(false)
+	h.wantQueued(booking.MessageMoved, 0)
+	if res := h.sweep(booking.StalePending + time.Second); res.Changes != 1 {
+		t.Fatalf("sweep finished %d changes, want 1", res.Changes)
+	}
+	h.sweep(booking.StalePending + time.Second) // nothing more to finish, nothing more queued
+	h.wantQueued(booking.MessageMoved, 1)
+	if n := h.drain(w); n != 1 {
+		t.Fatalf("worker sent %d after the sweep finished the move, want 1", n)
+	}
+
+	armed.Store(true)
+	if p := h.post(manage+"/cancel", url.Values{}); p.Status != http.StatusServiceUnavailable {
+		t.Fatalf("cancel with no answer: %d", p.Status)
+	}
+	armed.Store(false)
+	unreadable.Store(false)
+	h.wantQueued(booking.MessageCancelled, 0)
+	if res := h.sweep(booking.StalePending + time.Second); res.Changes != 1 {
+		t.Fatalf("sweep finished %d changes, want 1", res.Changes)
+	}
+	h.wantQueued(booking.MessageCancelled, 1)
+	if n := h.drain(w); n != 1 {
+		t.Fatalf("worker sent %d after the sweep finished the cancel, want 1", n)
+	}
+
+	mine := messagesTo(h.smtp.Messages(), newPatient.Email)
+	if len(mine) != 3 || len(h.smtp.Messages()) != 3 {
+		t.Fatalf("patient got %d messages (server %d), want 3", len(mine), len(h.smtp.Messages()))
+	}
+	for i, want := range []struct{ method, sequence string }{{"PUBLISH", "0"}, {"PUBLISH", "1"}, {"CANCEL", "2"}} {
+		ics := mimeParts(t, mine[i])["text/calendar"]
+		if icsLine(ics, "METHOD") != want.method || icsLine(ics, "SEQUENCE") != want.sequence || icsLine(ics, "UID") != draftID+"@book.example-clinic.com.au" {
+			t.Errorf("message %d's event: METHOD %s SEQUENCE %s UID %s; want %s %s", i,
+				icsLine(ics, "METHOD"), icsLine(ics, "SEQUENCE"), icsLine(ics, "UID"), want.method, want.sequence)
+		}
+	}
+	h.assertPrivate(newPatient)
 }
