@@ -260,3 +260,35 @@ func TestChangesFinishedBySweeperSendTheirEmail(t *testing.T) {
 	}
 	h.assertPrivate(newPatient)
 }
+
+// TestMovedEmailDroppedWhenCancelledBeforeSent: a move and then a cancel,
+// both recorded before the worker runs (SMTP down meanwhile, say): the
+// "moved" email no longer says what stands and is dropped; the patient
+// gets the cancelled one, whose higher SEQUENCE cancels the event.
+func TestMovedEmailDroppedWhenCancelledBeforeSent(t *testing.T) {
+	h := newMailHarness(t, withCutoff(time.Hour))
+	done := h.confirm(h.toReview(newPatient, "Tom Whitfield")).WantH1("Booking confirmed")
+	manage := done.Link("Change or cancel this booking")
+	w := h.worker(h.db, nil)
+	if n := h.drain(w); n != 1 {
+		t.Fatalf("worker sent %d, want the confirmation", n)
+	}
+	times := h.get(h.get(manage).Link("Choose another time")).WantH1("Choose a new time")
+	slot, _ := times.FirstSlot()
+	action, form := h.get(slot).WantH1("Check your new time").Form()
+	h.post(action, form).WantH1("Your booking has been moved")
+	action, form = h.get(h.get(manage).Link("Cancel this booking")).Form()
+	h.post(action, form).WantH1("Your booking is cancelled")
+
+	if n := h.drain(w); n != 1 {
+		t.Fatalf("worker sent %d, want only the cancelled email", n)
+	}
+	h.wantOutboxEmpty()
+	mine := messagesTo(h.smtp.Messages(), newPatient.Email)
+	if len(mine) != 2 {
+		t.Fatalf("patient got %d messages, want the confirmation and the cancel", len(mine))
+	}
+	if ics := mimeParts(t, mine[1])["text/calendar"]; icsLine(ics, "METHOD") != "CANCEL" || icsLine(ics, "SEQUENCE") != "2" {
+		t.Errorf("second message's event: METHOD %s SEQUENCE %s, want CANCEL 2", icsLine(ics, "METHOD"), icsLine(ics, "SEQUENCE"))
+	}
+}

@@ -253,6 +253,13 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 		t.Fatalf("coreplus after the move: %+v, %v", moved, err)
 	}
 
+	// The patient reads the "moved" email before cancelling: one still
+	// unsent when the booking is cancelled is dropped, the cancel's email
+	// replacing it.
+	if got := smtp.Wait(2, 60*time.Second); len(got) != 2 {
+		t.Fatalf("SMTP server received %d messages after the move, want 2 (confirmed, moved)", len(got))
+	}
+
 	action, form = b.get(t, manage+"/cancel").WantH1("Cancel this booking?").Form()
 	bothAtOnce("cancel", "done=cancelled")
 	b.get(t, manage).WantH1("This booking is cancelled")
