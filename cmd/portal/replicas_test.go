@@ -272,7 +272,7 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 
 	// One "moved" and one "cancelled" email, each queued by the one press
 	// that recorded its change and sent by one replica: 3 in all.
-	got = smtp.Wait(3, 60*time.Second)
+	smtp.Wait(3, 60*time.Second)
 	outboxDrained()
 	time.Sleep(2 * mail.DefaultPoll)
 	if got = smtp.Messages(); len(got) != 3 {
