@@ -311,7 +311,7 @@ func (s *Service) sendCancel(ctx context.Context, rec Record) (Record, error) {
 	err := s.api.CancelAppointment(ctx, rec.AppointmentID)
 	switch {
 	case err == nil, errors.Is(err, coreplus.ErrNotFound):
-		if _, err := s.store.FinishCancel(ctx, rec.DraftID, changedMessage(MessageCancelled, rec)); err != nil {
+		if _, err := s.store.FinishCancel(ctx, rec.DraftID, changedMessage(MessageCancelled, rec)); s.changeRecorded("cancel", rec.DraftID, err) != nil {
 			return rec, fmt.Errorf("record cancel: %w", err)
 		}
 		s.freedTime(ctx, rec.LocationID, rec.Start)
@@ -324,7 +324,7 @@ func (s *Service) sendCancel(ctx context.Context, rec Record) (Record, error) {
 		return rec, &Error{Code: CodeUnavailable, Message: "The clinic's booking system didn't accept the cancel, so your booking is unchanged.", Cause: err}
 	}
 	if appt, rerr := s.api.GetAppointment(ctx, rec.AppointmentID); rerr == nil && appt.Cancelled {
-		if _, err := s.store.FinishCancel(ctx, rec.DraftID, changedMessage(MessageCancelled, rec)); err != nil {
+		if _, err := s.store.FinishCancel(ctx, rec.DraftID, changedMessage(MessageCancelled, rec)); s.changeRecorded("cancel", rec.DraftID, err) != nil {
 			return rec, fmt.Errorf("record cancel: %w", err)
 		}
 		s.freedTime(ctx, rec.LocationID, rec.Start)
@@ -365,15 +365,15 @@ func (s *Service) MoveBooking(ctx context.Context, draftID string, sel Selection
 		return Managed{}, invalid("A booking can only move to another time for the same service and place. Choose a time again.")
 	}
 	if err := s.CheckSlot(ctx, sel); err != nil {
-		return Managed{}, err
+		return s.movedThereMeanwhile(ctx, rec.DraftID, sl, err)
 	}
 	switch state, err := s.checkSlot(ctx, sel.Location, sel.Service.Length(), sl); {
 	case err != nil:
 		return Managed{}, err
 	case state == slotNotOffered:
-		return Managed{}, errSlotNotOffered()
+		return s.movedThereMeanwhile(ctx, rec.DraftID, sl, errSlotNotOffered())
 	case state != slotFree:
-		return Managed{}, errTimeTaken
+		return s.movedThereMeanwhile(ctx, rec.DraftID, sl, errTimeTaken)
 	}
 	won, err := s.store.BeginMove(ctx, rec.DraftID, rec.PractitionerID, rec.Start, sl.Practitioner.ID, sl.Start, sl.End)
 	switch {
@@ -400,6 +400,19 @@ func (s *Service) MoveBooking(ctx context.Context, draftID string, sel Selection
 		return Managed{}, err
 	}
 	return s.lookAt(ctx, next)
+}
+
+// movedThereMeanwhile answers a move whose time is no longer free: when
+// it went to this very booking (another press of the same move, on this
+// replica or another, began it since this one read the booking), with
+// that move's outcome; else with err.
+func (s *Service) movedThereMeanwhile(ctx context.Context, draftID string, sl Slot, err error) (Managed, error) {
+	next, gerr := s.store.GetBookingByDraft(ctx, draftID)
+	if gerr != nil || !next.Start.Equal(sl.Start) || next.PractitionerID != sl.Practitioner.ID ||
+		next.Status != RecordBooked || next.Change == ChangeCancelling {
+		return Managed{}, err
+	}
+	return s.awaitChange(ctx, next)
 }
 
 // errTimeTaken is the answer to a move onto a time that went meanwhile.
@@ -445,7 +458,7 @@ func (s *Service) sendMove(ctx context.Context, rec Record, quiet bool) (Record,
 
 // moved records a move coreplus made, and offers the old time again.
 func (s *Service) moved(ctx context.Context, rec Record) (Record, error) {
-	if _, err := s.store.FinishMove(ctx, rec.DraftID, changedMessage(MessageMoved, rec)); err != nil {
+	if _, err := s.store.FinishMove(ctx, rec.DraftID, changedMessage(MessageMoved, rec)); s.changeRecorded("move", rec.DraftID, err) != nil {
 		return rec, fmt.Errorf("record move: %w", err)
 	}
 	s.freedTime(ctx, rec.LocationID, rec.PrevStart)

@@ -6,6 +6,7 @@ package bookingstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/clinic-booking/portal/internal/booking"
@@ -228,21 +229,28 @@ func (a Adapter) BeginCancel(ctx context.Context, draftID string) (bool, error) 
 }
 
 func (a Adapter) FinishCancel(ctx context.Context, draftID string, due ...booking.Message) (bool, error) {
-	queue, err := a.queueAddressed(ctx, draftID, due)
+	queue, unaddressed := a.queueAddressed(ctx, draftID, due)
+	ok, err := a.S.FinishCancel(ctx, draftID, string(booking.RecordCancelled), queue...)
 	if err != nil {
 		return false, err
 	}
-	return a.S.FinishCancel(ctx, draftID, string(booking.RecordCancelled), queue...)
+	return ok, unaddressed
 }
 
 // queueAddressed is due, addressed to the patient of the booking made from
-// draftID and sealed for the outbox.
+// draftID and sealed for the outbox. When they cannot be, the change is
+// still to be recorded: none is queued, and the error is an
+// ErrNotAddressed.
 func (a Adapter) queueAddressed(ctx context.Context, draftID string, due []booking.Message) ([]store.OutboxMessage, error) {
 	to, err := a.addressed(ctx, draftID, due)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", booking.ErrNotAddressed, err)
 	}
-	return a.sealMessages(to)
+	queue, err := a.sealMessages(to)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", booking.ErrNotAddressed, err)
+	}
+	return queue, nil
 }
 
 func (a Adapter) AbandonCancel(ctx context.Context, draftID string) (bool, error) {
@@ -255,11 +263,12 @@ func (a Adapter) BeginMove(ctx context.Context, draftID, fromPractitionerID stri
 }
 
 func (a Adapter) FinishMove(ctx context.Context, draftID string, due ...booking.Message) (bool, error) {
-	queue, err := a.queueAddressed(ctx, draftID, due)
+	queue, unaddressed := a.queueAddressed(ctx, draftID, due)
+	ok, err := a.S.FinishMove(ctx, draftID, queue...)
 	if err != nil {
 		return false, err
 	}
-	return a.S.FinishMove(ctx, draftID, queue...)
+	return ok, unaddressed
 }
 
 func (a Adapter) UndoMove(ctx context.Context, draftID string) (bool, error) {
