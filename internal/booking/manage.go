@@ -208,10 +208,18 @@ func (s *Service) lookAt(ctx context.Context, rec Record) (Managed, error) {
 		m.Selection = s.namesFor(ctx, rec)
 		return m, nil
 	case !appt.Start.Equal(rec.Start) || !strings.EqualFold(appt.PractitionerID, rec.PractitionerID):
-		if _, err := s.store.RecordMovedTo(ctx, rec.DraftID, appt.PractitionerID, appt.Start, appt.End); err != nil {
+		recorded, err := s.store.RecordMovedTo(ctx, rec.DraftID, rec.PractitionerID, rec.Start, appt.PractitionerID, appt.Start, appt.End)
+		switch {
+		case err != nil:
 			s.log.Warn("record a move made in coreplus", "draft", short(rec.DraftID), "err", err)
-		} else {
+		case recorded:
 			s.heldChanged()
+		default:
+			// The booking changed since it was read (the patient's own move,
+			// pressed again or on another replica): look at it as it is now.
+			if next, err := s.store.GetBookingByDraft(ctx, rec.DraftID); err == nil && !next.Start.Equal(rec.Start) {
+				return s.lookAt(ctx, next)
+			}
 		}
 		rec.PractitionerID, rec.Start, rec.End = appt.PractitionerID, appt.Start, appt.End
 		rec.Sequence++
@@ -485,7 +493,7 @@ func (s *Service) undoMove(ctx context.Context, rec Record, appt coreplus.Appoin
 		return rec, nil
 	}
 	if !appt.Start.Equal(rec.Start) || !strings.EqualFold(appt.PractitionerID, rec.PractitionerID) {
-		if _, err := s.store.RecordMovedTo(ctx, rec.DraftID, appt.PractitionerID, appt.Start, appt.End); err != nil {
+		if _, err := s.store.RecordMovedTo(ctx, rec.DraftID, rec.PractitionerID, rec.Start, appt.PractitionerID, appt.Start, appt.End); err != nil {
 			return rec, fmt.Errorf("record a move made in coreplus: %w", err)
 		}
 		rec.PractitionerID, rec.Start, rec.End = appt.PractitionerID, appt.Start, appt.End

@@ -95,7 +95,9 @@ type Store interface {
 	// MarkCancelled and RecordMovedTo make a booked booking at rest follow
 	// what staff did in coreplus.
 	MarkCancelled(ctx context.Context, draftID string) (bool, error)
-	RecordMovedTo(ctx context.Context, draftID, practitionerID string, start, end time.Time) (bool, error)
+	// RecordMovedTo does, only while the booking is still with
+	// fromPractitionerID at fromStart, where the caller read it.
+	RecordMovedTo(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error)
 	// ListChangesBegun lists changes begun at or before before whose
 	// outcome was never recorded, oldest first, at most limit.
 	ListChangesBegun(ctx context.Context, before time.Time, limit int) ([]Record, error)

@@ -169,16 +169,20 @@ func (s *Store) UndoMove(ctx context.Context, draftID string) (bool, error) {
 	return n == 1, nil
 }
 
-// RecordMovedTo records that the booking, at rest, now stands at
+// RecordMovedTo records that the booking, at rest and still with
+// fromPractitionerID at fromStart (where the caller read it), now stands at
 // practitionerID [start, end) because it was moved elsewhere (staff, in
-// coreplus): the portal's record follows coreplus, and the sequence counts it.
-// ErrSlotTaken when another draft holds that time in the portal.
-func (s *Store) RecordMovedTo(ctx context.Context, draftID, practitionerID string, start, end time.Time) (bool, error) {
+// coreplus): the portal's record follows coreplus, and the sequence counts
+// it. A booking changed since it was read (the patient's own move, finished
+// by another press) is left alone: false. ErrSlotTaken when another draft
+// holds that time in the portal.
+func (s *Store) RecordMovedTo(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error) {
 	n, err := s.execCount(ctx, `
 		UPDATE bookings SET practitioner_id = $2, starts_at = $3, ends_at = $4, start_unix = $5,
 			sequence = sequence + 1, updated_at = $6
-		WHERE draft_id = $1 AND change_state = ''`,
-		draftID, practitionerID, formatSlotTime(start), formatSlotTime(end), unix(start), unix(s.now()))
+		WHERE draft_id = $1 AND change_state = '' AND practitioner_id = $7 AND start_unix = $8`,
+		draftID, practitionerID, formatSlotTime(start), formatSlotTime(end), unix(start), unix(s.now()),
+		fromPractitionerID, unix(fromStart))
 	if err != nil {
 		if conflict := bookingConflict(err); conflict == ErrSlotTaken {
 			return false, conflict

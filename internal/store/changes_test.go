@@ -92,8 +92,13 @@ func TestMoveHoldsTheNewTime(t *testing.T) {
 		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later2, later2.Add(45*time.Minute)); err != nil || won {
 			t.Fatalf("a move from a time the booking has left = %v, %v; want lost", won, err)
 		}
-		if _, err := s.RecordMovedTo(ctx, b.DraftID, "prac-1", slotStart, slotStart.Add(45*time.Minute)); err != nil {
-			t.Fatal(err)
+		// A move made elsewhere, recorded by a reader who saw the booking
+		// at a time it has left, changes nothing.
+		if ok, err := s.RecordMovedTo(ctx, b.DraftID, "prac-1", slotStart, "prac-1", slotStart, slotStart.Add(45*time.Minute)); err != nil || ok {
+			t.Fatalf("RecordMovedTo from a stale read = %v, %v; want nothing recorded", ok, err)
+		}
+		if ok, err := s.RecordMovedTo(ctx, b.DraftID, "prac-2", later2, "prac-1", slotStart, slotStart.Add(45*time.Minute)); err != nil || !ok {
+			t.Fatalf("RecordMovedTo = %v, %v", ok, err)
 		}
 		got, _ = s.GetBookingByDraft(ctx, b.DraftID)
 		if !got.Start.Equal(slotStart) || got.Sequence != 2 {

@@ -279,8 +279,8 @@ func (a Adapter) MarkCancelled(ctx context.Context, draftID string) (bool, error
 	return a.S.MarkCancelled(ctx, draftID, string(booking.RecordBooked), string(booking.RecordCancelled))
 }
 
-func (a Adapter) RecordMovedTo(ctx context.Context, draftID, practitionerID string, start, end time.Time) (bool, error) {
-	ok, err := a.S.RecordMovedTo(ctx, draftID, practitionerID, start, end)
+func (a Adapter) RecordMovedTo(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error) {
+	ok, err := a.S.RecordMovedTo(ctx, draftID, fromPractitionerID, fromStart, practitionerID, start, end)
 	return ok, mapErr(err)
 }
 
