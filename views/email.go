@@ -35,6 +35,10 @@ func BookingEmailText(m BookingEmail) string {
 		line("Manage your booking: ", m.ManageURL)
 		line()
 	}
+	if m.BookAgainURL != "" {
+		line("Book again: ", m.BookAgainURL)
+		line()
+	}
 	if len(m.Policy) > 0 {
 		line("Cancellation policy")
 		for _, para := range m.Policy {

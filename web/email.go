@@ -98,11 +98,18 @@ func (mc *MailComposer) Compose(ctx context.Context, m booking.QueuedMessage) (m
 	case booking.MessageMoved:
 		v.Heading = "Your booking has moved"
 		v.Intro = "Your appointment with " + clinic.Name + " is now at the time below."
-		ev.Method = booking.CalendarRequest
+		v.CalendarNote = "Open the attached file to move the appointment in your calendar."
+		// PUBLISH like the confirmation: the event names no organizer or
+		// attendee (RFC 5546 wants both for REQUEST), and a calendar
+		// updates an event it holds from a newer SEQUENCE of the same UID.
+		ev.Method = booking.CalendarPublish
 	case booking.MessageCancelled:
 		v.Heading = "Your booking is cancelled"
 		v.Intro = "Your appointment with " + clinic.Name + " below is cancelled."
 		v.ManageURL, v.Policy = "", nil
+		v.BookAgainURL = mc.linkURL + flowLinks{slug: clinic.Slug}.book(booking.Choice{
+			LocationID: b.LocationID, ServiceID: b.ServiceID, PractitionerID: b.PractitionerID,
+		})
 		v.CalendarNote = "Open the attached file to take it out of your calendar."
 		ev.Method = booking.CalendarCancel
 	default:

@@ -35,7 +35,7 @@ type mailHarness struct {
 	smtp *mailtest.Server
 }
 
-func newMailHarness(t *testing.T) *mailHarness {
+func newMailHarness(t *testing.T, opts ...harnessOption) *mailHarness {
 	t.Helper()
 	keys, err := clinics.ParseKeyring(strings.Repeat("3c", 32))
 	if err != nil {
@@ -44,7 +44,7 @@ func newMailHarness(t *testing.T) *mailHarness {
 	h := newHarnessSetup(t, harnessSetup{
 		store: func(s booking.Store) booking.Store { return s.(bookingstore.Adapter).WithOutbox(keys) },
 		web:   func(c *web.Config) { c.PublicURL = mailPublicURL },
-	}, withClinicTexts)
+	}, append([]harnessOption{withClinicTexts}, opts...)...)
 	return &mailHarness{harness: h, keys: keys, smtp: mailtest.Start(t)}
 }
 

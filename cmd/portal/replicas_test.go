@@ -180,18 +180,22 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		left, err := db.ListOutbox(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(left) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d message(s) still in the outbox", len(left))
+	outboxDrained := func() {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			left, err := db.ListOutbox(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(left) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d message(s) still in the outbox", len(left))
+			}
 		}
 	}
+	outboxDrained()
 	// Another poll of each replica finds nothing more to send.
 	time.Sleep(2 * mail.DefaultPoll)
 	if n := len(smtp.Messages()); n != 1 {
@@ -249,6 +253,13 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 		t.Fatalf("coreplus after the move: %+v, %v", moved, err)
 	}
 
+	// The patient reads the "moved" email before cancelling: one still
+	// unsent when the booking is cancelled is dropped, the cancel's email
+	// replacing it.
+	if got := smtp.Wait(2, 60*time.Second); len(got) != 2 {
+		t.Fatalf("SMTP server received %d messages after the move, want 2 (confirmed, moved)", len(got))
+	}
+
 	action, form = b.get(t, manage+"/cancel").WantH1("Cancel this booking?").Form()
 	bothAtOnce("cancel", "done=cancelled")
 	b.get(t, manage).WantH1("This booking is cancelled")
@@ -257,6 +268,43 @@ func TestTwoReplicasOnePostgresBookOnce(t *testing.T) {
 	}
 	if rec, err := db.GetBookingByDraft(ctx, draftID); err != nil || rec.Status != "cancelled" {
 		t.Fatalf("record after the cancel: %+v, %v", rec, err)
+	}
+
+	// One "moved" and one "cancelled" email, each queued by the one press
+	// that recorded its change and sent by one replica: 3 in all.
+	smtp.Wait(3, 60*time.Second)
+	outboxDrained()
+	time.Sleep(2 * mail.DefaultPoll)
+	if got = smtp.Messages(); len(got) != 3 {
+		t.Fatalf("SMTP server received %d messages in all, want 3 (confirmed, moved, cancelled)", len(got))
+	}
+	// The two changes may be queued in one second, and sent in either order.
+	kinds := map[string]int{}
+	for i, m := range got {
+		if len(m.To) != 1 || m.To[0] != "oriel.r@example.com" {
+			t.Errorf("message %d not to the patient alone: %v", i, m.To)
+		}
+		for _, h := range []string{"Your booking is confirmed", "Your booking has moved", "Your booking is cancelled"} {
+			if strings.Contains(string(m.Data), h) {
+				kinds[h]++
+			}
+		}
+		if !strings.Contains(string(m.Data), "text/calendar") { // its content: web's TestMovedAndCancelledEmailsArriveOnceOverSMTP
+			t.Errorf("message %d has no calendar file", i)
+		}
+	}
+	if len(kinds) != 3 || kinds["Your booking has moved"] != 1 || kinds["Your booking is cancelled"] != 1 {
+		t.Errorf("the emails sent: %v; want one each of confirmed, moved and cancelled", kinds)
+	}
+	if sent := strings.Count(a.logs.String()+b.logs.String(), `"msg":"mail sent"`); sent != 3 {
+		t.Errorf("the replicas logged %d sends, want 3", sent)
+	}
+	for _, r := range []*replica{a, b} {
+		for _, s := range []string{"oriel.r@example.com", "Oriel", "Replicaworth", "0499 333 444"} {
+			if strings.Contains(r.logs.String(), s) {
+				t.Errorf("replica %s logged the personal detail %q", r.name, s)
+			}
+		}
 	}
 }
 

@@ -208,10 +208,18 @@ func (s *Service) lookAt(ctx context.Context, rec Record) (Managed, error) {
 		m.Selection = s.namesFor(ctx, rec)
 		return m, nil
 	case !appt.Start.Equal(rec.Start) || !strings.EqualFold(appt.PractitionerID, rec.PractitionerID):
-		if _, err := s.store.RecordMovedTo(ctx, rec.DraftID, appt.PractitionerID, appt.Start, appt.End); err != nil {
+		recorded, err := s.store.RecordMovedTo(ctx, rec.DraftID, rec.PractitionerID, rec.Start, appt.PractitionerID, appt.Start, appt.End)
+		switch {
+		case err != nil:
 			s.log.Warn("record a move made in coreplus", "draft", short(rec.DraftID), "err", err)
-		} else {
+		case recorded:
 			s.heldChanged()
+		default:
+			// The booking changed since it was read (the patient's own move,
+			// pressed again or on another replica): look at it as it is now.
+			if next, err := s.store.GetBookingByDraft(ctx, rec.DraftID); err == nil && !next.Start.Equal(rec.Start) {
+				return s.lookAt(ctx, next)
+			}
 		}
 		rec.PractitionerID, rec.Start, rec.End = appt.PractitionerID, appt.Start, appt.End
 		rec.Sequence++
@@ -311,11 +319,11 @@ func (s *Service) sendCancel(ctx context.Context, rec Record) (Record, error) {
 	err := s.api.CancelAppointment(ctx, rec.AppointmentID)
 	switch {
 	case err == nil, errors.Is(err, coreplus.ErrNotFound):
-		if _, err := s.store.FinishCancel(ctx, rec.DraftID); err != nil {
+		if _, err := s.store.FinishCancel(ctx, rec.DraftID, changedMessage(MessageCancelled, rec)); s.changeRecorded("cancel", rec.DraftID, err) != nil {
 			return rec, fmt.Errorf("record cancel: %w", err)
 		}
 		s.freedTime(ctx, rec.LocationID, rec.Start)
-		rec.Status, rec.Change = RecordCancelled, ChangeNone
+		rec.Status, rec.Change, rec.Sequence = RecordCancelled, ChangeNone, rec.Sequence+1
 		return rec, nil
 	case errors.Is(err, coreplus.ErrRejected):
 		if _, aerr := s.store.AbandonCancel(ctx, rec.DraftID); aerr != nil {
@@ -324,11 +332,11 @@ func (s *Service) sendCancel(ctx context.Context, rec Record) (Record, error) {
 		return rec, &Error{Code: CodeUnavailable, Message: "The clinic's booking system didn't accept the cancel, so your booking is unchanged.", Cause: err}
 	}
 	if appt, rerr := s.api.GetAppointment(ctx, rec.AppointmentID); rerr == nil && appt.Cancelled {
-		if _, err := s.store.FinishCancel(ctx, rec.DraftID); err != nil {
+		if _, err := s.store.FinishCancel(ctx, rec.DraftID, changedMessage(MessageCancelled, rec)); s.changeRecorded("cancel", rec.DraftID, err) != nil {
 			return rec, fmt.Errorf("record cancel: %w", err)
 		}
 		s.freedTime(ctx, rec.LocationID, rec.Start)
-		rec.Status, rec.Change = RecordCancelled, ChangeNone
+		rec.Status, rec.Change, rec.Sequence = RecordCancelled, ChangeNone, rec.Sequence+1
 		return rec, nil
 	}
 	s.log.Warn("cancel sent with no clear answer; it stays under way for the next look", "draft", short(rec.DraftID), "err", err)
@@ -365,15 +373,15 @@ func (s *Service) MoveBooking(ctx context.Context, draftID string, sel Selection
 		return Managed{}, invalid("A booking can only move to another time for the same service and place. Choose a time again.")
 	}
 	if err := s.CheckSlot(ctx, sel); err != nil {
-		return Managed{}, err
+		return s.movedThereMeanwhile(ctx, rec.DraftID, sl, err)
 	}
 	switch state, err := s.checkSlot(ctx, sel.Location, sel.Service.Length(), sl); {
 	case err != nil:
 		return Managed{}, err
 	case state == slotNotOffered:
-		return Managed{}, errSlotNotOffered()
+		return s.movedThereMeanwhile(ctx, rec.DraftID, sl, errSlotNotOffered())
 	case state != slotFree:
-		return Managed{}, errTimeTaken
+		return s.movedThereMeanwhile(ctx, rec.DraftID, sl, errTimeTaken)
 	}
 	won, err := s.store.BeginMove(ctx, rec.DraftID, rec.PractitionerID, rec.Start, sl.Practitioner.ID, sl.Start, sl.End)
 	switch {
@@ -400,6 +408,19 @@ func (s *Service) MoveBooking(ctx context.Context, draftID string, sel Selection
 		return Managed{}, err
 	}
 	return s.lookAt(ctx, next)
+}
+
+// movedThereMeanwhile answers a move whose time is no longer free: when
+// it went to this very booking (another press of the same move, on this
+// replica or another, began it since this one read the booking), with
+// that move's outcome; else with err.
+func (s *Service) movedThereMeanwhile(ctx context.Context, draftID string, sl Slot, err error) (Managed, error) {
+	next, gerr := s.store.GetBookingByDraft(ctx, draftID)
+	if gerr != nil || !next.Start.Equal(sl.Start) || next.PractitionerID != sl.Practitioner.ID ||
+		next.Status != RecordBooked || next.Change == ChangeCancelling {
+		return Managed{}, err
+	}
+	return s.awaitChange(ctx, next)
 }
 
 // errTimeTaken is the answer to a move onto a time that went meanwhile.
@@ -445,7 +466,7 @@ func (s *Service) sendMove(ctx context.Context, rec Record, quiet bool) (Record,
 
 // moved records a move coreplus made, and offers the old time again.
 func (s *Service) moved(ctx context.Context, rec Record) (Record, error) {
-	if _, err := s.store.FinishMove(ctx, rec.DraftID); err != nil {
+	if _, err := s.store.FinishMove(ctx, rec.DraftID, changedMessage(MessageMoved, rec)); s.changeRecorded("move", rec.DraftID, err) != nil {
 		return rec, fmt.Errorf("record move: %w", err)
 	}
 	s.freedTime(ctx, rec.LocationID, rec.PrevStart)
@@ -472,7 +493,7 @@ func (s *Service) undoMove(ctx context.Context, rec Record, appt coreplus.Appoin
 		return rec, nil
 	}
 	if !appt.Start.Equal(rec.Start) || !strings.EqualFold(appt.PractitionerID, rec.PractitionerID) {
-		if _, err := s.store.RecordMovedTo(ctx, rec.DraftID, appt.PractitionerID, appt.Start, appt.End); err != nil {
+		if _, err := s.store.RecordMovedTo(ctx, rec.DraftID, rec.PractitionerID, rec.Start, appt.PractitionerID, appt.Start, appt.End); err != nil {
 			return rec, fmt.Errorf("record a move made in coreplus: %w", err)
 		}
 		rec.PractitionerID, rec.Start, rec.End = appt.PractitionerID, appt.Start, appt.End

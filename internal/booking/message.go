@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -94,4 +95,27 @@ func bookedMessages(rec Record, d Details) []Message {
 		return nil
 	}
 	return []Message{{Kind: MessageConfirmed, Clinic: rec.Clinic, DraftID: rec.DraftID, To: d.Email, FirstName: d.FirstName}}
+}
+
+// changedMessage is the message a patient's change to rec (a move or a
+// cancel) makes due. The store addresses it to whom the booking was
+// confirmed, as the draft's details are long wiped by then; with no
+// address kept, none is sent.
+func changedMessage(kind MessageKind, rec Record) Message {
+	return Message{Kind: kind, Clinic: rec.Clinic, DraftID: rec.DraftID}
+}
+
+// ErrNotAddressed is a store's answer to a change recorded whose message
+// could not be addressed (the contact kept for it does not open: a key
+// dropped from PORTAL_TOKEN_KEYS), so none was queued. The change stands.
+var ErrNotAddressed = errors.New("the message could not be addressed, so none was queued")
+
+// changeRecorded is what the recording of a change answered: a message
+// not addressed is logged, not a failure of the change.
+func (s *Service) changeRecorded(what, draftID string, err error) error {
+	if errors.Is(err, ErrNotAddressed) {
+		s.log.Warn(what+" recorded; its email was not queued", "draft", short(draftID), "err", err)
+		return nil
+	}
+	return err
 }

@@ -70,8 +70,9 @@ type Store interface {
 	// DeleteExpiredDrafts removes personal data no longer needed at now:
 	// drafts gone at their expiry are deleted, and expired drafts that are
 	// booked, or whose booking record is settled, lose their details.
-	// Drafts whose outcome is not settled keep everything. It returns how
-	// many drafts it deleted or wiped.
+	// Drafts whose outcome is not settled keep everything. Bookings that
+	// have started lose the contact kept for the emails after the booking.
+	// It returns how many drafts it deleted or wiped.
 	DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, error)
 	// The patient's changes to a booked booking (manage.go). Each Begin*
 	// sets the intent, before coreplus is asked, for exactly one caller (it
@@ -79,19 +80,24 @@ type Store interface {
 	// not booked or has a change under way); the others record the
 	// outcome of the change under way, reporting whether they did.
 	BeginCancel(ctx context.Context, draftID string) (bool, error)
-	FinishCancel(ctx context.Context, draftID string) (bool, error)
+	// FinishCancel and FinishMove queue due (addressed by the store to
+	// the patient the booking was confirmed to, with the booking's new
+	// sequence) in the same transaction, only when they recorded it.
+	FinishCancel(ctx context.Context, draftID string, due ...Message) (bool, error)
 	AbandonCancel(ctx context.Context, draftID string) (bool, error)
 	// BeginMove puts the booking, if it is still with fromPractitionerID
 	// at fromStart, on practitionerID at [start, end) at once, keeping its
 	// old time to go back to, so the new time is held from every other
 	// draft: ErrSlotClaimed when another draft holds it.
 	BeginMove(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error)
-	FinishMove(ctx context.Context, draftID string) (bool, error)
+	FinishMove(ctx context.Context, draftID string, due ...Message) (bool, error)
 	UndoMove(ctx context.Context, draftID string) (bool, error)
 	// MarkCancelled and RecordMovedTo make a booked booking at rest follow
 	// what staff did in coreplus.
 	MarkCancelled(ctx context.Context, draftID string) (bool, error)
-	RecordMovedTo(ctx context.Context, draftID, practitionerID string, start, end time.Time) (bool, error)
+	// RecordMovedTo does, only while the booking is still with
+	// fromPractitionerID at fromStart, where the caller read it.
+	RecordMovedTo(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error)
 	// ListChangesBegun lists changes begun at or before before whose
 	// outcome was never recorded, oldest first, at most limit.
 	ListChangesBegun(ctx context.Context, before time.Time, limit int) ([]Record, error)

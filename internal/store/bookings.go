@@ -37,6 +37,11 @@ type Booking struct {
 	ContactDiffers bool
 	// Sequence counts the times the patient moved the booking.
 	Sequence int64
+	// SealedContact, when set, is written by UpdateBooking and
+	// SettleBooking together with their queue (only when they queue it):
+	// the patient's address, sealed by the caller, for the emails after
+	// the booking. Reads leave it empty; see GetBookingContact.
+	SealedContact string
 	// ChangeState is "" at rest, or the change under way (see BeginChange):
 	// from just before it is sent to coreplus until its outcome is recorded.
 	ChangeState     string
@@ -161,12 +166,7 @@ func (s *Store) UpdateBooking(ctx context.Context, b Booking, queue ...OutboxMes
 		if n, err = res.RowsAffected(); err != nil || n == 0 || before == b.Status {
 			return err
 		}
-		for _, m := range queue {
-			if err := s.insertOutbox(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.queueWithContact(ctx, tx, b, queue)
 	})
 	if err != nil {
 		if conflict := bookingConflict(err); conflict != err {
@@ -178,6 +178,50 @@ func (s *Store) UpdateBooking(ctx context.Context, b Booking, queue ...OutboxMes
 		return ErrNotFound
 	}
 	return nil
+}
+
+// queueWithContact queues the messages of a change to b in tx, and keeps
+// b's sealed contact for the messages after it.
+func (s *Store) queueWithContact(ctx context.Context, tx *sql.Tx, b Booking, queue []OutboxMessage) error {
+	for _, m := range queue {
+		if err := s.insertOutbox(ctx, tx, m); err != nil {
+			return err
+		}
+	}
+	if b.SealedContact == "" || len(queue) == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE bookings SET sealed_contact = $2 WHERE draft_id = $1`, b.DraftID, b.SealedContact)
+	return err
+}
+
+// GetBookingContact returns the sealed contact kept on the booking made
+// from draftID: "" when none is kept (no address given, no mail sent, or
+// wiped), ErrNotFound when there is no such booking.
+func (s *Store) GetBookingContact(ctx context.Context, draftID string) (string, error) {
+	var sealed string
+	err := s.db.QueryRowContext(ctx, `SELECT sealed_contact FROM bookings WHERE draft_id = $1`, draftID).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("get contact of booking %s: %w", shortID(draftID), err)
+	}
+	return sealed, nil
+}
+
+// WipeStartedContacts wipes the sealed contact of every booking that
+// started at or before now with no change under way: once the appointment
+// has begun the patient can no longer change it, so no email after it is
+// due. It returns how many it wiped.
+func (s *Store) WipeStartedContacts(ctx context.Context, now time.Time) (int64, error) {
+	n, err := s.execCount(ctx, `
+		UPDATE bookings SET sealed_contact = ''
+		WHERE sealed_contact <> '' AND start_unix <= $1 AND change_state = ''`, unix(now))
+	if err != nil {
+		return 0, fmt.Errorf("wipe contacts of started bookings: %w", err)
+	}
+	return n, nil
 }
 
 // HeldSlots returns the clinic's bookings in one of holding (the statuses
@@ -408,12 +452,7 @@ func (s *Store) SettleBooking(ctx context.Context, b Booking, unsettled []string
 		if n, err = res.RowsAffected(); err != nil || n != 1 {
 			return err
 		}
-		for _, m := range queue {
-			if err := s.insertOutbox(ctx, tx, m); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.queueWithContact(ctx, tx, b, queue)
 	})
 	if err != nil {
 		return false, fmt.Errorf("settle booking for draft %s: %w", shortID(b.DraftID), err)

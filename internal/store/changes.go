@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -35,21 +36,51 @@ func (s *Store) BeginCancel(ctx context.Context, draftID, booked string) (bool, 
 }
 
 // FinishCancel records that the booking being cancelled is cancelled:
-// status cancelled, which drops it out of bookings_slot_held. It reports
-// whether it changed the booking.
+// status cancelled, which drops it out of bookings_slot_held, the
+// calendar event's sequence one more (a cancel is a change to the event),
+// and its sealed contact wiped. It reports whether it changed the booking.
 //
-// OUTBOX(cancelled): the patient's "cancelled" email (.ics METHOD:CANCEL,
-// same UID) is to be queued here, in one transaction with this UPDATE and
-// only when it changed a row (n == 1), so it is queued exactly once.
-func (s *Store) FinishCancel(ctx context.Context, draftID, cancelled string) (bool, error) {
-	n, err := s.execCount(ctx, `
-		UPDATE bookings SET status = $2, change_state = '', change_started_at = 0, updated_at = $3
+// queue (the "cancelled" email) is queued in the same transaction, only
+// when this call changed the row, each message with the row's new
+// sequence: a double click or a second replica queues nothing more.
+func (s *Store) FinishCancel(ctx context.Context, draftID, cancelled string, queue ...OutboxMessage) (bool, error) {
+	changed, err := s.finishChange(ctx, draftID, queue, `
+		UPDATE bookings SET status = $2, change_state = '', change_started_at = 0, sequence = sequence + 1,
+			sealed_contact = '', updated_at = $3
 		WHERE draft_id = $1 AND change_state = $4`,
 		draftID, cancelled, unix(s.now()), ChangeCancelling)
 	if err != nil {
 		return false, fmt.Errorf("finish cancel of booking %s: %w", shortID(draftID), err)
 	}
-	return n == 1, nil
+	return changed, nil
+}
+
+// finishChange runs update, the recording of a change's outcome, and when
+// it changed a row queues queue in the same transaction, each message with
+// the booking's sequence after update.
+func (s *Store) finishChange(ctx context.Context, draftID string, queue []OutboxMessage, update string, args ...any) (bool, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, update, args...)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n != 1 || len(queue) == 0 {
+			return err
+		}
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `SELECT sequence FROM bookings WHERE draft_id = $1`, draftID).Scan(&seq); err != nil {
+			return err
+		}
+		for _, m := range queue {
+			m.Sequence = int(seq)
+			if err := s.insertOutbox(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n == 1, err
 }
 
 // MarkCancelled records that a booked booking with no change under way was
@@ -106,12 +137,12 @@ func (s *Store) BeginMove(ctx context.Context, draftID, booked, fromPractitioner
 
 // FinishMove records that coreplus moved the booking to the time BeginMove
 // set: the old time is forgotten and the sequence counts one more move.
+// It reports whether it changed the booking.
 //
-// OUTBOX(moved): the patient's "moved" email (new .ics, same UID, SEQUENCE
-// the row's new sequence) is to be queued here, in one transaction with
-// this UPDATE and only when it changed a row (n == 1).
-func (s *Store) FinishMove(ctx context.Context, draftID string) (bool, error) {
-	n, err := s.execCount(ctx, `
+// queue (the "moved" email) is queued in the same transaction, only when
+// this call changed the row, each message with the row's new sequence.
+func (s *Store) FinishMove(ctx context.Context, draftID string, queue ...OutboxMessage) (bool, error) {
+	changed, err := s.finishChange(ctx, draftID, queue, `
 		UPDATE bookings SET change_state = '', change_started_at = 0, sequence = sequence + 1,
 			prev_practitioner_id = '', prev_starts_at = '', prev_ends_at = '', prev_start_unix = 0,
 			updated_at = $2
@@ -120,7 +151,7 @@ func (s *Store) FinishMove(ctx context.Context, draftID string) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("finish move of booking %s: %w", shortID(draftID), err)
 	}
-	return n == 1, nil
+	return changed, nil
 }
 
 // UndoMove puts a booking that coreplus did not move back on its old time.
@@ -138,16 +169,20 @@ func (s *Store) UndoMove(ctx context.Context, draftID string) (bool, error) {
 	return n == 1, nil
 }
 
-// RecordMovedTo records that the booking, at rest, now stands at
+// RecordMovedTo records that the booking, at rest and still with
+// fromPractitionerID at fromStart (where the caller read it), now stands at
 // practitionerID [start, end) because it was moved elsewhere (staff, in
-// coreplus): the portal's record follows coreplus, and the sequence counts it.
-// ErrSlotTaken when another draft holds that time in the portal.
-func (s *Store) RecordMovedTo(ctx context.Context, draftID, practitionerID string, start, end time.Time) (bool, error) {
+// coreplus): the portal's record follows coreplus, and the sequence counts
+// it. A booking changed since it was read (the patient's own move, finished
+// by another press) is left alone: false. ErrSlotTaken when another draft
+// holds that time in the portal.
+func (s *Store) RecordMovedTo(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error) {
 	n, err := s.execCount(ctx, `
 		UPDATE bookings SET practitioner_id = $2, starts_at = $3, ends_at = $4, start_unix = $5,
 			sequence = sequence + 1, updated_at = $6
-		WHERE draft_id = $1 AND change_state = ''`,
-		draftID, practitionerID, formatSlotTime(start), formatSlotTime(end), unix(start), unix(s.now()))
+		WHERE draft_id = $1 AND change_state = '' AND practitioner_id = $7 AND start_unix = $8`,
+		draftID, practitionerID, formatSlotTime(start), formatSlotTime(end), unix(start), unix(s.now()),
+		fromPractitionerID, unix(fromStart))
 	if err != nil {
 		if conflict := bookingConflict(err); conflict == ErrSlotTaken {
 			return false, conflict

@@ -92,8 +92,13 @@ func TestMoveHoldsTheNewTime(t *testing.T) {
 		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-2", later2, later2.Add(45*time.Minute)); err != nil || won {
 			t.Fatalf("a move from a time the booking has left = %v, %v; want lost", won, err)
 		}
-		if _, err := s.RecordMovedTo(ctx, b.DraftID, "prac-1", slotStart, slotStart.Add(45*time.Minute)); err != nil {
-			t.Fatal(err)
+		// A move made elsewhere, recorded by a reader who saw the booking
+		// at a time it has left, changes nothing.
+		if ok, err := s.RecordMovedTo(ctx, b.DraftID, "prac-1", slotStart, "prac-1", slotStart, slotStart.Add(45*time.Minute)); err != nil || ok {
+			t.Fatalf("RecordMovedTo from a stale read = %v, %v; want nothing recorded", ok, err)
+		}
+		if ok, err := s.RecordMovedTo(ctx, b.DraftID, "prac-2", later2, "prac-1", slotStart, slotStart.Add(45*time.Minute)); err != nil || !ok {
+			t.Fatalf("RecordMovedTo = %v, %v", ok, err)
 		}
 		got, _ = s.GetBookingByDraft(ctx, b.DraftID)
 		if !got.Start.Equal(slotStart) || got.Sequence != 2 {
@@ -135,6 +140,129 @@ func TestCancelFreesTheTime(t *testing.T) {
 		}
 		if ok, _ := s.MarkCancelled(ctx, b.DraftID, BookingBooked, BookingCancelled); ok {
 			t.Fatal("a cancelled booking was cancelled again")
+		}
+	})
+}
+
+// TestChangesQueueTheirMessageOnce: the contact sealed with the
+// confirmation stays on the booking; a move finished twice queues one
+// message with the new sequence; a cancel finished twice queues one with
+// the sequence after it and wipes the contact; a finish that fails to
+// record queues nothing.
+func TestChangesQueueTheirMessageOnce(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		b := testBooking(t)
+		if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
+			t.Fatal(err)
+		}
+		b.Status, b.AppointmentID, b.SealedContact = BookingBooked, "appt-1", "v1:contact"
+		if err := s.UpdateBooking(ctx, b, testMessage(t, b)); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := s.GetBookingContact(ctx, b.DraftID); err != nil || c != "v1:contact" {
+			t.Fatalf("contact after the confirmation = %q, %v", c, err)
+		}
+		if _, err := s.GetBookingContact(ctx, testID(t)); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("contact of no booking: %v, want ErrNotFound", err)
+		}
+
+		message := func(kind string) OutboxMessage {
+			m := testMessage(t, b)
+			m.Kind = kind
+			return m
+		}
+		queued := func(kind string) []OutboxMessage {
+			t.Helper()
+			all, err := s.ListOutbox(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []OutboxMessage
+			for _, m := range all {
+				if m.Kind == kind {
+					out = append(out, m)
+				}
+			}
+			return out
+		}
+		// Not begun: nothing recorded, nothing queued.
+		if ok, err := s.FinishMove(ctx, b.DraftID, message("moved")); err != nil || ok {
+			t.Fatalf("FinishMove with no move begun = %v, %v", ok, err)
+		}
+		later := slotStart.Add(24 * time.Hour)
+		if won, err := s.BeginMove(ctx, b.DraftID, BookingBooked, "prac-1", slotStart, "prac-1", later, later.Add(45*time.Minute)); err != nil || !won {
+			t.Fatalf("BeginMove = %v, %v", won, err)
+		}
+		for i, want := range []bool{true, false} {
+			if ok, err := s.FinishMove(ctx, b.DraftID, message("moved")); err != nil || ok != want {
+				t.Fatalf("FinishMove #%d = %v, %v; want %v", i+1, ok, err, want)
+			}
+		}
+		if moved := queued("moved"); len(moved) != 1 || moved[0].Sequence != 1 {
+			t.Fatalf("moved messages queued: %+v, want one with sequence 1", moved)
+		}
+		if c, _ := s.GetBookingContact(ctx, b.DraftID); c != "v1:contact" {
+			t.Fatal("a move wiped the contact")
+		}
+
+		if won, err := s.BeginCancel(ctx, b.DraftID, BookingBooked); err != nil || !won {
+			t.Fatalf("BeginCancel = %v, %v", won, err)
+		}
+		for i, want := range []bool{true, false} {
+			if ok, err := s.FinishCancel(ctx, b.DraftID, BookingCancelled, message("cancelled")); err != nil || ok != want {
+				t.Fatalf("FinishCancel #%d = %v, %v; want %v", i+1, ok, err, want)
+			}
+		}
+		if cancelled := queued("cancelled"); len(cancelled) != 1 || cancelled[0].Sequence != 2 {
+			t.Fatalf("cancelled messages queued: %+v, want one with sequence 2", cancelled)
+		}
+		if got, _ := s.GetBookingByDraft(ctx, b.DraftID); got.Sequence != 2 || got.Status != BookingCancelled {
+			t.Fatalf("after the cancel: %+v", got)
+		}
+		if c, err := s.GetBookingContact(ctx, b.DraftID); err != nil || c != "" {
+			t.Fatalf("contact after the cancel = %q, %v; want wiped", c, err)
+		}
+		if n := outboxLen(t, s); n != 3 {
+			t.Fatalf("outbox holds %d, want the confirmation, the move and the cancel", n)
+		}
+	})
+}
+
+// TestStartedBookingsLoseTheirContact: once the appointment has started,
+// its contact is wiped (no change, so no email, can follow); a booking yet
+// to start, or with a change under way, keeps it.
+func TestStartedBookingsLoseTheirContact(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		keep := func(b Booking) {
+			t.Helper()
+			if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
+				t.Fatal(err)
+			}
+			b.Status, b.SealedContact = BookingBooked, "v1:contact-"+b.DraftID[:4]
+			if err := s.UpdateBooking(ctx, b, testMessage(t, b)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		past, future := testBooking(t), testBooking(t)
+		future.PractitionerID = "prac-2"
+		future.Start, future.End = slotStart.Add(48*time.Hour), slotStart.Add(49*time.Hour)
+		keep(past)
+		keep(future)
+		if n, err := s.WipeStartedContacts(ctx, slotStart.Add(-time.Minute)); err != nil || n != 0 {
+			t.Fatalf("before any start, WipeStartedContacts = %d, %v", n, err)
+		}
+		if n, err := s.WipeStartedContacts(ctx, slotStart); err != nil || n != 1 {
+			t.Fatalf("at the first start, WipeStartedContacts = %d, %v; want 1", n, err)
+		}
+		if c, _ := s.GetBookingContact(ctx, past.DraftID); c != "" {
+			t.Error("a started booking keeps its contact")
+		}
+		if c, _ := s.GetBookingContact(ctx, future.DraftID); c == "" {
+			t.Error("a booking yet to start lost its contact")
 		}
 	})
 }

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/mail/mailtest"
 )
 
 // The sandbox accepts these when it is started with no credential flags.
@@ -85,6 +86,9 @@ var suite struct {
 	// portalEnv runs `portal` commands (portal staff add) on the first
 	// portal's database, as its operator would.
 	portalEnv []string
+	// mail is the SMTP server the first portal sends its emails to, in
+	// this process, so a test reads a patient's email as they would.
+	mail *mailtest.Server
 }
 
 func TestMain(m *testing.M) {
@@ -158,12 +162,21 @@ func runSuite(m *testing.M) (code int) {
 		return fail(err)
 	}
 	defer hosts.Close()
-	// The manage tests make the link the booking email will carry, with
-	// the portal's key; patients there may change a booking until an hour
-	// before it.
+	// The first portal sends its emails over SMTP to a server in this
+	// process, where the manage tests read the link the patient gets;
+	// patients there may change a booking until an hour before it. Its
+	// PUBLIC_URL is the address the embed snippets already name (the
+	// portal as another site), so the emails' links work as they are.
+	suite.mail, err = mailtest.Serve()
+	if err != nil {
+		return fail(err)
+	}
+	defer suite.mail.Close()
 	suite.secretKey = randomHex(32)
 	portal, err := startPortal(dir, bins["portal"], "portal", suite.coreplusURL, port,
-		"PORTAL_SECRET_KEY="+suite.secretKey, "BOOKING_CANCELLATION_CUTOFF=1h")
+		"PORTAL_SECRET_KEY="+suite.secretKey, "BOOKING_CANCELLATION_CUTOFF=1h",
+		"SMTP_URL="+suite.mail.URL(), "MAIL_FROM=Harbourside Physio <bookings@harbourside.example>",
+		"PORTAL_TOKEN_KEYS="+randomHex(32), "PUBLIC_URL="+suite.embedURL)
 	if portal != nil {
 		procs = append(procs, portal)
 	}

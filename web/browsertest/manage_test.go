@@ -4,23 +4,23 @@ package browsertest
 
 import (
 	"context"
-	"encoding/hex"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	bookingrules "github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/coreplus"
 )
 
-// TestPatientMovesThenCancelsABooking books, opens the booking's manage
-// link (made as the booking email will make it), moves the appointment to
-// another day, then cancels it; coreplus (the sandbox) holds exactly the
-// right appointment after each step, and axe-core finds nothing on any of
-// the pages.
+// TestPatientMovesThenCancelsABooking books, opens the manage link of the
+// confirmation email (sent over SMTP to the suite's server), moves the
+// appointment to another day, then cancels it; coreplus (the sandbox)
+// holds exactly the right appointment after each step, the patient gets a
+// "moved" and a "cancelled" email of the same calendar event, and axe-core
+// finds nothing on any of the pages.
 func TestPatientMovesThenCancelsABooking(t *testing.T) {
 	b := newBrowser(t, desktop)
 	p := patient{
@@ -33,24 +33,30 @@ func TestPatientMovesThenCancelsABooking(t *testing.T) {
 		t.Fatalf("coreplus holds %d booked appointments for the patient after booking, want 1", n)
 	}
 
-	// The link the booking email will carry: the confirmation page shows
-	// the same one.
-	key, err := hex.DecodeString(suite.secretKey)
-	if err != nil {
-		t.Fatal(err)
+	// The booking email: the confirmation, with the manage link the
+	// confirmation page shows too.
+	confirmation := waitForEmail(t, p.email, 1)
+	if !strings.Contains(confirmation.text, "Your booking is confirmed") || !strings.Contains(confirmation.text, got.reference) {
+		t.Fatalf("the first email is not the booking's confirmation:\n%s", confirmation.text)
 	}
+	link := regexp.MustCompile(`Manage your booking: (\S+)`).FindStringSubmatch(confirmation.text)
+	if link == nil {
+		t.Fatalf("the confirmation email has no manage link:\n%s", confirmation.text)
+	}
+	manageURL := link[1]
 	shown, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](
 		`[...document.querySelectorAll('a')].find(a => a.textContent.includes('Change or cancel this booking')).getAttribute('href')`))
 	if err != nil {
 		t.Fatalf("the confirmation page has no manage link: %v", err)
 	}
-	draftID, _, _ := strings.Cut(strings.TrimPrefix(shown, "/"+clinicSlug+"/manage/"), ".")
-	manage := "/" + clinicSlug + "/manage/" + bookingrules.NewManageTokens(key).Token(clinicSlug, draftID)
-	if shown != manage {
-		t.Fatalf("the confirmation links to %q, the email's link is %q", shown, manage)
+	if manageURL != suite.embedURL+shown {
+		t.Fatalf("the email links to %q, the confirmation page to %q", manageURL, shown)
 	}
+	manage := strings.TrimPrefix(manageURL, suite.embedURL)
+	uid := confirmation.icsLine("UID")
 
-	b.open(suite.portalURL + manage)
+	// Opened from the email, as the patient would.
+	b.open(manageURL)
 	b.expectHeading("Your booking")
 	b.expectText("the manage page", got.reference, "Standard Consultation", "You can change or cancel this booking online until")
 	b.checkPage()
@@ -97,6 +103,13 @@ func TestPatientMovesThenCancelsABooking(t *testing.T) {
 	if n := bookedFor(t, booked.ClientIDs[0]); n != 1 {
 		t.Fatalf("coreplus holds %d booked appointments for the patient after the move, want 1", n)
 	}
+	movedEmail := waitForEmail(t, p.email, 2)
+	if !strings.Contains(movedEmail.text, "Your booking has moved") || !strings.Contains(movedEmail.text, newStart.Format("Monday 2 January 2006")) ||
+		!strings.Contains(movedEmail.text, manageURL) || movedEmail.icsLine("UID") != uid || movedEmail.icsLine("SEQUENCE") != "1" ||
+		movedEmail.icsLine("DTSTART") != newStart.UTC().Format("20060102T150405Z") {
+		t.Errorf("the moved email (UID %s, SEQUENCE %s, DTSTART %s) does not give the new time of the same event:\n%s",
+			movedEmail.icsLine("UID"), movedEmail.icsLine("SEQUENCE"), movedEmail.icsLine("DTSTART"), movedEmail.text)
+	}
 
 	b.follow("Cancel this booking")
 	b.expectHeading("Cancel this booking?")
@@ -116,6 +129,12 @@ func TestPatientMovesThenCancelsABooking(t *testing.T) {
 	}
 	if n := bookedFor(t, booked.ClientIDs[0]); n != 0 {
 		t.Fatalf("coreplus holds %d booked appointments for the patient after the cancel, want none", n)
+	}
+	cancelledEmail := waitForEmail(t, p.email, 3)
+	if !strings.Contains(cancelledEmail.text, "Your booking is cancelled") || !strings.Contains(cancelledEmail.text, "Book again: ") ||
+		cancelledEmail.icsLine("METHOD") != "CANCEL" || cancelledEmail.icsLine("UID") != uid || cancelledEmail.icsLine("SEQUENCE") != "2" {
+		t.Errorf("the cancelled email (METHOD %s, UID %s, SEQUENCE %s) does not cancel the same event:\n%s",
+			cancelledEmail.icsLine("METHOD"), cancelledEmail.icsLine("UID"), cancelledEmail.icsLine("SEQUENCE"), cancelledEmail.text)
 	}
 	// The cancelled time is offered again: "Book again" leads to its
 	// choices, and the freed day offers the moved time once more.

@@ -6,6 +6,7 @@ package bookingstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/clinic-booking/portal/internal/booking"
@@ -132,8 +133,12 @@ func (a Adapter) SettleBooking(ctx context.Context, r booking.Record, due ...boo
 	if err != nil {
 		return false, err
 	}
+	b := toStoreBooking(r)
+	if b.SealedContact, err = a.sealContact(r.DraftID, due); err != nil {
+		return false, err
+	}
 	unsettled := statusesWhere(booking.RecordStatuses(), func(s booking.RecordStatus) bool { return !s.Settled() })
-	return a.S.SettleBooking(ctx, toStoreBooking(r), unsettled, queue...)
+	return a.S.SettleBooking(ctx, b, unsettled, queue...)
 }
 
 func (a Adapter) ClaimResend(ctx context.Context, draftID string, seen time.Time) (bool, error) {
@@ -159,6 +164,9 @@ func (a Adapter) AlignDraftStatuses(ctx context.Context) (int64, error) {
 }
 
 func (a Adapter) DeleteExpiredDrafts(ctx context.Context, now time.Time) (int64, error) {
+	if _, err := a.S.WipeStartedContacts(ctx, now); err != nil {
+		return 0, err
+	}
 	deleted, err := a.S.DeleteExpiredDrafts(ctx, now, statusesWhere(booking.DraftStatuses(), booking.DraftStatus.GoneAtExpiry))
 	if err != nil {
 		return 0, err
@@ -225,8 +233,29 @@ func (a Adapter) BeginCancel(ctx context.Context, draftID string) (bool, error) 
 	return a.S.BeginCancel(ctx, draftID, string(booking.RecordBooked))
 }
 
-func (a Adapter) FinishCancel(ctx context.Context, draftID string) (bool, error) {
-	return a.S.FinishCancel(ctx, draftID, string(booking.RecordCancelled))
+func (a Adapter) FinishCancel(ctx context.Context, draftID string, due ...booking.Message) (bool, error) {
+	queue, unaddressed := a.queueAddressed(ctx, draftID, due)
+	ok, err := a.S.FinishCancel(ctx, draftID, string(booking.RecordCancelled), queue...)
+	if err != nil {
+		return false, err
+	}
+	return ok, unaddressed
+}
+
+// queueAddressed is due, addressed to the patient of the booking made from
+// draftID and sealed for the outbox. When they cannot be, the change is
+// still to be recorded: none is queued, and the error is an
+// ErrNotAddressed.
+func (a Adapter) queueAddressed(ctx context.Context, draftID string, due []booking.Message) ([]store.OutboxMessage, error) {
+	to, err := a.addressed(ctx, draftID, due)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", booking.ErrNotAddressed, err)
+	}
+	queue, err := a.sealMessages(to)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", booking.ErrNotAddressed, err)
+	}
+	return queue, nil
 }
 
 func (a Adapter) AbandonCancel(ctx context.Context, draftID string) (bool, error) {
@@ -238,8 +267,13 @@ func (a Adapter) BeginMove(ctx context.Context, draftID, fromPractitionerID stri
 	return ok, mapErr(err)
 }
 
-func (a Adapter) FinishMove(ctx context.Context, draftID string) (bool, error) {
-	return a.S.FinishMove(ctx, draftID)
+func (a Adapter) FinishMove(ctx context.Context, draftID string, due ...booking.Message) (bool, error) {
+	queue, unaddressed := a.queueAddressed(ctx, draftID, due)
+	ok, err := a.S.FinishMove(ctx, draftID, queue...)
+	if err != nil {
+		return false, err
+	}
+	return ok, unaddressed
 }
 
 func (a Adapter) UndoMove(ctx context.Context, draftID string) (bool, error) {
@@ -250,8 +284,8 @@ func (a Adapter) MarkCancelled(ctx context.Context, draftID string) (bool, error
 	return a.S.MarkCancelled(ctx, draftID, string(booking.RecordBooked), string(booking.RecordCancelled))
 }
 
-func (a Adapter) RecordMovedTo(ctx context.Context, draftID, practitionerID string, start, end time.Time) (bool, error) {
-	ok, err := a.S.RecordMovedTo(ctx, draftID, practitionerID, start, end)
+func (a Adapter) RecordMovedTo(ctx context.Context, draftID, fromPractitionerID string, fromStart time.Time, practitionerID string, start, end time.Time) (bool, error) {
+	ok, err := a.S.RecordMovedTo(ctx, draftID, fromPractitionerID, fromStart, practitionerID, start, end)
 	return ok, mapErr(err)
 }
 
@@ -264,7 +298,11 @@ func (a Adapter) UpdateBooking(ctx context.Context, r booking.Record, due ...boo
 	if err != nil {
 		return err
 	}
-	return mapErr(a.S.UpdateBooking(ctx, toStoreBooking(r), queue...))
+	b := toStoreBooking(r)
+	if b.SealedContact, err = a.sealContact(r.DraftID, due); err != nil {
+		return err
+	}
+	return mapErr(a.S.UpdateBooking(ctx, b, queue...))
 }
 
 // statusesWhere is the statuses of all that rule holds for, as the store

@@ -45,6 +45,70 @@ func messageAD(id, kind, draftID string) []byte {
 	return []byte("outbox-message:" + id + ":" + kind + ":" + draftID)
 }
 
+// contactAD binds a booking's sealed contact to the booking, so a contact
+// copied onto another booking does not open.
+func contactAD(draftID string) []byte {
+	return []byte("booking-contact:" + draftID)
+}
+
+// sealContact is the contact of the confirmation among due, sealed to keep
+// on its booking for the emails after it (a move, a cancel); "" when none
+// is due or the portal sends no mail.
+func (a Adapter) sealContact(draftID string, due []booking.Message) (string, error) {
+	if a.Seal == nil {
+		return "", nil
+	}
+	for _, m := range due {
+		if m.Kind != booking.MessageConfirmed || m.To == "" {
+			continue
+		}
+		plain, err := json.Marshal(sealedMessage{To: m.To, FirstName: m.FirstName})
+		if err != nil {
+			return "", err
+		}
+		sealed, err := a.Seal.SealData(contactAD(draftID), plain)
+		if err != nil {
+			return "", fmt.Errorf("seal the contact of booking %s: %w", short(draftID), err)
+		}
+		return sealed, nil
+	}
+	return "", nil
+}
+
+// addressed is due with the recipient of the booking made from draftID
+// filled in from the contact sealed on it: none when the portal sends no
+// mail, or the booking keeps no contact (no address given, or wiped).
+func (a Adapter) addressed(ctx context.Context, draftID string, due []booking.Message) ([]booking.Message, error) {
+	if a.Seal == nil || len(due) == 0 {
+		return nil, nil
+	}
+	sealed, err := a.S.GetBookingContact(ctx, draftID)
+	if err != nil || sealed == "" {
+		return nil, mapErr(err)
+	}
+	plain, err := a.Seal.OpenData(contactAD(draftID), sealed)
+	if err != nil {
+		return nil, fmt.Errorf("open the contact of booking %s: %w", short(draftID), err)
+	}
+	var c sealedMessage
+	if err := json.Unmarshal(plain, &c); err != nil {
+		return nil, fmt.Errorf("open the contact of booking %s: %w", short(draftID), err)
+	}
+	out := make([]booking.Message, len(due))
+	for i, m := range due {
+		m.To, m.FirstName = c.To, c.FirstName
+		out[i] = m
+	}
+	return out, nil
+}
+
+func short(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
 // sealMessages turns due messages into outbox rows; none when the portal
 // sends no mail.
 func (a Adapter) sealMessages(due []booking.Message) ([]store.OutboxMessage, error) {

@@ -2,6 +2,7 @@ package bookingstore_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,80 @@ func TestOutboxSealsWhatItHoldsOfThePatient(t *testing.T) {
 		}
 		if err := a.DeleteMessage(ctx, q.ID); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// TestChangesAddressTheirMessageFromTheBooking: the confirmation keeps the
+// patient's contact on the booking, sealed (bound to it); a move's and a
+// cancel's messages are addressed from it. A contact that does not open
+// (the key gone) still lets the change be recorded, with no message and
+// ErrNotAddressed.
+func TestChangesAddressTheirMessageFromTheBooking(t *testing.T) {
+	keys, err := clinics.ParseKeyring(strings.Repeat("ab", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherKeys, _ := clinics.ParseKeyring(strings.Repeat("ef", 32))
+	forEachAdapter(t, func(t *testing.T, plain bookingstore.Adapter) {
+		ctx := context.Background()
+		a := plain.WithOutbox(keys)
+		d := testDraft(t, booking.DraftBooking, base.Add(time.Hour))
+		if err := a.CreateDraft(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		rec := booking.Record{DraftID: d.ID, Clinic: "demo", PractitionerID: "prac-1", ClientID: "client-1", Start: d.SlotStart, End: d.SlotEnd}
+		if err := a.ClaimBooking(ctx, rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Status = booking.RecordBooked
+		confirmed := booking.Message{Kind: booking.MessageConfirmed, Clinic: "demo", DraftID: d.ID, To: "kept.pat@example.com", FirstName: "Keptina"}
+		if err := a.UpdateBooking(ctx, rec, confirmed); err != nil {
+			t.Fatal(err)
+		}
+		sealed, err := a.S.GetBookingContact(ctx, d.ID)
+		if err != nil || sealed == "" || strings.Contains(sealed, "kept.pat") || strings.Contains(sealed, "Keptina") {
+			t.Fatalf("contact kept on the booking: %q, %v; want it sealed", sealed, err)
+		}
+		claim := func() booking.QueuedMessage {
+			t.Helper()
+			m, ok, err := a.ClaimMessage(ctx, time.Now().Add(time.Hour), time.Minute)
+			if err != nil || !ok {
+				t.Fatalf("claim: %v %v", ok, err)
+			}
+			if err := a.DeleteMessage(ctx, m.ID); err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		claim() // the confirmation
+
+		later := d.SlotStart.Add(24 * time.Hour)
+		if won, err := a.BeginMove(ctx, d.ID, "prac-1", d.SlotStart, "prac-1", later, later.Add(time.Hour)); err != nil || !won {
+			t.Fatalf("BeginMove = %v, %v", won, err)
+		}
+		moved := booking.Message{Kind: booking.MessageMoved, Clinic: "demo", DraftID: d.ID}
+		if ok, err := a.FinishMove(ctx, d.ID, moved); err != nil || !ok {
+			t.Fatalf("FinishMove = %v, %v", ok, err)
+		}
+		if m := claim(); m.Kind != booking.MessageMoved || m.To != "kept.pat@example.com" || m.FirstName != "Keptina" || m.Sequence != 1 {
+			t.Fatalf("moved message: %+v", m.Message)
+		}
+
+		// The key that sealed the contact is gone: the cancel is recorded
+		// all the same, with no message.
+		if won, err := a.BeginCancel(ctx, d.ID); err != nil || !won {
+			t.Fatalf("BeginCancel = %v, %v", won, err)
+		}
+		cancelled := booking.Message{Kind: booking.MessageCancelled, Clinic: "demo", DraftID: d.ID}
+		if ok, err := plain.WithOutbox(otherKeys).FinishCancel(ctx, d.ID, cancelled); !ok || !errors.Is(err, booking.ErrNotAddressed) {
+			t.Fatalf("FinishCancel with the contact's key gone = %v, %v; want recorded, ErrNotAddressed", ok, err)
+		}
+		if got, _ := a.GetBookingByDraft(ctx, d.ID); got.Status != booking.RecordCancelled {
+			t.Fatalf("booking after the cancel: %s", got.Status)
+		}
+		if list, _ := a.S.ListOutbox(ctx); len(list) != 0 {
+			t.Fatalf("%d message(s) queued with no address", len(list))
 		}
 	})
 }

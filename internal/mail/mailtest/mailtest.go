@@ -24,6 +24,7 @@ type Received struct {
 // Server is an SMTP server on 127.0.0.1, closed when the test ends.
 type Server struct {
 	Addr string
+	srv  *smtp.Server
 
 	mu       sync.Mutex
 	got      []Received
@@ -38,18 +39,31 @@ type Server struct {
 // Start serves SMTP on a free loopback port.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := Serve()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Addr: ln.Addr().String(), arrived: make(chan struct{}, 100)}
-	srv := smtp.NewServer(backend{s})
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
+
+// Serve serves SMTP on a free loopback port until Close, for a caller
+// with no test to end with it (a TestMain).
+func Serve() (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Addr: ln.Addr().String(), arrived: make(chan struct{}, 100)}
+	s.srv = smtp.NewServer(backend{s})
+	s.srv.Domain = "localhost"
+	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
+	go func() { _ = s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Server) Close() error { return s.srv.Close() }
 
 // URL is the server as SMTP_URL names it.
 func (s *Server) URL() string { return "smtp://" + s.Addr }
