@@ -297,9 +297,9 @@ func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, curr
 	}
 	p.ClinicName, p.ClinicSlug = clinic.Name, clinic.Slug
 	base := "/console/" + clinic.Slug + "/"
-	// Only Today exists so far; the others are named, not linked.
+	// Pages not built yet are named, not linked.
 	for _, n := range []struct{ label, path string }{
-		{"Today", "today"}, {"Requests", ""}, {"Settings", ""}, {"Embed", ""}, {"Funnel", ""}, {"Audit", ""},
+		{"Today", "today"}, {"Requests", ""}, {"Settings", ""}, {"Embed", "embed"}, {"Funnel", ""}, {"Audit", ""},
 	} {
 		item := views.ConsoleNavItem{Label: n.label, Current: n.label == current}
 		if n.path != "" {

@@ -65,7 +65,7 @@ func (m *mailbox) count() int {
 	return n
 }
 
-func newConsoleHarness(t *testing.T) *consoleHarness {
+func newConsoleHarness(t *testing.T, configure ...func(*web.Config)) *consoleHarness {
 	t.Helper()
 	ch := &consoleHarness{harness: newHarness(t), mailbox: &mailbox{links: map[string][]string{}}}
 	h := ch.harness
@@ -88,6 +88,9 @@ func newConsoleHarness(t *testing.T) *consoleHarness {
 				defer ch.mu.Unlock()
 				return h.now.Add(ch.sessionSkew)
 			},
+		}
+		for _, f := range configure {
+			f(c)
 		}
 	})
 	return ch
@@ -193,6 +196,8 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		{"GET", "/console/clinics", map[string]string{}, ok},
 		{"GET", "/console/demo/today", map[string]string{"staff of another": notFound}, ok},
 		{"GET", "/console/other/today", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
+		{"GET", "/console/demo/embed", map[string]string{"staff of another": notFound}, ok},
+		{"GET", "/console/other/embed", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
 		{"GET", "/console/demo", map[string]string{}, notFound},
 		{"GET", "/console/demo/no-such-page", map[string]string{}, notFound},
 		{"GET", "/console/no-such-clinic/today", map[string]string{}, notFound},
@@ -270,7 +275,7 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		if p.Doc.Find(`nav a[aria-current="page"]`).Text() != "Today" {
 			t.Errorf("Today as %s: the navigation does not mark Today current", person)
 		}
-		if n := p.Doc.Find(`nav a`).Length(); n != 1+want {
+		if n := p.Doc.Find(`nav a`).Length(); n != 2+want { // Today and Embed
 			t.Errorf("Today as %s: %d links in the navigation, want only the pages that exist", person, n)
 		}
 	}

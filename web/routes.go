@@ -66,9 +66,11 @@ func (s *Server) routes() {
 		clinicConsole.RouteNotFound("", s.consoleNotFound)
 		clinicConsole.RouteNotFound("/*", s.consoleNotFound)
 		clinicConsole.GET("/today", s.today)
+		clinicConsole.GET("/embed", s.consoleEmbed)
 	}
 
-	// For clinic staff: the snippets to paste into the clinic's website.
-	// Not embeddable: it keeps the default frame-ancestors 'none'.
+	// Where the snippets for the clinic's website used to be: they are in
+	// the console now (/console/{clinic}/embed), and this sends old
+	// bookmarks there.
 	e.GET("/:clinic/embed-code", s.embedCode)
 }
