@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/views"
 )
@@ -34,6 +35,9 @@ type ConsoleConfig struct {
 	// Health says what this server has seen of coreplus, by clinic; nil
 	// when nothing watches.
 	Health UpstreamHealthSource
+	// Funnel reads the funnel's counts back, for the Funnel page; nil when
+	// nothing counts.
+	Funnel funnel.Reader
 	// ClinicSlugs lists every clinic served, for the operator's list.
 	ClinicSlugs func(ctx context.Context) []string
 	// Now is the clock of session timeouts (time.Now when nil).
@@ -299,7 +303,7 @@ func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, curr
 	base := "/console/" + clinic.Slug + "/"
 	// Pages not built yet are named, not linked.
 	for _, n := range []struct{ label, path string }{
-		{"Today", "today"}, {"Requests", ""}, {"Settings", ""}, {"Embed", "embed"}, {"Funnel", ""}, {"Audit", ""},
+		{"Today", "today"}, {"Requests", ""}, {"Settings", ""}, {"Embed", "embed"}, {"Funnel", "funnel"}, {"Audit", ""},
 	} {
 		item := views.ConsoleNavItem{Label: n.label, Current: n.label == current}
 		if n.path != "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/funnel/funnelstore"
 	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/internal/staff/staffstore"
 	"github.com/clinic-booking/portal/internal/store"
@@ -82,6 +83,7 @@ func newConsoleHarness(t *testing.T, configure ...func(*web.Config)) *consoleHar
 	h.serve(web.ServiceDirectory(h.dir), h.newLogger(), h.db.Ping, func(c *web.Config) {
 		c.Console = web.ConsoleConfig{
 			Accounts: ch.accounts, Mailer: ch.mailbox, Bookings: bookingstore.New(h.db),
+			Funnel:      funnelstore.New(h.db),
 			ClinicSlugs: h.dir.Slugs,
 			Now: func() time.Time {
 				ch.mu.Lock()
@@ -198,6 +200,9 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		{"GET", "/console/other/today", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
 		{"GET", "/console/demo/embed", map[string]string{"staff of another": notFound}, ok},
 		{"GET", "/console/other/embed", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
+		{"GET", "/console/demo/funnel", map[string]string{"staff of another": notFound}, ok},
+		{"GET", "/console/demo/funnel?days=30", map[string]string{"staff of another": notFound}, ok},
+		{"GET", "/console/other/funnel", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
 		{"GET", "/console/demo", map[string]string{}, notFound},
 		{"GET", "/console/demo/no-such-page", map[string]string{}, notFound},
 		{"GET", "/console/no-such-clinic/today", map[string]string{}, notFound},
@@ -275,7 +280,7 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		if p.Doc.Find(`nav a[aria-current="page"]`).Text() != "Today" {
 			t.Errorf("Today as %s: the navigation does not mark Today current", person)
 		}
-		if n := p.Doc.Find(`nav a`).Length(); n != 2+want { // Today and Embed
+		if n := p.Doc.Find(`nav a`).Length(); n != 3+want { // Today, Embed and Funnel
 			t.Errorf("Today as %s: %d links in the navigation, want only the pages that exist", person, n)
 		}
 	}

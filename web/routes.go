@@ -67,6 +67,7 @@ func (s *Server) routes() {
 		clinicConsole.RouteNotFound("/*", s.consoleNotFound)
 		clinicConsole.GET("/today", s.today)
 		clinicConsole.GET("/embed", s.consoleEmbed)
+		clinicConsole.GET("/funnel", s.consoleFunnel)
 	}
 
 	// Where the snippets for the clinic's website used to be: they are in

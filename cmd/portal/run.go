@@ -184,6 +184,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Mailer:      signInLinkLog{log: logger, quiet: cfg.Demo},
 			Bookings:    bookingstore.New(db),
 			Health:      healthSource{health},
+			Funnel:      funnelstore.New(db),
 			ClinicSlugs: directory.Slugs,
 		},
 	})
