@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/views"
@@ -38,11 +39,24 @@ type ConsoleConfig struct {
 	// Funnel reads the funnel's counts back, for the Funnel page; nil when
 	// nothing counts.
 	Funnel funnel.Reader
+	// ClinicRecords are the clinics kept in the database, for the
+	// operator's list (disabled ones too) and its Disable and Enable; nil
+	// when the clinics come from the environment alone.
+	ClinicRecords ClinicRecords
 	// ClinicSlugs lists every clinic served, for the operator's list.
 	ClinicSlugs func(ctx context.Context) []string
 	// Now is the clock of session timeouts (time.Now when nil).
 	Now func() time.Time
 }
+
+// ClinicRecords is what the operator's pages ask of the clinic records
+// (*clinics.Repo).
+type ClinicRecords interface {
+	List(ctx context.Context) ([]clinics.Sealed, error)
+	SetEnabled(ctx context.Context, slug string, enabled bool) (bool, error)
+}
+
+var _ ClinicRecords = (*clinics.Repo)(nil)
 
 // StaffAccounts is what the console asks of the staff accounts
 // (*staff.Accounts).

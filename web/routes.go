@@ -61,6 +61,8 @@ func (s *Server) routes() {
 		signedIn.GET("", s.consoleHome)
 		signedIn.GET("/", s.consoleHome)
 		signedIn.GET("/clinics", s.consoleClinics)
+		signedIn.POST("/clinics/:slug/disable", s.disableClinic) // operators only
+		signedIn.POST("/clinics/:slug/enable", s.enableClinic)
 		signedIn.POST("/sign-out-everywhere", s.signOutEverywhere)
 		clinicConsole := signedIn.Group("/:clinic", s.consoleClinic)
 		clinicConsole.RouteNotFound("", s.consoleNotFound)
