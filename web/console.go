@@ -52,6 +52,7 @@ type ConsoleConfig struct {
 // ClinicRecords is what the operator's pages ask of the clinic records
 // (*clinics.Repo).
 type ClinicRecords interface {
+	Add(ctx context.Context, rec clinics.Record) error
 	List(ctx context.Context) ([]clinics.Sealed, error)
 	SetEnabled(ctx context.Context, slug string, enabled bool) (bool, error)
 }

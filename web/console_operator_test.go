@@ -111,7 +111,87 @@ func TestOperatorDisablesAndEnablesAClinic(t *testing.T) {
 // lazyRecords is the repo once the harness's database exists.
 type lazyRecords struct{ repo **clinics.Repo }
 
+func (l lazyRecords) Add(ctx context.Context, rec clinics.Record) error {
+	return (*l.repo).Add(ctx, rec)
+}
 func (l lazyRecords) List(ctx context.Context) ([]clinics.Sealed, error) { return (*l.repo).List(ctx) }
 func (l lazyRecords) SetEnabled(ctx context.Context, slug string, enabled bool) (bool, error) {
 	return (*l.repo).SetEnabled(ctx, slug, enabled)
+}
+
+// TestOperatorAddsAClinic: the add-clinic form checks what was typed with
+// clinics.Record.Validate, each problem next to its field and what was
+// typed kept, except the access token, which is sealed and never shown.
+func TestOperatorAddsAClinic(t *testing.T) {
+	var repo *clinics.Repo
+	ch := newConsoleHarness(t, func(c *web.Config) { c.Console.ClinicRecords = lazyRecords{&repo} })
+	keys, err := clinics.ParseKeyring(strings.Repeat("cd", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo = clinics.NewRepo(ch.db, keys)
+	ch.addStaff("ops@host.example", "", "", true)
+	ch.addStaff("admin@demo.example", "demo", staff.RoleAdmin, false)
+	ops := ch.signIn("ops@host.example")
+	const token = "westside-token-abcdefghij-1234"
+
+	p, _ := ch.send(http.MethodGet, "/console/clinics", ops, nil)
+	action, form := p.Pressing("Add the clinic")
+	form.Set("slug", "West Side")
+	form.Set("name", "Westside Physio")
+	form.Set("access_token", token)
+	form.Set("frame_origins", "ftp://westside.example")
+	p, _ = ch.send(http.MethodPost, action, ops, form)
+	if p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("bad input: %d", p.Status)
+	}
+	for id, want := range map[string]string{
+		"slug":          `Address name (slug) is "West Side": expected 1 to 40 lower-case letters`,
+		"frame-origins": `Websites that show the booking form has "ftp://westside.example"`,
+	} {
+		if got := p.Doc.Find("#" + id + "-error").Text(); !strings.Contains(got, want) {
+			t.Errorf("the %s field's message %q, want %q", id, got, want)
+		}
+		if p.Doc.Find("#"+id).AttrOr("aria-invalid", "") != "true" {
+			t.Errorf("the %s field is not marked invalid", id)
+		}
+	}
+	if p.Doc.Find(".error-summary").Length() != 1 || p.Doc.Find("#name").AttrOr("value", "") != "Westside Physio" {
+		t.Errorf("no summary, or the name typed was lost")
+	}
+	if strings.Contains(p.Body, token) || p.Doc.Find("#access-token").AttrOr("value", "") != "" {
+		t.Error("the access token came back in the page")
+	}
+	if list, _ := repo.List(context.Background()); len(list) != 0 {
+		t.Fatalf("a bad clinic was added: %+v", list)
+	}
+
+	// Only operators can add.
+	staffForm := url.Values{"slug": {"westside"}, "name": {"Westside Physio"}, "access_token": {token}}
+	if p, _ := ch.send(http.MethodPost, "/console/clinics", ch.signIn("admin@demo.example"), staffForm); p.Status != http.StatusNotFound {
+		t.Errorf("an admin adding a clinic: %d", p.Status)
+	}
+
+	form.Set("slug", "westside")
+	form.Set("frame_origins", "https://www.westside.example")
+	form.Set("access_token", token)
+	p, _ = ch.send(http.MethodPost, action, ops, form)
+	if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/console/clinics?added=westside" {
+		t.Fatalf("adding: %d to %q\n%s", p.Status, p.Header.Get("Location"), p.Text())
+	}
+	got, err := repo.Get(context.Background(), "westside")
+	if err != nil || got.AccessToken.Reveal() != token || got.Name != "Westside Physio" || !got.Enabled || len(got.FrameOrigins) != 1 {
+		t.Fatalf("the clinic stored: %+v, %v", got, err)
+	}
+	p, _ = ch.send(http.MethodGet, p.Header.Get("Location"), ops, nil)
+	if !strings.Contains(p.Doc.Find("main .notice").Text(), "Added Westside Physio.") || strings.Contains(p.Body, token) {
+		t.Errorf("after adding: %q", p.Doc.Find("main .notice").Text())
+	}
+
+	// The same slug again is refused at the field.
+	form.Set("access_token", token)
+	p, _ = ch.send(http.MethodPost, action, ops, form)
+	if p.Status != http.StatusUnprocessableEntity || !strings.Contains(p.Doc.Find("#slug-error").Text(), "which another clinic has") {
+		t.Errorf("a taken slug: %d %q", p.Status, p.Doc.Find("#slug-error").Text())
+	}
 }

@@ -61,6 +61,7 @@ func (s *Server) routes() {
 		signedIn.GET("", s.consoleHome)
 		signedIn.GET("/", s.consoleHome)
 		signedIn.GET("/clinics", s.consoleClinics)
+		signedIn.POST("/clinics", s.addClinic)                   // operators only
 		signedIn.POST("/clinics/:slug/disable", s.disableClinic) // operators only
 		signedIn.POST("/clinics/:slug/enable", s.enableClinic)
 		signedIn.POST("/sign-out-everywhere", s.signOutEverywhere)
