@@ -244,3 +244,33 @@ func TestConsoleEmbedPreviewFramesThePortal(t *testing.T) {
 		t.Errorf("the preview does not show the practitioner's times: heading %q\n%s", got.Heading, got.Text)
 	}
 }
+
+// TestOperatorClinicsPageHasNoAxeViolations runs axe-core on the
+// operator's list of clinics, with its add-clinic form, and on the form
+// sent back with problems, at a phone's and a desktop's width.
+func TestOperatorClinicsPageHasNoAxeViolations(t *testing.T) {
+	axeSource(t)
+	for _, width := range []int64{320, 1280} {
+		t.Run(map[int64]string{320: "320px", 1280: "1280px"}[width], func(t *testing.T) {
+			b := newBrowser(t, browserConfig{width: width, height: 800})
+			check := func(name string) {
+				t.Helper()
+				b.waitHeading("Clinics")
+				b.checkPage()
+				b.screenshot("operator-axe-" + name)
+				b.expectNoAxeViolations(name)
+			}
+			email := "ops." + strings.TrimSuffix(strings.ToLower(t.Name()[strings.LastIndex(t.Name(), "/")+1:]), "px") + "@host.example"
+			b.open(staffAdd(t, "--operator", "--email", email))
+			b.press("Sign in")
+			check("operator clinics")
+			b.expectText("operator clinics", "Add a clinic", "Set by the portal's environment")
+			b.fill("Address name (slug)", "Not A Slug")
+			b.submitAny("Add the clinic")
+			if b.count("//*[contains(@class,'error-summary')]") == 0 {
+				b.fail("a bad slug came back with no error summary")
+			}
+			check("add clinic with problems")
+		})
+	}
+}
