@@ -14,6 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking"
+	"github.com/clinic-booking/portal/internal/clinics"
+	"github.com/clinic-booking/portal/internal/funnel"
 	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/views"
 )
@@ -40,11 +42,28 @@ type ConsoleConfig struct {
 	// Settings reads, saves and audits the stored clinics' settings; nil
 	// when there is no store of clinics (no Settings or Audit page).
 	Settings ClinicSettings
+	// Funnel reads the funnel's counts back, for the Funnel page; nil when
+	// nothing counts.
+	Funnel funnel.Reader
+	// ClinicRecords are the clinics kept in the database, for the
+	// operator's list (disabled ones too) and its Disable and Enable; nil
+	// when the clinics come from the environment alone.
+	ClinicRecords ClinicRecords
 	// ClinicSlugs lists every clinic served, for the operator's list.
 	ClinicSlugs func(ctx context.Context) []string
 	// Now is the clock of session timeouts (time.Now when nil).
 	Now func() time.Time
 }
+
+// ClinicRecords is what the operator's pages ask of the clinic records
+// (*clinics.Repo).
+type ClinicRecords interface {
+	Add(ctx context.Context, rec clinics.Record) error
+	List(ctx context.Context) ([]clinics.Sealed, error)
+	SetEnabled(ctx context.Context, slug string, enabled bool) (bool, error)
+}
+
+var _ ClinicRecords = (*clinics.Repo)(nil)
 
 // StaffAccounts is what the console asks of the staff accounts
 // (*staff.Accounts).
@@ -316,7 +335,7 @@ func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, curr
 		}
 	}
 	for _, n := range []struct{ label, path string }{
-		{"Today", "today"}, {"Requests", requests}, {"Settings", settings}, {"Embed", ""}, {"Funnel", ""}, {"Audit", audit},
+		{"Today", "today"}, {"Requests", requests}, {"Settings", settings}, {"Embed", "embed"}, {"Funnel", "funnel"}, {"Audit", audit},
 	} {
 		item := views.ConsoleNavItem{Label: n.label, Current: n.label == current}
 		if n.path != "" {

@@ -30,8 +30,8 @@ func newSignInMailHarness(t *testing.T) (*consoleHarness, *mailtest.Server, *por
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := newConsoleHarness(t, func(c *web.ConsoleConfig) {
-		c.Mailer = web.SignInMail{Queue: c.Bookings.(bookingstore.Adapter).WithOutbox(keys)}
+	ch := newConsoleHarness(t, func(c *web.Config) {
+		c.Console.Mailer = web.SignInMail{Queue: c.Console.Bookings.(bookingstore.Adapter).WithOutbox(keys)}
 	})
 	smtp := mailtest.Start(t)
 	cfg, err := portalmail.ParseConfig(smtp.URL(), "Portal <portal@example-clinic.com.au>")

@@ -15,6 +15,7 @@ import (
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
+	"github.com/clinic-booking/portal/internal/funnel/funnelstore"
 	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/internal/staff/staffstore"
 	"github.com/clinic-booking/portal/internal/store"
@@ -69,9 +70,9 @@ func (m *mailbox) count() int {
 	return n
 }
 
-// newConsoleHarness serves the console; options change its config (such
-// as its Mailer) before it starts.
-func newConsoleHarness(t *testing.T, options ...func(*web.ConsoleConfig)) *consoleHarness {
+// newConsoleHarness serves the console; configure changes the web
+// configuration (such as the console's Mailer) before it starts.
+func newConsoleHarness(t *testing.T, configure ...func(*web.Config)) *consoleHarness {
 	t.Helper()
 	ch := &consoleHarness{harness: newHarness(t), mailbox: &mailbox{links: map[string][]string{}}}
 	h := ch.harness
@@ -96,6 +97,7 @@ func newConsoleHarness(t *testing.T, options ...func(*web.ConsoleConfig)) *conso
 	h.serve(web.ServiceDirectory(h.dir), h.newLogger(), h.db.Ping, func(c *web.Config) {
 		c.Console = web.ConsoleConfig{
 			Accounts: ch.accounts, Mailer: ch.mailbox, Bookings: bookingstore.New(h.db), Requests: bookingstore.New(h.db),
+			Funnel:      funnelstore.New(h.db),
 			ClinicSlugs: h.dir.Slugs,
 			Settings:    ch.repo,
 			Now: func() time.Time {
@@ -104,8 +106,8 @@ func newConsoleHarness(t *testing.T, options ...func(*web.ConsoleConfig)) *conso
 				return h.now.Add(ch.sessionSkew)
 			},
 		}
-		for _, o := range options {
-			o(&c.Console)
+		for _, f := range configure {
+			f(c)
 		}
 	})
 	return ch
@@ -235,6 +237,11 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		// Audit: everyone of the clinic.
 		{"GET", "/console/demo/audit", map[string]string{"staff of another": notFound}, ok},
 		{"GET", "/console/other/audit", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
+		{"GET", "/console/demo/embed", map[string]string{"staff of another": notFound}, ok},
+		{"GET", "/console/other/embed", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
+		{"GET", "/console/demo/funnel", map[string]string{"staff of another": notFound}, ok},
+		{"GET", "/console/demo/funnel?days=30", map[string]string{"staff of another": notFound}, ok},
+		{"GET", "/console/other/funnel", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
 		{"GET", "/console/demo", map[string]string{}, notFound},
 		{"GET", "/console/demo/no-such-page", map[string]string{}, notFound},
 		{"GET", "/console/no-such-clinic/today", map[string]string{}, notFound},
@@ -319,7 +326,7 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 			t.Errorf("Today as %s: the navigation does not mark Today current", person)
 		}
 		// Settings only for those who may change them; Audit for all.
-		links := map[string]string{"operator": "All clinics|Today|Requests|Settings|Audit", "staff of the clinic": "Today|Requests|Audit"}[person]
+		links := map[string]string{"operator": "All clinics|Today|Requests|Settings|Embed|Funnel|Audit", "staff of the clinic": "Today|Requests|Embed|Funnel|Audit"}[person]
 		var got []string
 		p.Doc.Find(`nav a`).Each(func(_ int, s *goquery.Selection) { got = append(got, s.Text()) })
 		if strings.Join(got, "|") != links {

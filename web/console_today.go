@@ -47,6 +47,9 @@ func (s *Server) consoleClinics(c echo.Context) error {
 		slugs = s.console.ClinicSlugs(ctx)
 	}
 	m := views.ConsoleClinicsPage{ConsolePage: s.consolePage(c, nil, "Clinics", ""), SignOutEverywhere: true}
+	if acc.Operator && s.console.ClinicRecords != nil {
+		return s.operatorClinics(c, m)
+	}
 	for _, slug := range slugs {
 		svc, ok := s.clinics.Clinic(ctx, slug)
 		if !ok {

@@ -16,7 +16,6 @@ import (
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/coreplus/sandbox"
 	"github.com/clinic-booking/portal/static"
-	"github.com/clinic-booking/portal/web"
 )
 
 const allowedHost = "https://www.example-clinic.com.au"
@@ -278,59 +277,10 @@ func TestCampaignValuesThatCouldBePersonalAreDropped(t *testing.T) {
 	}
 }
 
-func TestEmbedCodePage(t *testing.T) {
-	h := newPageHarness(t, harnessSetup{}, func(c *booking.Clinic) { c.Name = `O'Brien & Sons <Physio>` })
-	p := h.get("/demo/embed-code").WantH1("Put online booking on your website")
-	if csp := p.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, allowedHost) {
-		t.Errorf("staff page CSP %q", csp)
-	}
-	if p.Header.Get("X-Frame-Options") != "" {
-		t.Error("X-Frame-Options set")
-	}
-	var snippets []string
-	p.Doc.Find("pre.snippet code").Each(func(_ int, s *goquery.Selection) { snippets = append(snippets, s.Text()) })
-	if len(snippets) != 3 {
-		t.Fatalf("%d snippets: %q", len(snippets), snippets)
-	}
-	loader, deep, frame := snippets[0], snippets[1], snippets[2]
-	if want := `<script src="` + h.portal.URL + `/embed.js" data-clinic="demo" async></script>`; loader != want {
-		t.Errorf("loader snippet\n got %s\nwant %s", loader, want)
-	}
-	if !strings.Contains(deep, `data-location="`+sandbox.LocationSydneyID+`"`) && !strings.Contains(deep, `data-location="`+sandbox.LocationBrisbaneID+`"`) {
-		t.Errorf("deep-link snippet %s", deep)
-	}
-	// The iframe snippet parses as one iframe with everything it needs,
-	// the clinic's name escaped in its title.
-	doc, err := goquery.NewDocumentFromReader(strings.NewReader(frame))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ifr := doc.Find("iframe")
-	if ifr.Length() != 1 || ifr.AttrOr("title", "") != `Book an appointment with O'Brien & Sons <Physio>` ||
-		ifr.AttrOr("loading", "") != "lazy" || ifr.AttrOr("height", "") == "" ||
-		ifr.AttrOr("src", "") != h.portal.URL+"/demo/book?embed=1" {
-		t.Errorf("iframe snippet %s", frame)
-	}
-	if !strings.Contains(frame, `&#39;Brien &amp; Sons &lt;Physio&gt;`) && !strings.Contains(frame, `&#34;`) {
-		t.Errorf("clinic name not escaped in %s", frame)
-	}
-	// Shown as text, never run on the staff page.
-	if p.Doc.Find(`script[src$="embed.js"], iframe`).Length() != 0 {
-		t.Error("the snippets are live on the staff page")
-	}
-	for _, want := range []string{allowedHost, "data-location", "data-service", "data-practitioner", "data-background", sandbox.AppointmentTypeStandardID, "Standard Consultation"} {
-		if !strings.Contains(p.Text(), want) {
-			t.Errorf("embed-code page lacks %q", want)
-		}
-	}
-}
-
-func TestEmbedCodePageWarnsWhenNoSiteMayEmbed(t *testing.T) {
+// TestNoSiteMayEmbedWithNoFrameOrigins: a clinic with no frame origins is
+// framed by none but the portal itself (the console's preview).
+func TestNoSiteMayEmbedWithNoFrameOrigins(t *testing.T) {
 	h := newPageHarness(t, harnessSetup{}, func(c *booking.Clinic) { c.FrameOrigins = nil })
-	p := h.get("/demo/embed-code")
-	if !strings.Contains(p.Text(), "No website may show the booking form yet") {
-		t.Errorf("no warning:\n%s", p.Text())
-	}
 	if csp := h.get("/demo").Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-ancestors 'self';") {
 		t.Errorf("CSP with no origins: %q", csp)
 	}
@@ -399,22 +349,5 @@ func TestThemeIsInlinedUnderTheCSP(t *testing.T) {
 	p = h.get("/demo")
 	if p.Doc.Find("head style").Length() != 0 || p.Doc.Find("img.logo").Length() != 0 {
 		t.Error("a bad theme reached the page")
-	}
-}
-
-// TestEmbedCodeUsesThePublicURL: with PUBLIC_URL set, the snippets name it,
-// whatever X-Forwarded-Proto or Host a request brings.
-func TestEmbedCodeUsesThePublicURL(t *testing.T) {
-	h := newPageHarness(t, harnessSetup{web: func(c *web.Config) { c.PublicURL = "https://book.example-clinic.com.au/" }})
-	req, _ := http.NewRequest(http.MethodGet, h.abs("/demo/embed-code"), nil)
-	req.Header.Set("X-Forwarded-Proto", "javascript")
-	req.Host = "evil.example"
-	p := h.do(req)
-	loader := p.Doc.Find("pre.snippet code").First().Text()
-	if want := `<script src="https://book.example-clinic.com.au/embed.js" data-clinic="demo" async></script>`; loader != want {
-		t.Errorf("loader snippet\n got %s\nwant %s", loader, want)
-	}
-	if strings.Contains(p.Body, "evil.example") || strings.Contains(p.Body, "javascript://") {
-		t.Error("the request's host or scheme reached the snippets")
 	}
 }

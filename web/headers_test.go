@@ -58,7 +58,7 @@ func TestEveryAnswerCarriesTheSecurityHeaders(t *testing.T) {
 	ref := rel(confirmed.URL)
 	raw("calendar file", http.MethodGet, strings.TrimSuffix(strings.SplitN(ref, "?", 2)[0], "/")+".ics", nil, nil)
 	keep("booking request form", h.get("/demo/request"))
-	keep("embed code", h.get("/demo/embed-code"))
+	raw("embed code moved to the console", http.MethodGet, "/demo/embed-code", nil, nil)
 	keep("health", h.get("/healthz"))
 	raw("embed.js redirect", http.MethodGet, "/embed.js", nil, nil)
 	raw("static asset", http.MethodGet, times.Doc.Find(`link[rel="stylesheet"]`).AttrOr("href", ""), nil, nil)

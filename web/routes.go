@@ -61,6 +61,9 @@ func (s *Server) routes() {
 		signedIn.GET("", s.consoleHome)
 		signedIn.GET("/", s.consoleHome)
 		signedIn.GET("/clinics", s.consoleClinics)
+		signedIn.POST("/clinics", s.addClinic)                   // operators only
+		signedIn.POST("/clinics/:slug/disable", s.disableClinic) // operators only
+		signedIn.POST("/clinics/:slug/enable", s.enableClinic)
 		signedIn.POST("/sign-out-everywhere", s.signOutEverywhere)
 		clinicConsole := signedIn.Group("/:clinic", s.consoleClinic)
 		clinicConsole.RouteNotFound("", s.consoleNotFound)
@@ -74,9 +77,12 @@ func (s *Server) routes() {
 			clinicConsole.GET("/settings/preview", s.settingsPreview, s.requireSettingsAdmin)
 			clinicConsole.GET("/audit", s.audit)
 		}
+		clinicConsole.GET("/embed", s.consoleEmbed)
+		clinicConsole.GET("/funnel", s.consoleFunnel)
 	}
 
-	// For clinic staff: the snippets to paste into the clinic's website.
-	// Not embeddable: it keeps the default frame-ancestors 'none'.
+	// Where the snippets for the clinic's website used to be: they are in
+	// the console now (/console/{clinic}/embed), and this sends old
+	// bookmarks there.
 	e.GET("/:clinic/embed-code", s.embedCode)
 }

@@ -394,33 +394,24 @@ func clinicUpdate(ctx context.Context, args []string, getenv func(string) string
 }
 
 func clinicSetEnabled(ctx context.Context, slug string, enabled bool, getenv func(string) string, stdout io.Writer) error {
-	_, db, _, err := openRepo(ctx, getenv)
+	repo, db, _, err := openRepo(ctx, getenv)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	verb := map[bool]string{true: "enable", false: "disable"}[enabled]
-	// The token stays sealed as it is, so disabling works without the keys.
-	for {
-		row, err := db.GetClinic(ctx, slug)
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("clinic %s: there is no clinic %q (portal clinic list shows them)", verb, slug)
-		} else if err != nil {
-			return fmt.Errorf("clinic %s: %w", verb, err)
-		}
-		if row.Enabled == enabled {
-			fmt.Fprintf(stdout, "clinic %s is already %sd\n", slug, verb)
-			return nil
-		}
-		row.Enabled = enabled
-		if err := db.UpdateClinic(ctx, row); errors.Is(err, store.ErrClinicChanged) {
-			continue // someone changed something else: read again
-		} else if err != nil {
-			return fmt.Errorf("clinic %s: %w", verb, err)
-		}
+	changed, err := repo.SetEnabled(ctx, slug, enabled)
+	switch {
+	case errors.Is(err, clinics.ErrNotFound):
+		return fmt.Errorf("clinic %s: there is no clinic %q (portal clinic list shows them)", verb, slug)
+	case err != nil:
+		return fmt.Errorf("clinic %s: %w", verb, err)
+	case !changed:
+		fmt.Fprintf(stdout, "clinic %s is already %sd\n", slug, verb)
+	default:
 		fmt.Fprintf(stdout, "%sd clinic %s; running portals follow within their refresh interval\n", verb, slug)
-		return nil
 	}
+	return nil
 }
 
 func clinicList(ctx context.Context, getenv func(string) string, stdout io.Writer) error {

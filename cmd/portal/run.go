@@ -188,13 +188,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Metrics:        pages,
 		Funnel:         counter,
 		Console: web.ConsoleConfig{
-			Accounts:    accounts,
-			Mailer:      signInMailer(mailer, bookings, logger, cfg.Demo),
-			Bookings:    bookingstore.New(db),
-			Requests:    bookingstore.New(db),
-			Health:      healthSource{health},
-			ClinicSlugs: directory.Slugs,
-			Settings:    settings,
+			Accounts:      accounts,
+			Mailer:        signInMailer(mailer, bookings, logger, cfg.Demo),
+			Bookings:      bookingstore.New(db),
+			Requests:      bookingstore.New(db),
+			Health:        healthSource{health},
+			Funnel:        funnelstore.New(db),
+			ClinicRecords: clinicRecords(cfg, db),
+			ClinicSlugs:   directory.Slugs,
+			Settings:      settings,
 		},
 	})
 	if err != nil {
@@ -327,6 +329,16 @@ func unsettledBookings(a bookingstore.Adapter) func(context.Context) ([]metrics.
 		}
 		return out, nil
 	}
+}
+
+// clinicRecords are the clinics in the database for the operator's pages:
+// none without token keys, as then the database holds no clinic
+// (clinicDirectory refuses to start otherwise).
+func clinicRecords(cfg config, db *store.Store) web.ClinicRecords {
+	if cfg.TokenKeys == nil {
+		return nil
+	}
+	return clinics.NewRepo(db, cfg.TokenKeys)
 }
 
 // clinicDirectory holds the clinic configured by environment and, when

@@ -442,6 +442,30 @@ func (r *Repo) Get(ctx context.Context, slug string) (Record, error) {
 	return r.open(row)
 }
 
+// SetEnabled enables or disables a clinic, reporting whether that changed
+// anything (false when it already was). The token stays sealed as it is,
+// so this works without keys. Running portals follow within their refresh
+// interval. ErrNotFound when there is no such clinic.
+func (r *Repo) SetEnabled(ctx context.Context, slug string, enabled bool) (bool, error) {
+	for {
+		row, err := r.store.GetClinic(ctx, slug)
+		if err != nil {
+			return false, err
+		}
+		if row.Enabled == enabled {
+			return false, nil
+		}
+		row.Enabled = enabled
+		switch err := r.store.UpdateClinic(ctx, row); {
+		case errors.Is(err, ErrChanged):
+			continue // someone changed something else: read again
+		case err != nil:
+			return false, err
+		}
+		return true, nil
+	}
+}
+
 // Sealed is a record whose token stays sealed: for listing without keys.
 type Sealed struct {
 	Record // AccessToken is empty

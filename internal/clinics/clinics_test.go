@@ -399,3 +399,34 @@ func TestOrigin(t *testing.T) {
 		}
 	}
 }
+
+// TestSetEnabledOnEachDatabase: disabling and enabling changes only
+// Enabled (the token stays sealed as it was, so no keys are needed),
+// says when nothing changed, and names a missing clinic ErrNotFound.
+func TestSetEnabledOnEachDatabase(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		s, err := store.Open(ctx, databaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if err := NewRepo(s, mustKeys(t, keyA)).Add(ctx, testRecord("northside")); err != nil {
+			t.Fatal(err)
+		}
+		keyless := NewRepo(s, nil)
+		for _, step := range []struct{ enabled, changed bool }{{false, true}, {false, false}, {true, true}} {
+			changed, err := keyless.SetEnabled(ctx, "northside", step.enabled)
+			if err != nil || changed != step.changed {
+				t.Fatalf("SetEnabled(%v): changed %v, %v; want changed %v", step.enabled, changed, err, step.changed)
+			}
+			got, err := NewRepo(s, mustKeys(t, keyA)).Get(ctx, "northside")
+			if err != nil || got.Enabled != step.enabled || got.AccessToken.Reveal() != token || got.Name != "Northside Physio" {
+				t.Fatalf("after SetEnabled(%v): enabled %v, token ok %v, %v", step.enabled, got.Enabled, got.AccessToken.Reveal() == token, err)
+			}
+		}
+		if _, err := keyless.SetEnabled(ctx, "nowhere", false); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a missing clinic: %v", err)
+		}
+	})
+}

@@ -161,6 +161,16 @@ func TestConsolePagesHaveNoAxeViolations(t *testing.T) {
 			check("sign-in link", "Sign in to the staff console")
 			b.press("Sign in")
 			check("today", "Today")
+			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/embed")
+			check("embed", "Put online booking on your website")
+			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/embed?origin=https%3A%2F%2Fblog.example")
+			check("embed with a site checked", "Put online booking on your website")
+			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/embed?origin=blog")
+			check("embed with a mistyped site", "Put online booking on your website")
+			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/funnel")
+			check("funnel", "Funnel")
+			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/funnel?days=30")
+			check("funnel, 30 days", "Funnel")
 			b.openAny(suite.portalURL + "/console/clinics")
 			check("clinics", "Clinics")
 			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/requests")
@@ -170,6 +180,99 @@ func TestConsolePagesHaveNoAxeViolations(t *testing.T) {
 			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/today")
 			b.signOut()
 			check("signed out", "Sign in to the staff console")
+		})
+	}
+}
+
+// TestConsoleEmbedPreviewFramesThePortal: on the console's Embed page,
+// staff pick a service and a practitioner by name and update the snippets
+// (a GET form); the preview then shows the portal's booking inside the
+// console's page, started where the snippets start, while the console
+// itself stays unframable.
+func TestConsoleEmbedPreviewFramesThePortal(t *testing.T) {
+	b := newBrowser(t, desktop)
+	b.open(staffAdd(t, "--clinic", clinicSlug, "--email", "preview@harbourside.example"))
+	b.press("Sign in")
+	b.waitHeading("Today")
+	b.openAny(suite.portalURL + "/console/" + clinicSlug + "/embed")
+	b.waitHeading("Put online booking on your website")
+	b.checkPage()
+	b.eval("pick by name", `(() => {
+		const pick = (id, name) => {
+			const s = document.getElementById(id);
+			const o = [...s.options].find(o => o.text === name);
+			if (!o) throw new Error(id + " offers no " + name);
+			s.value = o.value;
+		};
+		pick("location", "Harbourside Physio Surry Hills");
+		pick("service", "Standard Consultation");
+		pick("practitioner", "Aisha Rahman");
+		return true;
+	})()`)
+	b.press("Update the snippets")
+	b.waitHeading("Put online booking on your website")
+	b.expectText("snippets", `data-practitioner="`)
+	// The preview is the portal, loaded inside the console's page: the
+	// time step of the practitioner picked.
+	type preview struct {
+		Path    string `json:"path"`
+		Heading string `json:"heading"`
+		Text    string `json:"text"`
+		Framed  bool   `json:"framed"`
+	}
+	var got preview
+	deadline := time.Now().Add(stepTimeout)
+	for {
+		p, err := chromedp.Run(b.ctx, chromedp.Evaluate[preview](`(() => {
+			const f = document.querySelector("iframe.embed-preview");
+			const d = f && f.contentDocument;
+			if (!d || !d.querySelector("h1")) return {};
+			return {path: d.location.pathname + d.location.search, heading: d.querySelector("h1").textContent,
+				text: d.body.innerText, framed: f.contentWindow.parent === window};
+		})()`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got = p; strings.Contains(got.Heading, "time") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.screenshot("console-embed-preview")
+	if !got.Framed || !strings.HasPrefix(got.Path, "/"+clinicSlug+"/book?embed=1") || !strings.Contains(got.Path, "practitioner=") {
+		t.Fatalf("the preview: %+v", got)
+	}
+	if !strings.Contains(got.Heading, "time") || !strings.Contains(got.Text, "Aisha Rahman") {
+		t.Errorf("the preview does not show the practitioner's times: heading %q\n%s", got.Heading, got.Text)
+	}
+}
+
+// TestOperatorClinicsPageHasNoAxeViolations runs axe-core on the
+// operator's list of clinics, with its add-clinic form, and on the form
+// sent back with problems, at a phone's and a desktop's width.
+func TestOperatorClinicsPageHasNoAxeViolations(t *testing.T) {
+	axeSource(t)
+	for _, width := range []int64{320, 1280} {
+		t.Run(map[int64]string{320: "320px", 1280: "1280px"}[width], func(t *testing.T) {
+			b := newBrowser(t, browserConfig{width: width, height: 800})
+			check := func(name string) {
+				t.Helper()
+				b.waitHeading("Clinics")
+				b.checkPage()
+				b.screenshot("operator-axe-" + name)
+				b.expectNoAxeViolations(name)
+			}
+			email := "ops." + strings.TrimSuffix(strings.ToLower(t.Name()[strings.LastIndex(t.Name(), "/")+1:]), "px") + "@host.example"
+			b.open(staffAdd(t, "--operator", "--email", email))
+			b.press("Sign in")
+			check("operator clinics")
+			b.expectText("operator clinics", "Add a clinic", "Set by the portal's environment")
+			b.fill("Address name (slug)", "Not A Slug")
+			b.submitAny("Add the clinic")
+			if b.count("//*[contains(@class,'error-summary')]") == 0 {
+				b.fail("a bad slug came back with no error summary")
+			}
+			check("add clinic with problems")
 		})
 	}
 }

@@ -3,10 +3,13 @@
 package browsertest
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"net"
 	"net/http"
+	"net/url"
+	"os/exec"
 	"strings"
 	"sync"
 	"time"
@@ -17,8 +20,8 @@ import (
 // hostSites are two websites of the test's own, on ports of 127.0.0.1: the
 // clinic's (on its framing allowlist) and a stranger's (not on it). Each
 // serves a page with the loader snippet (/loader.html) and one with the
-// plain iframe snippet (/plain.html), both exactly as the portal's staff
-// page /{clinic}/embed-code gives them. The page records the events the
+// plain iframe snippet (/plain.html), both exactly as the console's Embed
+// page (/console/{clinic}/embed) gives them. The page records the events the
 // loader re-dispatches in window.__events and keeps a window.dataLayer.
 type hostSites struct {
 	servers []*http.Server
@@ -60,33 +63,69 @@ type snippets struct {
 
 func (s *snippets) get() (loader, iframe string, err error) {
 	s.once.Do(func() {
-		resp, err := http.Get(suite.embedURL + "/" + clinicSlug + "/embed-code")
+		doc, err := staffEmbedPage()
 		if err != nil {
 			s.err = err
 			return
 		}
-		defer resp.Body.Close()
 		// Read as staff read it: the text of each snippet shown.
-		doc, err := goquery.NewDocumentFromReader(resp.Body)
-		if err != nil {
-			s.err = err
-			return
-		}
-		var found []string
-		doc.Find("pre.snippet code").Each(func(_ int, c *goquery.Selection) { found = append(found, c.Text()) })
-		for _, f := range found {
-			switch {
-			case strings.HasPrefix(f, "<script") && !strings.Contains(f, "data-location") && s.loader == "":
-				s.loader = f
-			case strings.HasPrefix(f, "<iframe") && s.iframe == "":
-				s.iframe = f
-			}
-		}
-		if s.loader == "" || s.iframe == "" {
-			s.err = fmt.Errorf("the embed-code page (%d) has no loader or iframe snippet: %q", resp.StatusCode, found)
+		s.loader = doc.Find("pre#loader-snippet code").Text()
+		s.iframe = doc.Find("pre#iframe-snippet code").Text()
+		if !strings.HasPrefix(s.loader, "<script") || !strings.HasPrefix(s.iframe, "<iframe") {
+			s.err = fmt.Errorf("the console's Embed page has no loader or iframe snippet: %q, %q", s.loader, s.iframe)
 		}
 	})
 	return s.loader, s.iframe, s.err
+}
+
+// staffEmbedPage is the console's Embed page as the clinic's staff see it
+// on the portal reached as embedURL: the operator adds them with `portal
+// staff add`, they open the link it prints and press Sign in, then open
+// Embed. The console cookie is Secure, which Go's cookie jar keeps from
+// plain http, so it is carried by hand as a browser on loopback would.
+func staffEmbedPage() (*goquery.Document, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, suite.portalBin, "staff", "add", "--clinic", clinicSlug, "--email", "snippets@harbourside.example")
+	cmd.Env = append(cmd.Environ(), suite.portalEnv...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("portal staff add: %v\n%s", err, out)
+	}
+	link, err := url.Parse(printedLink.FindString(string(out)))
+	if err != nil || link.Path == "" {
+		return nil, fmt.Errorf("portal staff add printed no sign-in link:\n%s", out)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, suite.embedURL+link.Path, strings.NewReader(""))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", suite.embedURL)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "__Host-portal-console" && c.Value != "" {
+			session = c
+		}
+	}
+	if session == nil {
+		return nil, fmt.Errorf("pressing Sign in answered %d with no console cookie", resp.StatusCode)
+	}
+	req, _ = http.NewRequestWithContext(ctx, http.MethodGet, suite.embedURL+"/console/"+clinicSlug+"/embed", nil)
+	req.AddCookie(&http.Cookie{Name: session.Name, Value: session.Value})
+	resp, err = client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("the console's Embed page answered %d", resp.StatusCode)
+	}
+	return goquery.NewDocumentFromReader(resp.Body)
 }
 
 // hostPage is a clinic's web page with a snippet pasted into it.

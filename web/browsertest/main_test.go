@@ -233,6 +233,8 @@ func startPortal(dir, bin, name, coreplusURL, port string, extraEnv ...string) (
 		"COREPLUS_CONSUMER_SECRET=" + demoConsumerSecret,
 		"COREPLUS_ACCESS_TOKEN=" + demoAccessToken,
 		"PORTAL_SECRET_KEY=" + randomHex(32),
+		// Clinics in the database, for the operator's console pages.
+		"PORTAL_TOKEN_KEYS=" + randomHex(32),
 		"CLINIC_SLUG=" + clinicSlug,
 		"CLINIC_NAME=" + clinicName,
 		"CLINIC_PHONE=" + clinicPhone,

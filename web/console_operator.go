@@ -1,0 +1,141 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/clinic-booking/portal/internal/clinics"
+	"github.com/clinic-booking/portal/views"
+)
+
+// operatorClinics is the operator's list of clinics: every clinic kept in
+// the database, disabled ones too, each with Disable or Enable, as `portal
+// clinic disable|enable` does.
+func (s *Server) operatorClinics(c echo.Context, m views.ConsoleClinicsPage) error {
+	recs, err := s.console.ClinicRecords.List(c.Request().Context())
+	if err != nil {
+		return fmt.Errorf("operator's clinics: %w", err)
+	}
+	m.Operator = true
+	for _, r := range recs {
+		cl := views.ConsoleClinic{Name: r.Name, Slug: r.Slug, Role: "operator", Enabled: r.Enabled}
+		verb := "disable"
+		if r.Enabled {
+			cl.URL = "/console/" + url.PathEscape(r.Slug) + "/today"
+		} else {
+			verb = "enable"
+		}
+		cl.Toggle = "/console/clinics/" + url.PathEscape(r.Slug) + "/" + verb
+		cl.ToggleLabel = strings.ToUpper(verb[:1]) + verb[1:] + " " + r.Name
+		m.Clinics = append(m.Clinics, cl)
+	}
+	// A clinic set by the environment is not in the database: shown, and
+	// changed only where it is set.
+	if s.console.ClinicSlugs != nil {
+		for _, slug := range s.console.ClinicSlugs(c.Request().Context()) {
+			if slices.ContainsFunc(m.Clinics, func(cl views.ConsoleClinic) bool { return cl.Slug == slug }) {
+				continue
+			}
+			if svc, ok := s.clinics.Clinic(c.Request().Context(), slug); ok {
+				m.Clinics = append(m.Clinics, views.ConsoleClinic{Name: svc.Clinic().Name, Slug: slug, URL: "/console/" + url.PathEscape(slug) + "/today", Role: "operator", Enabled: true})
+			}
+		}
+	}
+	if slug := c.QueryParam("added"); slug != "" {
+		if i := slices.IndexFunc(m.Clinics, func(cl views.ConsoleClinic) bool { return cl.Slug == slug }); i >= 0 {
+			m.Notice = "Added " + m.Clinics[i].Name + ". Running portals serve it within their refresh interval; its other settings are under Settings or portal clinic update " + slug + "."
+		}
+	}
+	for _, kv := range [][2]string{{"disabled", "Disabled %s: patients can't book it. Running portals follow within their refresh interval."}, {"enabled", "Enabled %s: patients can book it again. Running portals follow within their refresh interval."}} {
+		slug := c.QueryParam(kv[0])
+		if i := slices.IndexFunc(m.Clinics, func(cl views.ConsoleClinic) bool { return cl.Slug == slug }); slug != "" && i >= 0 {
+			m.Notice = fmt.Sprintf(kv[1], m.Clinics[i].Name)
+		}
+	}
+	slices.SortFunc(m.Clinics, func(a, b views.ConsoleClinic) int { return strings.Compare(a.Name, b.Name) })
+	status := http.StatusOK
+	if len(m.Add.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	return render(c, status, views.ConsoleClinicsView(m))
+}
+
+// addClinicFields are the add-clinic form's fields, by the setting's name
+// in clinics.Problem (the command line's), with their labels.
+var addClinicFields = []struct{ setting, id, label string }{
+	{"slug", "slug", "Address name (slug)"},
+	{"name", "name", "Clinic name"},
+	{"access-token", "access-token", "coreplus access token"},
+	{"phone", "phone", "Phone"},
+	{"frame-origins", "frame-origins", "Websites that show the booking form"},
+}
+
+// addClinic adds a clinic as `portal clinic add` does: the record checked
+// by clinics.Record.Validate (every problem next to its field, what was
+// typed kept, but never the access token), its token sealed by the repo.
+func (s *Server) addClinic(c echo.Context) error {
+	if !staffFrom(c).Operator || s.console.ClinicRecords == nil {
+		return s.consoleNotFound(c)
+	}
+	rec := clinics.NewRecord()
+	rec.Slug = strings.TrimSpace(c.FormValue("slug"))
+	rec.Name = strings.TrimSpace(c.FormValue("name"))
+	rec.AccessToken = clinics.Token(c.FormValue("access_token"))
+	rec.Phone = strings.TrimSpace(c.FormValue("phone"))
+	for _, o := range strings.Split(c.FormValue("frame_origins"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			rec.FrameOrigins = append(rec.FrameOrigins, o)
+		}
+	}
+	form := views.AddClinicForm{Slug: rec.Slug, Name: rec.Name, Phone: rec.Phone, FrameOrigins: c.FormValue("frame_origins")}
+	err := rec.Validate()
+	if err == nil {
+		err = s.console.ClinicRecords.Add(c.Request().Context(), rec)
+	}
+	var problems clinics.Problems
+	switch {
+	case err == nil:
+		return c.Redirect(http.StatusSeeOther, "/console/clinics?"+url.Values{"added": {rec.Slug}}.Encode())
+	case errors.Is(err, clinics.ErrDuplicate):
+		problems = clinics.Problems{{Field: "slug", Message: fmt.Sprintf("is %q, which another clinic has: choose another", rec.Slug)}}
+	case errors.As(err, &problems):
+	default:
+		return fmt.Errorf("add clinic: %w", err)
+	}
+	for _, p := range problems {
+		for _, f := range addClinicFields {
+			if f.setting == p.Field {
+				form.Errors = append(form.Errors, views.FieldError{Field: f.id, Message: f.label + " " + p.Message})
+			}
+		}
+	}
+	m := views.ConsoleClinicsPage{ConsolePage: s.consolePage(c, nil, "Clinics", ""), SignOutEverywhere: true, Add: form}
+	return s.operatorClinics(c, m)
+}
+
+func (s *Server) disableClinic(c echo.Context) error { return s.setClinicEnabled(c, false) }
+func (s *Server) enableClinic(c echo.Context) error  { return s.setClinicEnabled(c, true) }
+
+// setClinicEnabled disables or enables a clinic for an operator; anyone
+// else gets the console's 404, as for any page not theirs.
+func (s *Server) setClinicEnabled(c echo.Context, enabled bool) error {
+	if !staffFrom(c).Operator || s.console.ClinicRecords == nil {
+		return s.consoleNotFound(c)
+	}
+	slug := c.Param("slug")
+	_, err := s.console.ClinicRecords.SetEnabled(c.Request().Context(), slug, enabled)
+	switch {
+	case errors.Is(err, clinics.ErrNotFound):
+		return s.consoleNotFound(c)
+	case err != nil:
+		return fmt.Errorf("set clinic enabled: %w", err)
+	}
+	done := map[bool]string{true: "enabled", false: "disabled"}[enabled]
+	return c.Redirect(http.StatusSeeOther, "/console/clinics?"+url.Values{done: {slug}}.Encode())
+}
