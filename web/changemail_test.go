@@ -48,7 +48,7 @@ func TestMovedAndCancelledEmailsArriveOnceOverSMTP(t *testing.T) {
 	if n := h.drain(w); n != 2 {
 		t.Fatalf("worker sent %d confirmations, want 2", n)
 	}
-	confirmation := mimeParts(t, messagesTo(h.smtp.Messages(), newPatient.Email)[0])
+	confirmation := mailtest.Parts(t, messagesTo(h.smtp.Messages(), newPatient.Email)[0])
 	uid := icsLine(confirmation["text/calendar"], "UID")
 	if uid != draftID+"@book.example-clinic.com.au" {
 		t.Fatalf("confirmation's UID %q", uid)
@@ -77,7 +77,7 @@ func TestMovedAndCancelledEmailsArriveOnceOverSMTP(t *testing.T) {
 	if len(mine) != 2 {
 		t.Fatalf("patient has %d messages after the move, want 2", len(mine))
 	}
-	moved := mimeParts(t, mine[1])
+	moved := mailtest.Parts(t, mine[1])
 	text, html, ics := moved["text/plain"], moved["text/html"], strings.ReplaceAll(moved["text/calendar"], "\r\n ", "")
 	if text == "" || html == "" || ics == "" {
 		t.Fatalf("moved message lacks a part: have %v", keys(moved))
@@ -116,7 +116,7 @@ func TestMovedAndCancelledEmailsArriveOnceOverSMTP(t *testing.T) {
 	if len(mine) != 3 {
 		t.Fatalf("patient has %d messages after the cancel, want 3", len(mine))
 	}
-	cancelled := mimeParts(t, mine[2])
+	cancelled := mailtest.Parts(t, mine[2])
 	text, html, ics = cancelled["text/plain"], cancelled["text/html"], strings.ReplaceAll(cancelled["text/calendar"], "\r\n ", "")
 	if text == "" || html == "" || ics == "" {
 		t.Fatalf("cancelled message lacks a part: have %v", keys(cancelled))
@@ -150,7 +150,7 @@ func TestMovedAndCancelledEmailsArriveOnceOverSMTP(t *testing.T) {
 		t.Errorf("other patient has %d messages, server %d in all; want 1 and 4", got, len(h.smtp.Messages()))
 	}
 	for i, raw := range mine {
-		parts := mimeParts(t, raw)
+		parts := mailtest.Parts(t, raw)
 		all := string(raw) + parts["text/plain"] + parts["text/html"] + parts["text/calendar"]
 		for _, s := range []string{otherPatient.First, otherPatient.Last, otherPatient.Email, otherPatient.Mobile, otherPatient.Note,
 			newPatient.Last, newPatient.Mobile, newPatient.Note} {
@@ -252,7 +252,7 @@ func TestChangesFinishedBySweeperSendTheirEmail(t *testing.T) {
 		t.Fatalf("patient got %d messages (server %d), want 3", len(mine), len(h.smtp.Messages()))
 	}
 	for i, want := range []struct{ method, sequence string }{{"PUBLISH", "0"}, {"PUBLISH", "1"}, {"CANCEL", "2"}} {
-		ics := mimeParts(t, mine[i])["text/calendar"]
+		ics := mailtest.Parts(t, mine[i])["text/calendar"]
 		if icsLine(ics, "METHOD") != want.method || icsLine(ics, "SEQUENCE") != want.sequence || icsLine(ics, "UID") != draftID+"@book.example-clinic.com.au" {
 			t.Errorf("message %d's event: METHOD %s SEQUENCE %s UID %s; want %s %s", i,
 				icsLine(ics, "METHOD"), icsLine(ics, "SEQUENCE"), icsLine(ics, "UID"), want.method, want.sequence)
@@ -288,7 +288,7 @@ func TestMovedEmailDroppedWhenCancelledBeforeSent(t *testing.T) {
 	if len(mine) != 2 {
 		t.Fatalf("patient got %d messages, want the confirmation and the cancel", len(mine))
 	}
-	if ics := mimeParts(t, mine[1])["text/calendar"]; icsLine(ics, "METHOD") != "CANCEL" || icsLine(ics, "SEQUENCE") != "2" {
+	if ics := mailtest.Parts(t, mine[1])["text/calendar"]; icsLine(ics, "METHOD") != "CANCEL" || icsLine(ics, "SEQUENCE") != "2" {
 		t.Errorf("second message's event: METHOD %s SEQUENCE %s, want CANCEL 2", icsLine(ics, "METHOD"), icsLine(ics, "SEQUENCE"))
 	}
 }

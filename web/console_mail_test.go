@@ -76,7 +76,7 @@ func TestConsoleSignInLinkEmailedThroughTheOutbox(t *testing.T) {
 	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "jo@demo.example" {
 		t.Fatalf("SMTP received %+v, want one message to jo@demo.example", got)
 	}
-	parts := mimeParts(t, got[0].Data)
+	parts := mailtest.Parts(t, got[0].Data)
 	link := signInLinkInMail.FindString(parts["text/plain"])
 	if link == "" || !strings.Contains(parts["text/html"], link) {
 		t.Fatalf("no sign-in link in both parts of the email:\n%s", parts["text/plain"])
@@ -162,7 +162,7 @@ func TestRequestEmailsTheClinicOnce(t *testing.T) {
 	if len(got) != 1 || len(got[0].To) != 1 || got[0].To[0] != "front-desk@harbourside.example" {
 		t.Fatalf("SMTP received %+v, want one message to the notification address", got)
 	}
-	parts := mimeParts(t, got[0].Data)
+	parts := mailtest.Parts(t, got[0].Data)
 	text := parts["text/plain"]
 	for _, want := range []string{"Standard Consultation", "Tom Whitfield", "Harbourside Physio Surry Hills", "Monday", "Evening (after 5 pm)",
 		mailPublicURL + "/console/demo/requests"} {

@@ -53,8 +53,8 @@ func TestOperatorDisablesAndEnablesAClinic(t *testing.T) {
 		"northside": "Northside Physio | northside | Enabled | Disable | Disable Northside Physio",
 		// The console's harness keeps "demo" in the database, as Settings
 		// needs; "other" is set by the environment.
-		"demo":      "Harbourside Physio (test) | demo | Enabled | Disable | Disable Harbourside Physio (test)",
-		"other":     "Otherside Podiatry (test) | other | Enabled | Set by the portal's environment | ",
+		"demo":  "Harbourside Physio (test) | demo | Enabled | Disable | Disable Harbourside Physio (test)",
+		"other": "Otherside Podiatry (test) | other | Enabled | Set by the portal's environment | ",
 	} {
 		if got[slug] != want {
 			t.Errorf("the operator's list, %s: %q, want %q", slug, got[slug], want)

@@ -3,12 +3,6 @@ package web_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net/mail"
 	"regexp"
 	"strings"
 	"testing"
@@ -147,7 +141,7 @@ func TestConfirmationEmailArrivesOnceOverSMTP(t *testing.T) {
 		if msg == nil {
 			t.Fatalf("no message to %s's address", c.pt.First)
 		}
-		parts := mimeParts(t, msg)
+		parts := mailtest.Parts(t, msg)
 		text, html, ics := parts["text/plain"], parts["text/html"], parts["text/calendar"]
 		if text == "" || html == "" || ics == "" {
 			t.Fatalf("message lacks a part: have %v", keys(parts))
@@ -294,50 +288,6 @@ func TestConfirmationEmailSentAfterARestart(t *testing.T) {
 		t.Fatalf("server received %d messages, want 1 to the patient", len(got))
 	}
 	h.wantOutboxEmpty()
-}
-
-// mimeParts walks a MIME message and returns each leaf part's decoded body
-// by media type.
-func mimeParts(t *testing.T, raw []byte) map[string]string {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		t.Fatalf("parse message: %v", err)
-	}
-	out := map[string]string{}
-	var walk func(header func(string) string, body io.Reader)
-	walk = func(header func(string) string, body io.Reader) {
-		mt, params, err := mime.ParseMediaType(header("Content-Type"))
-		if err != nil {
-			t.Fatalf("content type %q: %v", header("Content-Type"), err)
-		}
-		if strings.HasPrefix(mt, "multipart/") {
-			mr := multipart.NewReader(body, params["boundary"])
-			for {
-				p, err := mr.NextRawPart()
-				if err == io.EOF {
-					return
-				}
-				if err != nil {
-					t.Fatalf("read %s: %v", mt, err)
-				}
-				walk(p.Header.Get, p)
-			}
-		}
-		switch strings.ToLower(header("Content-Transfer-Encoding")) {
-		case "quoted-printable":
-			body = quotedprintable.NewReader(body)
-		case "base64":
-			body = base64.NewDecoder(base64.StdEncoding, body)
-		}
-		b, err := io.ReadAll(body)
-		if err != nil {
-			t.Fatalf("read %s part: %v", mt, err)
-		}
-		out[mt] = string(b)
-	}
-	walk(msg.Header.Get, msg.Body)
-	return out
 }
 
 func keys(m map[string]string) []string {
