@@ -161,14 +161,20 @@ func logPath(c echo.Context) string {
 // /manage/ (a signed draft id, a manage token) is replaced, and so is what
 // follows /console/sign-in/ (a sign-in link's token, which signs in).
 func redactPath(p string) string {
-	if i := strings.Index(p, "/console/sign-in/"); i >= 0 {
-		return p[:i] + "/console/sign-in/:token"
+	// From the earliest of them: "/c/manage/<token>/booking/x" must not
+	// keep the manage token because /booking/ comes later.
+	at, keep := -1, ""
+	for _, m := range []struct{ mark, as string }{
+		{"/console/sign-in/", "/console/sign-in/:token"},
+		{"/booking/", "/booking/:ref"},
+		{"/manage/", "/manage/:token"},
+	} {
+		if i := strings.Index(p, m.mark); i >= 0 && (at < 0 || i < at) {
+			at, keep = i, m.as
+		}
 	}
-	if i := strings.Index(p, "/booking/"); i >= 0 {
-		return p[:i] + "/booking/:ref"
+	if at < 0 {
+		return p
 	}
-	if i := strings.Index(p, "/manage/"); i >= 0 {
-		return p[:i] + "/manage/:token"
-	}
-	return p
+	return p[:at] + keep
 }

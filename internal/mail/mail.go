@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -203,9 +204,16 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.cause }
 
+// redact takes address out of err's text in any case: servers echo the
+// address as they normalise it ("<jane.doe@example.com>" for
+// "Jane.Doe@Example.com").
 func redact(err error, address string) error {
-	if address == "" || !strings.Contains(err.Error(), address) {
+	if address == "" {
 		return err
 	}
-	return &redactedError{msg: strings.ReplaceAll(err.Error(), address, "<recipient>"), cause: errors.Unwrap(err)}
+	re := regexp.MustCompile("(?i)" + regexp.QuoteMeta(address))
+	if !re.MatchString(err.Error()) {
+		return err
+	}
+	return &redactedError{msg: re.ReplaceAllString(err.Error(), "<recipient>"), cause: errors.Unwrap(err)}
 }

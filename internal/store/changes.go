@@ -84,10 +84,12 @@ func (s *Store) finishChange(ctx context.Context, draftID string, queue []Outbox
 }
 
 // MarkCancelled records that a booked booking with no change under way was
-// cancelled elsewhere (staff, in coreplus). It reports whether it changed it.
+// cancelled elsewhere (staff, in coreplus), and wipes the patient's sealed
+// contact as the patient's own cancel does: no email follows a cancelled
+// booking. It reports whether it changed it.
 func (s *Store) MarkCancelled(ctx context.Context, draftID, booked, cancelled string) (bool, error) {
 	n, err := s.execCount(ctx, `
-		UPDATE bookings SET status = $3, updated_at = $4
+		UPDATE bookings SET status = $3, sealed_contact = '', updated_at = $4
 		WHERE draft_id = $1 AND status = $2 AND change_state = ''`,
 		draftID, booked, cancelled, unix(s.now()))
 	if err != nil {

@@ -264,5 +264,13 @@ func TestStartedBookingsLoseTheirContact(t *testing.T) {
 		if c, _ := s.GetBookingContact(ctx, future.DraftID); c == "" {
 			t.Error("a booking yet to start lost its contact")
 		}
+		// Cancelled by the clinic in coreplus: no email follows, so the
+		// contact goes, as with the patient's own cancel.
+		if ok, err := s.MarkCancelled(ctx, future.DraftID, BookingBooked, BookingCancelled); err != nil || !ok {
+			t.Fatalf("MarkCancelled = %v, %v", ok, err)
+		}
+		if c, _ := s.GetBookingContact(ctx, future.DraftID); c != "" {
+			t.Error("a booking the clinic cancelled keeps its contact")
+		}
 	})
 }
