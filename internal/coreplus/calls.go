@@ -135,6 +135,14 @@ func (a *API) CreateAppointment(ctx context.Context, na NewAppointment) (Appoint
 		return Appointment{}, &Error{Kind: ErrRejected, Op: c.op(), Reason: "not sent: missing or invalid " + strings.Join(missing, ", ")}
 	}
 	c.body = newAppointmentWire(na)
+	return a.writeAppointment(ctx, c)
+}
+
+// writeAppointment sends a booking or a move, which coreplus answers alike:
+// the appointment, or a refusal (a time taken is ErrSlotUnavailable,
+// whatever HTTP status coreplus used). An answer with neither leaves it
+// unknown whether the write happened: ErrUnavailable, marked Sent.
+func (a *API) writeAppointment(ctx context.Context, c call) (Appointment, error) {
 	var body appointmentBody
 	if err := a.do(ctx, c, &body); err != nil {
 		var e *Error
@@ -144,7 +152,6 @@ func (a *API) CreateAppointment(ctx context.Context, na NewAppointment) (Appoint
 		return Appointment{}, err
 	}
 	if !body.present() {
-		// No appointment and no refusal: the booking may or may not exist.
 		return Appointment{}, &Error{Kind: ErrUnavailable, Op: c.op(), Status: http.StatusOK, Sent: true, Reason: "answer has no appointment"}
 	}
 	return body.Appointment.domain(), nil
@@ -205,19 +212,7 @@ func (a *API) UpdateAppointment(ctx context.Context, id string, m AppointmentMov
 		Notes:              m.Notes,
 		NotifyPractitioner: m.NotifyPractitioner,
 	}
-	var body appointmentBody
-	if err := a.do(ctx, c, &body); err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.Kind == ErrRejected && slotTaken(e.Reason) {
-			e.Kind = ErrSlotUnavailable
-		}
-		return Appointment{}, err
-	}
-	if !body.present() {
-		// No appointment and no refusal: the move may or may not have happened.
-		return Appointment{}, &Error{Kind: ErrUnavailable, Op: c.op(), Status: http.StatusOK, Sent: true, Reason: "answer has no appointment"}
-	}
-	return body.Appointment.domain(), nil
+	return a.writeAppointment(ctx, c)
 }
 
 // CancelAppointment cancels the appointment with the given id, the way
