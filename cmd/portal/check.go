@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/clinic-booking/portal/internal/clinics"
+	"github.com/clinic-booking/portal/internal/clinics/clinicscheck"
 	"github.com/clinic-booking/portal/internal/coreplus"
 )
 
@@ -84,41 +84,23 @@ func checkCommand(ctx context.Context, args []string, getenv func(string) string
 
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	var warnings []string
-	report := func(what string, ids []string, offered []string, err error) error {
-		if err != nil {
-			return fmt.Errorf("check %s: listing %s failed: %s", rec.Slug, what, failureKind(err, base))
-		}
-		line := fmt.Sprintf("ok: %d %s found", len(ids), what)
-		if len(offered) > 0 {
-			line += fmt.Sprintf(", %d offered online", len(offered))
-			for _, id := range offered {
-				if !slices.Contains(ids, id) {
-					warnings = append(warnings, fmt.Sprintf("--%s lists %q, which coreplus does not have", what, id))
-				}
-			}
+	report := clinicscheck.Run(ctx, api, rec)
+	for _, l := range report.Lists {
+		line := fmt.Sprintf("ok: %d %s found", l.Found, l.Name)
+		if l.Offered > 0 {
+			line += fmt.Sprintf(", %d offered online", l.Offered)
 		}
 		fmt.Fprintln(stdout, line)
-		return nil
 	}
-
-	locs, err := api.ListLocations(ctx)
-	if err := report("locations", ids(locs, func(l coreplus.Location) string { return l.ID }), rec.Locations, err); err != nil {
-		return err
+	if f := report.Failure; f != nil {
+		return fmt.Errorf("check %s: listing %s failed: %s", rec.Slug, f.List, failureKind(f.Err, base))
 	}
-	pracs, err := api.ListPractitioners(ctx)
-	if err := report("practitioners", ids(pracs, func(p coreplus.Practitioner) string { return p.ID }), rec.Practitioners, err); err != nil {
-		return err
+	missing := report.Missing()
+	for _, m := range missing {
+		fmt.Fprintf(stdout, "warning: --%s lists %q, which coreplus does not have\n", m.List, m.ID)
 	}
-	types, err := api.ListAppointmentTypes(ctx)
-	if err := report("services", ids(types, func(t coreplus.AppointmentType) string { return t.ID }), rec.Services, err); err != nil {
-		return err
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(stdout, "warning: "+w)
-	}
-	if len(warnings) > 0 {
-		return fmt.Errorf("check %s: the credentials work, but %d configured id(s) are not in coreplus", rec.Slug, len(warnings))
+	if len(missing) > 0 {
+		return fmt.Errorf("check %s: the credentials work, but %d configured id(s) are not in coreplus", rec.Slug, len(missing))
 	}
 	fmt.Fprintf(stdout, "clinic %s: the credentials work\n", rec.Slug)
 	return nil
@@ -156,12 +138,4 @@ func hostOf(base string) string {
 		return u.Scheme + "://" + u.Host + u.Path
 	}
 	return "COREPLUS_BASE_URL"
-}
-
-func ids[T any](items []T, id func(T) string) []string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = id(it)
-	}
-	return out
 }
