@@ -33,6 +33,7 @@ func (s *Server) operatorClinics(c echo.Context, m views.ConsoleClinicsPage) err
 		}
 		cl.Toggle = "/console/clinics/" + url.PathEscape(r.Slug) + "/" + verb
 		cl.ToggleLabel = strings.ToUpper(verb[:1]) + verb[1:] + " " + r.Name
+		s.offerCheck(&cl)
 		m.Clinics = append(m.Clinics, cl)
 	}
 	// A clinic set by the environment is not in the database: shown, and
@@ -43,7 +44,9 @@ func (s *Server) operatorClinics(c echo.Context, m views.ConsoleClinicsPage) err
 				continue
 			}
 			if svc, ok := s.clinics.Clinic(c.Request().Context(), slug); ok {
-				m.Clinics = append(m.Clinics, views.ConsoleClinic{Name: svc.Clinic().Name, Slug: slug, URL: "/console/" + url.PathEscape(slug) + "/today", Role: "operator", Enabled: true})
+				cl := views.ConsoleClinic{Name: svc.Clinic().Name, Slug: slug, URL: "/console/" + url.PathEscape(slug) + "/today", Role: "operator", Enabled: true}
+				s.offerCheck(&cl)
+				m.Clinics = append(m.Clinics, cl)
 			}
 		}
 	}

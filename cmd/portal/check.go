@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/clinics/clinicscheck"
 	"github.com/clinic-booking/portal/internal/coreplus"
+	"github.com/clinic-booking/portal/internal/metrics"
 )
 
 // checkCommand runs `portal check [slug]`: it asks coreplus, with the
@@ -139,3 +141,41 @@ func hostOf(base string) string {
 	}
 	return "COREPLUS_BASE_URL"
 }
+
+// consoleChecker is the console's Check: the same check as `portal check`,
+// with each clinic's client built as serving builds it, on this portal's
+// upstream budget (limiter: coreplus counts requests per consumer, so a
+// check waits its turn with the patients) and seen by its health figures
+// (Today shows the check's calls). Each check has a client of its own,
+// so nothing it reads reaches the patients' cached catalogue; its circuit
+// breaker is off, as a check makes three calls at most and stops at the
+// first failure, and the checker's timeout bounds the whole check.
+func consoleChecker(cfg config, repo *clinics.Repo, limiter coreplus.Limiter, health *metrics.Health, logger *slog.Logger, m *metrics.Metrics) *clinicscheck.Checker {
+	c := &clinicscheck.Checker{
+		Client: func(rec clinics.Record) (clinicscheck.Coreplus, error) {
+			return coreplus.New(coreplus.Config{
+				BaseURL:         cfg.CoreplusBaseURL,
+				ConsumerID:      cfg.ConsumerID,
+				ConsumerSecret:  cfg.ConsumerSecret,
+				AccessToken:     rec.AccessToken.Reveal(),
+				Issuer:          cfg.PublicURL,
+				Limiter:         limiter,
+				Timeout:         consoleCheckAttempt,
+				BreakerFailures: -1,
+				OnCall:          watchingHealth(health, rec.Slug, logUpstreamCall(logger.With("clinic", rec.Slug), m)),
+			})
+		},
+		Timeout: clinicscheck.DefaultTimeout,
+	}
+	if cfg.HasEnvClinic() {
+		c.Fixed = []clinics.Record{cfg.Clinic}
+	}
+	if repo != nil {
+		c.Records = repo
+	}
+	return c
+}
+
+// consoleCheckAttempt bounds one request of a console check, so that a
+// slow answer leaves time for a retry within the check's timeout.
+const consoleCheckAttempt = 5 * time.Second

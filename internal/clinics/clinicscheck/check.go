@@ -37,6 +37,9 @@ const (
 type Report struct {
 	Slug, Name string
 	Enabled    bool
+	// Environment is set for the clinic configured by environment
+	// variables (by Checker), which is changed where they are set.
+	Environment bool
 	// Token is the access token masked (••••7a10), never the token.
 	Token string
 	// Lists are the lists read, in order, up to the one that failed.
@@ -201,7 +204,9 @@ func (c *Checker) Check(ctx context.Context, slug string) (Report, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return Run(ctx, api, rec), nil
+	r := Run(ctx, api, rec)
+	r.Environment = slices.ContainsFunc(c.Fixed, func(f clinics.Record) bool { return f.Slug == slug })
+	return r, nil
 }
 
 func (c *Checker) record(ctx context.Context, slug string) (clinics.Record, error) {

@@ -152,10 +152,10 @@ func TestCheckerFindsTheClinicAndBoundsTheCheck(t *testing.T) {
 		Timeout: 300 * time.Millisecond,
 	}
 	ctx := context.Background()
-	if r, err := c.Check(ctx, "harbourside"); err != nil || !r.Ok() {
+	if r, err := c.Check(ctx, "harbourside"); err != nil || !r.Ok() || !r.Environment {
 		t.Errorf("the environment's clinic: %+v, %v", r.Failure, err)
 	}
-	if r, err := c.Check(ctx, "closed"); err != nil || !r.Ok() || r.Enabled {
+	if r, err := c.Check(ctx, "closed"); err != nil || !r.Ok() || r.Enabled || r.Environment {
 		t.Errorf("a disabled clinic: %+v, %v", r, err)
 	}
 	if _, err := c.Check(ctx, "nowhere"); !errors.Is(err, clinics.ErrNotFound) {
