@@ -66,7 +66,7 @@ func (s *Server) checkClinic(c echo.Context) error {
 func checkWords(r clinicscheck.Report) views.ClinicCheck {
 	w := views.ClinicCheck{
 		OK:    r.Ok(),
-		Asked: fmt.Sprintf("Asked coreplus just now for %s's locations, practitioners and services, with the portal's consumer credentials and the clinic's access token %s.", r.Name, r.Token),
+		Asked: fmt.Sprintf("Asked coreplus just now for the clinic's locations, practitioners and services, with the portal's consumer credentials and the clinic's access token %s.", r.Token),
 	}
 	for _, l := range r.Lists {
 		line := fmt.Sprintf("%s found, ", count(l.Found, l.Name))
@@ -89,8 +89,10 @@ func checkWords(r clinicscheck.Report) views.ClinicCheck {
 			if r.Environment {
 				fix = "The clinic is configured by the portal's environment: change its list where that is set."
 			}
-			w.Problems = append(w.Problems, fmt.Sprintf("The clinic offers %s %q online, which coreplus does not have, so patients are not offered it. %s",
-				strings.TrimSuffix(m.List, "s"), m.ID, fix))
+			w.Problems = append(w.Problems, views.CheckProblem{
+				What: fmt.Sprintf("The clinic offers %s %q online, which coreplus does not have, so patients are not offered it.", strings.TrimSuffix(m.List, "s"), m.ID),
+				ToDo: fix,
+			})
 		}
 	default:
 		w.Heading = r.Name + ": the credentials work"
@@ -125,29 +127,38 @@ func failureHeading(f *clinicscheck.Failure) string {
 }
 
 // failureWords says which list failed, how, and what to do.
-func failureWords(f *clinicscheck.Failure, r clinicscheck.Report) string {
+func failureWords(f *clinicscheck.Failure, r clinicscheck.Report) views.CheckProblem {
+	p := views.CheckProblem{What: failureWhat(f)}
+	p.ToDo = failureToDo(f, r)
+	return p
+}
+
+func failureWhat(f *clinicscheck.Failure) string {
 	status := ""
 	if f.Status != 0 {
 		status = fmt.Sprintf(" (HTTP %d)", f.Status)
 	}
-	what := fmt.Sprintf("Listing %s failed: %s%s. ", f.List, f.Kind, status)
+	return fmt.Sprintf("Listing %s failed: %s%s.", f.List, f.Kind, status)
+}
+
+func failureToDo(f *clinicscheck.Failure, r clinicscheck.Report) string {
 	switch {
 	case f.Kind == clinicscheck.InvalidCredentials:
 		replace := "replace its access token (portal clinic update " + r.Slug + " --access-token-file -)"
 		if r.Environment {
 			replace = "replace COREPLUS_ACCESS_TOKEN where the portal's environment is set"
 		}
-		return what + "coreplus rejected the portal's consumer id or secret, or this clinic's access token. If every clinic fails this way, check COREPLUS_CONSUMER_ID and COREPLUS_CONSUMER_SECRET; if only this one does, ask the clinic to check in coreplus that the portal's add-on is still granted, and " + replace + "."
+		return "coreplus rejected the portal's consumer id or secret, or this clinic's access token. If every clinic fails this way, check COREPLUS_CONSUMER_ID and COREPLUS_CONSUMER_SECRET; if only this one does, ask the clinic to check in coreplus that the portal's add-on is still granted, and " + replace + "."
 	case f.Kind == clinicscheck.RateLimited && f.Status == 0:
-		return what + "Patients' requests used this portal's share of coreplus's 10 requests a second for as long as the check could wait. Try again in a minute."
+		return "Patients' requests used this portal's share of coreplus's 10 requests a second for as long as the check could wait. Try again in a minute."
 	case f.Kind == clinicscheck.RateLimited:
-		return what + "coreplus allows 10 requests a second per consumer, shared by every portal running; another process may be using them. Try again in a minute."
+		return "coreplus allows 10 requests a second per consumer, shared by every portal running; another process may be using them. Try again in a minute."
 	case f.Kind == clinicscheck.Unreachable:
-		return what + "No usable answer came from coreplus in the time the check allows. Check COREPLUS_BASE_URL and this server's network; if coreplus itself is down, patients can leave a booking request meanwhile. Try again in a few minutes."
+		return "No usable answer came from coreplus in the time the check allows. Check COREPLUS_BASE_URL and this server's network; if coreplus itself is down, patients can leave a booking request meanwhile. Try again in a few minutes."
 	}
 	cmd := "portal check " + r.Slug
 	if r.Environment {
 		cmd = "portal check"
 	}
-	return what + "Try again; if it keeps failing, run " + cmd + " on the server, which prints coreplus's answer in full."
+	return "Try again; if it keeps failing, run " + cmd + " on the server, which prints coreplus's answer in full."
 }
