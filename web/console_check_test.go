@@ -233,3 +233,43 @@ func TestOperatorCheckIsTheOperatorsAlone(t *testing.T) {
 		t.Errorf("the cross-site Check asked coreplus %d times", n)
 	}
 }
+
+// TestOperatorChecksClinicsSetByTheEnvironmentAlone: with no stored
+// clinics (no token keys), the operator's list still shows each clinic
+// with Check, and no add-clinic form, which could not store one.
+func TestOperatorChecksClinicsSetByTheEnvironmentAlone(t *testing.T) {
+	sb := httptest.NewServer(sandbox.New(sandbox.Config{RateLimit: -1}))
+	t.Cleanup(sb.Close)
+	demo, other := storedRecord(testClinic()), storedRecord(testClinic())
+	other.Slug, other.Name = "other", "Otherside Podiatry (test)"
+	demo.AccessToken = "00000000-0000-0000-0000-000000000000"
+	checker := &clinicscheck.Checker{
+		Fixed: []clinics.Record{demo, other},
+		Client: func(rec clinics.Record) (clinicscheck.Coreplus, error) {
+			return coreplus.New(coreplus.Config{BaseURL: sb.URL + "/API/Core/v2.1/", ConsumerID: sandbox.DemoConsumerID,
+				ConsumerSecret: sandbox.DemoConsumerSecret, AccessToken: rec.AccessToken.Reveal()})
+		},
+	}
+	ch := newConsoleHarness(t, func(c *web.Config) { c.Console.Checker = checker })
+	ck := &checkHarness{consoleHarness: ch, checker: checker}
+	ck.addStaff("ops@host.example", "", "", true)
+	ck.ops = ck.signIn("ops@host.example")
+
+	p, _ := ck.send(http.MethodGet, "/console/clinics", ck.ops, nil)
+	if n := p.Doc.Find("main table tbody tr").Length(); n != 2 || strings.Contains(p.Text(), "Add a clinic") || strings.Contains(p.Text(), "Disable") {
+		t.Errorf("the list with no stored clinics: %d rows\n%s", n, p.Text())
+	}
+	if heading, _ := result(ck.check("Otherside Podiatry (test)")); heading != "Otherside Podiatry (test): the credentials work" {
+		t.Errorf("checking a clinic set by the environment: %q", heading)
+	}
+	// Its token is replaced where the environment is set, not by a
+	// command that would store a clinic.
+	heading, text := result(ck.check("Harbourside Physio (test)"))
+	if heading != "Harbourside Physio (test): coreplus refused the credentials" ||
+		!strings.Contains(text, "replace COREPLUS_ACCESS_TOKEN where the portal's environment is set") || strings.Contains(text, "portal clinic update") {
+		t.Errorf("a wrong token set by the environment: %q\n%s", heading, text)
+	}
+	if p, _ := ck.send(http.MethodPost, "/console/clinics", ck.ops, url.Values{"slug": {"x"}}); p.Status != http.StatusNotFound {
+		t.Errorf("adding a clinic with no store: %d", p.Status)
+	}
+}
