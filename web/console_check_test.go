@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -187,6 +188,31 @@ func TestOperatorCheckSaysWhatFailed(t *testing.T) {
 			t.Errorf("the page shows internal error text %q", internal)
 		}
 	}
+	// coreplus answering 429 (asking for an hour), then this portal's own
+	// budget spent for longer than the check may wait.
+	limited := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "3600")
+		http.Error(w, `{"result":{"reason":"Too many requests"}}`, http.StatusTooManyRequests)
+	}))
+	t.Cleanup(limited.Close)
+	ck.base = limited.URL + "/API/Core/v2.1/"
+	if heading, text := result(ck.check("Harbourside Physio (test)")); heading != "Harbourside Physio (test): too many requests to coreplus just now" ||
+		!strings.Contains(text, "Listing locations failed: rate limited (HTTP 429).") || !strings.Contains(text, "shared by every portal running") {
+		t.Errorf("coreplus answering 429: %q\n%s", heading, text)
+	}
+	ck.waits.Limiter = spentBudget{}
+	if heading, text := result(ck.check("Harbourside Physio (test)")); heading != "Harbourside Physio (test): too many requests to coreplus just now" ||
+		!strings.Contains(text, "Listing locations failed: rate limited.") || !strings.Contains(text, "used this portal's share") {
+		t.Errorf("the portal's budget spent: %q\n%s", heading, text)
+	}
+}
+
+// spentBudget is an upstream budget with no start free before any
+// deadline, as when patients' pages have taken it.
+type spentBudget struct{}
+
+func (spentBudget) Wait(context.Context) error {
+	return errors.New("no start free before the deadline")
 }
 
 // TestOperatorCheckIsTheOperatorsAlone: anyone else gets the console's
