@@ -128,9 +128,7 @@ func failureHeading(f *clinicscheck.Failure) string {
 
 // failureWords says which list failed, how, and what to do.
 func failureWords(f *clinicscheck.Failure, r clinicscheck.Report) views.CheckProblem {
-	p := views.CheckProblem{What: failureWhat(f)}
-	p.ToDo = failureToDo(f, r)
-	return p
+	return views.CheckProblem{What: failureWhat(f), ToDo: failureToDo(f, r)}
 }
 
 func failureWhat(f *clinicscheck.Failure) string {
