@@ -51,6 +51,9 @@ type ConsoleConfig struct {
 	ClinicRecords ClinicRecords
 	// ClinicSlugs lists every clinic served, for the operator's list.
 	ClinicSlugs func(ctx context.Context) []string
+	// Checker runs `portal check` for the operator's Check buttons; nil
+	// for no buttons.
+	Checker ClinicChecker
 	// Now is the clock of session timeouts (time.Now when nil).
 	Now func() time.Time
 }
