@@ -120,8 +120,15 @@ func (s *Server) useSignInLink(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/console")
 }
 
-// signOut ends this browser's session.
+// signOut ends this browser's session, in the database too, so that a copy
+// of its cookie opens nothing on any replica.
 func (s *Server) signOut(c echo.Context) error {
+	if sess, ok := s.readStaffSession(c); ok {
+		if err := s.console.Accounts.EndSession(c.Request().Context(), sess.SID, sess.Since.Add(consoleLifetime), s.console.now()); err != nil {
+			return err
+		}
+		s.log.Info("console signed out", "request_id", requestIDFrom(c), "account", sess.AccountID)
+	}
 	s.endStaffSession(c)
 	return c.Redirect(http.StatusSeeOther, "/console/sign-in?done=signed-out")
 }

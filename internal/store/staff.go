@@ -233,3 +233,28 @@ func (s *Store) SignInLinkUsable(ctx context.Context, tokenHash string, now time
 	}
 	return n == 1, nil
 }
+
+// EndStaffSession records the console session sid as signed out until
+// expires, when it would have ended anyway. Rows whose expiry is past at
+// now are pruned on the way. Ending a session twice is not an error.
+func (s *Store) EndStaffSession(ctx context.Context, sid string, expires, now time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM staff_ended_sessions WHERE expires_at <= $1`, unix(now)); err != nil {
+		return fmt.Errorf("end console session: %w", err)
+	}
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO staff_ended_sessions (sid, expires_at) VALUES ($1, $2)
+		ON CONFLICT (sid) DO NOTHING`, sid, unix(expires))
+	if err != nil {
+		return fmt.Errorf("end console session: %w", err)
+	}
+	return nil
+}
+
+// StaffSessionEnded reports whether the console session sid was signed out.
+func (s *Store) StaffSessionEnded(ctx context.Context, sid string) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM staff_ended_sessions WHERE sid = $1`, sid).Scan(&n); err != nil {
+		return false, fmt.Errorf("check console session: %w", err)
+	}
+	return n > 0, nil
+}

@@ -176,3 +176,38 @@ func TestNormaliseEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestEndedSessionsAreKeptUntilTheyWouldHaveExpired(t *testing.T) {
+	forEachAccounts(t, func(t *testing.T, a *staff.Accounts, _ *time.Time) {
+		ctx := context.Background()
+		ended := func(sid string) bool {
+			t.Helper()
+			ok, err := a.SessionEnded(ctx, sid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if ended("desk") {
+			t.Fatal("a session never ended counts as ended")
+		}
+		if err := a.EndSession(ctx, "desk", base.Add(7*24*time.Hour), base); err != nil {
+			t.Fatal(err)
+		}
+		// Twice (two tabs signing out) is not an error.
+		if err := a.EndSession(ctx, "desk", base.Add(7*24*time.Hour), base); err != nil {
+			t.Fatal(err)
+		}
+		if !ended("desk") || ended("laptop") {
+			t.Errorf("ended desk %v, laptop %v; want only desk", ended("desk"), ended("laptop"))
+		}
+		// Ending another session a week on prunes desk's record, whose
+		// session would have ended by then anyway.
+		if err := a.EndSession(ctx, "laptop", base.Add(14*24*time.Hour), base.Add(7*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if ended("desk") || !ended("laptop") {
+			t.Errorf("a week on: ended desk %v, laptop %v; want only laptop", ended("desk"), ended("laptop"))
+		}
+	})
+}
