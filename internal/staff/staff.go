@@ -244,7 +244,8 @@ func (a *Accounts) UseLink(ctx context.Context, token string) (Account, error) {
 	return acc, err
 }
 
-// SignOutEverywhere ends every session of the account, on every replica.
+// SignOutEverywhere ends every session of the account, on every replica,
+// and voids its unused sign-in links, which would begin new ones.
 func (a *Accounts) SignOutEverywhere(ctx context.Context, accountID string) error {
 	_, err := a.store.NextEpoch(ctx, accountID)
 	return err

@@ -211,3 +211,46 @@ func TestEndedSessionsAreKeptUntilTheyWouldHaveExpired(t *testing.T) {
 		}
 	})
 }
+
+// TestSignOutEverywhereVoidsUnusedLinks: a sign-in link lying in an inbox
+// signs nobody in after "sign out everywhere"; a link asked for after it
+// works, and another account's links are untouched.
+func TestSignOutEverywhereVoidsUnusedLinks(t *testing.T) {
+	forEachAccounts(t, func(t *testing.T, a *staff.Accounts, _ *time.Time) {
+		ctx := context.Background()
+		jo, err := a.Add(ctx, "jo@clinic.example", "northside", staff.RoleAdmin, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Add(ctx, "sam@clinic.example", "northside", staff.RoleStaff, false); err != nil {
+			t.Fatal(err)
+		}
+		lying, err := a.LinkFor(ctx, "jo@clinic.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sams, err := a.LinkFor(ctx, "sam@clinic.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.SignOutEverywhere(ctx, jo.ID); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := a.LinkUsable(ctx, lying); err != nil || ok {
+			t.Errorf("the link from before sign out everywhere: usable %v, %v", ok, err)
+		}
+		if _, err := a.UseLink(ctx, lying); !errors.Is(err, staff.ErrBadLink) {
+			t.Errorf("the link from before sign out everywhere signs in: err = %v", err)
+		}
+		fresh, err := a.LinkFor(ctx, "jo@clinic.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acc, err := a.UseLink(ctx, fresh); err != nil || acc.Epoch != jo.Epoch+1 {
+			t.Errorf("a link asked for afterwards: %+v, %v", acc, err)
+		}
+		if acc, err := a.UseLink(ctx, sams); err != nil || acc.Email != "sam@clinic.example" {
+			t.Errorf("another account's link: %+v, %v", acc, err)
+		}
+	})
+}
