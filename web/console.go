@@ -142,6 +142,8 @@ type console struct {
 	// byAddress and byIP limit sign-in link requests.
 	byAddress, byIP *addrLimiter
 	now             func() time.Time
+	// issuer makes and sends sign-in links after the answer (console_signin.go).
+	issuer *linkIssuer
 }
 
 func newConsole(cfg ConsoleConfig, secret []byte) *console {
@@ -165,7 +167,8 @@ func newConsole(cfg ConsoleConfig, secret []byte) *console {
 		byAddress: &addrLimiter{every: 5 * time.Minute, burst: 3, buckets: map[string]*addrBucket{}},
 		// Ten a minute from one connection: a front desk of several
 		// people signing in at once, not a script trying addresses.
-		byIP: newAddrLimiter(10, 10),
+		byIP:   newAddrLimiter(10, 10),
+		issuer: newLinkIssuer(),
 	}
 }
 

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,5 +89,53 @@ func TestConsoleSignOutEndsTheSessionOnEveryReplica(t *testing.T) {
 		if p, _ := ch.send(http.MethodGet, base+"/console/demo/today", laptop, nil); p.Status != http.StatusOK {
 			t.Errorf("replica %q: signing out the desk ended the laptop's session: %d", base, p.Status)
 		}
+	}
+}
+
+// gatedAccounts holds every link look-up until its gate opens, counting
+// them.
+type gatedAccounts struct {
+	web.StaffAccounts
+	gate    chan struct{}
+	lookups *atomic.Int32
+}
+
+func (g gatedAccounts) LinkFor(ctx context.Context, email string) (string, error) {
+	g.lookups.Add(1)
+	<-g.gate
+	return g.StaffAccounts.LinkFor(ctx, email)
+}
+
+// The sign-in page answers before it looks the address up, so how long it
+// takes cannot tell an address with an account from one without: with
+// every look-up held, both are answered, alike; once let go, the account's
+// link arrives and the other address gets nothing.
+func TestConsoleSignInAnswersBeforeLookingTheAddressUp(t *testing.T) {
+	gate, lookups := make(chan struct{}), new(atomic.Int32)
+	ch := newConsoleHarness(t, func(c *web.Config) {
+		c.Console.Accounts = gatedAccounts{StaffAccounts: c.Console.Accounts, gate: gate, lookups: lookups}
+	})
+	var open sync.Once
+	let := func() { open.Do(func() { close(gate) }) }
+	t.Cleanup(let) // before the servers close, which waits for held requests
+	ch.addStaff("jo@demo.example", "demo", staff.RoleStaff, false)
+	ask := func(email string) *page {
+		req, _ := http.NewRequest(http.MethodPost, ch.abs("/console/sign-in"), strings.NewReader(url.Values{"email": {email}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", ch.portal.URL)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		return ch.do(req) // would wait for the gate, and fail by the client's timeout, were the look-up on the request path
+	}
+	known, unknown := ask("jo@demo.example"), ask("nobody@demo.example")
+	if known.Status != http.StatusOK || unknown.Status != http.StatusOK || known.Text() != unknown.Text() {
+		t.Errorf("known address: %d %q\nunknown address: %d %q", known.Status, known.Text(), unknown.Status, unknown.Text())
+	}
+	if n := ch.mailbox.count(); n != 0 {
+		t.Errorf("%d links sent with the look-ups held", n)
+	}
+	let()
+	ch.handler.(*web.Server).WaitForSignInLinks()
+	if lookups.Load() != 2 || ch.mailbox.count() != 1 || ch.mailbox.last("jo@demo.example") == "" {
+		t.Errorf("%d look-ups, mailbox %v; want both addresses looked up and one link, to jo@demo.example", lookups.Load(), ch.mailbox.links)
 	}
 }
