@@ -139,3 +139,34 @@ func TestConsoleSignInAnswersBeforeLookingTheAddressUp(t *testing.T) {
 		t.Errorf("%d look-ups, mailbox %v; want both addresses looked up and one link, to jo@demo.example", lookups.Load(), ch.mailbox.links)
 	}
 }
+
+// At most eight links are issued at once: with eight look-ups held, a
+// ninth request is answered alike but issues nothing, and says so in the
+// log without the address.
+func TestConsoleSignInIssuesABoundedNumberOfLinksAtOnce(t *testing.T) {
+	gate, lookups := make(chan struct{}), new(atomic.Int32)
+	ch := newConsoleHarness(t, func(c *web.Config) {
+		c.Console.Accounts = gatedAccounts{StaffAccounts: c.Console.Accounts, gate: gate, lookups: lookups}
+	})
+	var open sync.Once
+	let := func() { open.Do(func() { close(gate) }) }
+	t.Cleanup(let)
+	for i := range 9 {
+		req, _ := http.NewRequest(http.MethodPost, ch.abs("/console/sign-in"), strings.NewReader(url.Values{"email": {"person" + string(rune('a'+i)) + "@demo.example"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", ch.portal.URL)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		if p := ch.do(req); p.Status != http.StatusOK {
+			t.Fatalf("request %d: status %d", i+1, p.Status)
+		}
+	}
+	let()
+	ch.handler.(*web.Server).WaitForSignInLinks()
+	if n := lookups.Load(); n != 8 {
+		t.Errorf("%d look-ups, want 8: the ninth dropped", n)
+	}
+	logs := ch.logs.String()
+	if !strings.Contains(logs, "too many being issued at once") || strings.Contains(logs, "personi@") {
+		t.Errorf("logs:\n%s", logs)
+	}
+}
