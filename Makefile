@@ -76,7 +76,7 @@ $(AXE_CORE_JS):
 	@test -s $@ || { echo "npm did not install $@" >&2; exit 1; }
 
 postgres-test: ## store, clinic, funnel and two-replica tests against PostgreSQL at $$TEST_DATABASE_URL
-	$(GO) test -count=1 $(GOTESTFLAGS) ./internal/store/... ./internal/booking/bookingstore/... ./internal/clinics/... ./internal/funnel/... ./cmd/portal/...
+	$(GO) test -count=1 $(GOTESTFLAGS) ./internal/store/... ./internal/booking/bookingstore/... ./internal/staff/... ./internal/clinics/... ./internal/funnel/... ./cmd/portal/...
 
 clean:
 	rm -rf bin

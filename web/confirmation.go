@@ -23,6 +23,21 @@ type confirmationService interface {
 	Alternatives(ctx context.Context, sel booking.Selection, n int) ([]booking.Slot, error)
 }
 
+// manageLinkShownFor is how long after a booking its confirmation page
+// shows the manage link. The page's address (and the review's, which leads
+// to it) is a signed draft id with no expiry, kept in browser history, proxy
+// logs and the clinic's iframe; past this the page says the booking is made
+// and the link is in the confirmation email, so an address found later
+// cannot cancel or move the appointment. Long enough for the patient's own
+// reloads just after booking.
+const manageLinkShownFor = 30 * time.Minute
+
+// manageLinkShown reports whether b is recent enough for its page to show
+// the manage link.
+func manageLinkShown(b booking.Confirmed, now time.Time) bool {
+	return !b.BookedAt.IsZero() && now.Sub(b.BookedAt) < manageLinkShownFor
+}
+
 // confirmation shows a booking made from a draft, or its calendar file when
 // the address ends in ".ics".
 func (s *Server) confirmation(c echo.Context) error {
@@ -60,9 +75,11 @@ func (s *Server) confirmation(c echo.Context) error {
 		return s.bookingFailed(c, svc, links, b)
 	case b.NothingBooked && !ics:
 		return s.bookingNotMade(c, svc, links, b)
+	case b.Status == booking.RecordCancelled && !ics && !manageLinkShown(b, time.Now()):
+		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking was cancelled. To book again, start from the clinic's booking page."}
 	case b.Status == booking.RecordCancelled && !ics:
-		// Cancelled from its manage page (or by the clinic): that page
-		// says so and offers to book again.
+		// Cancelled from its manage page (or by the clinic) just after
+		// booking: that page says so and offers to book again.
 		return c.Redirect(http.StatusSeeOther, links.withCarried("/"+url.PathEscape(clinic.Slug)+"/manage/"+s.manageTokens.Token(clinic.Slug, b.DraftID)))
 	default:
 		return &booking.Error{Code: booking.CodeNotFound, Message: "That booking wasn't made. Start again to book, or call the clinic."}
@@ -77,7 +94,11 @@ func (s *Server) confirmation(c echo.Context) error {
 		ICSURL:    links.booking(token, ".ics"),
 		AgainURL:  links.home(),
 		Policy:    policyParagraphs(clinic),
-		ManageURL: links.withCarried("/" + url.PathEscape(clinic.Slug) + "/manage/" + s.manageTokens.Token(clinic.Slug, b.DraftID)),
+	}
+	// time.Now, not the service's clock: BookedAt is the store's, which is
+	// the wall clock.
+	if manageLinkShown(b, time.Now()) {
+		m.ManageURL = links.withCarried("/" + url.PathEscape(clinic.Slug) + "/manage/" + s.manageTokens.Token(clinic.Slug, b.DraftID))
 	}
 	if s.demoMailbox != nil {
 		m.DemoMailURL = demoMailPath

@@ -76,6 +76,8 @@ type StaffAccounts interface {
 	UseLink(ctx context.Context, token string) (staff.Account, error)
 	Account(ctx context.Context, id string) (staff.Account, error)
 	SignOutEverywhere(ctx context.Context, accountID string) error
+	EndSession(ctx context.Context, sid string, expires, now time.Time) error
+	SessionEnded(ctx context.Context, sid string) (bool, error)
 }
 
 var _ StaffAccounts = (*staff.Accounts)(nil)
@@ -143,6 +145,8 @@ type console struct {
 	// byAddress and byIP limit sign-in link requests.
 	byAddress, byIP *addrLimiter
 	now             func() time.Time
+	// issuer makes and sends sign-in links after the answer (console_signin.go).
+	issuer *linkIssuer
 }
 
 func newConsole(cfg ConsoleConfig, secret []byte) *console {
@@ -166,12 +170,16 @@ func newConsole(cfg ConsoleConfig, secret []byte) *console {
 		byAddress: &addrLimiter{every: 5 * time.Minute, burst: 3, buckets: map[string]*addrBucket{}},
 		// Ten a minute from one connection: a front desk of several
 		// people signing in at once, not a script trying addresses.
-		byIP: newAddrLimiter(10, 10),
+		byIP:   newAddrLimiter(10, 10),
+		issuer: newLinkIssuer(),
 	}
 }
 
-// staffSession is a signed-in session as the cookie holds it.
+// staffSession is a signed-in session as the cookie holds it. SID is
+// random, made at sign-in and kept for the session's life: "Sign out" ends
+// it in the database (staff.Accounts.EndSession), for every replica.
 type staffSession struct {
+	SID         string
 	AccountID   string
 	Epoch       int64
 	Since, Seen time.Time
@@ -210,6 +218,14 @@ func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		now := s.console.now()
 		if now.Sub(sess.Since) >= consoleLifetime || now.Sub(sess.Seen) >= consoleIdle {
+			s.endStaffSession(c)
+			return s.toSignIn(c)
+		}
+		ended, err := s.console.Accounts.SessionEnded(c.Request().Context(), sess.SID)
+		if err != nil {
+			return err
+		}
+		if ended {
 			s.endStaffSession(c)
 			return s.toSignIn(c)
 		}
@@ -270,14 +286,15 @@ func (s *Server) readStaffSession(c echo.Context) (staffSession, bool) {
 	if err != nil || sess.IsNew {
 		return staffSession{}, false
 	}
+	sid, _ := sess.Values["sid"].(string)
 	id, _ := sess.Values["account"].(string)
 	epoch, ok1 := sess.Values["epoch"].(int64)
 	since, ok2 := sess.Values["since"].(int64)
 	seen, ok3 := sess.Values["seen"].(int64)
-	if id == "" || !ok1 || !ok2 || !ok3 {
+	if sid == "" || id == "" || !ok1 || !ok2 || !ok3 {
 		return staffSession{}, false
 	}
-	return staffSession{AccountID: id, Epoch: epoch, Since: time.Unix(since, 0), Seen: time.Unix(seen, 0)}, true
+	return staffSession{SID: sid, AccountID: id, Epoch: epoch, Since: time.Unix(since, 0), Seen: time.Unix(seen, 0)}, true
 }
 
 // startStaffSession signs the account in with a new session: a new cookie
@@ -285,16 +302,17 @@ func (s *Server) readStaffSession(c echo.Context) (staffSession, bool) {
 // (session fixation) never becomes a signed-in one.
 func (s *Server) startStaffSession(c echo.Context, acc staff.Account) {
 	now := s.console.now()
-	s.saveStaffSession(c, staffSession{AccountID: acc.ID, Epoch: acc.Epoch, Since: now, Seen: now})
+	sid := make([]byte, 16)
+	_, _ = rand.Read(sid)
+	s.saveStaffSession(c, staffSession{SID: hex.EncodeToString(sid), AccountID: acc.ID, Epoch: acc.Epoch, Since: now, Seen: now})
 }
 
+// saveStaffSession writes the session's cookie, its sid unchanged.
 func (s *Server) saveStaffSession(c echo.Context, ss staffSession) {
 	sess := sessions.NewSession(s.console.sessions, consoleCookie)
 	opts := *s.console.sessions.Options
 	sess.Options = &opts
-	sid := make([]byte, 16)
-	_, _ = rand.Read(sid)
-	sess.Values["sid"] = hex.EncodeToString(sid)
+	sess.Values["sid"] = ss.SID
 	sess.Values["account"] = ss.AccountID
 	sess.Values["epoch"] = ss.Epoch
 	sess.Values["since"] = ss.Since.Unix()

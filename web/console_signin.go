@@ -1,10 +1,13 @@
 package web
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -62,20 +65,68 @@ func (s *Server) sendSignInLink(c echo.Context) error {
 		s.rateLimited(c)
 		return s.signInPage(c, http.StatusTooManyRequests, views.SignInPage{Email: typed, Notice: tooManyLinks})
 	}
-	ctx := c.Request().Context()
-	token, err := s.console.Accounts.LinkFor(ctx, email)
-	switch {
-	case errors.Is(err, staff.ErrNoAccount):
-		// Answered exactly as for an account: the page must not tell
-		// anyone which addresses have one.
-	case err != nil:
-		return err
-	default:
-		if err := s.console.Mailer.SendSignInLink(ctx, email, s.portalBase(c)+"/console/sign-in/"+token); err != nil {
-			return err
-		}
-	}
+	s.issueSignInLink(c, email)
 	return s.signInPage(c, http.StatusOK, views.SignInPage{Sent: true, Notice: linkSentMessage})
+}
+
+// Issuing a link takes a look-up, a link written and a message queued for
+// an account, and nothing for an address without one: done before the
+// answer, how long the answer took would tell which addresses have
+// accounts. So it is done after, off the request path, a few at a time and
+// each within a time limit. A link lost to a crash is one the person asks
+// for again, so this is not outbox work.
+const (
+	// linksIssuedAtOnce bounds the links being issued; more requests at
+	// once (the per-address and per-connection limits passed) are dropped
+	// and logged.
+	linksIssuedAtOnce = 8
+	// linkIssueTimeout bounds issuing one link.
+	linkIssueTimeout = 30 * time.Second
+)
+
+// linkIssuer runs the issuing of sign-in links.
+type linkIssuer struct {
+	slots   chan struct{}
+	running sync.WaitGroup
+}
+
+func newLinkIssuer() *linkIssuer {
+	return &linkIssuer{slots: make(chan struct{}, linksIssuedAtOnce)}
+}
+
+// issueSignInLink looks email up and, when it has an account, makes and
+// sends its link, in the background: the answer neither waits for it nor
+// depends on it. Its logs name neither the address nor the link.
+func (s *Server) issueSignInLink(c echo.Context, email string) {
+	is := s.console.issuer
+	rid := requestIDFrom(c)
+	select {
+	case is.slots <- struct{}{}:
+	default:
+		s.log.Warn("console sign-in link not issued: too many being issued at once", "request_id", rid)
+		return
+	}
+	base := s.portalBase(c)
+	// The request's values (its id, for the logs) without its end.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), linkIssueTimeout)
+	is.running.Add(1)
+	go func() {
+		defer func() {
+			cancel()
+			<-is.slots
+			is.running.Done()
+		}()
+		token, err := s.console.Accounts.LinkFor(ctx, email)
+		if errors.Is(err, staff.ErrNoAccount) {
+			return
+		}
+		if err == nil {
+			err = s.console.Mailer.SendSignInLink(ctx, email, base+"/console/sign-in/"+token)
+		}
+		if err != nil {
+			s.log.Error("console sign-in link not issued", "request_id", rid, "err", err)
+		}
+	}()
 }
 
 // addressKey is what the per-address limit counts by: a hash, so that the
@@ -120,8 +171,15 @@ func (s *Server) useSignInLink(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/console")
 }
 
-// signOut ends this browser's session.
+// signOut ends this browser's session, in the database too, so that a copy
+// of its cookie opens nothing on any replica.
 func (s *Server) signOut(c echo.Context) error {
+	if sess, ok := s.readStaffSession(c); ok {
+		if err := s.console.Accounts.EndSession(c.Request().Context(), sess.SID, sess.Since.Add(consoleLifetime), s.console.now()); err != nil {
+			return err
+		}
+		s.log.Info("console signed out", "request_id", requestIDFrom(c), "account", sess.AccountID)
+	}
 	s.endStaffSession(c)
 	return c.Redirect(http.StatusSeeOther, "/console/sign-in?done=signed-out")
 }

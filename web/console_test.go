@@ -144,6 +144,11 @@ func (ch *consoleHarness) send(method, path, cookie string, form url.Values) (*p
 		req.AddCookie(&http.Cookie{Name: "__Host-portal-console", Value: cookie})
 	}
 	p := ch.do(req)
+	if method == http.MethodPost && path == "/console/sign-in" {
+		// The link is issued after the answer: wait for it, as a person
+		// waits for the email.
+		ch.handler.(*web.Server).WaitForSignInLinks()
+	}
 	set := ""
 	for _, c := range (&http.Response{Header: p.Header}).Cookies() {
 		if c.Name == "__Host-portal-console" {

@@ -15,3 +15,12 @@ func (s *Server) GETRoutes() []string {
 // MaxFormBytes is the bound on every request body, for the tests that
 // send one just over it and check the largest real form stays under it.
 const MaxFormBytes = maxFormBytes
+
+// WaitForSignInLinks waits until the sign-in links asked for so far have
+// been issued (or not: an address with no account), for the tests that
+// read them from a mailbox.
+func (s *Server) WaitForSignInLinks() {
+	if s.console != nil {
+		s.console.issuer.running.Wait()
+	}
+}

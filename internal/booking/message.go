@@ -82,10 +82,13 @@ type Outbox interface {
 	// worker holds, for lease; false when none is due.
 	ClaimMessage(ctx context.Context, now time.Time, lease time.Duration) (QueuedMessage, bool, error)
 	// DeleteMessage deletes a message sent or given up on, and the
-	// personal details sealed in it.
-	DeleteMessage(ctx context.Context, id string) error
-	// RetryMessage lets a claimed message be claimed again from due.
-	RetryMessage(ctx context.Context, id string, due time.Time) error
+	// personal details sealed in it, if claim (its Tries as claimed) is
+	// still its latest claim; false when another worker has claimed it
+	// since (the lease ran out), and then nothing changes.
+	DeleteMessage(ctx context.Context, id string, claim int) (bool, error)
+	// RetryMessage lets a claimed message be claimed again from due, on
+	// the same condition as DeleteMessage.
+	RetryMessage(ctx context.Context, id string, claim int, due time.Time) (bool, error)
 }
 
 // bookedMessages is what a booking made from a draft with details d makes

@@ -71,6 +71,9 @@ type Confirmed struct {
 	// Sequence counts the moves of the appointment, for the calendar
 	// file's SEQUENCE: a moved booking's event replaces the old one.
 	Sequence int
+	// BookedAt is when the booking was sent (the store's clock): its page
+	// hands out the manage link only shortly after it.
+	BookedAt time.Time
 }
 
 // Booking returns the booking made from a draft: for a failed draft the
@@ -113,7 +116,7 @@ func (s *Service) Booking(ctx context.Context, draftID string) (Confirmed, error
 	c := Confirmed{
 		DraftID: d.ID, Status: rec.Status, Reference: rec.ReferenceNumber, Start: rec.Start, End: rec.End,
 		LocationID: rec.LocationID, ServiceID: rec.ServiceID, PractitionerID: rec.PractitionerID,
-		Sequence: rec.Sequence,
+		Sequence: rec.Sequence, BookedAt: rec.CreatedAt,
 	}
 	if !rec.Status.Settled() {
 		return c, nil

@@ -14,8 +14,9 @@ const (
 	// DefaultPoll is how often a worker looks for messages due.
 	DefaultPoll = 5 * time.Second
 	// DefaultLease is how long a claimed message is one worker's: longer
-	// than a send may take (SMTP's timeout), so that only a worker that
-	// died with it lets another send it, once, after the lease.
+	// than a send may take (the worker's SendTimeout, Lease/2 by default,
+	// bounds compose and send), so that only a worker that died with it
+	// lets another send it, once, after the lease.
 	DefaultLease = 2 * time.Minute
 	// DefaultMaxTries bounds the sends of one message. With Backoff the
 	// tries span about two and a half hours: an SMTP server down for an
@@ -55,8 +56,13 @@ type Worker struct {
 	Poll     time.Duration
 	Lease    time.Duration
 	MaxTries int
-	Now      func() time.Time
-	Backoff  func(tries int) time.Duration
+	// SendTimeout bounds composing (which may ask coreplus) and sending
+	// one message: half the lease when zero, and never more, so a hung
+	// compose or SMTP server is cut off well before the lease runs out and
+	// another replica would claim the message and send it again.
+	SendTimeout time.Duration
+	Now         func() time.Time
+	Backoff     func(tries int) time.Duration
 }
 
 func (w *Worker) defaults() {
@@ -68,6 +74,9 @@ func (w *Worker) defaults() {
 	}
 	if w.MaxTries <= 0 {
 		w.MaxTries = DefaultMaxTries
+	}
+	if w.SendTimeout <= 0 || w.SendTimeout > w.Lease/2 {
+		w.SendTimeout = w.Lease / 2
 	}
 	if w.Now == nil {
 		w.Now = time.Now
@@ -123,34 +132,46 @@ func (w *Worker) one(ctx context.Context) (done, ok bool, err error) {
 	}
 	log := w.Log.With("message", short(m.ID), "kind", string(m.Kind), "clinic", m.Clinic, "draft", short(m.DraftID), "tries", m.Tries)
 	// Once claimed, finish with it even if the worker is stopping: a send
-	// cut off mid-way would go again after the lease.
+	// cut off mid-way would go again after the lease. Compose and send
+	// have SendTimeout, well inside the lease.
 	wctx := context.WithoutCancel(ctx)
 	if err == nil {
+		sctx, cancel := context.WithTimeout(wctx, w.SendTimeout)
 		var e Email
-		if e, err = w.Compose(wctx, m); errors.Is(err, ErrNotDue) {
+		if e, err = w.Compose(sctx, m); errors.Is(err, ErrNotDue) {
+			cancel()
 			log.Info("queued mail no longer due; dropped")
-			return false, true, w.Outbox.DeleteMessage(wctx, m.ID)
+			_, err := w.Outbox.DeleteMessage(wctx, m.ID, m.Tries)
+			return false, true, err
 		}
 		if err == nil {
 			e.ID, e.To = m.ID, m.To
-			err = w.Sender.Send(wctx, e)
+			err = w.Sender.Send(sctx, e)
 		}
+		cancel()
 	}
 	if err == nil {
 		log.Info("mail sent")
-		if derr := w.Outbox.DeleteMessage(wctx, m.ID); derr != nil {
+		held, derr := w.Outbox.DeleteMessage(wctx, m.ID, m.Tries)
+		switch {
+		case derr != nil:
 			// Sent: at worst it goes once more after the lease.
 			log.Error("mail sent but not taken off the outbox; it may go once more", "err", derr)
+		case !held:
+			log.Warn("mail sent after its lease ran out and another worker claimed it; it may go twice")
 		}
 		return true, true, nil
 	}
 	if m.Tries >= w.MaxTries {
 		log.Error("mail given up after its last try; the patient was not sent it", "alert", true, "err", err)
-		return false, true, w.Outbox.DeleteMessage(wctx, m.ID)
+		_, err := w.Outbox.DeleteMessage(wctx, m.ID, m.Tries)
+		return false, true, err
 	}
 	retry := w.Backoff(m.Tries)
 	log.Warn("mail not sent; will try again", "err", err, "retry_in_s", int(retry.Seconds()))
-	return false, true, w.Outbox.RetryMessage(wctx, m.ID, w.Now().Add(retry))
+	// Not held: another worker claimed it after the lease and has it now.
+	_, err = w.Outbox.RetryMessage(wctx, m.ID, m.Tries, w.Now().Add(retry))
+	return false, true, err
 }
 
 // short is the first 8 characters of an id, enough to find its row in the

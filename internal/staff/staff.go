@@ -120,6 +120,8 @@ type Store interface {
 	CreateLink(ctx context.Context, tokenHash, accountID string, expires time.Time) error
 	UseLink(ctx context.Context, tokenHash string, now time.Time) (accountID string, err error) // ErrBadLink
 	LinkUsable(ctx context.Context, tokenHash string, now time.Time) (bool, error)
+	EndSession(ctx context.Context, sid string, expires, now time.Time) error
+	SessionEnded(ctx context.Context, sid string) (bool, error)
 }
 
 // Accounts applies the rules to a Store.
@@ -242,10 +244,23 @@ func (a *Accounts) UseLink(ctx context.Context, token string) (Account, error) {
 	return acc, err
 }
 
-// SignOutEverywhere ends every session of the account, on every replica.
+// SignOutEverywhere ends every session of the account, on every replica,
+// and voids its unused sign-in links, which would begin new ones.
 func (a *Accounts) SignOutEverywhere(ctx context.Context, accountID string) error {
 	_, err := a.store.NextEpoch(ctx, accountID)
 	return err
+}
+
+// EndSession ends the console session sid on every replica: a copy of its
+// cookie opens nothing. The record is kept until expires, when the session
+// would have ended anyway, and pruned after; now is the sessions' clock.
+func (a *Accounts) EndSession(ctx context.Context, sid string, expires, now time.Time) error {
+	return a.store.EndSession(ctx, sid, expires, now)
+}
+
+// SessionEnded reports whether the console session sid was ended.
+func (a *Accounts) SessionEnded(ctx context.Context, sid string) (bool, error) {
+	return a.store.SessionEnded(ctx, sid)
 }
 
 // HashToken is what the store keeps of a link token: its SHA-256. The

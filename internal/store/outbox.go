@@ -96,20 +96,31 @@ func (s *Store) ClaimOutbox(ctx context.Context, now time.Time, lease time.Durat
 	return m, true, nil
 }
 
-// DeleteOutbox deletes a message: sent, or given up on.
-func (s *Store) DeleteOutbox(ctx context.Context, id string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM outbox WHERE id = $1`, id); err != nil {
-		return fmt.Errorf("delete outbox message %s: %w", shortID(id), err)
+// A claim of a message is its Tries as ClaimOutbox returned them: every
+// claim raises tries, so a worker whose lease ran out, and whose message
+// another worker then claimed, no longer holds a claim that matches.
+// DeleteOutbox and RetryOutbox change the row only for the claim that
+// matches, so a slow worker can neither delete a message another is now
+// sending nor reschedule it under them; held false says so.
+
+// DeleteOutbox deletes a message, sent or given up on, if claim is still
+// the message's latest.
+func (s *Store) DeleteOutbox(ctx context.Context, id string, claim int) (held bool, err error) {
+	n, err := s.execCount(ctx, `DELETE FROM outbox WHERE id = $1 AND tries = $2`, id, claim)
+	if err != nil {
+		return false, fmt.Errorf("delete outbox message %s: %w", shortID(id), err)
 	}
-	return nil
+	return n == 1, nil
 }
 
-// RetryOutbox releases a claimed message to be tried again at due.
-func (s *Store) RetryOutbox(ctx context.Context, id string, due time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE outbox SET due_at = $2, lease_until = 0 WHERE id = $1`, id, unix(due)); err != nil {
-		return fmt.Errorf("retry outbox message %s: %w", shortID(id), err)
+// RetryOutbox releases a claimed message to be tried again at due, if
+// claim is still the message's latest.
+func (s *Store) RetryOutbox(ctx context.Context, id string, claim int, due time.Time) (held bool, err error) {
+	n, err := s.execCount(ctx, `UPDATE outbox SET due_at = $3, lease_until = 0 WHERE id = $1 AND tries = $2`, id, claim, unix(due))
+	if err != nil {
+		return false, fmt.Errorf("retry outbox message %s: %w", shortID(id), err)
 	}
-	return nil
+	return n == 1, nil
 }
 
 // ListOutbox returns every queued message, the longest due first, for

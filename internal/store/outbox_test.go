@@ -119,17 +119,60 @@ func TestOutboxClaimIsExclusiveAndLeased(t *testing.T) {
 			t.Fatalf("claim after the lease: %+v %v %v", got, ok, err)
 		}
 		due := base.Add(time.Hour)
-		if err := s.RetryOutbox(ctx, m.ID, due); err != nil {
-			t.Fatal(err)
+		if held, err := s.RetryOutbox(ctx, m.ID, got.Tries, due); err != nil || !held {
+			t.Fatalf("retry: %v, %v", held, err)
 		}
 		if _, ok, _ := s.ClaimOutbox(ctx, due.Add(-time.Second), lease); ok {
 			t.Error("claimed before its retry was due")
 		}
-		if _, ok, _ := s.ClaimOutbox(ctx, due, lease); !ok {
-			t.Error("not claimed when its retry was due")
+		last, ok, _ := s.ClaimOutbox(ctx, due, lease)
+		if !ok {
+			t.Fatal("not claimed when its retry was due")
 		}
-		if err := s.DeleteOutbox(ctx, m.ID); err != nil || outboxLen(t, s) != 0 {
-			t.Errorf("delete: %v, %d left", err, outboxLen(t, s))
+		if held, err := s.DeleteOutbox(ctx, m.ID, last.Tries); err != nil || !held || outboxLen(t, s) != 0 {
+			t.Errorf("delete: %v, %v, %d left", held, err, outboxLen(t, s))
+		}
+	})
+}
+
+// TestOutboxChangesNeedTheLatestClaim: a worker whose lease ran out, and
+// whose message another worker then claimed, can neither delete the
+// message nor reschedule it: the other worker's claim stands, and its own
+// delete works.
+func TestOutboxChangesNeedTheLatestClaim(t *testing.T) {
+	forEachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		setClock(s, base)
+		b := testBooking(t)
+		if err := s.ClaimBooking(ctx, b, BookingPending); err != nil {
+			t.Fatal(err)
+		}
+		b.Status = BookingBooked
+		m := testMessage(t, b)
+		if err := s.UpdateBooking(ctx, b, m); err != nil {
+			t.Fatal(err)
+		}
+		const lease = 2 * time.Minute
+		slow, ok, err := s.ClaimOutbox(ctx, base, lease)
+		if err != nil || !ok {
+			t.Fatalf("first claim: %v %v", ok, err)
+		}
+		next, ok, err := s.ClaimOutbox(ctx, base.Add(lease), lease)
+		if err != nil || !ok || next.ID != slow.ID {
+			t.Fatalf("claim after the lease: %v %v", ok, err)
+		}
+
+		if held, err := s.RetryOutbox(ctx, m.ID, slow.Tries, base); err != nil || held {
+			t.Errorf("the slow worker's retry: held %v, %v; want not held", held, err)
+		}
+		if _, ok, _ := s.ClaimOutbox(ctx, base.Add(lease+time.Second), lease); ok {
+			t.Error("the slow worker's retry released the message another worker holds")
+		}
+		if held, err := s.DeleteOutbox(ctx, m.ID, slow.Tries); err != nil || held || outboxLen(t, s) != 1 {
+			t.Errorf("the slow worker's delete: held %v, %v, %d left; want not held, 1 left", held, err, outboxLen(t, s))
+		}
+		if held, err := s.DeleteOutbox(ctx, m.ID, next.Tries); err != nil || !held || outboxLen(t, s) != 0 {
+			t.Errorf("the holder's delete: held %v, %v, %d left", held, err, outboxLen(t, s))
 		}
 	})
 }

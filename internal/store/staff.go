@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -169,14 +170,26 @@ func (s *Store) ListStaffAccounts(ctx context.Context) ([]StaffAccount, error) {
 }
 
 // NextStaffEpoch moves the account to a new session epoch, which ends every
-// session begun before, and returns it.
+// session begun before, and returns it. The account's unused sign-in links
+// go in the same transaction: a link lying in an inbox would otherwise
+// begin a session in the new epoch.
 func (s *Store) NextStaffEpoch(ctx context.Context, accountID string) (int64, error) {
-	n, err := s.execCount(ctx, `UPDATE staff_accounts SET session_epoch = session_epoch + 1 WHERE id = $1`, accountID)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE staff_accounts SET session_epoch = session_epoch + 1 WHERE id = $1`, accountID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return cmp.Or(err, ErrNotFound)
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM staff_sign_in_links WHERE account_id = $1 AND used_at = 0`, accountID)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return 0, err
+	}
 	if err != nil {
 		return 0, fmt.Errorf("next session epoch: %w", err)
-	}
-	if n == 0 {
-		return 0, ErrNotFound
 	}
 	a, err := s.StaffAccount(ctx, accountID)
 	return a.Epoch, err
@@ -232,4 +245,29 @@ func (s *Store) SignInLinkUsable(ctx context.Context, tokenHash string, now time
 		return false, fmt.Errorf("check sign-in link: %w", err)
 	}
 	return n == 1, nil
+}
+
+// EndStaffSession records the console session sid as signed out until
+// expires, when it would have ended anyway. Rows whose expiry is past at
+// now are pruned on the way. Ending a session twice is not an error.
+func (s *Store) EndStaffSession(ctx context.Context, sid string, expires, now time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM staff_ended_sessions WHERE expires_at <= $1`, unix(now)); err != nil {
+		return fmt.Errorf("end console session: %w", err)
+	}
+	_, err := s.db.ExecContext(ctx, `
+		INSERT INTO staff_ended_sessions (sid, expires_at) VALUES ($1, $2)
+		ON CONFLICT (sid) DO NOTHING`, sid, unix(expires))
+	if err != nil {
+		return fmt.Errorf("end console session: %w", err)
+	}
+	return nil
+}
+
+// StaffSessionEnded reports whether the console session sid was signed out.
+func (s *Store) StaffSessionEnded(ctx context.Context, sid string) (bool, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM staff_ended_sessions WHERE sid = $1`, sid).Scan(&n); err != nil {
+		return false, fmt.Errorf("check console session: %w", err)
+	}
+	return n > 0, nil
 }

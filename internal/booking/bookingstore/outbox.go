@@ -186,10 +186,10 @@ func (a Adapter) ClaimMessage(ctx context.Context, now time.Time, lease time.Dur
 	return q, true, nil
 }
 
-func (a Adapter) DeleteMessage(ctx context.Context, id string) error {
-	return a.S.DeleteOutbox(ctx, id)
+func (a Adapter) DeleteMessage(ctx context.Context, id string, claim int) (bool, error) {
+	return a.S.DeleteOutbox(ctx, id, claim)
 }
 
-func (a Adapter) RetryMessage(ctx context.Context, id string, due time.Time) error {
-	return a.S.RetryOutbox(ctx, id, due)
+func (a Adapter) RetryMessage(ctx context.Context, id string, claim int, due time.Time) (bool, error) {
+	return a.S.RetryOutbox(ctx, id, claim, due)
 }

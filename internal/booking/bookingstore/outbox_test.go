@@ -59,8 +59,8 @@ func TestOutboxSealsWhatItHoldsOfThePatient(t *testing.T) {
 		if _, ok, err := a.WithOutbox(otherKeys).ClaimMessage(ctx, time.Now(), time.Minute); !ok || err == nil {
 			t.Fatalf("opened with the wrong keys: %v %v", ok, err)
 		}
-		if err := a.RetryMessage(ctx, list[0].ID, time.Now()); err != nil {
-			t.Fatal(err)
+		if held, err := a.RetryMessage(ctx, list[0].ID, 1, time.Now()); err != nil || !held {
+			t.Fatalf("retry: %v, %v", held, err)
 		}
 		q, ok, err := a.ClaimMessage(ctx, time.Now(), time.Minute)
 		if err != nil || !ok {
@@ -70,8 +70,8 @@ func TestOutboxSealsWhatItHoldsOfThePatient(t *testing.T) {
 			q.DraftID != rec.DraftID || q.Clinic != "demo" || q.Tries != 2 {
 			t.Errorf("claimed %+v", q)
 		}
-		if err := a.DeleteMessage(ctx, q.ID); err != nil {
-			t.Fatal(err)
+		if held, err := a.DeleteMessage(ctx, q.ID, q.Tries); err != nil || !held {
+			t.Fatalf("delete: %v, %v", held, err)
 		}
 	})
 }
@@ -113,8 +113,8 @@ func TestChangesAddressTheirMessageFromTheBooking(t *testing.T) {
 			if err != nil || !ok {
 				t.Fatalf("claim: %v %v", ok, err)
 			}
-			if err := a.DeleteMessage(ctx, m.ID); err != nil {
-				t.Fatal(err)
+			if held, err := a.DeleteMessage(ctx, m.ID, m.Tries); err != nil || !held {
+				t.Fatalf("delete: %v, %v", held, err)
 			}
 			return m
 		}

@@ -96,3 +96,11 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+func (a Adapter) EndSession(ctx context.Context, sid string, expires, now time.Time) error {
+	return a.S.EndStaffSession(ctx, sid, expires, now)
+}
+
+func (a Adapter) SessionEnded(ctx context.Context, sid string) (bool, error) {
+	return a.S.StaffSessionEnded(ctx, sid)
+}

@@ -176,3 +176,81 @@ func TestNormaliseEmail(t *testing.T) {
 		}
 	}
 }
+
+func TestEndedSessionsAreKeptUntilTheyWouldHaveExpired(t *testing.T) {
+	forEachAccounts(t, func(t *testing.T, a *staff.Accounts, _ *time.Time) {
+		ctx := context.Background()
+		ended := func(sid string) bool {
+			t.Helper()
+			ok, err := a.SessionEnded(ctx, sid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if ended("desk") {
+			t.Fatal("a session never ended counts as ended")
+		}
+		if err := a.EndSession(ctx, "desk", base.Add(7*24*time.Hour), base); err != nil {
+			t.Fatal(err)
+		}
+		// Twice (two tabs signing out) is not an error.
+		if err := a.EndSession(ctx, "desk", base.Add(7*24*time.Hour), base); err != nil {
+			t.Fatal(err)
+		}
+		if !ended("desk") || ended("laptop") {
+			t.Errorf("ended desk %v, laptop %v; want only desk", ended("desk"), ended("laptop"))
+		}
+		// Ending another session a week on prunes desk's record, whose
+		// session would have ended by then anyway.
+		if err := a.EndSession(ctx, "laptop", base.Add(14*24*time.Hour), base.Add(7*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if ended("desk") || !ended("laptop") {
+			t.Errorf("a week on: ended desk %v, laptop %v; want only laptop", ended("desk"), ended("laptop"))
+		}
+	})
+}
+
+// TestSignOutEverywhereVoidsUnusedLinks: a sign-in link lying in an inbox
+// signs nobody in after "sign out everywhere"; a link asked for after it
+// works, and another account's links are untouched.
+func TestSignOutEverywhereVoidsUnusedLinks(t *testing.T) {
+	forEachAccounts(t, func(t *testing.T, a *staff.Accounts, _ *time.Time) {
+		ctx := context.Background()
+		jo, err := a.Add(ctx, "jo@clinic.example", "northside", staff.RoleAdmin, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Add(ctx, "sam@clinic.example", "northside", staff.RoleStaff, false); err != nil {
+			t.Fatal(err)
+		}
+		lying, err := a.LinkFor(ctx, "jo@clinic.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sams, err := a.LinkFor(ctx, "sam@clinic.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.SignOutEverywhere(ctx, jo.ID); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := a.LinkUsable(ctx, lying); err != nil || ok {
+			t.Errorf("the link from before sign out everywhere: usable %v, %v", ok, err)
+		}
+		if _, err := a.UseLink(ctx, lying); !errors.Is(err, staff.ErrBadLink) {
+			t.Errorf("the link from before sign out everywhere signs in: err = %v", err)
+		}
+		fresh, err := a.LinkFor(ctx, "jo@clinic.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acc, err := a.UseLink(ctx, fresh); err != nil || acc.Epoch != jo.Epoch+1 {
+			t.Errorf("a link asked for afterwards: %+v, %v", acc, err)
+		}
+		if acc, err := a.UseLink(ctx, sams); err != nil || acc.Email != "sam@clinic.example" {
+			t.Errorf("another account's link: %+v, %v", acc, err)
+		}
+	})
+}
