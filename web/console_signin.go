@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -92,6 +93,24 @@ type linkIssuer struct {
 
 func newLinkIssuer() *linkIssuer {
 	return &linkIssuer{slots: make(chan struct{}, linksIssuedAtOnce)}
+}
+
+// Drain waits until the sign-in links being issued have been issued (or
+// not: an address with no account), or until ctx ends. It is for shutdown,
+// after the server has stopped taking requests and before the database
+// closes, so a link asked for just before is not lost.
+func (s *Server) Drain(ctx context.Context) error {
+	if s.console == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() { s.console.issuer.running.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("sign-in links still being issued: %w", ctx.Err())
+	}
 }
 
 // issueSignInLink looks email up and, when it has an account, makes and

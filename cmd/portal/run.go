@@ -203,6 +203,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	// Sign-in links asked for just before shutdown are issued before the
+	// database closes (this defer runs after serveAll returns).
+	defer func() {
+		drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := handler.Drain(drainCtx); err != nil {
+			logger.Warn("console: shut down while issuing sign-in links", "error", err.Error())
+		}
+	}()
 
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var sweeps sync.WaitGroup
