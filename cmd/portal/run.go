@@ -196,7 +196,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Funnel:        funnelstore.New(db),
 			ClinicRecords: clinicRecords(cfg, db),
 			ClinicSlugs:   directory.Slugs,
-			Settings:      settings,
+			// A clinic the operator adds is served by this server at once.
+			RefreshClinics: directory.Refresh,
+			Settings:       settings,
+			Team:           staff.NewTeam(staffstore.New(db), accounts),
 		},
 	})
 	if err != nil {
