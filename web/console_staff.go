@@ -171,10 +171,25 @@ func (s *Server) confirmRemoveStaff(c echo.Context) error {
 		Email:       mem.Email, Role: roleName(mem.Role),
 		Action: base + "/" + url.PathEscape(mem.AccountID) + "/remove", Cancel: base,
 	}
-	if mem.AccountID == staffFrom(c).ID {
+	switch {
+	case mem.AccountID == staffFrom(c).ID:
 		m.Problem = staffProblems["self"]
+	case mem.Role == staff.RoleAdmin && s.onlyAdmin(c, cl.Slug):
+		m.Problem = staffProblems["last-admin"] // the POST refuses it too
 	}
 	return render(c, http.StatusOK, views.StaffRemoveView(m))
+}
+
+// onlyAdmin reports whether the clinic has one admin (the one asked about).
+func (s *Server) onlyAdmin(c echo.Context, clinic string) bool {
+	members, err := s.console.Team.Members(c.Request().Context(), clinic)
+	n := 0
+	for _, m := range members {
+		if m.Role == staff.RoleAdmin {
+			n++
+		}
+	}
+	return err == nil && n == 1
 }
 
 // member is the clinic's member the URL names; false (the 404 answered)

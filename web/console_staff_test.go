@@ -210,6 +210,10 @@ func TestConsoleStaffInviteAndRemove(t *testing.T) {
 	if p, _ := ch.send(http.MethodPost, "/console/demo/staff/"+otherStaff.ID+"/remove", ops, url.Values{}); p.Header.Get("Location") != "/console/demo/staff?done=removed" {
 		t.Fatalf("the operator removing an admin: %d %q", p.Status, p.Header.Get("Location"))
 	}
+	p, _ = ch.send(http.MethodGet, "/console/demo/staff/"+admin.ID+"/remove", ops, nil)
+	if !strings.Contains(p.Text(), "the clinic's only admin") || p.Doc.Find("main form").Length() != 0 {
+		t.Errorf("the last admin's remove page offers removing: %q", p.Text())
+	}
 	p, _ = ch.send(http.MethodPost, "/console/demo/staff/"+admin.ID+"/remove", ops, url.Values{})
 	if p.Header.Get("Location") != "/console/demo/staff?problem=last-admin" {
 		t.Fatalf("removing the last admin: %d to %q", p.Status, p.Header.Get("Location"))
