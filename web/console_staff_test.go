@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -330,5 +331,44 @@ func TestOperatorAddsAClinicAndInvitesItsAdmin(t *testing.T) {
 	}
 	if p, _ := ch.send(http.MethodGet, "/console/demo/today", owner, nil); p.Status != http.StatusNotFound {
 		t.Errorf("demo as westside's admin: %d", p.Status)
+	}
+}
+
+// refusingMailer fails to send to one address, as an outbox that cannot be
+// written would.
+type refusingMailer struct {
+	web.SignInMailer
+	refuse string
+}
+
+func (m refusingMailer) SendSignInLink(ctx context.Context, email, link string) error {
+	if email == m.refuse {
+		return errors.New("outbox unavailable")
+	}
+	return m.SignInMailer.SendSignInLink(ctx, email, link)
+}
+
+// TestConsoleStaffInviteWhoseEmailFails: the person is invited (they can
+// ask the sign-in page for a link) and the page says the email was not
+// sent, rather than an error page over a change that was made.
+func TestConsoleStaffInviteWhoseEmailFails(t *testing.T) {
+	ch := newConsoleHarness(t, func(c *web.Config) {
+		c.Console.Mailer = refusingMailer{c.Console.Mailer, "late@demo.example"}
+	})
+	ch.addStaff("admin@demo.example", "demo", staff.RoleAdmin, false)
+	cookie := ch.signIn("admin@demo.example")
+	p, _ := ch.send(http.MethodPost, "/console/demo/staff", cookie, url.Values{"email": {"late@demo.example"}, "role": {"staff"}})
+	if p.Header.Get("Location") != "/console/demo/staff?done=invited-unsent" {
+		t.Fatalf("inviting with the outbox down: %d to %q", p.Status, p.Header.Get("Location"))
+	}
+	p, _ = ch.send(http.MethodGet, p.Header.Get("Location"), cookie, nil)
+	if got := p.Doc.Find("main .notice").Text(); !strings.Contains(got, "the email with their sign-in link could not be sent") {
+		t.Errorf("the notice: %q", got)
+	}
+	if rows := staffRows(p); len(rows) != 2 || !strings.HasPrefix(rows[1], "late@demo.example | Staff") {
+		t.Errorf("the list: %q", rows)
+	}
+	if strings.Contains(ch.logs.String(), "late@demo.example") {
+		t.Error("the address is in the logs")
 	}
 }
