@@ -119,8 +119,15 @@ func (s *Store) RemoveStaffMemberAudited(ctx context.Context, accountID, clinic 
 		} else if err != nil {
 			return err
 		}
-		// The delete itself checks that another admin stays, so that the
-		// check and the change are one statement.
+		// Two admins removed at once must not both go: touching the
+		// clinic's admin rows first makes a second such transaction wait
+		// for this one (PostgreSQL's row locks; SQLite has one writer),
+		// and its delete then sees this one's. The delete itself checks
+		// that another admin stays, so the check and the change are one
+		// statement.
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_members SET role = role WHERE clinic = $1 AND role = 'admin'`, clinic); err != nil {
+			return err
+		}
 		n, err := txCount(ctx, tx, `
 			DELETE FROM staff_members WHERE account_id = $1 AND clinic = $2
 			AND (role <> 'admin' OR EXISTS (

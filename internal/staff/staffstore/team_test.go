@@ -3,6 +3,8 @@ package staffstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,4 +146,57 @@ func join(s []string) string {
 		out += v
 	}
 	return out
+}
+
+// TestTeamRemovingTwoAdminsAtOnceKeepsOne: an operator's two tabs remove
+// a clinic's two admins at the same moment; one removal wins and the other
+// is refused as the last admin's, on SQLite and PostgreSQL.
+func TestTeamRemovingTwoAdminsAtOnceKeepsOne(t *testing.T) {
+	storetest.ForEachDatabase(t, func(t *testing.T, databaseURL string) {
+		ctx := context.Background()
+		s, err := store.Open(ctx, databaseURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		accounts := staff.New(staffstore.New(s), nil)
+		team := staff.NewTeam(staffstore.New(s), accounts)
+		ops, err := accounts.Add(ctx, "ops@host.example", "", "", true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 10 {
+			clinic := fmt.Sprintf("clinic-%d", round)
+			var ids []string
+			for _, who := range []string{"a", "b"} {
+				acc, err := accounts.Add(ctx, who+"@"+clinic+".example", clinic, staff.RoleAdmin, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, acc.ID)
+			}
+			errs := make([]error, 2)
+			var wg sync.WaitGroup
+			for i, id := range ids {
+				wg.Go(func() { _, errs[i] = team.Remove(ctx, clinic, id, ops) })
+			}
+			wg.Wait()
+			left, err := team.Members(ctx, clinic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			refused := 0
+			for _, err := range errs {
+				switch {
+				case errors.Is(err, staff.ErrLastAdmin):
+					refused++
+				case err != nil:
+					t.Fatalf("round %d: %v", round, err)
+				}
+			}
+			if len(left) != 1 || refused != 1 {
+				t.Fatalf("round %d: %d admins left, %d removals refused (%v)", round, len(left), refused, errs)
+			}
+		}
+	})
 }
