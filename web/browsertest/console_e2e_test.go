@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,16 +17,39 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// onPortal moves a link on the portal's PUBLIC_URL (its localhost name,
-// where its emails point) to its own address, where the console is tested,
-// as staffAdd does for the links the command prints.
-func onPortal(t *testing.T, link string) string {
+// startConsolePortal starts a portal of the test's own (clinics added to
+// the suite's first portal would take "/" from the tests that open it),
+// with its email sent to the suite's SMTP server, and returns its URL and
+// the environment its commands run with.
+func startConsolePortal(t *testing.T) (string, []string) {
 	t.Helper()
-	if rest, ok := strings.CutPrefix(link, suite.embedURL+"/"); ok {
-		link = suite.portalURL + "/" + rest
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.HasPrefix(link, suite.portalURL+"/") {
-		t.Fatalf("the link %q is on neither of the portal's addresses", link)
+	url := "http://127.0.0.1:" + port
+	p, err := startPortal(suite.dir, suite.portalBin, "portal-console-e2e", suite.coreplusURL, port,
+		"SMTP_URL="+suite.mail.URL(), "MAIL_FROM=Portal <portal@host.example>", "PUBLIC_URL="+url)
+	if p != nil {
+		t.Cleanup(func() {
+			p.stop()
+			if t.Failed() {
+				p.dumpLog(os.Stderr)
+			}
+		})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url, p.env
+}
+
+// signInLink is the first sign-in link in text, which must be on portalURL.
+func signInLink(t *testing.T, portalURL, text string) string {
+	t.Helper()
+	link := printedLink.FindString(text)
+	if !strings.HasPrefix(link, portalURL+"/console/sign-in/") {
+		t.Fatalf("no sign-in link on %s in:\n%s", portalURL, text)
 	}
 	return link
 }
@@ -61,10 +85,11 @@ func (b *browser) computed(selector, property string) string {
 	return v
 }
 
-// consoleCookie is the browser's console session cookie for the portal.
-func (b *browser) consoleCookie() string {
+// consoleCookie is the browser's console session cookie for the portal at
+// portalURL.
+func (b *browser) consoleCookie(portalURL string) string {
 	b.t.Helper()
-	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{suite.portalURL + "/"}})
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{portalURL + "/"}})
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -92,12 +117,13 @@ func TestConsoleEndToEnd(t *testing.T) {
 		owner = "owner.e2e@westside.example"
 		site  = "https://www.westside-e2e.example"
 	)
-	base := suite.portalURL + "/console/" + slug
+	portalURL, env := startConsolePortal(t)
+	base := portalURL + "/console/" + slug
 
 	// The operator adds the clinic (the sandbox's access token is the one
 	// it accepts) and goes from the notice to its Staff page.
 	ops := newBrowser(t, desktop)
-	ops.open(staffAdd(t, "--operator", "--email", "ops.e2e@host.example"))
+	ops.open(signInLink(t, portalURL, portalCommand(t, env, "", "staff", "add", "--operator", "--email", "ops.e2e@host.example")))
 	ops.press("Sign in")
 	ops.waitHeading("Clinics")
 	ops.fill("Address name (slug)", slug)
@@ -126,7 +152,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	// The admin signs in through the link in the email.
 	mail := waitForEmail(t, owner, 1)
-	link := onPortal(t, printedLink.FindString(mail.text))
+	link := signInLink(t, portalURL, mail.text)
 	admin := newBrowser(t, desktop)
 	admin.open(link)
 	admin.expectHeading("Sign in to the staff console")
@@ -192,7 +218,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	// A patient leaves a booking request; the admin marks it contacted.
 	patient := newBrowser(t, desktop)
-	patient.open(suite.portalURL + "/" + slug + "/request")
+	patient.open(portalURL + "/" + slug + "/request")
 	patient.waitHeading("Leave a booking request")
 	patient.fill("First name", "Rhea")
 	patient.fill("Last name", "Endtoend")
@@ -212,7 +238,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 
 	// Staff of another clinic: each page and form is the console's 404.
 	other := newBrowser(t, desktop)
-	other.open(staffAdd(t, "--clinic", clinicSlug, "--email", "staff.e2e@harbourside.example"))
+	other.open(signInLink(t, portalURL, portalCommand(t, env, "", "staff", "add", "--clinic", clinicSlug, "--email", "staff.e2e@harbourside.example")))
 	other.press("Sign in")
 	other.waitHeading("Today")
 	for _, page := range []string{"/settings", "/embed", "/requests", "/staff", "/audit", "/today"} {
@@ -237,7 +263,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	}
 
 	// Sign out ends the session in this browser.
-	cookie := admin.consoleCookie()
+	cookie := admin.consoleCookie(portalURL)
 	if cookie == "" {
 		t.Fatal("the admin's browser holds no console cookie")
 	}
@@ -245,7 +271,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	admin.waitHeading("Sign in to the staff console")
 	admin.openAny(base + "/today")
 	admin.expectHeading("Sign in to the staff console")
-	if admin.consoleCookie() != "" {
+	if admin.consoleCookie(portalURL) != "" {
 		t.Error("the console cookie is still in the browser after signing out")
 	}
 	// The old cookie, replayed: sign-out is the browser's cookie removed
