@@ -51,6 +51,9 @@ type ConsoleConfig struct {
 	ClinicRecords ClinicRecords
 	// ClinicSlugs lists every clinic served, for the operator's list.
 	ClinicSlugs func(ctx context.Context) []string
+	// Checker runs `portal check` for the operator's Check buttons; nil
+	// for no buttons.
+	Checker ClinicChecker
 	// RefreshClinics reloads the clinics served now, so a clinic the
 	// operator just added or enabled is served by this server at once (the
 	// others follow within their refresh interval); nil for none.

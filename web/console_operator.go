@@ -16,11 +16,19 @@ import (
 
 // operatorClinics is the operator's list of clinics: every clinic kept in
 // the database, disabled ones too, each with Disable or Enable, as `portal
-// clinic disable|enable` does.
+// clinic disable|enable` does, and those set by the environment; each
+// with Check when the portal can check.
 func (s *Server) operatorClinics(c echo.Context, m views.ConsoleClinicsPage) error {
-	recs, err := s.console.ClinicRecords.List(c.Request().Context())
-	if err != nil {
-		return fmt.Errorf("operator's clinics: %w", err)
+	var recs []clinics.Sealed
+	if s.console.ClinicRecords != nil {
+		var err error
+		if recs, err = s.console.ClinicRecords.List(c.Request().Context()); err != nil {
+			return fmt.Errorf("operator's clinics: %w", err)
+		}
+	} else {
+		// Clinics from the environment alone (no token keys): each can be
+		// checked, none added here.
+		m.NoClinicStore = true
 	}
 	m.Operator = true
 	for _, r := range recs {
@@ -34,6 +42,7 @@ func (s *Server) operatorClinics(c echo.Context, m views.ConsoleClinicsPage) err
 		}
 		cl.Toggle = "/console/clinics/" + url.PathEscape(r.Slug) + "/" + verb
 		cl.ToggleLabel = strings.ToUpper(verb[:1]) + verb[1:] + " " + r.Name
+		s.offerCheck(&cl)
 		m.Clinics = append(m.Clinics, cl)
 	}
 	// A clinic set by the environment is not in the database: shown, and
@@ -44,7 +53,9 @@ func (s *Server) operatorClinics(c echo.Context, m views.ConsoleClinicsPage) err
 				continue
 			}
 			if svc, ok := s.clinics.Clinic(c.Request().Context(), slug); ok {
-				m.Clinics = append(m.Clinics, views.ConsoleClinic{Name: svc.Clinic().Name, Slug: slug, URL: "/console/" + url.PathEscape(slug) + "/today", Role: "operator", Enabled: true, StaffURL: s.staffURL(slug)})
+				cl := views.ConsoleClinic{Name: svc.Clinic().Name, Slug: slug, URL: "/console/" + url.PathEscape(slug) + "/today", Role: "operator", Enabled: true, StaffURL: s.staffURL(slug)}
+				s.offerCheck(&cl)
+				m.Clinics = append(m.Clinics, cl)
 			}
 		}
 	}

@@ -47,7 +47,7 @@ func (s *Server) consoleClinics(c echo.Context) error {
 		slugs = s.console.ClinicSlugs(ctx)
 	}
 	m := views.ConsoleClinicsPage{ConsolePage: s.consolePage(c, nil, "Clinics", ""), SignOutEverywhere: true}
-	if acc.Operator && s.console.ClinicRecords != nil {
+	if acc.Operator && (s.console.ClinicRecords != nil || s.console.Checker != nil) {
 		return s.operatorClinics(c, m)
 	}
 	for _, slug := range slugs {

@@ -64,6 +64,7 @@ func (s *Server) routes() {
 		signedIn.POST("/clinics", s.addClinic)                   // operators only
 		signedIn.POST("/clinics/:slug/disable", s.disableClinic) // operators only
 		signedIn.POST("/clinics/:slug/enable", s.enableClinic)
+		signedIn.POST("/clinics/:slug/check", s.checkClinic) // operators only
 		signedIn.POST("/sign-out-everywhere", s.signOutEverywhere)
 		clinicConsole := signedIn.Group("/:clinic", s.consoleClinic)
 		clinicConsole.RouteNotFound("", s.consoleNotFound)

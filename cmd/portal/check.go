@@ -5,13 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
 	"github.com/clinic-booking/portal/internal/clinics"
+	"github.com/clinic-booking/portal/internal/clinics/clinicscheck"
 	"github.com/clinic-booking/portal/internal/coreplus"
+	"github.com/clinic-booking/portal/internal/metrics"
 )
 
 // checkCommand runs `portal check [slug]`: it asks coreplus, with the
@@ -84,41 +86,23 @@ func checkCommand(ctx context.Context, args []string, getenv func(string) string
 
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	var warnings []string
-	report := func(what string, ids []string, offered []string, err error) error {
-		if err != nil {
-			return fmt.Errorf("check %s: listing %s failed: %s", rec.Slug, what, failureKind(err, base))
-		}
-		line := fmt.Sprintf("ok: %d %s found", len(ids), what)
-		if len(offered) > 0 {
-			line += fmt.Sprintf(", %d offered online", len(offered))
-			for _, id := range offered {
-				if !slices.Contains(ids, id) {
-					warnings = append(warnings, fmt.Sprintf("--%s lists %q, which coreplus does not have", what, id))
-				}
-			}
+	report := clinicscheck.Run(ctx, api, rec)
+	for _, l := range report.Lists {
+		line := fmt.Sprintf("ok: %d %s found", l.Found, l.Name)
+		if l.Offered > 0 {
+			line += fmt.Sprintf(", %d offered online", l.Offered)
 		}
 		fmt.Fprintln(stdout, line)
-		return nil
 	}
-
-	locs, err := api.ListLocations(ctx)
-	if err := report("locations", ids(locs, func(l coreplus.Location) string { return l.ID }), rec.Locations, err); err != nil {
-		return err
+	if f := report.Failure; f != nil {
+		return fmt.Errorf("check %s: listing %s failed: %s", rec.Slug, f.List, failureKind(f.Err, base))
 	}
-	pracs, err := api.ListPractitioners(ctx)
-	if err := report("practitioners", ids(pracs, func(p coreplus.Practitioner) string { return p.ID }), rec.Practitioners, err); err != nil {
-		return err
+	missing := report.Missing()
+	for _, m := range missing {
+		fmt.Fprintf(stdout, "warning: --%s lists %q, which coreplus does not have\n", m.List, m.ID)
 	}
-	types, err := api.ListAppointmentTypes(ctx)
-	if err := report("services", ids(types, func(t coreplus.AppointmentType) string { return t.ID }), rec.Services, err); err != nil {
-		return err
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(stdout, "warning: "+w)
-	}
-	if len(warnings) > 0 {
-		return fmt.Errorf("check %s: the credentials work, but %d configured id(s) are not in coreplus", rec.Slug, len(warnings))
+	if len(missing) > 0 {
+		return fmt.Errorf("check %s: the credentials work, but %d configured id(s) are not in coreplus", rec.Slug, len(missing))
 	}
 	fmt.Fprintf(stdout, "clinic %s: the credentials work\n", rec.Slug)
 	return nil
@@ -158,10 +142,40 @@ func hostOf(base string) string {
 	return "COREPLUS_BASE_URL"
 }
 
-func ids[T any](items []T, id func(T) string) []string {
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = id(it)
+// consoleChecker is the console's Check: the same check as `portal check`,
+// with each clinic's client built as serving builds it, on this portal's
+// upstream budget (limiter: coreplus counts requests per consumer, so a
+// check waits its turn with the patients) and seen by its health figures
+// (Today shows the check's calls). Each check has a client of its own,
+// so nothing it reads reaches the patients' cached catalogue; its circuit
+// breaker is off, as a check makes three calls at most and stops at the
+// first failure, and the checker's timeout bounds the whole check.
+func consoleChecker(cfg config, repo *clinics.Repo, limiter coreplus.Limiter, health *metrics.Health, logger *slog.Logger, m *metrics.Metrics) *clinicscheck.Checker {
+	c := &clinicscheck.Checker{
+		Client: func(rec clinics.Record) (clinicscheck.Coreplus, error) {
+			return coreplus.New(coreplus.Config{
+				BaseURL:         cfg.CoreplusBaseURL,
+				ConsumerID:      cfg.ConsumerID,
+				ConsumerSecret:  cfg.ConsumerSecret,
+				AccessToken:     rec.AccessToken.Reveal(),
+				Issuer:          cfg.PublicURL,
+				Limiter:         limiter,
+				Timeout:         consoleCheckAttempt,
+				BreakerFailures: -1,
+				OnCall:          watchingHealth(health, rec.Slug, logUpstreamCall(logger.With("clinic", rec.Slug), m)),
+			})
+		},
+		Timeout: clinicscheck.DefaultTimeout,
 	}
-	return out
+	if cfg.HasEnvClinic() {
+		c.Fixed = []clinics.Record{cfg.Clinic}
+	}
+	if repo != nil {
+		c.Records = repo
+	}
+	return c
 }
+
+// consoleCheckAttempt bounds one request of a console check, so that a
+// slow answer leaves time for a retry within the check's timeout.
+const consoleCheckAttempt = 5 * time.Second

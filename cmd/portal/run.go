@@ -199,6 +199,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			// A clinic the operator adds is served by this server at once.
 			RefreshClinics: directory.Refresh,
 			Settings:       settings,
+			Checker:        consoleChecker(cfg, storedClinics(cfg, db), limiter, health, logger, m),
 			Team:           staff.NewTeam(staffstore.New(db), accounts),
 		},
 	})
@@ -338,6 +339,15 @@ func unsettledBookings(a bookingstore.Adapter) func(context.Context) ([]metrics.
 // none without token keys, as then the database holds no clinic
 // (clinicDirectory refuses to start otherwise).
 func clinicRecords(cfg config, db *store.Store) web.ClinicRecords {
+	if cfg.TokenKeys == nil {
+		return nil
+	}
+	return clinics.NewRepo(db, cfg.TokenKeys)
+}
+
+// storedClinics reads the clinics in the database, with their tokens;
+// nil without token keys, as then the database holds no clinic.
+func storedClinics(cfg config, db *store.Store) *clinics.Repo {
 	if cfg.TokenKeys == nil {
 		return nil
 	}

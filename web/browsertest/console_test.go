@@ -271,8 +271,9 @@ func TestConsoleEmbedPreviewFramesThePortal(t *testing.T) {
 }
 
 // TestOperatorClinicsPageHasNoAxeViolations runs axe-core on the
-// operator's list of clinics, with its add-clinic form, and on the form
-// sent back with problems, at a phone's and a desktop's width.
+// operator's list of clinics, with its add-clinic form, on the form sent
+// back with problems, and on the list with a Check's result, at a phone's
+// and a desktop's width.
 func TestOperatorClinicsPageHasNoAxeViolations(t *testing.T) {
 	axeSource(t)
 	for _, width := range []int64{320, 1280} {
@@ -296,6 +297,24 @@ func TestOperatorClinicsPageHasNoAxeViolations(t *testing.T) {
 				b.fail("a bad slug came back with no error summary")
 			}
 			check("add clinic with problems")
+
+			// Check asks coreplus (the suite's sandbox) for the clinic the
+			// environment configures and shows what it found above the list.
+			b.submitAny("Check " + clinicName + " with coreplus")
+			check("clinic checked")
+			b.expectText("clinic checked", clinicName+": the credentials work", "2 locations found", "practitioners found", "services found")
+
+			// A clinic whose token coreplus refuses, disabled: checked all
+			// the same, the failure and what to do in words.
+			name := "Wrong Token Clinic " + strings.TrimPrefix(t.Name(), "TestOperatorClinicsPageHasNoAxeViolations/")
+			b.fill("Address name (slug)", "wrong-token-"+strings.TrimSuffix(t.Name()[strings.LastIndex(t.Name(), "/")+1:], "px"))
+			b.fill("Clinic name", name)
+			b.fill("coreplus access token", "00000000-0000-0000-0000-000000000000")
+			b.submitAny("Add the clinic")
+			b.submitAny("Disable " + name)
+			b.submitAny("Check " + name + " with coreplus")
+			check("clinic check failed")
+			b.expectText("clinic check failed", name+": coreplus refused the credentials", "Listing locations failed: invalid credentials (HTTP 401).", name+" is disabled")
 		})
 	}
 }
