@@ -75,8 +75,8 @@ $(AXE_CORE_JS):
 	npm install --prefix $(AXE_CORE_DIR) --no-save --no-audit --no-fund axe-core@$(AXE_CORE_VERSION)
 	@test -s $@ || { echo "npm did not install $@" >&2; exit 1; }
 
-postgres-test: ## store, clinic, funnel and two-replica tests against PostgreSQL at $$TEST_DATABASE_URL
-	$(GO) test -count=1 $(GOTESTFLAGS) ./internal/store/... ./internal/booking/bookingstore/... ./internal/staff/... ./internal/clinics/... ./internal/funnel/... ./cmd/portal/...
+postgres-test: ## store, clinic, funnel, staff and two-replica tests against PostgreSQL at $$TEST_DATABASE_URL
+	$(GO) test -count=1 $(GOTESTFLAGS) ./internal/store/... ./internal/booking/bookingstore/... ./internal/clinics/... ./internal/funnel/... ./internal/staff/... ./cmd/portal/...
 
 clean:
 	rm -rf bin

@@ -54,6 +54,13 @@ type ConsoleConfig struct {
 	// Checker runs `portal check` for the operator's Check buttons; nil
 	// for no buttons.
 	Checker ClinicChecker
+	// RefreshClinics reloads the clinics served now, so a clinic the
+	// operator just added or enabled is served by this server at once (the
+	// others follow within their refresh interval); nil for none.
+	RefreshClinics func(ctx context.Context) error
+	// Team invites and removes a clinic's staff, for the Staff page; nil
+	// for no page.
+	Team StaffTeam
 	// Now is the clock of session timeouts (time.Now when nil).
 	Now func() time.Time
 }
@@ -363,6 +370,9 @@ func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, curr
 			item.URL = base + n.path
 		}
 		p.Nav = append(p.Nav, item)
+	}
+	if s.console.Team != nil && mayManageStaff(acc, clinic.Slug) {
+		p.Nav = append(p.Nav, views.ConsoleNavItem{Label: "Staff", URL: base + "staff", Current: current == "Staff"})
 	}
 	return p
 }

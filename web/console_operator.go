@@ -36,6 +36,7 @@ func (s *Server) operatorClinics(c echo.Context, m views.ConsoleClinicsPage) err
 		verb := "disable"
 		if r.Enabled {
 			cl.URL = "/console/" + url.PathEscape(r.Slug) + "/today"
+			cl.StaffURL = s.staffURL(r.Slug)
 		} else {
 			verb = "enable"
 		}
@@ -52,7 +53,7 @@ func (s *Server) operatorClinics(c echo.Context, m views.ConsoleClinicsPage) err
 				continue
 			}
 			if svc, ok := s.clinics.Clinic(c.Request().Context(), slug); ok {
-				cl := views.ConsoleClinic{Name: svc.Clinic().Name, Slug: slug, URL: "/console/" + url.PathEscape(slug) + "/today", Role: "operator", Enabled: true}
+				cl := views.ConsoleClinic{Name: svc.Clinic().Name, Slug: slug, URL: "/console/" + url.PathEscape(slug) + "/today", Role: "operator", Enabled: true, StaffURL: s.staffURL(slug)}
 				s.offerCheck(&cl)
 				m.Clinics = append(m.Clinics, cl)
 			}
@@ -60,7 +61,10 @@ func (s *Server) operatorClinics(c echo.Context, m views.ConsoleClinicsPage) err
 	}
 	if slug := c.QueryParam("added"); slug != "" {
 		if i := slices.IndexFunc(m.Clinics, func(cl views.ConsoleClinic) bool { return cl.Slug == slug }); i >= 0 {
-			m.Notice = "Added " + m.Clinics[i].Name + ". Running portals serve it within their refresh interval; its other settings are under Settings or portal clinic update " + slug + "."
+			m.Notice = "Added " + m.Clinics[i].Name + ". This server serves it now, other servers within their refresh interval; its other settings are under Settings or portal clinic update " + slug + "."
+			if m.Clinics[i].StaffURL != "" {
+				m.NoticeLink, m.NoticeLinkText = m.Clinics[i].StaffURL, "Invite its admin on its Staff page"
+			}
 		}
 	}
 	for _, kv := range [][2]string{{"disabled", "Disabled %s: patients can't book it. Running portals follow within their refresh interval."}, {"enabled", "Enabled %s: patients can book it again. Running portals follow within their refresh interval."}} {
@@ -112,6 +116,7 @@ func (s *Server) addClinic(c echo.Context) error {
 	var problems clinics.Problems
 	switch {
 	case err == nil:
+		s.refreshClinics(c)
 		return c.Redirect(http.StatusSeeOther, "/console/clinics?"+url.Values{"added": {rec.Slug}}.Encode())
 	case errors.Is(err, clinics.ErrDuplicate):
 		problems = clinics.Problems{{Field: "slug", Message: fmt.Sprintf("is %q, which another clinic has: choose another", rec.Slug)}}
@@ -147,6 +152,27 @@ func (s *Server) setClinicEnabled(c echo.Context, enabled bool) error {
 	case err != nil:
 		return fmt.Errorf("set clinic enabled: %w", err)
 	}
+	s.refreshClinics(c)
 	done := map[bool]string{true: "enabled", false: "disabled"}[enabled]
 	return c.Redirect(http.StatusSeeOther, "/console/clinics?"+url.Values{done: {slug}}.Encode())
+}
+
+// refreshClinics has this server serve the clinics as now stored, so that
+// a clinic just added (and its Staff page) opens at once. The change is
+// saved either way: on failure the next scheduled refresh brings it.
+func (s *Server) refreshClinics(c echo.Context) {
+	if s.console.RefreshClinics == nil {
+		return
+	}
+	if err := s.console.RefreshClinics(c.Request().Context()); err != nil {
+		s.log.Warn("reload clinics after a change", "request_id", requestIDFrom(c), "err", err)
+	}
+}
+
+// staffURL is a clinic's Staff page, "" when there is none.
+func (s *Server) staffURL(slug string) string {
+	if s.console.Team == nil {
+		return ""
+	}
+	return "/console/" + url.PathEscape(slug) + "/staff"
 }

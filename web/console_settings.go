@@ -226,6 +226,7 @@ func (s *Server) saveSettings(c echo.Context) error {
 			}
 			errs = append(errs, settingsProblems(ps, m)...)
 		default:
+			s.refreshClinics(c) // this server serves the change at once; the others at their next reload
 			return c.Redirect(http.StatusSeeOther, "/console/"+cl.Slug+"/settings?saved=1")
 		}
 	}

@@ -100,6 +100,7 @@ func newConsoleHarness(t *testing.T, configure ...func(*web.Config)) *consoleHar
 			Funnel:      funnelstore.New(h.db),
 			ClinicSlugs: h.dir.Slugs,
 			Settings:    ch.repo,
+			Team:        staff.NewTeam(staffstore.New(h.db), ch.accounts),
 			Now: func() time.Time {
 				ch.mu.Lock()
 				defer ch.mu.Unlock()
@@ -190,9 +191,9 @@ func (ch *consoleHarness) useLink(link, cookie string) string {
 
 func TestConsoleAuthorizationMatrix(t *testing.T) {
 	ch := newConsoleHarness(t)
-	ch.addStaff("staff@demo.example", "demo", staff.RoleStaff, false)
+	demoStaff := ch.addStaff("staff@demo.example", "demo", staff.RoleStaff, false)
 	ch.addStaff("admin@demo.example", "demo", staff.RoleAdmin, false)
-	ch.addStaff("staff@other.example", "other", staff.RoleStaff, false)
+	otherStaff := ch.addStaff("staff@other.example", "other", staff.RoleStaff, false)
 	ch.addStaff("ops@host.example", "", "", true)
 	who := map[string]string{
 		"anonymous":           "",
@@ -247,6 +248,19 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 		{"GET", "/console/demo/funnel", map[string]string{"staff of another": notFound}, ok},
 		{"GET", "/console/demo/funnel?days=30", map[string]string{"staff of another": notFound}, ok},
 		{"GET", "/console/other/funnel", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound}, ok},
+		// Staff: the clinic's admins and operators; the POSTs too. The
+		// remove page of someone not of the clinic is not there; a POST
+		// that would remove is sent for no one (it would change who the
+		// others are), so it is the 404 of an id that is not a member.
+		{"GET", "/console/demo/staff", map[string]string{"staff of the clinic": notFound, "staff of another": notFound}, ok},
+		{"POST", "/console/demo/staff", map[string]string{"staff of the clinic": notFound, "staff of another": notFound}, "Unprocessable Entity"},
+		{"GET", "/console/other/staff", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound, "staff of another": notFound}, ok},
+		{"POST", "/console/other/staff", map[string]string{"staff of the clinic": notFound, "admin of the clinic": notFound, "staff of another": notFound}, "Unprocessable Entity"},
+		{"GET", "/console/demo/staff/" + demoStaff.ID + "/remove", map[string]string{"staff of the clinic": notFound, "staff of another": notFound}, ok},
+		{"GET", "/console/demo/staff/" + otherStaff.ID + "/remove", map[string]string{}, notFound},
+		{"GET", "/console/other/staff/" + demoStaff.ID + "/remove", map[string]string{}, notFound},
+		{"POST", "/console/demo/staff/" + otherStaff.ID + "/remove", map[string]string{}, notFound},
+		{"POST", "/console/other/staff/" + demoStaff.ID + "/remove", map[string]string{}, notFound},
 		{"GET", "/console/demo", map[string]string{}, notFound},
 		{"GET", "/console/demo/no-such-page", map[string]string{}, notFound},
 		{"GET", "/console/no-such-clinic/today", map[string]string{}, notFound},
@@ -331,7 +345,7 @@ func TestConsoleAuthorizationMatrix(t *testing.T) {
 			t.Errorf("Today as %s: the navigation does not mark Today current", person)
 		}
 		// Settings only for those who may change them; Audit for all.
-		links := map[string]string{"operator": "All clinics|Today|Requests|Settings|Embed|Funnel|Audit", "staff of the clinic": "Today|Requests|Embed|Funnel|Audit"}[person]
+		links := map[string]string{"operator": "All clinics|Today|Requests|Settings|Embed|Funnel|Audit|Staff", "staff of the clinic": "Today|Requests|Embed|Funnel|Audit"}[person]
 		var got []string
 		p.Doc.Find(`nav a`).Each(func(_ int, s *goquery.Selection) { got = append(got, s.Text()) })
 		if strings.Join(got, "|") != links {

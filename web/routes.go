@@ -80,6 +80,12 @@ func (s *Server) routes() {
 		}
 		clinicConsole.GET("/embed", s.consoleEmbed)
 		clinicConsole.GET("/funnel", s.consoleFunnel)
+		if s.console.Team != nil {
+			clinicConsole.GET("/staff", s.staffPage, s.requireStaffAdmin)
+			clinicConsole.POST("/staff", s.inviteStaff, s.requireStaffAdmin)
+			clinicConsole.GET("/staff/:id/remove", s.confirmRemoveStaff, s.requireStaffAdmin) // asks first
+			clinicConsole.POST("/staff/:id/remove", s.removeStaff, s.requireStaffAdmin)
+		}
 	}
 
 	// Where the snippets for the clinic's website used to be: they are in

@@ -196,8 +196,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Funnel:        funnelstore.New(db),
 			ClinicRecords: clinicRecords(cfg, db),
 			ClinicSlugs:   directory.Slugs,
-			Settings:      settings,
-			Checker:       consoleChecker(cfg, storedClinics(cfg, db), limiter, health, logger, m),
+			// A clinic the operator adds is served by this server at once.
+			RefreshClinics: directory.Refresh,
+			Settings:       settings,
+			Checker:        consoleChecker(cfg, storedClinics(cfg, db), limiter, health, logger, m),
+			Team:           staff.NewTeam(staffstore.New(db), accounts),
 		},
 	})
 	if err != nil {

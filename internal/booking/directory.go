@@ -124,6 +124,18 @@ func (d *Directory) Slugs(ctx context.Context) []string {
 	return out
 }
 
+// Refresh reloads the clinics now, whatever their age: a clinic added or
+// enabled through this server is served at once, not after the interval.
+// With no Loader it does nothing.
+func (d *Directory) Refresh(ctx context.Context) error {
+	if d.load == nil {
+		return nil
+	}
+	d.refreshing.Lock()
+	defer d.refreshing.Unlock()
+	return d.refresh(ctx)
+}
+
 // refreshIfStale reloads when what is held is older than the interval. A
 // request that finds another refresh under way serves what is loaded rather
 // than wait.

@@ -179,3 +179,35 @@ func TestClinicOffersOnlyItsLocationsAndPractitioners(t *testing.T) {
 		t.Errorf("an empty list offers %d locations, want every one", len(locs))
 	}
 }
+
+// TestDirectoryRefreshServesANewClinicAtOnce: Refresh reloads before the
+// interval, so the server that added a clinic serves it at once; a
+// directory with no Loader has nothing to reload.
+func TestDirectoryRefreshServesANewClinicAtOnce(t *testing.T) {
+	f := &fakeClinics{entries: map[string]string{"north": "1"}, broken: map[string]bool{}, built: map[string]int{}}
+	d, err := NewLoadingDirectory(context.Background(), f.load, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	f.set("east", "1")
+	if _, ok := d.Clinic(ctx, "east"); ok {
+		t.Fatal("east is served before any reload")
+	}
+	if err := d.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := d.Clinic(ctx, "east"); !ok {
+		t.Error("east is not served after Refresh")
+	}
+	f.err = errors.New("connection refused")
+	if err := d.Refresh(ctx); err == nil {
+		t.Error("a failed Refresh reported no error")
+	}
+	if _, ok := d.Clinic(ctx, "east"); !ok {
+		t.Error("a failed Refresh dropped the clinics")
+	}
+	if err := NewDirectory().Refresh(ctx); err != nil {
+		t.Errorf("Refresh with no Loader: %v", err)
+	}
+}

@@ -164,7 +164,8 @@ func TestConsolePagesHaveNoAxeViolations(t *testing.T) {
 			check("unusable link", "This sign-in link can't be used")
 
 			email := "axe." + strings.TrimSuffix(strings.ToLower(t.Name()[strings.LastIndex(t.Name(), "/")+1:]), "px") + "@harbourside.example"
-			b.open(staffAdd(t, "--clinic", clinicSlug, "--email", email))
+			// An admin: the walk takes in the Staff pages too.
+			b.open(staffAdd(t, "--clinic", clinicSlug, "--email", email, "--role", "admin"))
 			check("sign-in link", "Sign in to the staff console")
 			b.press("Sign in")
 			check("today", "Today")
@@ -182,6 +183,21 @@ func TestConsolePagesHaveNoAxeViolations(t *testing.T) {
 			check("clinics", "Clinics")
 			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/requests")
 			check("requests", "Booking requests")
+			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/staff")
+			check("staff", "Staff")
+			b.fill("Email address", "not an address")
+			b.submitAny("Invite")
+			if b.count("//*[contains(@class,'error-summary')]") == 0 {
+				b.fail("a mistyped address came back with no error summary")
+			}
+			check("staff with an error", "Staff")
+			invitee := strings.Replace(email, "axe.", "invitee.", 1)
+			b.fill("Email address", invitee)
+			b.press("Invite")
+			b.expectText("invited", "Invited.", invitee)
+			check("staff invited", "Staff")
+			b.follow("Remove " + invitee)
+			check("remove staff", "Remove "+invitee+"?")
 			b.openAny(suite.portalURL + "/console/no-such-clinic/today")
 			check("console 404", "Page not found")
 			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/today")
