@@ -262,10 +262,26 @@ func TestConsoleEndToEnd(t *testing.T) {
 		t.Error("another clinic's staff invited someone")
 	}
 
-	// Sign out ends the session in this browser.
+	// Sign out ends the session: in this browser, and on the server, so
+	// a copy of the cookie opens nothing either. The copy works before
+	// sign-out, so the replay below could tell.
 	cookie := admin.consoleCookie(portalURL)
 	if cookie == "" {
 		t.Fatal("the admin's browser holds no console cookie")
+	}
+	replay := func() (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, base+"/today", nil)
+		req.AddCookie(&http.Cookie{Name: "__Host-portal-console", Value: cookie})
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	if status, loc := replay(); status != http.StatusOK {
+		t.Fatalf("the admin's cookie, copied before sign-out: %d to %q, want 200", status, loc)
 	}
 	admin.signOut()
 	admin.waitHeading("Sign in to the staff console")
@@ -274,18 +290,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 	if admin.consoleCookie(portalURL) != "" {
 		t.Error("the console cookie is still in the browser after signing out")
 	}
-	// The old cookie, replayed: sign-out is the browser's cookie removed
-	// (server-side sign-out is another change); say what it does now.
-	req, _ := http.NewRequest(http.MethodGet, base+"/today", nil)
-	req.AddCookie(&http.Cookie{Name: "__Host-portal-console", Value: cookie})
-	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
-		t.Logf("NOTE: the signed-out session's cookie, replayed, still opens %s/today (sign-out removes the cookie from the browser only)", base)
-	} else if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || loc != "/console/sign-in" {
-		t.Errorf("the replayed cookie: %d to %q", resp.StatusCode, loc)
+	if status, loc := replay(); status != http.StatusSeeOther || loc != "/console/sign-in" {
+		t.Errorf("the signed-out session's cookie, replayed: %d to %q, want 303 to /console/sign-in", status, loc)
 	}
 }
