@@ -350,8 +350,9 @@ func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, curr
 	}
 	p.ClinicName, p.ClinicSlug = clinic.Name, clinic.Slug
 	base := "/console/" + clinic.Slug + "/"
-	// Pages not built yet are named, not linked; Settings is linked for
-	// those who may change them, Audit where settings are stored.
+	// A page is in the navigation only where it is served to this
+	// account: Settings for those who may change them, Requests and Audit
+	// where they are stored.
 	requests, settings, audit := "", "", ""
 	if s.console.Requests != nil {
 		requests = "requests"
@@ -365,11 +366,9 @@ func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, curr
 	for _, n := range []struct{ label, path string }{
 		{"Today", "today"}, {"Requests", requests}, {"Settings", settings}, {"Embed", "embed"}, {"Funnel", "funnel"}, {"Audit", audit},
 	} {
-		item := views.ConsoleNavItem{Label: n.label, Current: n.label == current}
 		if n.path != "" {
-			item.URL = base + n.path
+			p.Nav = append(p.Nav, views.ConsoleNavItem{Label: n.label, URL: base + n.path, Current: n.label == current})
 		}
-		p.Nav = append(p.Nav, item)
 	}
 	if s.console.Team != nil && mayManageStaff(acc, clinic.Slug) {
 		p.Nav = append(p.Nav, views.ConsoleNavItem{Label: "Staff", URL: base + "staff", Current: current == "Staff"})

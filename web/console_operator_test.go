@@ -41,20 +41,25 @@ func TestOperatorDisablesAndEnablesAClinic(t *testing.T) {
 		got := map[string]string{}
 		p.Doc.Find("main table tbody tr").Each(func(_ int, r *goquery.Selection) {
 			var cells []string
-			r.Find("td").Each(func(_ int, c *goquery.Selection) { cells = append(cells, strings.TrimSpace(c.Text())) })
+			r.Find("td").Each(func(_ int, c *goquery.Selection) {
+				c = c.Clone()
+				c.Find("a.button").Remove()
+				cells = append(cells, strings.TrimSpace(c.Text()))
+			})
 			label := r.Find("button").AttrOr("aria-label", "")
-			got[cells[1]] = strings.Join(append(cells, label), " | ")
+			staff := r.Find("a.button")
+			got[cells[1]] = strings.Join(append(cells, label, staff.AttrOr("aria-label", "")+" "+staff.AttrOr("href", "")), " | ")
 		})
 		return got
 	}
 	p, _ := ch.send(http.MethodGet, "/console/clinics", ops, nil)
 	got := rows(p)
 	for slug, want := range map[string]string{
-		"northside": "Northside Physio | northside | Enabled | Disable | Disable Northside Physio",
+		"northside": "Northside Physio | northside | Enabled | Disable | Disable Northside Physio | Staff of Northside Physio /console/northside/staff",
 		// The console's harness keeps "demo" in the database, as Settings
 		// needs; "other" is set by the environment.
-		"demo":  "Harbourside Physio (test) | demo | Enabled | Disable | Disable Harbourside Physio (test)",
-		"other": "Otherside Podiatry (test) | other | Enabled | Set by the portal's environment | ",
+		"demo":  "Harbourside Physio (test) | demo | Enabled | Disable | Disable Harbourside Physio (test) | Staff of Harbourside Physio (test) /console/demo/staff",
+		"other": "Otherside Podiatry (test) | other | Enabled | Set by the portal's environment |  | Staff of Otherside Podiatry (test) /console/other/staff",
 	} {
 		if got[slug] != want {
 			t.Errorf("the operator's list, %s: %q, want %q", slug, got[slug], want)
@@ -100,7 +105,7 @@ func TestOperatorDisablesAndEnablesAClinic(t *testing.T) {
 	}
 	p, _ = ch.send(http.MethodGet, p.Header.Get("Location"), ops, nil)
 	if !strings.Contains(p.Doc.Find("main .notice").Text(), "Disabled Northside Physio: patients can't book it.") ||
-		rows(p)["northside"] != "Northside Physio | northside | Disabled: patients can't book | Enable | Enable Northside Physio" {
+		rows(p)["northside"] != "Northside Physio | northside | Disabled: patients can't book | Enable | Enable Northside Physio |  " {
 		t.Errorf("after Disable: notice %q, row %q", p.Doc.Find("main .notice").Text(), rows(p)["northside"])
 	}
 	action, form = p.Pressing("Enable")
