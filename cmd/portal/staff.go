@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/clinic-booking/portal/internal/clinics"
 	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/internal/staff/staffstore"
 	"github.com/clinic-booking/portal/internal/store"
@@ -84,9 +85,15 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("staff add: %w", err)
 		}
 	}
+	before := accessIn(ctx, accounts, *email, *clinic)
 	acc, err := accounts.Add(ctx, *email, *clinic, role, *operator)
 	if err != nil {
 		return fmt.Errorf("staff add: %w", err)
+	}
+	if after := describeAccess(acc.Email, role); !*operator && before != after {
+		if err := auditStaff(ctx, db, *clinic, before, after); err != nil {
+			return fmt.Errorf("staff add: %w", err)
+		}
 	}
 	token, err := accounts.LinkForAccount(ctx, acc.ID)
 	if err != nil {
@@ -197,7 +204,27 @@ func staffRemove(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer db.Close()
+	// What the person had, for the audit of each clinic they leave.
+	var had staff.Account
+	if norm, err := staff.NormaliseEmail(*email); err == nil {
+		if all, err := accounts.List(ctx); err == nil {
+			for _, a := range all {
+				if a.Email == norm {
+					had = a
+				}
+			}
+		}
+	}
 	ok, err := accounts.Remove(ctx, *email, *clinic)
+	if err == nil && ok {
+		for _, c := range had.ClinicSlugs() {
+			if *clinic == "" || c == *clinic {
+				if err := auditStaff(ctx, db, c, describeAccess(had.Email, had.Clinics[c]), ""); err != nil {
+					return fmt.Errorf("staff remove: %w", err)
+				}
+			}
+		}
+	}
 	switch {
 	case errors.Is(err, staff.ErrBadEmail):
 		return fmt.Errorf("staff remove: --email is %q: expected one email address", *email)
@@ -212,5 +239,59 @@ func staffRemove(ctx context.Context, args []string, getenv func(string) string,
 	default:
 		fmt.Fprintf(stdout, "removed %s: they can no longer sign in, and their sessions have ended\n", *email)
 	}
+	// The console refuses to remove a clinic's last admin; the command
+	// line is the operator's, who may mean it, so it says so instead.
+	if all, err := accounts.List(ctx); err == nil {
+		for _, c := range had.ClinicSlugs() {
+			if (*clinic == "" || c == *clinic) && had.Clinics[c] == staff.RoleAdmin && !hasAdmin(all, c) {
+				fmt.Fprintf(stdout, "note: clinic %s has no admin now, so no one can invite its staff from the console; portal staff add --clinic %s --email ADDRESS --role admin gives it one\n", c, c)
+			}
+		}
+	}
 	return nil
+}
+
+// hasAdmin reports whether any of accounts is an admin of clinic (an
+// operator is everywhere, but not the clinic's own).
+func hasAdmin(accounts []staff.Account, clinic string) bool {
+	for _, a := range accounts {
+		if a.Clinics[clinic] == staff.RoleAdmin {
+			return true
+		}
+	}
+	return false
+}
+
+// accessIn is what the audit says email had in clinic before a change: ""
+// for no access (or an operator, or no clinic).
+func accessIn(ctx context.Context, accounts *staff.Accounts, email, clinic string) string {
+	norm, err := staff.NormaliseEmail(email)
+	if err != nil || clinic == "" {
+		return ""
+	}
+	all, err := accounts.List(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, a := range all {
+		if a.Email == norm {
+			if role, ok := a.Clinics[clinic]; ok {
+				return describeAccess(a.Email, role)
+			}
+		}
+	}
+	return ""
+}
+
+// describeAccess is a member's access as the Audit page shows it, the
+// console's words for its own invites and removals.
+func describeAccess(email string, role staff.Role) string {
+	return email + " (" + string(role) + ")"
+}
+
+// auditStaff records a change to clinic's staff made by the command line.
+func auditStaff(ctx context.Context, db *store.Store, clinic, before, after string) error {
+	return db.AuditStaffChange(ctx, clinic, store.AuditEntry{
+		Actor: clinics.ActorCommandLine, Setting: staff.AuditSetting, OldValue: before, NewValue: after,
+	})
 }

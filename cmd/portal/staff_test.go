@@ -68,6 +68,47 @@ func TestStaffCommandsHappyPath(t *testing.T) {
 	}
 }
 
+// The command line's changes to a clinic's staff are on its Audit page as
+// the console's are, by "command line"; a change that changes nothing is
+// not.
+func TestStaffCommandsAreAudited(t *testing.T) {
+	o := newOperator(t)
+	o.must(sandbox.DemoAccessToken+"\n", "clinic", "add", "--slug", "northside", "--name", "Northside Physio", "--access-token-file", "-")
+	o.must("", "staff", "add", "--clinic", "northside", "--email", "Reception@Northside.Example")
+	o.must("", "staff", "add", "--clinic", "northside", "--email", "reception@northside.example") // the same again
+	o.must("", "staff", "add", "--clinic", "northside", "--email", "reception@northside.example", "--role", "admin")
+	o.must("", "staff", "add", "--operator", "--email", "ops@host.example")
+	out := o.must("", "staff", "remove", "--email", "reception@northside.example")
+	if !strings.Contains(out, "note: clinic northside has no admin now") {
+		t.Errorf("removing the last admin said: %s", out)
+	}
+
+	ctx := context.Background()
+	db, err := store.Open(ctx, o.env["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.ClinicAudit(ctx, "northside", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		if r.Setting == staff.AuditSetting {
+			got = append(got, r.Actor+": "+r.OldValue+" -> "+r.NewValue)
+		}
+	}
+	want := []string{ // newest first
+		"command line: reception@northside.example (admin) -> ",
+		"command line: reception@northside.example (staff) -> reception@northside.example (admin)",
+		"command line:  -> reception@northside.example (staff)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the audit of northside's staff:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestStaffCommandsSayWhatIsWrong(t *testing.T) {
 	o := newOperator(t)
 	o.must(sandbox.DemoAccessToken+"\n", "clinic", "add", "--slug", "northside", "--name", "Northside Physio", "--access-token-file", "-")

@@ -194,3 +194,11 @@ func txCount(ctx context.Context, tx *sql.Tx, query string, args ...any) (int64,
 	}
 	return res.RowsAffected()
 }
+
+// AuditStaffChange records a change to clinic's staff made outside the
+// console (`portal staff add|remove`, whose changes are the accounts'
+// own writes), so the Audit page shows every change to who has access.
+func (s *Store) AuditStaffChange(ctx context.Context, clinic string, audit AuditEntry) error {
+	now := s.now()
+	return s.inTx(ctx, func(tx *sql.Tx) error { return insertAudit(ctx, tx, clinic, now, audit) })
+}
