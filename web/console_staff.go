@@ -52,7 +52,7 @@ func (s *Server) requireStaffAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 var staffNotices = map[string]string{
 	"invited":        "Invited. A sign-in link was emailed to them: it works once, within 15 minutes. After that they sign in at the console's sign-in page with their email address.",
 	"invited-unsent": "Invited, but the email with their sign-in link could not be sent. They can sign in at the console's sign-in page with their email address, which emails them a new link.",
-	"removed":        "Removed. They no longer have access to this clinic, and any session they had open has ended.",
+	"removed":        "Removed. They no longer have access to this clinic: their next page here, even in a session already open, is refused.",
 }
 
 // The Staff page's refusals, by the problem= of the redirect.
@@ -208,7 +208,7 @@ func (s *Server) member(c echo.Context, clinic string) (staff.Member, bool, erro
 }
 
 // removeStaff takes the person's access to the clinic away; their
-// sessions end at their next request.
+// sessions lose it at their next request.
 func (s *Server) removeStaff(c echo.Context) error {
 	slug := c.Param("clinic")
 	by := staffFrom(c)

@@ -70,10 +70,15 @@ func (s *Store) AddStaffMemberAudited(ctx context.Context, id, email, clinic, ro
 	now := s.now()
 	var accountID string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// The upsert writes the account's row even when it is there, so
+		// the row is locked until this commits: a removal that would
+		// delete the account as left with no clinic (it locks the row
+		// too) either goes first, and this makes the account anew, or
+		// waits and then sees the membership added here.
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO staff_accounts (id, email, operator, session_epoch, created_at)
 			VALUES ($1, $2, 0, 0, $3)
-			ON CONFLICT (email) DO NOTHING`, id, email, unix(now)); err != nil {
+			ON CONFLICT (email) DO UPDATE SET email = excluded.email`, id, email, unix(now)); err != nil {
 			return err
 		}
 		var operator int
@@ -104,14 +109,21 @@ func (s *Store) AddStaffMemberAudited(ctx context.Context, id, email, clinic, ro
 }
 
 // RemoveStaffMemberAudited takes the account out of clinic and records it
-// as audit says, in one transaction. The account moves to a new session
-// epoch, so its sessions end at their next request on any replica; an
-// account left with no clinic (and not an operator) is deleted, with its
-// sign-in links. ErrNotFound when the account is not a member of clinic;
+// as audit says, in one transaction. Its sessions lose the clinic at their
+// next request (every console request reads the account's clinics) and
+// keep the account's other clinics; an account left with no clinic (and
+// not an operator) is deleted, with its sign-in links, so its sessions
+// end. ErrNotFound when the account is not a member of clinic;
 // ErrLastAdmin, changing nothing, when it is the clinic's only admin.
 func (s *Store) RemoveStaffMemberAudited(ctx context.Context, accountID, clinic string, audit AuditEntry) error {
 	now := s.now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Lock the account's row first, as an invitation does, so one
+		// being given another clinic meanwhile is not deleted below as
+		// left with none.
+		if _, err := tx.ExecContext(ctx, `UPDATE staff_accounts SET operator = operator WHERE id = $1`, accountID); err != nil {
+			return err
+		}
 		var role string
 		err := tx.QueryRowContext(ctx, `SELECT role FROM staff_members WHERE account_id = $1 AND clinic = $2`, accountID, clinic).Scan(&role)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -154,8 +166,6 @@ func (s *Store) RemoveStaffMemberAudited(ctx context.Context, accountID, clinic 
 					return err
 				}
 			}
-		} else if _, err := tx.ExecContext(ctx, `UPDATE staff_accounts SET session_epoch = session_epoch + 1 WHERE id = $1`, accountID); err != nil {
-			return err
 		}
 		return insertAudit(ctx, tx, clinic, now, audit)
 	})
