@@ -359,7 +359,7 @@ func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, curr
 	}
 	if s.console.Settings != nil {
 		audit = "audit"
-		if mayChangeSettings(acc, clinic.Slug) {
+		if isClinicAdmin(acc, clinic.Slug) {
 			settings = "settings"
 		}
 	}
@@ -370,7 +370,7 @@ func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, curr
 			p.Nav = append(p.Nav, views.ConsoleNavItem{Label: n.label, URL: base + n.path, Current: n.label == current})
 		}
 	}
-	if s.console.Team != nil && mayManageStaff(acc, clinic.Slug) {
+	if s.console.Team != nil && isClinicAdmin(acc, clinic.Slug) {
 		p.Nav = append(p.Nav, views.ConsoleNavItem{Label: "Staff", URL: base + "staff", Current: current == "Staff"})
 	}
 	return p

@@ -38,17 +38,17 @@ type catalogueService interface {
 // auditRows is how many changes the Audit page lists.
 const auditRows = 200
 
-// mayChangeSettings: a clinic's admins and operators change its settings;
-// its staff do not see the page (the navigation does not offer it).
-func mayChangeSettings(acc staff.Account, slug string) bool {
+// isClinicAdmin: a clinic's admins and operators change its settings and
+// invite and remove its staff; its other staff do neither.
+func isClinicAdmin(acc staff.Account, slug string) bool {
 	return acc.Operator || acc.RoleIn(slug) == staff.RoleAdmin
 }
 
-// requireSettingsAdmin answers 404 to anyone who may not change the
-// clinic's settings, as for a page that is not there for them.
-func (s *Server) requireSettingsAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+// requireClinicAdmin answers 404 to anyone who is not the clinic's admin
+// (or an operator), as for a page that is not there for them.
+func (s *Server) requireClinicAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if !mayChangeSettings(staffFrom(c), c.Param("clinic")) {
+		if !isClinicAdmin(staffFrom(c), c.Param("clinic")) {
 			return s.consoleNotFound(c)
 		}
 		return next(c)
@@ -418,7 +418,13 @@ func (s *Server) audit(c echo.Context) error {
 	}
 	zone := referenceNames(ctx, svc).zone
 	m := views.AuditPage{ConsolePage: s.consolePage(c, &cl, "Audit", "Audit")}
+	// Who was invited and removed is for those who invite and remove:
+	// the addresses of the clinic's staff are not every colleague's.
+	admin := isClinicAdmin(staffFrom(c), cl.Slug)
 	for _, e := range entries {
+		if e.Setting == staff.AuditSetting && !admin {
+			continue
+		}
 		label := clinics.SettingLabel(e.Setting)
 		if label == "" {
 			label = e.Setting

@@ -32,21 +32,6 @@ type StaffTeam interface {
 
 var _ StaffTeam = (*staff.Team)(nil)
 
-// mayManageStaff: a clinic's admins and operators invite and remove its
-// staff, as they change its settings.
-func mayManageStaff(acc staff.Account, slug string) bool { return mayChangeSettings(acc, slug) }
-
-// requireStaffAdmin answers 404 to anyone who may not manage the clinic's
-// staff, as for a page that is not there for them.
-func (s *Server) requireStaffAdmin(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if !mayManageStaff(staffFrom(c), c.Param("clinic")) {
-			return s.consoleNotFound(c)
-		}
-		return next(c)
-	}
-}
-
 // The Staff page's notices after a change, by the done= of the redirect
 // (never the address: it is personal and URLs are logged).
 var staffNotices = map[string]string{

@@ -242,6 +242,13 @@ func TestConsoleStaffInviteAndRemove(t *testing.T) {
 	if n := p.Doc.Find("main table tbody tr").Length(); n != 4 {
 		t.Errorf("the audit has %d rows, want 4 (two invites, two removals)", n)
 	}
+	// The clinic's other staff see the Audit page without them: whom the
+	// admins invited and removed is theirs to know.
+	ch.addStaff("front@demo.example", "demo", staff.RoleStaff, false)
+	p, _ = ch.send(http.MethodGet, "/console/demo/audit", ch.signIn("front@demo.example"), nil)
+	if p.Status != http.StatusOK || strings.Contains(p.Body, "Staff access") || strings.Contains(p.Body, "reception@demo.example") {
+		t.Errorf("the audit as the clinic's staff: %d, shows the staff changes:\n%s", p.Status, p.Doc.Find("main").Text())
+	}
 
 	// No address in a URL seen or in the logs.
 	for _, email := range []string{"reception@demo.example", "staff@other.example", "mallory", "admin@demo.example"} {

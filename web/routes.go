@@ -73,18 +73,18 @@ func (s *Server) routes() {
 		clinicConsole.GET("/requests", s.requests)
 		clinicConsole.POST("/requests/:id/contacted", s.markRequestContacted)
 		if s.console.Settings != nil {
-			clinicConsole.GET("/settings", s.settings, s.requireSettingsAdmin)
-			clinicConsole.POST("/settings", s.saveSettings, s.requireSettingsAdmin)
-			clinicConsole.GET("/settings/preview", s.settingsPreview, s.requireSettingsAdmin)
+			clinicConsole.GET("/settings", s.settings, s.requireClinicAdmin)
+			clinicConsole.POST("/settings", s.saveSettings, s.requireClinicAdmin)
+			clinicConsole.GET("/settings/preview", s.settingsPreview, s.requireClinicAdmin)
 			clinicConsole.GET("/audit", s.audit)
 		}
 		clinicConsole.GET("/embed", s.consoleEmbed)
 		clinicConsole.GET("/funnel", s.consoleFunnel)
 		if s.console.Team != nil {
-			clinicConsole.GET("/staff", s.staffPage, s.requireStaffAdmin)
-			clinicConsole.POST("/staff", s.inviteStaff, s.requireStaffAdmin)
-			clinicConsole.GET("/staff/:id/remove", s.confirmRemoveStaff, s.requireStaffAdmin) // asks first
-			clinicConsole.POST("/staff/:id/remove", s.removeStaff, s.requireStaffAdmin)
+			clinicConsole.GET("/staff", s.staffPage, s.requireClinicAdmin)
+			clinicConsole.POST("/staff", s.inviteStaff, s.requireClinicAdmin)
+			clinicConsole.GET("/staff/:id/remove", s.confirmRemoveStaff, s.requireClinicAdmin) // asks first
+			clinicConsole.POST("/staff/:id/remove", s.removeStaff, s.requireClinicAdmin)
 		}
 	}
 
