@@ -93,6 +93,9 @@ var _ StaffAccounts = (*staff.Accounts)(nil)
 // link is due; how it is written and sent is the mailer's.
 type SignInMailer interface {
 	SendSignInLink(ctx context.Context, email, link string) error
+	// SendInvite tells email it was given access to clinic's console,
+	// with a first sign-in link.
+	SendInvite(ctx context.Context, clinic, email, link string) error
 }
 
 // ConsoleBookings lists a clinic's booking records starting in [from, to),

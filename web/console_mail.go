@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/mail"
@@ -26,6 +27,45 @@ type SignInMail struct{ Queue MessageQueue }
 
 func (m SignInMail) SendSignInLink(ctx context.Context, email, link string) error {
 	return m.Queue.QueueMessage(ctx, booking.Message{Kind: booking.MessageStaffSignIn, To: email, Link: link})
+}
+
+func (m SignInMail) SendInvite(ctx context.Context, clinic, email, link string) error {
+	return m.Queue.QueueMessage(ctx, booking.Message{Kind: booking.MessageStaffInvite, Clinic: clinic, To: email, Link: link})
+}
+
+// inviteEmail tells someone they were given access to a clinic's console:
+// which clinic, and a first sign-in link; or, once that link has expired
+// (the mail was held up), the sign-in page, which emails a new one. It is
+// not "someone asked for a link": they asked for nothing.
+func (mc *MailComposer) inviteEmail(ctx context.Context, m booking.QueuedMessage) (mail.Email, error) {
+	if m.Link == "" {
+		return mail.Email{}, fmt.Errorf("compose %s mail: no link in the message", m.Kind)
+	}
+	name := m.Clinic
+	if svc, ok := mc.clinics.Clinic(ctx, m.Clinic); ok {
+		name = svc.Clinic().Name
+	}
+	v := views.StaffEmail{
+		Subject: "You've been given access to " + name + "'s staff console",
+		Heading: "Welcome to " + name + "'s staff console",
+		Paragraphs: []string{
+			"An admin of " + name + " gave this address access to the clinic's online booking console, where staff see the bookings patients make online, their booking requests and the portal's settings.",
+		},
+		Footer: "You're receiving this because an admin of " + name + " added this address to the clinic's staff on its booking portal. If you don't work with " + name + ", ignore this email.",
+	}
+	if mc.now().Before(m.CreatedAt.Add(staff.LinkTTL)) {
+		v.Paragraphs = append(v.Paragraphs, "Your first sign-in link works once, within 15 minutes of the invitation. Open it on the device you want to sign in on, then press Sign in. After that, sign in at the console's sign-in page with this address: it emails you a new link each time.")
+		v.ButtonURL, v.ButtonText = m.Link, "Sign in"
+	} else {
+		v.Paragraphs = append(v.Paragraphs, "The first sign-in link made for you has expired, as links do after 15 minutes. Open the console's sign-in page and enter this address: it emails you a new link.")
+		base, _, _ := strings.Cut(m.Link, "/console/sign-in/")
+		v.ButtonURL, v.ButtonText = base+"/console/sign-in", "Go to the sign-in page"
+	}
+	var html bytes.Buffer
+	if err := views.StaffEmailHTML(v).Render(ctx, &html); err != nil {
+		return mail.Email{}, fmt.Errorf("render %s mail: %w", m.Kind, err)
+	}
+	return mail.Email{Subject: v.Subject, Text: views.StaffEmailText(v), HTML: html.String()}, nil
 }
 
 // signInEmail writes a sign-in link's email, or drops it (mail.ErrNotDue)

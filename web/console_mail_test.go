@@ -123,6 +123,73 @@ func TestConsoleSignInLinkNotSentOnceExpired(t *testing.T) {
 	}
 }
 
+// TestConsoleInvitationEmailed: an admin's invitation is queued in the
+// outbox and sent over SMTP as an invitation, not as a link the person
+// asked for: it names the clinic, and its link signs them in. One held up
+// past the link's 15 minutes still goes, pointing at the sign-in page.
+func TestConsoleInvitationEmailed(t *testing.T) {
+	ch, smtp, w, ahead := newSignInMailHarness(t)
+	admin := ch.addStaff("admin@demo.example", "demo", staff.RoleAdmin, false)
+	token, err := ch.accounts.LinkForAccount(context.Background(), admin.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cookie := ch.useLink(ch.portal.URL+"/console/sign-in/"+token, "")
+	invite := func(email string) {
+		t.Helper()
+		p, _ := ch.send(http.MethodGet, "/console/demo/staff", cookie, nil)
+		action, form := p.Pressing("Invite")
+		form.Set("email", email)
+		form.Set("role", "staff")
+		if p, _ = ch.send(http.MethodPost, action, cookie, form); p.Status != http.StatusSeeOther {
+			t.Fatalf("inviting: %d", p.Status)
+		}
+	}
+
+	invite("reception@demo.example")
+	queued, err := ch.db.ListOutbox(context.Background())
+	if err != nil || len(queued) != 1 || queued[0].Kind != "staff-invite" {
+		t.Fatalf("outbox: %+v, %v; want one invitation", queued, err)
+	}
+	if n, err := w.Drain(context.Background()); err != nil || n != 1 {
+		t.Fatalf("worker sent %d (%v), want 1", n, err)
+	}
+	got := smtp.Messages()
+	if len(got) != 1 || got[0].To[0] != "reception@demo.example" {
+		t.Fatalf("SMTP received %+v", got)
+	}
+	parts := mailtest.Parts(t, got[0].Data)
+	text := parts["text/plain"]
+	for _, want := range []string{"Welcome to Harbourside Physio (test)'s staff console", "An admin of Harbourside Physio (test) gave this address access", "within 15 minutes"} {
+		if !strings.Contains(text, want) || !strings.Contains(parts["text/html"], strings.ReplaceAll(want, "'", "&#39;")) {
+			t.Errorf("the invitation lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "asked for a link") || strings.Contains(text, "didn't ask") {
+		t.Errorf("the invitation reads as a link the person asked for:\n%s", text)
+	}
+	link := signInLinkInMail.FindString(text)
+	if link == "" {
+		t.Fatalf("no sign-in link in the invitation:\n%s", text)
+	}
+	reception := ch.useLink(link, "")
+	if p, _ := ch.send(http.MethodGet, "/console/demo/today", reception, nil); p.Status != http.StatusOK {
+		t.Errorf("the invitation's link did not sign in: %d", p.Status)
+	}
+
+	// Held up past the link's life: sent, with the sign-in page instead.
+	invite("locum@demo.example")
+	*ahead = staff.LinkTTL + time.Minute
+	if n, err := w.Drain(context.Background()); err != nil || n != 1 {
+		t.Fatalf("worker sent %d (%v) of a late invitation, want 1", n, err)
+	}
+	got = smtp.Messages()
+	text = mailtest.Parts(t, got[len(got)-1].Data)["text/plain"]
+	if !strings.Contains(text, "has expired") || signInLinkInMail.MatchString(text) || !strings.Contains(text, "Go to the sign-in page: "+ch.portal.URL+"/console/sign-in") {
+		t.Errorf("the late invitation:\n%s", text)
+	}
+}
+
 // TestRequestEmailsTheClinicOnce: a booking request left while coreplus is
 // down queues, with the request, one note to the clinic's notification
 // address; sent over SMTP, it names the choices and preferred times and

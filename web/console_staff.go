@@ -126,7 +126,7 @@ func (s *Server) inviteStaff(c echo.Context) error {
 	}
 	done := "invited"
 	if err == nil {
-		err = s.console.Mailer.SendSignInLink(ctx, email, s.portalBase(c)+"/console/sign-in/"+token)
+		err = s.console.Mailer.SendInvite(ctx, slug, email, s.portalBase(c)+"/console/sign-in/"+token)
 	}
 	if err != nil {
 		// They have access; only the email failed. The page says how they

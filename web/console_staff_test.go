@@ -93,8 +93,8 @@ func TestConsoleStaffInviteAndRemove(t *testing.T) {
 		t.Errorf("the list after inviting: %q", rows)
 	}
 	link := ch.mailbox.last("reception@demo.example")
-	if !strings.HasPrefix(link, ch.portal.URL+"/console/sign-in/") {
-		t.Fatalf("the invite's link: %q", link)
+	if !strings.HasPrefix(link, ch.portal.URL+"/console/sign-in/") || ch.mailbox.invitedTo["reception@demo.example"] != "demo" {
+		t.Fatalf("the invite's link: %q, to clinic %q", link, ch.mailbox.invitedTo["reception@demo.example"])
 	}
 	reception := ch.useLink(link, "")
 	if p, _ := ch.send(http.MethodGet, "/console/demo/today", reception, nil); p.Status != http.StatusOK {
@@ -353,6 +353,13 @@ func (m refusingMailer) SendSignInLink(ctx context.Context, email, link string) 
 		return errors.New("outbox unavailable")
 	}
 	return m.SignInMailer.SendSignInLink(ctx, email, link)
+}
+
+func (m refusingMailer) SendInvite(ctx context.Context, clinic, email, link string) error {
+	if email == m.refuse {
+		return errors.New("outbox unavailable")
+	}
+	return m.SignInMailer.SendInvite(ctx, clinic, email, link)
 }
 
 // TestConsoleStaffInviteWhoseEmailFails: the person is invited (they can

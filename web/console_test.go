@@ -41,6 +41,8 @@ type consoleHarness struct {
 type mailbox struct {
 	mu    sync.Mutex
 	links map[string][]string
+	// invitedTo is the clinic each address was last invited to.
+	invitedTo map[string]string
 }
 
 func (m *mailbox) SendSignInLink(_ context.Context, email, link string) error {
@@ -48,6 +50,18 @@ func (m *mailbox) SendSignInLink(_ context.Context, email, link string) error {
 	defer m.mu.Unlock()
 	m.links[email] = append(m.links[email], link)
 	return nil
+}
+
+// SendInvite keeps an invitation's link with the address's sign-in links,
+// and which clinic it was to.
+func (m *mailbox) SendInvite(ctx context.Context, clinic, email, link string) error {
+	m.mu.Lock()
+	if m.invitedTo == nil {
+		m.invitedTo = map[string]string{}
+	}
+	m.invitedTo[email] = clinic
+	m.mu.Unlock()
+	return m.SendSignInLink(ctx, email, link)
 }
 
 func (m *mailbox) last(email string) string {

@@ -64,6 +64,8 @@ func (mc *MailComposer) Compose(ctx context.Context, m booking.QueuedMessage) (m
 	switch m.Kind {
 	case booking.MessageStaffSignIn:
 		return mc.signInEmail(ctx, m)
+	case booking.MessageStaffInvite:
+		return mc.inviteEmail(ctx, m)
 	case booking.MessageRequestLeft:
 		return mc.requestEmail(ctx, m)
 	}

@@ -41,6 +41,13 @@ func (l signInLinkLog) SendSignInLink(ctx context.Context, _, _ string) error {
 	return nil
 }
 
+func (l signInLinkLog) SendInvite(ctx context.Context, _, _, _ string) error {
+	if !l.quiet {
+		l.log.InfoContext(ctx, "console invitation made; no mail is sent yet, so the invited person asks an operator for a link (portal staff add prints one)")
+	}
+	return nil
+}
+
 // healthSource shows the console what this process has seen of coreplus.
 type healthSource struct{ h *metrics.Health }
 

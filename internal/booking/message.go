@@ -27,6 +27,12 @@ const (
 	// is sealed with the address, and it is dropped unsent once the link
 	// has expired.
 	MessageStaffSignIn MessageKind = "staff-sign-in"
+	// MessageStaffInvite: a clinic's admin (or an operator) gave the
+	// address access to the clinic's console; Clinic names the clinic and
+	// Link is a first sign-in link, sealed like the address. Unlike a link
+	// asked for, it is sent however late: once the link has expired it
+	// says to ask the sign-in page for a new one.
+	MessageStaffInvite MessageKind = "staff-invite"
 	// MessageRequestLeft: a patient left a booking request; the clinic's
 	// notification address is told, queued with the request. It is about
 	// no booking (DraftID is ""); Request holds the choices, never the
@@ -36,7 +42,7 @@ const (
 
 // MessageKinds lists every kind.
 func MessageKinds() []MessageKind {
-	return []MessageKind{MessageConfirmed, MessageCancelled, MessageMoved, MessageStaffSignIn, MessageRequestLeft}
+	return []MessageKind{MessageConfirmed, MessageCancelled, MessageMoved, MessageStaffSignIn, MessageStaffInvite, MessageRequestLeft}
 }
 
 // Message is one message due, in the outbox. A patient's is queued in the
