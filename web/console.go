@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -54,6 +55,9 @@ type ConsoleConfig struct {
 	// Checker runs `portal check` for the operator's Check buttons; nil
 	// for no buttons.
 	Checker ClinicChecker
+	// Passkeys keeps the accounts' passkeys; nil, or no PUBLIC_URL, for
+	// none (console_passkeys.go).
+	Passkeys StaffPasskeys
 	// Now is the clock of session timeouts (time.Now when nil).
 	Now func() time.Time
 }
@@ -147,6 +151,10 @@ type console struct {
 	now             func() time.Time
 	// issuer makes and sends sign-in links after the answer (console_signin.go).
 	issuer *linkIssuer
+	// relyingParty runs the passkey ceremonies; nil for no passkeys
+	// (console_passkeys.go). passkeysByIP limits them.
+	relyingParty *webauthn.WebAuthn
+	passkeysByIP *addrLimiter
 }
 
 func newConsole(cfg ConsoleConfig, secret []byte) *console {
@@ -172,6 +180,9 @@ func newConsole(cfg ConsoleConfig, secret []byte) *console {
 		// people signing in at once, not a script trying addresses.
 		byIP:   newAddrLimiter(10, 10),
 		issuer: newLinkIssuer(),
+		// Each passkey sign-in or addition is two requests (begin, finish):
+		// twenty a minute is ten tries, as for the links.
+		passkeysByIP: newAddrLimiter(20, 20),
 	}
 }
 
@@ -338,6 +349,9 @@ func (s *Server) endStaffSession(c echo.Context) {
 func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, current string) views.ConsolePage {
 	acc := staffFrom(c)
 	p := views.ConsolePage{Title: title, Email: acc.Email, ClinicsLink: acc.Operator || len(acc.Clinics) > 1, Asset: s.assets.url}
+	if s.passkeysOn() {
+		p.PasskeysLink = true
+	}
 	if clinic == nil {
 		return p
 	}
