@@ -385,4 +385,3 @@ func passkeyRefusal(err error) string {
 	}
 	return "not verified"
 }
-
