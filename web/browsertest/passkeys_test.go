@@ -3,6 +3,8 @@
 package browsertest
 
 import (
+	"context"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -116,16 +118,44 @@ func TestPasskeySignIn(t *testing.T) {
 				b.fail("the passkey's last use was not recorded")
 			}
 
-			// Removed, it signs no one in, and the page says so without
-			// saying whose it was.
+			// Taken out of the clinic (no access left), the account's
+			// passkey signs no one in; the answer names no account.
+			b.signOut()
+			b.waitHeading("Sign in to the staff console")
+			staffRun(t, "remove", "--email", email, "--clinic", clinicSlug)
+			b.click("Sign in with a passkey")
+			b.waitText("refused without access", "That passkey didn't sign you in")
+			b.expectHeading("Sign in to the staff console")
+
+			// Back in the clinic, by link: a passkey removed on the page
+			// signs no one in.
+			link = strings.Replace(staffAdd(t, "--clinic", clinicSlug, "--email", email), suite.portalURL, base, 1)
+			b.open(link)
+			b.press("Sign in")
+			b.waitHeading("Today")
+			b.open(base + "/console/account/passkeys")
+			b.waitHeading("Your passkeys")
 			b.press("Remove passkey Front desk PC")
 			b.waitText("removed", "The passkey was removed")
+			b.expectText("passkeys", "You have no passkeys yet")
 			b.signOut()
 			b.waitHeading("Sign in to the staff console")
 			b.click("Sign in with a passkey")
-			b.waitText("refused", "That passkey didn't sign you in")
+			b.waitText("refused once removed", "That passkey didn't sign you in")
 			b.expectHeading("Sign in to the staff console")
 		})
+	}
+}
+
+// staffRun runs `portal staff COMMAND args` on the portal's database.
+func staffRun(t *testing.T, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, suite.portalBin, append([]string{"staff"}, args...)...)
+	cmd.Env = append(cmd.Environ(), suite.portalEnv...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("portal staff %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 }
 
