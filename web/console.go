@@ -283,7 +283,7 @@ func (s *Server) consoleClinic(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) consoleNotFound(c echo.Context) error {
 	acc := staffFrom(c)
 	return render(c, http.StatusNotFound, views.ConsoleMessageView(views.ConsoleMessagePage{
-		ConsolePage: views.ConsolePage{Title: "Page not found", Email: acc.Email, ClinicsLink: acc.Operator || len(acc.Clinics) > 1, Asset: s.assets.url},
+		ConsolePage: views.ConsolePage{Title: "Page not found", Email: acc.Email, ClinicsLink: acc.Operator || len(acc.Clinics) > 1, PasskeysLink: s.passkeysOn(), Asset: s.assets.url},
 		Heading:     "Page not found",
 		Message:     "There is no console page at this address for your account.",
 		Link:        "/console", LinkText: "Go to your console",
@@ -348,10 +348,7 @@ func (s *Server) endStaffSession(c echo.Context) {
 // (nil for none), marking current in its navigation.
 func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, current string) views.ConsolePage {
 	acc := staffFrom(c)
-	p := views.ConsolePage{Title: title, Email: acc.Email, ClinicsLink: acc.Operator || len(acc.Clinics) > 1, Asset: s.assets.url}
-	if s.passkeysOn() {
-		p.PasskeysLink = true
-	}
+	p := views.ConsolePage{Title: title, Email: acc.Email, ClinicsLink: acc.Operator || len(acc.Clinics) > 1, PasskeysLink: s.passkeysOn(), Asset: s.assets.url}
 	if clinic == nil {
 		return p
 	}

@@ -182,6 +182,8 @@ func TestConsolePagesHaveNoAxeViolations(t *testing.T) {
 			check("clinics", "Clinics")
 			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/requests")
 			check("requests", "Booking requests")
+			b.openAny(suite.portalURL + "/console/account/passkeys")
+			check("passkeys", "Your passkeys")
 			b.openAny(suite.portalURL + "/console/no-such-clinic/today")
 			check("console 404", "Page not found")
 			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/today")
