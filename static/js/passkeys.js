@@ -37,6 +37,10 @@
       headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
       body: new URLSearchParams(fields).toString()
     }).then(function (r) {
+      if (r.redirected) {
+        // requireStaff sent the request to the sign-in page.
+        return { error: "Your session has ended. Sign in again, then add the passkey." };
+      }
       return r.json().catch(function () {
         return { error: "Something went wrong on our side. Please try again in a minute." };
       });
