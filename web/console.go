@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gorilla/sessions"
 	"github.com/labstack/echo/v4"
 
@@ -61,6 +62,9 @@ type ConsoleConfig struct {
 	// Team invites and removes a clinic's staff, for the Staff page; nil
 	// for no page.
 	Team StaffTeam
+	// Passkeys keeps the accounts' passkeys; nil, or no PUBLIC_URL, for
+	// none (console_passkeys.go).
+	Passkeys StaffPasskeys
 	// Now is the clock of session timeouts (time.Now when nil).
 	Now func() time.Time
 }
@@ -157,6 +161,10 @@ type console struct {
 	now             func() time.Time
 	// issuer makes and sends sign-in links after the answer (console_signin.go).
 	issuer *linkIssuer
+	// relyingParty runs the passkey ceremonies; nil for no passkeys
+	// (console_passkeys.go). passkeysByIP limits them.
+	relyingParty *webauthn.WebAuthn
+	passkeysByIP *addrLimiter
 }
 
 func newConsole(cfg ConsoleConfig, secret []byte) *console {
@@ -182,6 +190,9 @@ func newConsole(cfg ConsoleConfig, secret []byte) *console {
 		// people signing in at once, not a script trying addresses.
 		byIP:   newAddrLimiter(10, 10),
 		issuer: newLinkIssuer(),
+		// Each passkey sign-in or addition is two requests (begin, finish):
+		// twenty a minute is ten tries, as for the links.
+		passkeysByIP: newAddrLimiter(20, 20),
 	}
 }
 
@@ -282,7 +293,7 @@ func (s *Server) consoleClinic(next echo.HandlerFunc) echo.HandlerFunc {
 func (s *Server) consoleNotFound(c echo.Context) error {
 	acc := staffFrom(c)
 	return render(c, http.StatusNotFound, views.ConsoleMessageView(views.ConsoleMessagePage{
-		ConsolePage: views.ConsolePage{Title: "Page not found", Email: acc.Email, ClinicsLink: acc.Operator || len(acc.Clinics) > 1, Asset: s.assets.url},
+		ConsolePage: views.ConsolePage{Title: "Page not found", Email: acc.Email, ClinicsLink: acc.Operator || len(acc.Clinics) > 1, PasskeysLink: s.passkeysOn(), Asset: s.assets.url},
 		Heading:     "Page not found",
 		Message:     "There is no console page at this address for your account.",
 		Link:        "/console", LinkText: "Go to your console",
@@ -347,7 +358,7 @@ func (s *Server) endStaffSession(c echo.Context) {
 // (nil for none), marking current in its navigation.
 func (s *Server) consolePage(c echo.Context, clinic *booking.Clinic, title, current string) views.ConsolePage {
 	acc := staffFrom(c)
-	p := views.ConsolePage{Title: title, Email: acc.Email, ClinicsLink: acc.Operator || len(acc.Clinics) > 1, Asset: s.assets.url}
+	p := views.ConsolePage{Title: title, Email: acc.Email, ClinicsLink: acc.Operator || len(acc.Clinics) > 1, PasskeysLink: s.passkeysOn(), Asset: s.assets.url}
 	if clinic == nil {
 		return p
 	}

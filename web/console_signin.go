@@ -31,6 +31,7 @@ const (
 
 func (s *Server) signInPage(c echo.Context, status int, m views.SignInPage) error {
 	m.ConsolePage = views.ConsolePage{Title: "Sign in", Asset: s.assets.url}
+	m.Passkey = s.passkeysOn()
 	if len(m.Errors) > 0 {
 		m.Title = "Error: Sign in"
 	}

@@ -56,6 +56,10 @@ func (s *Server) routes() {
 		con.GET("/sign-in/:token", s.signInLink) // a button that POSTs: mail scanners fetch links
 		con.POST("/sign-in/:token", s.useSignInLink)
 		con.POST("/sign-out", s.signOut)
+		if s.passkeysOn() { // console_passkeys.go
+			con.POST("/sign-in/passkey/begin", s.beginPasskeySignIn, s.limitPasskeys)
+			con.POST("/sign-in/passkey/finish", s.finishPasskeySignIn, s.limitPasskeys)
+		}
 		signedIn := con.Group("", s.requireStaff)
 		signedIn.RouteNotFound("/*", s.consoleNotFound)
 		signedIn.GET("", s.consoleHome)
@@ -66,6 +70,12 @@ func (s *Server) routes() {
 		signedIn.POST("/clinics/:slug/enable", s.enableClinic)
 		signedIn.POST("/clinics/:slug/check", s.checkClinic) // operators only
 		signedIn.POST("/sign-out-everywhere", s.signOutEverywhere)
+		if s.passkeysOn() {
+			signedIn.GET("/account/passkeys", s.passkeysPage)
+			signedIn.POST("/account/passkeys/begin", s.beginAddPasskey, s.limitPasskeys)
+			signedIn.POST("/account/passkeys/finish", s.finishAddPasskey, s.limitPasskeys)
+			signedIn.POST("/account/passkeys/:id/remove", s.removePasskey)
+		}
 		clinicConsole := signedIn.Group("/:clinic", s.consoleClinic)
 		clinicConsole.RouteNotFound("", s.consoleNotFound)
 		clinicConsole.RouteNotFound("/*", s.consoleNotFound)

@@ -105,6 +105,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, errors.New("web: Config.Console needs a Mailer and Bookings with its Accounts")
 		}
 		s.console = newConsole(cfg.Console, cfg.SecretKey)
+		if s.console.relyingParty, err = newRelyingParty(s.publicURL); err != nil {
+			return nil, err
+		}
 	}
 	s.echo.IPExtractor = clientIPExtractor(cfg.TrustedProxies)
 	s.echo.HideBanner = true

@@ -194,6 +194,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 			Requests:      bookingstore.New(db),
 			Health:        healthSource{health},
 			Funnel:        funnelstore.New(db),
+			Passkeys:      staffstore.New(db),
 			ClinicRecords: clinicRecords(cfg, db),
 			ClinicSlugs:   directory.Slugs,
 			// A clinic the operator adds is served by this server at once.

@@ -72,14 +72,15 @@ func (s *Store) RemoveStaffMember(ctx context.Context, accountID, clinic string)
 	return n == 1, nil
 }
 
-// RemoveStaffAccount deletes the account, its memberships and its sign-in
-// links; it reports whether there was one.
+// RemoveStaffAccount deletes the account, its memberships, its sign-in
+// links and its passkeys; it reports whether there was one.
 func (s *Store) RemoveStaffAccount(ctx context.Context, accountID string) (bool, error) {
 	// Deleted explicitly: SQLite enforces ON DELETE CASCADE only where the
 	// foreign_keys pragma is on, and a second copy of the rule costs nothing.
 	for _, q := range []string{
 		`DELETE FROM staff_sign_in_links WHERE account_id = $1`,
 		`DELETE FROM staff_members WHERE account_id = $1`,
+		`DELETE FROM staff_passkeys WHERE account_id = $1`,
 	} {
 		if _, err := s.db.ExecContext(ctx, q, accountID); err != nil {
 			return false, fmt.Errorf("remove staff account: %w", err)

@@ -198,6 +198,8 @@ func TestConsolePagesHaveNoAxeViolations(t *testing.T) {
 			check("staff invited", "Staff")
 			b.follow("Remove " + invitee)
 			check("remove staff", "Remove "+invitee+"?")
+			b.openAny(suite.portalURL + "/console/account/passkeys")
+			check("passkeys", "Your passkeys")
 			b.openAny(suite.portalURL + "/console/no-such-clinic/today")
 			check("console 404", "Page not found")
 			b.openAny(suite.portalURL + "/console/" + clinicSlug + "/today")

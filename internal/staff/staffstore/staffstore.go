@@ -4,7 +4,9 @@ package staffstore
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/clinic-booking/portal/internal/staff"
@@ -103,4 +105,82 @@ func (a Adapter) EndSession(ctx context.Context, sid string, expires, now time.T
 
 func (a Adapter) SessionEnded(ctx context.Context, sid string) (bool, error) {
 	return a.S.StaffSessionEnded(ctx, sid)
+}
+
+// Passkeys: binary values are kept as base64url text.
+
+var b64 = base64.RawURLEncoding
+
+func (a Adapter) AddPasskey(ctx context.Context, p staff.Passkey) error {
+	return a.S.AddStaffPasskey(ctx, store.StaffPasskey{
+		ID: b64.EncodeToString(p.ID), AccountID: p.AccountID, Name: p.Name,
+		PublicKey: b64.EncodeToString(p.PublicKey), Attestation: p.Attestation,
+		AAGUID: b64.EncodeToString(p.AAGUID), Transports: p.Transports,
+		Flags: int64(p.Flags), SignCount: int64(p.SignCount), CloneWarning: p.CloneWarning,
+	})
+}
+
+func (a Adapter) Passkeys(ctx context.Context, accountID string) ([]staff.Passkey, error) {
+	list, err := a.S.StaffPasskeys(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]staff.Passkey, 0, len(list))
+	for _, p := range list {
+		k, err := passkeyFromStore(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func (a Adapter) Passkey(ctx context.Context, id []byte) (staff.Passkey, error) {
+	p, err := a.S.StaffPasskey(ctx, b64.EncodeToString(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return staff.Passkey{}, staff.ErrNoPasskey
+	}
+	if err != nil {
+		return staff.Passkey{}, err
+	}
+	return passkeyFromStore(p)
+}
+
+func (a Adapter) UsePasskey(ctx context.Context, id []byte, signCount uint32, flags byte, cloneWarning bool, now time.Time) error {
+	err := a.S.UseStaffPasskey(ctx, b64.EncodeToString(id), int64(signCount), int64(flags), cloneWarning, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return staff.ErrNoPasskey
+	}
+	return err
+}
+
+func (a Adapter) RemovePasskey(ctx context.Context, accountID string, id []byte) (bool, error) {
+	return a.S.RemoveStaffPasskey(ctx, accountID, b64.EncodeToString(id))
+}
+
+func (a Adapter) PutCeremony(ctx context.Context, id, kind, accountID string, data []byte, expires time.Time) error {
+	return a.S.PutWebAuthnCeremony(ctx, id, kind, accountID, data, expires)
+}
+
+func (a Adapter) TakeCeremony(ctx context.Context, id, kind string, now time.Time) (string, []byte, error) {
+	accountID, data, err := a.S.TakeWebAuthnCeremony(ctx, id, kind, now)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", nil, staff.ErrNoCeremony
+	}
+	return accountID, data, err
+}
+
+func passkeyFromStore(p store.StaffPasskey) (staff.Passkey, error) {
+	id, err1 := b64.DecodeString(p.ID)
+	pub, err2 := b64.DecodeString(p.PublicKey)
+	aaguid, err3 := b64.DecodeString(p.AAGUID)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return staff.Passkey{}, fmt.Errorf("read staff passkey: %w", err)
+	}
+	return staff.Passkey{
+		ID: id, AccountID: p.AccountID, Name: p.Name, PublicKey: pub, Attestation: p.Attestation,
+		AAGUID: aaguid, Transports: p.Transports, Flags: byte(p.Flags), SignCount: uint32(p.SignCount),
+		CloneWarning: p.CloneWarning, CreatedAt: p.CreatedAt, LastUsed: p.LastUsed,
+	}, nil
 }

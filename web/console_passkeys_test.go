@@ -1,0 +1,219 @@
+package web_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
+	"github.com/clinic-booking/portal/internal/staff"
+	"github.com/clinic-booking/portal/internal/staff/staffstore"
+	"github.com/clinic-booking/portal/web"
+)
+
+// newPasskeyHarness is the console harness with passkeys on: a PUBLIC_URL
+// with a host name (the relying party's id) and the passkeys' store.
+func newPasskeyHarness(t *testing.T) *consoleHarness {
+	t.Helper()
+	return newConsoleHarness(t, func(c *web.Config) {
+		c.PublicURL = "https://book.example-clinic.com.au"
+		c.Console.Passkeys = staffstore.New(c.Console.Bookings.(bookingstore.Adapter).S)
+	})
+}
+
+// begun is what a ceremony's begin answers.
+type begun struct {
+	Ceremony string          `json:"ceremony"`
+	Options  json.RawMessage `json:"options"`
+	Error    string          `json:"error"`
+	Field    string          `json:"field"`
+	Redirect string          `json:"redirect"`
+}
+
+func readBegun(t *testing.T, p *page) begun {
+	t.Helper()
+	var b begun
+	if err := json.Unmarshal([]byte(p.Body), &b); err != nil {
+		t.Fatalf("%s: answer %d is not JSON: %v: %.200s", p.URL, p.Status, err, p.Body)
+	}
+	return b
+}
+
+func TestPasskeysNeedASignedInAccountAndAreRefusedCrossSite(t *testing.T) {
+	ch := newPasskeyHarness(t)
+	ch.addStaff("staff@demo.example", "demo", staff.RoleStaff, false)
+	for _, path := range []string{"/console/account/passkeys/begin", "/console/account/passkeys/finish", "/console/account/passkeys/AAAA/remove"} {
+		p, _ := ch.send(http.MethodPost, path, "", url.Values{"name": {"Laptop"}})
+		if p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/console/sign-in" {
+			t.Errorf("anonymous POST %s: %d %q, want 303 to sign-in", path, p.Status, p.Header.Get("Location"))
+		}
+	}
+	if p, _ := ch.send(http.MethodGet, "/console/account/passkeys", "", nil); p.Status != http.StatusSeeOther {
+		t.Errorf("anonymous GET passkeys page: %d", p.Status)
+	}
+	cookie := ch.signIn("staff@demo.example")
+	for _, path := range []string{"/console/account/passkeys/begin", "/console/sign-in/passkey/begin", "/console/sign-in/passkey/finish"} {
+		req, _ := http.NewRequest(http.MethodPost, ch.abs(path), strings.NewReader("name=Laptop"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", "https://evil.example")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.AddCookie(&http.Cookie{Name: "__Host-portal-console", Value: cookie})
+		if p := ch.do(req); p.Status != http.StatusForbidden || strings.Contains(p.Body, `"ceremony"`) {
+			t.Errorf("cross-site POST %s: %d, want 403 with no ceremony", path, p.Status)
+		}
+	}
+}
+
+func TestPasskeysPageAndBeginForASignedInAccount(t *testing.T) {
+	ch := newPasskeyHarness(t)
+	acc := ch.addStaff("staff@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("staff@demo.example")
+	home, _ := ch.send(http.MethodGet, "/console/demo/today", cookie, nil)
+	if home.Link("Your passkeys") != "/console/account/passkeys" {
+		t.Errorf("the console header does not link to the passkeys page")
+	}
+	p, _ := ch.send(http.MethodGet, "/console/account/passkeys", cookie, nil)
+	p.WantH1("Your passkeys")
+	if !strings.Contains(p.Text(), "You have no passkeys yet") || p.Doc.Find(`script[src*="passkeys.js"]`).Length() != 1 {
+		t.Errorf("passkeys page: %q", p.Text())
+	}
+	// A name too long is refused before the authenticator is asked.
+	p, _ = ch.send(http.MethodPost, "/console/account/passkeys/begin", cookie, url.Values{"name": {strings.Repeat("x", 61)}})
+	if b := readBegun(t, p); p.Status != http.StatusUnprocessableEntity || b.Field != "name" || !strings.Contains(b.Error, "at most 60 characters") || b.Ceremony != "" {
+		t.Errorf("long name: %d %+v", p.Status, b)
+	}
+	p, _ = ch.send(http.MethodPost, "/console/account/passkeys/begin", cookie, url.Values{"name": {"Front desk PC"}})
+	b := readBegun(t, p)
+	if p.Status != http.StatusOK || b.Ceremony == "" {
+		t.Fatalf("begin: %d %+v", p.Status, b)
+	}
+	var opts struct {
+		RP struct {
+			ID string `json:"id"`
+		} `json:"rp"`
+		User struct {
+			ID, Name string
+		} `json:"user"`
+		Challenge              string `json:"challenge"`
+		AuthenticatorSelection struct {
+			ResidentKey string `json:"residentKey"`
+		} `json:"authenticatorSelection"`
+	}
+	if err := json.Unmarshal(b.Options, &opts); err != nil {
+		t.Fatal(err)
+	}
+	if opts.RP.ID != "book.example-clinic.com.au" || opts.User.Name != "staff@demo.example" || opts.Challenge == "" || opts.AuthenticatorSelection.ResidentKey != "required" {
+		t.Errorf("registration options: %+v", opts)
+	}
+	// The user handle is the account id, never the email.
+	if strings.Contains(string(b.Options), "staff@demo.example") && strings.Contains(opts.User.ID, "staff") {
+		t.Errorf("user handle names the person: %s", opts.User.ID)
+	}
+	_ = acc
+}
+
+// The state between begin and finish is good once, for its own account,
+// and only for its kind of ceremony.
+func TestPasskeyCeremonyIsSingleUseAndItsAccounts(t *testing.T) {
+	ch := newPasskeyHarness(t)
+	ch.addStaff("staff@demo.example", "demo", staff.RoleStaff, false)
+	ch.addStaff("other@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("staff@demo.example")
+	otherCookie := ch.signIn("other@demo.example")
+	begin := func(cookie string) string {
+		p, _ := ch.send(http.MethodPost, "/console/account/passkeys/begin", cookie, url.Values{"name": {"Laptop"}})
+		return readBegun(t, p).Ceremony
+	}
+	finish := func(cookie, ceremony string) (int, begun) {
+		p, _ := ch.send(http.MethodPost, "/console/account/passkeys/finish", cookie, url.Values{"name": {"Laptop"}, "ceremony": {ceremony}, "credential": {"{}"}})
+		return p.Status, readBegun(t, p)
+	}
+	c1 := begin(cookie)
+	// Another account cannot finish it, and its try uses it up.
+	if st, b := finish(otherCookie, c1); st != http.StatusBadRequest || !strings.Contains(b.Error, "took too long, or was already done") {
+		t.Errorf("another account's finish: %d %+v", st, b)
+	}
+	if st, b := finish(cookie, c1); st != http.StatusBadRequest || !strings.Contains(b.Error, "took too long") {
+		t.Errorf("finish after it was taken: %d %+v", st, b)
+	}
+	c2 := begin(cookie)
+	// A garbled answer is refused with a plain message, and the ceremony
+	// is gone after it.
+	if st, b := finish(cookie, c2); st != http.StatusBadRequest || !strings.Contains(b.Error, "couldn't be read") {
+		t.Errorf("garbled answer: %d %+v", st, b)
+	}
+	if st, _ := finish(cookie, c2); st != http.StatusBadRequest {
+		t.Errorf("second finish: %d", st)
+	}
+	// A registration's ceremony does not finish a sign-in.
+	c3 := begin(cookie)
+	p, _ := ch.send(http.MethodPost, "/console/sign-in/passkey/finish", "", url.Values{"ceremony": {c3}, "credential": {"{}"}})
+	if b := readBegun(t, p); p.Status != http.StatusBadRequest || b.Redirect != "" {
+		t.Errorf("registration ceremony used to sign in: %d %+v", p.Status, b)
+	}
+	// Expired: begun, then the ceremonies' clock passes their five minutes.
+	c4 := begin(cookie)
+	ch.mu.Lock()
+	ch.sessionSkew = staff.PasskeyCeremonyTTL
+	ch.mu.Unlock()
+	if st, b := finish(cookie, c4); st != http.StatusBadRequest || !strings.Contains(b.Error, "took too long") {
+		t.Errorf("expired ceremony: %d %+v", st, b)
+	}
+}
+
+func TestPasskeySignInRefusalSaysNothingOfAccounts(t *testing.T) {
+	ch := newPasskeyHarness(t)
+	p, _ := ch.send(http.MethodGet, "/console/sign-in", "", nil)
+	if p.Doc.Find("#passkey-sign-in[hidden] button").Length() != 1 || p.Doc.Find(`form[action="/console/sign-in"]`).Length() != 1 {
+		t.Errorf("sign-in page lacks the hidden passkey button or the link form")
+	}
+	p, _ = ch.send(http.MethodPost, "/console/sign-in/passkey/begin", "", nil)
+	b := readBegun(t, p)
+	if p.Status != http.StatusOK || b.Ceremony == "" || strings.Contains(string(b.Options), "allowCredentials") {
+		t.Fatalf("sign-in begin: %d %s", p.Status, p.Body)
+	}
+	// An assertion of a credential no one has.
+	assertion := `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AAAA","signature":"AAAA","userHandle":"AAAA"}}`
+	p, set := ch.send(http.MethodPost, "/console/sign-in/passkey/finish", "", url.Values{"ceremony": {b.Ceremony}, "credential": {assertion}})
+	if b := readBegun(t, p); p.Status != http.StatusUnauthorized && p.Status != http.StatusBadRequest || b.Error != "That passkey didn't sign you in. Try again, or ask for a sign-in link by email below." || set != "" {
+		t.Errorf("unknown passkey: %d %+v, cookie %q", p.Status, b, set)
+	}
+}
+
+func TestPasskeyEndpointsAreLimitedPerConnection(t *testing.T) {
+	ch := newPasskeyHarness(t)
+	limited := false
+	for range 25 {
+		p, _ := ch.send(http.MethodPost, "/console/sign-in/passkey/begin", "", nil)
+		if p.Status == http.StatusTooManyRequests {
+			if b := readBegun(t, p); !strings.Contains(b.Error, "Too many passkey attempts") {
+				t.Errorf("429 says %q", b.Error)
+			}
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Error("25 passkey sign-ins begun from one connection in a moment: none refused")
+	}
+}
+
+// Without a PUBLIC_URL with a host name there are no passkeys: no button,
+// no routes, no link.
+func TestNoPasskeysWithoutAPublicHostName(t *testing.T) {
+	ch := newConsoleHarness(t, func(c *web.Config) {
+		c.PublicURL = "http://127.0.0.1:8080"
+		c.Console.Passkeys = staffstore.New(c.Console.Bookings.(bookingstore.Adapter).S)
+	})
+	ch.addStaff("staff@demo.example", "demo", staff.RoleStaff, false)
+	p, _ := ch.send(http.MethodGet, "/console/sign-in", "", nil)
+	if p.Doc.Find("#passkey-sign-in").Length() != 0 {
+		t.Error("passkey button offered with an IP address as PUBLIC_URL")
+	}
+	cookie := ch.signIn("staff@demo.example")
+	if p, _ := ch.send(http.MethodPost, "/console/account/passkeys/begin", cookie, nil); p.Status != http.StatusNotFound {
+		t.Errorf("begin without passkeys: %d", p.Status)
+	}
+}
