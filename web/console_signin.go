@@ -79,9 +79,12 @@ func (s *Server) sendSignInLink(c echo.Context) error {
 // for again, so this is not outbox work.
 const (
 	// linksIssuedAtOnce bounds the links being issued; more requests at
-	// once (the per-address and per-connection limits passed) are dropped
-	// and logged.
+	// once (the per-address and per-connection limits passed) wait
+	// linkSlotWait for a free one, then are dropped and logged.
 	linksIssuedAtOnce = 8
+	// linkSlotWait is how long a request waits for one of those before
+	// its link is dropped.
+	linkSlotWait = 2 * time.Second
 	// linkIssueTimeout bounds issuing one link.
 	linkIssueTimeout = 30 * time.Second
 )
@@ -120,10 +123,16 @@ func (s *Server) Drain(ctx context.Context) error {
 func (s *Server) issueSignInLink(c echo.Context, email string) {
 	is := s.console.issuer
 	rid := requestIDFrom(c)
+	// A burst waits a moment for a slot (the database slow for a few
+	// seconds), whoever asks: the wait says nothing of accounts.
+	wait := time.NewTimer(linkSlotWait)
+	defer wait.Stop()
 	select {
 	case is.slots <- struct{}{}:
-	default:
-		s.log.Warn("console sign-in link not issued: too many being issued at once", "request_id", rid)
+	case <-wait.C:
+		s.log.Error("console sign-in link not issued: too many being issued at once; the person asks again", "request_id", rid)
+		return
+	case <-c.Request().Context().Done():
 		return
 	}
 	base := s.portalBase(c)

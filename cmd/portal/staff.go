@@ -85,15 +85,13 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("staff add: %w", err)
 		}
 	}
-	before := accessIn(ctx, accounts, *email, *clinic)
-	acc, err := accounts.Add(ctx, *email, *clinic, role, *operator)
+	before, err := accessIn(ctx, accounts, *email, *clinic)
 	if err != nil {
 		return fmt.Errorf("staff add: %w", err)
 	}
-	if after := describeAccess(acc.Email, role); !*operator && before != after {
-		if err := auditStaff(ctx, db, *clinic, before, after); err != nil {
-			return fmt.Errorf("staff add: %w", err)
-		}
+	acc, err := accounts.Add(ctx, *email, *clinic, role, *operator)
+	if err != nil {
+		return fmt.Errorf("staff add: %w", err)
 	}
 	token, err := accounts.LinkForAccount(ctx, acc.ID)
 	if err != nil {
@@ -109,6 +107,13 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 		base, base, token)
 	if guessed {
 		fmt.Fprintf(stdout, "(PUBLIC_URL is not set, so the link assumes the portal is at %s)\n", base)
+	}
+	// Audited last, after the link is printed: the access is given by
+	// then, and a failure here must not keep the link from the operator.
+	if after := staff.DescribeAccess(acc.Email, role); !*operator && before != after {
+		if err := auditStaff(ctx, db, *clinic, before, after); err != nil {
+			return fmt.Errorf("staff add: %s has access, but the Audit page does not show it: %w", acc.Email, err)
+		}
 	}
 	return nil
 }
@@ -205,21 +210,15 @@ func staffRemove(ctx context.Context, args []string, getenv func(string) string,
 	}
 	defer db.Close()
 	// What the person had, for the audit of each clinic they leave.
-	var had staff.Account
-	if norm, err := staff.NormaliseEmail(*email); err == nil {
-		if all, err := accounts.List(ctx); err == nil {
-			for _, a := range all {
-				if a.Email == norm {
-					had = a
-				}
-			}
-		}
+	had, err := accountByEmail(ctx, accounts, *email)
+	if err != nil {
+		return fmt.Errorf("staff remove: %w", err)
 	}
 	ok, err := accounts.Remove(ctx, *email, *clinic)
 	if err == nil && ok {
 		for _, c := range had.ClinicSlugs() {
 			if *clinic == "" || c == *clinic {
-				if err := auditStaff(ctx, db, c, describeAccess(had.Email, had.Clinics[c]), ""); err != nil {
+				if err := auditStaff(ctx, db, c, staff.DescribeAccess(had.Email, had.Clinics[c]), ""); err != nil {
 					return fmt.Errorf("staff remove: %w", err)
 				}
 			}
@@ -264,29 +263,34 @@ func hasAdmin(accounts []staff.Account, clinic string) bool {
 
 // accessIn is what the audit says email had in clinic before a change: ""
 // for no access (or an operator, or no clinic).
-func accessIn(ctx context.Context, accounts *staff.Accounts, email, clinic string) string {
-	norm, err := staff.NormaliseEmail(email)
+func accessIn(ctx context.Context, accounts *staff.Accounts, email, clinic string) (string, error) {
+	acc, err := accountByEmail(ctx, accounts, email)
 	if err != nil || clinic == "" {
-		return ""
+		return "", err
+	}
+	if role, ok := acc.Clinics[clinic]; ok {
+		return staff.DescribeAccess(acc.Email, role), nil
+	}
+	return "", nil
+}
+
+// accountByEmail is the account of email; the zero Account when there is
+// none (or email is not an address: the command says so after).
+func accountByEmail(ctx context.Context, accounts *staff.Accounts, email string) (staff.Account, error) {
+	norm, err := staff.NormaliseEmail(email)
+	if err != nil {
+		return staff.Account{}, nil
 	}
 	all, err := accounts.List(ctx)
 	if err != nil {
-		return ""
+		return staff.Account{}, err
 	}
 	for _, a := range all {
 		if a.Email == norm {
-			if role, ok := a.Clinics[clinic]; ok {
-				return describeAccess(a.Email, role)
-			}
+			return a, nil
 		}
 	}
-	return ""
-}
-
-// describeAccess is a member's access as the Audit page shows it, the
-// console's words for its own invites and removals.
-func describeAccess(email string, role staff.Role) string {
-	return email + " (" + string(role) + ")"
+	return staff.Account{}, nil
 }
 
 // auditStaff records a change to clinic's staff made by the command line.

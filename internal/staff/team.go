@@ -80,7 +80,7 @@ func (t *Team) Invite(ctx context.Context, clinic, email string, role Role, by A
 	if _, err := ParseRole(string(role)); err != nil {
 		return Account{}, "", err
 	}
-	acc, err := t.store.AddMemberAudited(ctx, email, clinic, role, Change{Actor: by.Email, After: describe(email, role)})
+	acc, err := t.store.AddMemberAudited(ctx, email, clinic, role, Change{Actor: by.Email, After: DescribeAccess(email, role)})
 	if err != nil {
 		return Account{}, "", err
 	}
@@ -105,7 +105,7 @@ func (t *Team) Remove(ctx context.Context, clinic, accountID string, by Account)
 	}
 	for _, m := range members {
 		if m.AccountID == accountID {
-			err := t.store.RemoveMemberAudited(ctx, accountID, clinic, Change{Actor: by.Email, Before: describe(m.Email, m.Role)})
+			err := t.store.RemoveMemberAudited(ctx, accountID, clinic, Change{Actor: by.Email, Before: DescribeAccess(m.Email, m.Role)})
 			return m, err
 		}
 	}
@@ -113,6 +113,6 @@ func (t *Team) Remove(ctx context.Context, clinic, accountID string, by Account)
 }
 
 // describe is a member's access as the audit shows it.
-func describe(email string, role Role) string {
+func DescribeAccess(email string, role Role) string {
 	return email + " (" + string(role) + ")"
 }
