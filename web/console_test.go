@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -740,27 +739,5 @@ func TestConsoleTodayShowsWhatIsUnsettledAndHowCoreplusAnswers(t *testing.T) {
 	p, _ = ch.send("GET", "/console/other/today", ch.signIn("sam@other.example"), nil)
 	if text := p.Text(); !strings.Contains(text, "Nothing: every booking sent to coreplus has a known outcome.") || !strings.Contains(text, "has not called coreplus for this clinic") {
 		t.Errorf("the other clinic's Today: %s", text)
-	}
-}
-
-// TestConsolePathsAreNoClinicsSlug: a fixed console path's first segment
-// (/console/clinics, /console/account/passkeys...) would hide the console
-// of a clinic with that slug, so every one is reserved from slugs.
-func TestConsolePathsAreNoClinicsSlug(t *testing.T) {
-	ch := newPasskeyHarness(t) // every console route, passkeys' too
-	seen := 0
-	for _, path := range ch.handler.(*web.Server).GETRoutes() {
-		rest, ok := strings.CutPrefix(path, "/console/")
-		first, _, _ := strings.Cut(rest, "/")
-		if !ok || first == "" || strings.HasPrefix(first, ":") || first == "*" {
-			continue
-		}
-		seen++
-		if !slices.Contains(clinics.ReservedSlugs, first) {
-			t.Errorf("%s: %q is not a reserved slug, so a clinic could take it", path, first)
-		}
-	}
-	if seen < 4 {
-		t.Errorf("%d fixed console paths seen, want sign-in (twice), clinics and account at least", seen)
 	}
 }

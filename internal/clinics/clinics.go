@@ -150,7 +150,7 @@ const minDraftTTL = 10 * time.Minute
 // ReservedSlugs are first path segments the portal uses itself, and the
 // second segments of /console/ that are not a clinic's (the console's
 // pages of a clinic are /console/{clinic}/...).
-var ReservedSlugs = []string{"healthz", "static", "api", "admin", "console", "clinics", "sign-in", "sign-out", "sign-out-everywhere", "account"}
+var ReservedSlugs = []string{"healthz", "static", "api", "admin", "console", "clinics", "sign-in", "sign-out", "sign-out-everywhere"}
 
 // Validate checks every field and returns Problems naming each bad one and
 // what was expected, or nil. It never repeats the access token.
