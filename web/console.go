@@ -251,7 +251,9 @@ func (s *Server) requireStaff(next echo.HandlerFunc) echo.HandlerFunc {
 			return s.toSignIn(c)
 		}
 		acc, err := s.console.Accounts.Account(c.Request().Context(), sess.AccountID)
-		if errors.Is(err, staff.ErrNoAccount) || err == nil && acc.Epoch != sess.Epoch {
+		// An account with no clinic left (and not an operator) has no
+		// console, not even its own passkeys page.
+		if errors.Is(err, staff.ErrNoAccount) || err == nil && (acc.Epoch != sess.Epoch || !acc.HasAccess()) {
 			s.endStaffSession(c)
 			return s.toSignIn(c)
 		}

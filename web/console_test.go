@@ -741,3 +741,29 @@ func TestConsoleTodayShowsWhatIsUnsettledAndHowCoreplusAnswers(t *testing.T) {
 		t.Errorf("the other clinic's Today: %s", text)
 	}
 }
+
+// TestConsoleAccountWithNoClinicLeftHasNoConsole: taken out of its last
+// clinic by the command line (which keeps the account), an account's open
+// session is sent to sign-in, and asking for a link sends none, as for an
+// address with no account.
+func TestConsoleAccountWithNoClinicLeftHasNoConsole(t *testing.T) {
+	ch := newConsoleHarness(t)
+	ch.addStaff("jo@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("jo@demo.example")
+	if p, _ := ch.send(http.MethodGet, "/console", cookie, nil); p.Status != http.StatusOK && p.Status != http.StatusSeeOther {
+		t.Fatalf("the console before: %d", p.Status)
+	}
+	if ok, err := ch.accounts.Remove(context.Background(), "jo@demo.example", "demo"); err != nil || !ok {
+		t.Fatalf("remove from demo: %v, %v", ok, err)
+	}
+	for _, path := range []string{"/console", "/console/clinics"} {
+		if p, _ := ch.send(http.MethodGet, path, cookie, nil); p.Status != http.StatusSeeOther || p.Header.Get("Location") != "/console/sign-in" {
+			t.Errorf("%s with no clinic left: %d to %q, want sign-in", path, p.Status, p.Header.Get("Location"))
+		}
+	}
+	before := ch.mailbox.count()
+	ch.send(http.MethodPost, "/console/sign-in", "", url.Values{"email": {"jo@demo.example"}})
+	if n := ch.mailbox.count(); n != before {
+		t.Errorf("%d links sent to an account with no clinic left", n-before)
+	}
+}

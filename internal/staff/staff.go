@@ -191,7 +191,9 @@ func (a *Accounts) Account(ctx context.Context, id string) (Account, error) {
 
 // LinkFor issues a sign-in link token for the account with this email:
 // random, good once for LinkTTL, kept only as its hash. ErrNoAccount when
-// there is no such account (the caller must not tell the person so).
+// there is no such account, or it has no access left (taken out of its
+// last clinic by `portal staff remove --clinic`): the caller must not tell
+// the person so.
 func (a *Accounts) LinkFor(ctx context.Context, email string) (string, error) {
 	email, err := NormaliseEmail(email)
 	if err != nil {
@@ -200,6 +202,9 @@ func (a *Accounts) LinkFor(ctx context.Context, email string) (string, error) {
 	acc, err := a.store.AccountByEmail(ctx, email)
 	if err != nil {
 		return "", err
+	}
+	if !acc.HasAccess() {
+		return "", ErrNoAccount
 	}
 	return a.LinkForAccount(ctx, acc.ID)
 }
