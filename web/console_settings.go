@@ -24,7 +24,7 @@ import (
 type ClinicSettings interface {
 	Get(ctx context.Context, slug string) (clinics.Record, error)
 	UpdateBy(ctx context.Context, rec clinics.Record, actor string) error
-	Audit(ctx context.Context, slug string, limit int) ([]clinics.AuditEntry, error)
+	Audit(ctx context.Context, slug string, limit int, without ...string) ([]clinics.AuditEntry, error)
 }
 
 var _ ClinicSettings = (*clinics.Repo)(nil)
@@ -412,19 +412,21 @@ func (s *Server) audit(c echo.Context) error {
 	}
 	cl := svc.Clinic()
 	ctx := c.Request().Context()
-	entries, err := s.console.Settings.Audit(ctx, cl.Slug, auditRows)
+	// Who was invited and removed is for those who invite and remove:
+	// the addresses of the clinic's staff are not every colleague's. They
+	// are left out by the query, so the others still see the latest
+	// auditRows changes of the rest.
+	var without []string
+	if !isClinicAdmin(staffFrom(c), cl.Slug) {
+		without = append(without, staff.AuditSetting)
+	}
+	entries, err := s.console.Settings.Audit(ctx, cl.Slug, auditRows, without...)
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
 	zone := referenceNames(ctx, svc).zone
 	m := views.AuditPage{ConsolePage: s.consolePage(c, &cl, "Audit", "Audit")}
-	// Who was invited and removed is for those who invite and remove:
-	// the addresses of the clinic's staff are not every colleague's.
-	admin := isClinicAdmin(staffFrom(c), cl.Slug)
 	for _, e := range entries {
-		if e.Setting == staff.AuditSetting && !admin {
-			continue
-		}
 		label := clinics.SettingLabel(e.Setting)
 		if label == "" {
 			label = e.Setting

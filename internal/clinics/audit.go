@@ -144,12 +144,13 @@ func (r *Repo) UpdateBy(ctx context.Context, rec Record, actor string) error {
 	return r.store.UpdateClinicAudited(ctx, row, entries)
 }
 
-// Audit lists a clinic's recorded changes, newest first, at most limit.
-func (r *Repo) Audit(ctx context.Context, slug string, limit int) ([]AuditEntry, error) {
+// Audit lists a clinic's recorded changes, newest first, at most limit,
+// leaving out those of the setting named without, if given.
+func (r *Repo) Audit(ctx context.Context, slug string, limit int, without ...string) ([]AuditEntry, error) {
 	if limit <= 0 {
 		return nil, errors.New("audit: limit must be positive")
 	}
-	return r.store.ClinicAudit(ctx, slug, limit)
+	return r.store.ClinicAudit(ctx, slug, limit, without...)
 }
 
 // AuditEntry is one recorded change to a clinic's settings.

@@ -48,11 +48,15 @@ func (s *Store) UpdateClinicAudited(ctx context.Context, c Clinic, changes []Aud
 	})
 }
 
-// ClinicAudit lists a clinic's recorded changes, newest first, at most limit.
-func (s *Store) ClinicAudit(ctx context.Context, clinic string, limit int) ([]AuditEntry, error) {
+// ClinicAudit lists a clinic's recorded changes, newest first, at most
+// limit, leaving out those of the setting named without ("" for none).
+func (s *Store) ClinicAudit(ctx context.Context, clinic string, limit int, without ...string) ([]AuditEntry, error) {
+	if len(without) > 1 {
+		return nil, fmt.Errorf("clinic audit %s: one setting to leave out at most", clinic)
+	}
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT clinic, at, revision, actor, setting, old_value, new_value FROM clinic_audit
-		WHERE clinic = $1 ORDER BY at DESC, revision DESC, seq LIMIT $2`, clinic, limit)
+		WHERE clinic = $1 AND setting <> $3 ORDER BY at DESC, revision DESC, seq LIMIT $2`, clinic, limit, append(without, "")[0])
 	if err != nil {
 		return nil, fmt.Errorf("clinic audit %s: %w", clinic, err)
 	}

@@ -135,6 +135,19 @@ func TestTeamInvitesAndRemovesWithAudit(t *testing.T) {
 		if other, _ := s.ClinicAudit(ctx, "southside", 10); len(other) != 0 {
 			t.Errorf("southside's audit has %d rows", len(other))
 		}
+		// Left out by the query, before its limit: a settings change older
+		// than the four staff rows is still the first of one.
+		if err := s.AuditStaffChange(ctx, "northside", store.AuditEntry{Actor: "command line", Setting: "phone", OldValue: "1", NewValue: "2"}); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			if err := s.AuditStaffChange(ctx, "northside", store.AuditEntry{Actor: "command line", Setting: staff.AuditSetting, NewValue: "x (staff)"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rest, err := s.ClinicAudit(ctx, "northside", 1, staff.AuditSetting); err != nil || len(rest) != 1 || rest[0].Setting != "phone" {
+			t.Errorf("the audit without staff rows, limit 1: %+v, %v", rest, err)
+		}
 	})
 }
 
