@@ -41,6 +41,15 @@ func (mc *MailComposer) inviteEmail(ctx context.Context, m booking.QueuedMessage
 	if m.Link == "" {
 		return mail.Email{}, fmt.Errorf("compose %s mail: no link in the message", m.Kind)
 	}
+	if mc.members != nil {
+		acc, err := mc.members.ByEmail(ctx, m.To)
+		switch {
+		case errors.Is(err, staff.ErrNoAccount) || err == nil && !acc.Sees(m.Clinic):
+			return mail.Email{}, mail.ErrNotDue // removed since: no welcome
+		case err != nil:
+			return mail.Email{}, fmt.Errorf("compose %s mail: %w", m.Kind, err)
+		}
+	}
 	name := m.Clinic
 	if svc, ok := mc.clinics.Clinic(ctx, m.Clinic); ok {
 		name = svc.Clinic().Name

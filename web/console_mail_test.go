@@ -42,7 +42,7 @@ func newSignInMailHarness(t *testing.T) (*consoleHarness, *mailtest.Server, *por
 	clock := func() time.Time { return time.Now().Add(*ahead) }
 	w := &portalmail.Worker{
 		Outbox:  bookingstore.New(ch.db).WithOutbox(keys),
-		Compose: web.NewMailComposer(web.ServiceDirectory(ch.dir), mailPublicURL, mailSecret).WithClock(clock).Compose,
+		Compose: web.NewMailComposer(web.ServiceDirectory(ch.dir), mailPublicURL, mailSecret).WithClock(clock).WithStaff(ch.accounts).Compose,
 		Sender:  portalmail.NewSMTP(cfg),
 		Log:     ch.newLogger(),
 		Now:     clock,
@@ -175,6 +175,19 @@ func TestConsoleInvitationEmailed(t *testing.T) {
 	reception := ch.useLink(link, "")
 	if p, _ := ch.send(http.MethodGet, "/console/demo/today", reception, nil); p.Status != http.StatusOK {
 		t.Errorf("the invitation's link did not sign in: %d", p.Status)
+	}
+
+	// Removed before it went out: dropped, no welcome.
+	invite("wrong@demo.example")
+	wrong, err := ch.accounts.ByEmail(context.Background(), "wrong@demo.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := ch.send(http.MethodPost, "/console/demo/staff/"+wrong.ID+"/remove", cookie, url.Values{}); p.Status != http.StatusSeeOther {
+		t.Fatalf("removing: %d", p.Status)
+	}
+	if n, err := w.Drain(context.Background()); err != nil || n != 0 || len(smtp.Messages()) != 1 {
+		t.Fatalf("worker sent %d (%v) invitations to an address removed since, %d messages in all", n, err, len(smtp.Messages()))
 	}
 
 	// Held up past the link's life: sent, with the sign-in page instead.

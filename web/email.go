@@ -10,6 +10,7 @@ import (
 
 	"github.com/clinic-booking/portal/internal/booking"
 	"github.com/clinic-booking/portal/internal/mail"
+	"github.com/clinic-booking/portal/internal/staff"
 	"github.com/clinic-booking/portal/views"
 )
 
@@ -27,6 +28,23 @@ type MailComposer struct {
 	manage    booking.ManageTokens
 	// now is the clock sign-in links expire by (time.Now).
 	now func() time.Time
+	// members tells whether an invitation's address still has access to
+	// its clinic; nil sends every invitation.
+	members StaffMembers
+}
+
+// StaffMembers finds the account of an address (*staff.Accounts):
+// staff.ErrNoAccount when there is none.
+type StaffMembers interface {
+	ByEmail(ctx context.Context, email string) (staff.Account, error)
+}
+
+// WithStaff drops an invitation whose address was removed from its clinic
+// before it went out (an admin inviting the wrong address, then removing
+// it), instead of welcoming someone who has no access.
+func (mc *MailComposer) WithStaff(members StaffMembers) *MailComposer {
+	mc.members = members
+	return mc
 }
 
 // NewMailComposer composes for the clinics in clinics. publicURL is

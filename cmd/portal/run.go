@@ -241,7 +241,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	if mailer.sender != nil {
 		// Every replica sends; the outbox's lease gives each message to one.
-		composer := web.NewMailComposer(web.ServiceDirectory(directory), cfg.PublicURL, cfg.SecretKey)
+		composer := web.NewMailComposer(web.ServiceDirectory(directory), cfg.PublicURL, cfg.SecretKey).WithStaff(accounts)
 		if cfg.PublicURL == "" { // only in the demo: links lead to this process
 			composer.LinksTo("http://" + ln.Addr().String())
 		}

@@ -277,20 +277,11 @@ func accessIn(ctx context.Context, accounts *staff.Accounts, email, clinic strin
 // accountByEmail is the account of email; the zero Account when there is
 // none (or email is not an address: the command says so after).
 func accountByEmail(ctx context.Context, accounts *staff.Accounts, email string) (staff.Account, error) {
-	norm, err := staff.NormaliseEmail(email)
-	if err != nil {
+	acc, err := accounts.ByEmail(ctx, email)
+	if errors.Is(err, staff.ErrNoAccount) {
 		return staff.Account{}, nil
 	}
-	all, err := accounts.List(ctx)
-	if err != nil {
-		return staff.Account{}, err
-	}
-	for _, a := range all {
-		if a.Email == norm {
-			return a, nil
-		}
-	}
-	return staff.Account{}, nil
+	return acc, err
 }
 
 // auditStaff records a change to clinic's staff made by the command line.

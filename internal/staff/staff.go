@@ -189,6 +189,15 @@ func (a *Accounts) Account(ctx context.Context, id string) (Account, error) {
 	return a.store.Account(ctx, id)
 }
 
+// ByEmail is the account of email; ErrNoAccount when there is none.
+func (a *Accounts) ByEmail(ctx context.Context, email string) (Account, error) {
+	email, err := NormaliseEmail(email)
+	if err != nil {
+		return Account{}, ErrNoAccount
+	}
+	return a.store.AccountByEmail(ctx, email)
+}
+
 // LinkFor issues a sign-in link token for the account with this email:
 // random, good once for LinkTTL, kept only as its hash. ErrNoAccount when
 // there is no such account, or it has no access left (taken out of its
