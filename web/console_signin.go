@@ -93,6 +93,21 @@ const (
 type linkIssuer struct {
 	slots   chan struct{}
 	running sync.WaitGroup
+	// draining is set by Drain: no link is started after it (a
+	// WaitGroup's Add must not race its Wait from zero).
+	mu       sync.Mutex
+	draining bool
+}
+
+// start counts one link in, false once draining.
+func (is *linkIssuer) start() bool {
+	is.mu.Lock()
+	defer is.mu.Unlock()
+	if is.draining {
+		return false
+	}
+	is.running.Add(1)
+	return true
 }
 
 func newLinkIssuer() *linkIssuer {
@@ -107,8 +122,12 @@ func (s *Server) Drain(ctx context.Context) error {
 	if s.console == nil {
 		return nil
 	}
+	is := s.console.issuer
+	is.mu.Lock()
+	is.draining = true
+	is.mu.Unlock()
 	done := make(chan struct{})
-	go func() { s.console.issuer.running.Wait(); close(done) }()
+	go func() { is.running.Wait(); close(done) }()
 	select {
 	case <-done:
 		return nil
@@ -118,8 +137,9 @@ func (s *Server) Drain(ctx context.Context) error {
 }
 
 // issueSignInLink looks email up and, when it has an account, makes and
-// sends its link, in the background: the answer neither waits for it nor
-// depends on it. Its logs name neither the address nor the link.
+// sends its link, in the background: the answer does not wait for it or
+// depend on it (only, in a burst, for a free slot, whoever asks). Its logs
+// name neither the address nor the link.
 func (s *Server) issueSignInLink(c echo.Context, email string) {
 	is := s.console.issuer
 	rid := requestIDFrom(c)
@@ -133,12 +153,17 @@ func (s *Server) issueSignInLink(c echo.Context, email string) {
 		s.log.Error("console sign-in link not issued: too many being issued at once; the person asks again", "request_id", rid)
 		return
 	case <-c.Request().Context().Done():
+		s.log.Info("console sign-in link not issued: the browser left while it waited for a slot", "request_id", rid)
 		return
 	}
 	base := s.portalBase(c)
 	// The request's values (its id, for the logs) without its end.
+	if !is.start() {
+		<-is.slots
+		s.log.Warn("console sign-in link not issued: the server is shutting down", "request_id", rid)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), linkIssueTimeout)
-	is.running.Add(1)
 	go func() {
 		defer func() {
 			cancel()

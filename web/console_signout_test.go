@@ -170,3 +170,22 @@ func TestConsoleSignInIssuesABoundedNumberOfLinksAtOnce(t *testing.T) {
 		t.Errorf("logs:\n%s", logs)
 	}
 }
+
+// TestConsoleSignInAfterDrainIssuesNothing: once shutdown has drained the
+// links being issued, a request that still arrives starts none (its
+// background work would outlive the database) and says so in the log.
+func TestConsoleSignInAfterDrainIssuesNothing(t *testing.T) {
+	ch := newConsoleHarness(t)
+	ch.addStaff("jo@demo.example", "demo", staff.RoleStaff, false)
+	if err := ch.handler.(*web.Server).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := ch.mailbox.count()
+	if p, _ := ch.send(http.MethodPost, "/console/sign-in", "", url.Values{"email": {"jo@demo.example"}}); p.Status != http.StatusOK {
+		t.Fatalf("asking for a link while shutting down: %d", p.Status)
+	}
+	ch.handler.(*web.Server).WaitForSignInLinks()
+	if n := ch.mailbox.count() - before; n != 0 || !strings.Contains(ch.logs.String(), "shutting down") {
+		t.Errorf("%d links issued after Drain; logs:\n%s", n, ch.logs.String())
+	}
+}
