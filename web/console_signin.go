@@ -27,6 +27,9 @@ const (
 	tooManyLinks     = "Too many sign-in links have been asked for from here or for that address. Please wait a few minutes, then try again."
 	signedOutMessage = "You have signed out."
 	signedOutAll     = "You have signed out on every device."
+	// passkeysStay follows it where passkeys sign in: a lost phone's
+	// passkey still would.
+	passkeysStay = "Passkeys still sign you in: if you lost a device with one, sign in and remove its passkey under Your passkeys."
 )
 
 func (s *Server) signInPage(c echo.Context, status int, m views.SignInPage) error {
@@ -49,6 +52,9 @@ func (s *Server) signInForm(c echo.Context) error {
 		m.Notice = signedOutMessage
 	case "everywhere":
 		m.Notice = signedOutAll
+		if s.passkeysOn() {
+			m.Notice += " " + passkeysStay
+		}
 	}
 	return s.signInPage(c, http.StatusOK, m)
 }

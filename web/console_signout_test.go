@@ -189,3 +189,20 @@ func TestConsoleSignInAfterDrainIssuesNothing(t *testing.T) {
 		t.Errorf("%d links issued after Drain; logs:\n%s", n, ch.logs.String())
 	}
 }
+
+// TestSignOutEverywhereSaysPasskeysStay: where passkeys sign in, the page
+// after "sign out everywhere" says they still do, and where to remove a
+// lost device's; where they do not, it says nothing of them.
+func TestSignOutEverywhereSaysPasskeysStay(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ch   *consoleHarness
+		want bool
+	}{{"passkeys", newPasskeyHarness(t), true}, {"no passkeys", newConsoleHarness(t), false}} {
+		p, _ := tc.ch.send(http.MethodGet, "/console/sign-in?done=everywhere", "", nil)
+		notice := p.Doc.Find("main .notice").Text()
+		if !strings.Contains(notice, "You have signed out on every device.") || strings.Contains(notice, "Passkeys still sign you in") != tc.want {
+			t.Errorf("%s: the notice %q", tc.name, notice)
+		}
+	}
+}
