@@ -73,8 +73,24 @@ func (s *Store) RemoveStaffMember(ctx context.Context, accountID, clinic string)
 }
 
 // RemoveStaffAccount deletes the account, its memberships, its sign-in
-// links and its passkeys; it reports whether there was one.
+// links and its passkeys, in one transaction; it reports whether there was
+// one.
 func (s *Store) RemoveStaffAccount(ctx context.Context, accountID string) (bool, error) {
+	var removed bool
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		removed, err = deleteStaffAccount(ctx, tx, accountID)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("remove staff account: %w", err)
+	}
+	return removed, nil
+}
+
+// deleteStaffAccount deletes the account and every row that is its own
+// within tx; it reports whether there was one. The one list of what an
+// account owns, for RemoveStaffAccount and the console's removal alike.
+func deleteStaffAccount(ctx context.Context, tx *sql.Tx, accountID string) (bool, error) {
 	// Deleted explicitly: SQLite enforces ON DELETE CASCADE only where the
 	// foreign_keys pragma is on, and a second copy of the rule costs nothing.
 	for _, q := range []string{
@@ -82,15 +98,12 @@ func (s *Store) RemoveStaffAccount(ctx context.Context, accountID string) (bool,
 		`DELETE FROM staff_members WHERE account_id = $1`,
 		`DELETE FROM staff_passkeys WHERE account_id = $1`,
 	} {
-		if _, err := s.db.ExecContext(ctx, q, accountID); err != nil {
-			return false, fmt.Errorf("remove staff account: %w", err)
+		if _, err := tx.ExecContext(ctx, q, accountID); err != nil {
+			return false, err
 		}
 	}
-	n, err := s.execCount(ctx, `DELETE FROM staff_accounts WHERE id = $1`, accountID)
-	if err != nil {
-		return false, fmt.Errorf("remove staff account: %w", err)
-	}
-	return n == 1, nil
+	n, err := txCount(ctx, tx, `DELETE FROM staff_accounts WHERE id = $1`, accountID)
+	return n == 1, err
 }
 
 // StaffAccountByEmail returns the account with this (normalised) email,

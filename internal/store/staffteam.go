@@ -158,14 +158,8 @@ func (s *Store) RemoveStaffMemberAudited(ctx context.Context, accountID, clinic 
 			return err
 		}
 		if left == 0 && operator == 0 {
-			for _, q := range []string{
-				`DELETE FROM staff_sign_in_links WHERE account_id = $1`,
-				`DELETE FROM staff_passkeys WHERE account_id = $1`, // as RemoveStaffAccount: the cascade's rule, said twice
-				`DELETE FROM staff_accounts WHERE id = $1`,
-			} {
-				if _, err := tx.ExecContext(ctx, q, accountID); err != nil {
-					return err
-				}
+			if _, err := deleteStaffAccount(ctx, tx, accountID); err != nil {
+				return err
 			}
 		}
 		return insertAudit(ctx, tx, clinic, now, audit)
