@@ -162,13 +162,13 @@ func (s *Server) issueSignInLink(c echo.Context, email string) {
 		s.log.Info("console sign-in link not issued: the browser left while it waited for a slot", "request_id", rid)
 		return
 	}
-	base := s.portalBase(c)
-	// The request's values (its id, for the logs) without its end.
 	if !is.start() {
 		<-is.slots
 		s.log.Warn("console sign-in link not issued: the server is shutting down", "request_id", rid)
 		return
 	}
+	base := s.portalBase(c)
+	// The request's values (its id, for the logs) without its end.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), linkIssueTimeout)
 	go func() {
 		defer func() {
