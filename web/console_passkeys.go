@@ -214,7 +214,9 @@ func (s *Server) passkeysPage(c echo.Context) error {
 
 // beginAddPasskey starts a registration for the signed-in account: a
 // discoverable credential (so that sign-in needs no email typed), none of
-// the account's passkeys again.
+// the account's passkeys again. User verification is required (a PIN,
+// fingerprint or face, not only a touch): a passkey is the whole sign-in,
+// with no password beside it, so a key found on a desk must not be enough.
 func (s *Server) beginAddPasskey(c echo.Context) error {
 	if _, msg := passkeyName(c); msg != "" {
 		return c.JSON(http.StatusUnprocessableEntity, passkeyAnswer{Error: msg, Field: "name"})
@@ -230,7 +232,7 @@ func (s *Server) beginAddPasskey(c echo.Context) error {
 		webauthn.WithExclusions(webauthn.Credentials(user.WebAuthnCredentials()).CredentialDescriptors()),
 		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
 			RequireResidentKey: &yes, ResidentKey: protocol.ResidentKeyRequirementRequired,
-			UserVerification: protocol.VerificationPreferred,
+			UserVerification: protocol.VerificationRequired,
 		}))
 	if err != nil {
 		return err
@@ -298,9 +300,11 @@ func (s *Server) removePasskey(c echo.Context) error {
 }
 
 // beginPasskeySignIn starts a sign-in with a discoverable credential: the
-// browser offers the passkeys it has for this site, no email typed.
+// browser offers the passkeys it has for this site, no email typed. As
+// when it was added, the passkey must verify the person (the library then
+// refuses an assertion without the UV flag).
 func (s *Server) beginPasskeySignIn(c echo.Context) error {
-	options, sd, err := s.console.relyingParty.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationPreferred))
+	options, sd, err := s.console.relyingParty.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ type softAuthenticator struct {
 	credID []byte
 	user   []byte // the user handle registration gave
 	count  uint32
+	// presenceOnly makes it a key without a PIN or biometric: its answers
+	// say the person touched it (UP) but was not verified (no UV).
+	presenceOnly bool
 }
 
 var b64 = base64.RawURLEncoding
@@ -52,6 +55,9 @@ func (a *softAuthenticator) clientData(kind, challenge string) []byte {
 }
 
 func (a *softAuthenticator) authData(flags byte, attested []byte) []byte {
+	if a.presenceOnly {
+		flags &^= 0x04 // UV
+	}
 	h := sha256.Sum256([]byte(a.rpID))
 	out := append(h[:], flags)
 	out = binary.BigEndian.AppendUint32(out, a.count)
@@ -87,7 +93,7 @@ func (a *softAuthenticator) create(options json.RawMessage) string {
 	attested := make([]byte, 16) // AAGUID: none
 	attested = binary.BigEndian.AppendUint16(attested, uint16(len(a.credID)))
 	attested = append(append(attested, a.credID...), cose...)
-	// UP, UV, AT.
+	// UP, UV (unless presenceOnly), AT.
 	obj, err := webauthncbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": a.authData(0x45, attested)})
 	if err != nil {
 		a.t.Fatal(err)
@@ -114,7 +120,7 @@ func (a *softAuthenticator) get(options json.RawMessage, step uint32) string {
 		a.t.Fatal(err)
 	}
 	a.count += step
-	data := a.authData(0x05, nil) // UP, UV
+	data := a.authData(0x05, nil) // UP, UV (unless presenceOnly)
 	cd := a.clientData("webauthn.get", o.Challenge)
 	h := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte{}, data...), h[:]...))
@@ -240,5 +246,36 @@ func TestPasskeyOfAnAccountWithoutAccessSignsNoOneIn(t *testing.T) {
 	// And the answer is the one an unknown passkey gets.
 	if st2, unknown, _ := ch.passkeySignIn("", newSoftAuthenticator(t), 1); st2 != st || unknown.Error != unknownAccount.Error || unknown.Error == "" {
 		t.Errorf("a removed account's passkey is answered %d %+v, an unknown one %d %+v", st, unknownAccount, st2, unknown)
+	}
+}
+
+// A passkey must verify the person (PIN, fingerprint, face), not only see
+// a touch: a security key without a PIN is neither added nor signs in.
+func TestPasskeyWithoutUserVerificationIsRefused(t *testing.T) {
+	ch := newPasskeyHarness(t)
+	ch.addStaff("reception@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("reception@demo.example")
+
+	touchOnly := newSoftAuthenticator(t)
+	touchOnly.presenceOnly = true
+	if b := ch.addPasskey(cookie, touchOnly, "Key without PIN"); b.Error != "Your passkey couldn't be checked, so it was not added. Please try again." || b.Redirect != "" {
+		t.Errorf("presence-only registration: %+v", b)
+	}
+	if p, _ := ch.send(http.MethodGet, "/console/account/passkeys", cookie, nil); !strings.Contains(p.Text(), "You have no passkeys yet") {
+		t.Errorf("a presence-only passkey was kept: %q", p.Text())
+	}
+
+	// Added with verification, then answering with a touch only.
+	key := newSoftAuthenticator(t)
+	if b := ch.addPasskey(cookie, key, "Laptop"); b.Redirect == "" {
+		t.Fatalf("add: %+v", b)
+	}
+	key.presenceOnly = true
+	if st, b, set := ch.passkeySignIn("", key, 1); st != http.StatusUnauthorized || b.Redirect != "" || set != "" {
+		t.Errorf("presence-only assertion: %d %+v, cookie set %v", st, b, set != "")
+	}
+	key.presenceOnly = false
+	if st, b, _ := ch.passkeySignIn("", key, 1); st != http.StatusOK {
+		t.Errorf("the same key verifying the person: %d %+v", st, b)
 	}
 }
