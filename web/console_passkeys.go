@@ -331,8 +331,13 @@ func (s *Server) finishPasskeySignIn(c echo.Context) error {
 		s.log.Info("console passkey sign-in refused: answer unreadable", "request_id", requestIDFrom(c))
 		return passkeyFail(c, http.StatusBadRequest, passkeyRefused)
 	}
-	var acc staff.Account
-	user := func(rawID, userHandle []byte) (webauthn.User, error) {
+	var (
+		acc staff.Account
+		// lookupErr is the look-up's own error: the library wraps it into
+		// a refusal, but a database failing is no refusal.
+		lookupErr error
+	)
+	lookup := func(rawID, userHandle []byte) (webauthn.User, error) {
 		key, err := s.console.Passkeys.Passkey(ctx, rawID)
 		if err != nil {
 			return nil, err
@@ -352,7 +357,16 @@ func (s *Server) finishPasskeySignIn(c echo.Context) error {
 		}
 		return passkeyUser{acc: acc, keys: keys}, nil
 	}
+	user := func(rawID, userHandle []byte) (webauthn.User, error) {
+		u, err := lookup(rawID, userHandle)
+		lookupErr = err
+		return u, err
+	}
 	_, cred, err := s.console.relyingParty.ValidatePasskeyLogin(user, sd, parsed)
+	if lookupErr != nil && !errors.Is(lookupErr, staff.ErrNoPasskey) && !errors.Is(lookupErr, staff.ErrNoAccount) && !errors.Is(lookupErr, errPasskeyNoSignIn) {
+		// The error page (500) and its log, as for any handler's failure.
+		return fmt.Errorf("passkey sign-in look-up: %w", lookupErr)
+	}
 	if err != nil {
 		s.log.Info("console passkey sign-in refused", "request_id", requestIDFrom(c), "reason", passkeyRefusal(err))
 		return passkeyFail(c, http.StatusUnauthorized, passkeyRefused)

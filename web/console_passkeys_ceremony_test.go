@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,15 +9,20 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
 	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/staff"
+	"github.com/clinic-booking/portal/internal/staff/staffstore"
+	"github.com/clinic-booking/portal/web"
 )
 
 // softAuthenticator is a passkey authenticator in software, as the
@@ -277,5 +283,51 @@ func TestPasskeyWithoutUserVerificationIsRefused(t *testing.T) {
 	key.presenceOnly = false
 	if st, b, _ := ch.passkeySignIn("", key, 1); st != http.StatusOK {
 		t.Errorf("the same key verifying the person: %d %+v", st, b)
+	}
+}
+
+// failingPasskeys is the passkeys' store with its look-up by credential id
+// failing while fail is set, as a database down would.
+type failingPasskeys struct {
+	web.StaffPasskeys
+	fail atomic.Bool
+}
+
+func (f *failingPasskeys) Passkey(ctx context.Context, id []byte) (staff.Passkey, error) {
+	if f.fail.Load() {
+		return staff.Passkey{}, errors.New("database is down")
+	}
+	return f.StaffPasskeys.Passkey(ctx, id)
+}
+
+// A database failing during the sign-in's look-up is the portal's fault,
+// not a refusal of the passkey: a 500 and an error in the log naming it.
+func TestPasskeySignInLookUpFailingIsAnErrorNotARefusal(t *testing.T) {
+	fp := &failingPasskeys{}
+	ch := newConsoleHarness(t, func(c *web.Config) {
+		c.PublicURL = "https://book.example-clinic.com.au"
+		fp.StaffPasskeys = staffstore.New(c.Console.Bookings.(bookingstore.Adapter).S)
+		c.Console.Passkeys = fp
+	})
+	ch.addStaff("reception@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("reception@demo.example")
+	key := newSoftAuthenticator(t)
+	if b := ch.addPasskey(cookie, key, "Laptop"); b.Redirect == "" {
+		t.Fatalf("add: %+v", b)
+	}
+	fp.fail.Store(true)
+	p, _ := ch.send(http.MethodPost, "/console/sign-in/passkey/begin", "", nil)
+	b := readBegun(t, p)
+	p, set := ch.send(http.MethodPost, "/console/sign-in/passkey/finish", "", url.Values{"ceremony": {b.Ceremony}, "credential": {key.get(b.Options, 1)}})
+	if p.Status != http.StatusInternalServerError || set != "" || strings.Contains(p.Body, "didn't sign you in") || strings.Contains(p.Body, "database is down") {
+		t.Errorf("look-up failing: %d, cookie set %v: %.300s", p.Status, set != "", p.Body)
+	}
+	if logs := ch.logs.String(); !strings.Contains(logs, "request failed") || !strings.Contains(logs, "database is down") {
+		t.Errorf("the failure is not logged as one: %s", logs)
+	}
+	// Back up, the same passkey signs in.
+	fp.fail.Store(false)
+	if st, b, _ := ch.passkeySignIn("", key, 1); st != http.StatusOK {
+		t.Errorf("after the database is back: %d %+v", st, b)
 	}
 }
