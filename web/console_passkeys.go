@@ -372,7 +372,15 @@ func (s *Server) finishPasskeySignIn(c echo.Context) error {
 		return passkeyFail(c, http.StatusUnauthorized, passkeyRefused)
 	}
 	clone := cred.Authenticator.CloneWarning
-	if err := s.console.Passkeys.UsePasskey(ctx, cred.ID, cred.Authenticator.SignCount, cred.Flags.MsgpByte(), clone, s.console.now()); err != nil {
+	err = s.console.Passkeys.UsePasskey(ctx, cred.ID, cred.Authenticator.SignCount, cred.Flags.MsgpByte(), clone, s.console.now())
+	switch {
+	case errors.Is(err, staff.ErrPasskeyCounter), errors.Is(err, staff.ErrNoPasskey):
+		// Another sign-in with this passkey was recorded between the
+		// look-up and now (its count past this one's), or the passkey was
+		// removed: no sign-in, and no copy to mark.
+		s.log.Info("console passkey sign-in refused", "request_id", requestIDFrom(c), "reason", "another sign-in with the passkey came first, or it was removed")
+		return passkeyFail(c, http.StatusUnauthorized, passkeyRefused)
+	case err != nil:
 		return err
 	}
 	if clone {

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
 	"github.com/go-webauthn/webauthn/protocol/webauthncose"
@@ -287,10 +288,21 @@ func TestPasskeyWithoutUserVerificationIsRefused(t *testing.T) {
 }
 
 // failingPasskeys is the passkeys' store with its look-up by credential id
-// failing while fail is set, as a database down would.
+// failing while fail is set, as a database down would; with overtaken set,
+// another sign-in with the same passkey (a higher count) is recorded just
+// before each sign-in's own.
 type failingPasskeys struct {
 	web.StaffPasskeys
-	fail atomic.Bool
+	fail, overtaken atomic.Bool
+}
+
+func (f *failingPasskeys) UsePasskey(ctx context.Context, id []byte, signCount uint32, flags byte, clone bool, now time.Time) error {
+	if f.overtaken.Load() {
+		if err := f.StaffPasskeys.UsePasskey(ctx, id, signCount+1, flags, false, now); err != nil {
+			return err
+		}
+	}
+	return f.StaffPasskeys.UsePasskey(ctx, id, signCount, flags, clone, now)
 }
 
 func (f *failingPasskeys) Passkey(ctx context.Context, id []byte) (staff.Passkey, error) {
@@ -329,5 +341,35 @@ func TestPasskeySignInLookUpFailingIsAnErrorNotARefusal(t *testing.T) {
 	fp.fail.Store(false)
 	if st, b, _ := ch.passkeySignIn("", key, 1); st != http.StatusOK {
 		t.Errorf("after the database is back: %d %+v", st, b)
+	}
+}
+
+// Two sign-ins with one passkey at once: the one whose count is recorded
+// second, and is not past the other's, signs no one in, and the passkey is
+// not marked copied for it.
+func TestPasskeySignInOvertakenByAnotherIsRefused(t *testing.T) {
+	fp := &failingPasskeys{}
+	ch := newConsoleHarness(t, func(c *web.Config) {
+		c.PublicURL = "https://book.example-clinic.com.au"
+		fp.StaffPasskeys = staffstore.New(c.Console.Bookings.(bookingstore.Adapter).S)
+		c.Console.Passkeys = fp
+	})
+	ch.addStaff("reception@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("reception@demo.example")
+	key := newSoftAuthenticator(t)
+	if b := ch.addPasskey(cookie, key, "Laptop"); b.Redirect == "" {
+		t.Fatalf("add: %+v", b)
+	}
+	fp.overtaken.Store(true)
+	if st, b, set := ch.passkeySignIn("", key, 1); st != http.StatusUnauthorized || b.Error != "That passkey didn't sign you in. Try again, or ask for a sign-in link by email below." || set != "" {
+		t.Errorf("overtaken sign-in: %d %+v, cookie set %v", st, b, set != "")
+	}
+	fp.overtaken.Store(false)
+	key.count++ // the other sign-in's use
+	if st, b, _ := ch.passkeySignIn("", key, 1); st != http.StatusOK {
+		t.Errorf("the next sign-in: %d %+v", st, b)
+	}
+	if p, _ := ch.send(http.MethodGet, "/console/account/passkeys", cookie, nil); strings.Contains(p.Text(), "looks copied") {
+		t.Error("the passkey was marked copied")
 	}
 }

@@ -97,20 +97,48 @@ func scanPasskey(row interface{ Scan(...any) error }) (StaffPasskey, error) {
 	return p, nil
 }
 
+// ErrPasskeyCounter means a sign-in's signature count is not past the one
+// kept: another sign-in with the passkey was recorded first.
+var ErrPasskeyCounter = errors.New("store: the passkey's signature count has moved past this sign-in's")
+
 // UseStaffPasskey records a sign-in assertion of the passkey: its new
-// signature count and flags, whether the count showed a copy, and when.
+// signature count and flags, and when. The count only moves forward: the
+// row changes only when the kept count is below signCount (or both are 0,
+// an authenticator without a counter), so that of two sign-ins at once the
+// later count stays; the other gets ErrPasskeyCounter and is no sign-in.
+// With cloneWarning (the caller saw the count go backwards) the passkey is
+// only marked copied, its count and last use left as they were.
 // ErrNotFound when it is gone.
 func (s *Store) UseStaffPasskey(ctx context.Context, id string, signCount, flags int64, cloneWarning bool, now time.Time) error {
+	if cloneWarning {
+		n, err := s.execCount(ctx, `UPDATE staff_passkeys SET clone_warning = 1 WHERE credential_id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("use staff passkey: %w", err)
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	}
 	n, err := s.execCount(ctx, `
-		UPDATE staff_passkeys SET sign_count = $2, flags = $3, clone_warning = $4, last_used_at = $5
-		WHERE credential_id = $1`, id, signCount, flags, boolInt(cloneWarning), unix(now))
+		UPDATE staff_passkeys SET sign_count = $2, flags = $3, last_used_at = $4
+		WHERE credential_id = $1 AND (sign_count < $2 OR (sign_count = 0 AND sign_count = $2))`,
+		id, signCount, flags, unix(now))
 	if err != nil {
 		return fmt.Errorf("use staff passkey: %w", err)
 	}
-	if n == 0 {
+	if n == 1 {
+		return nil
+	}
+	var one int
+	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM staff_passkeys WHERE credential_id = $1`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
-	return nil
+	if err != nil {
+		return fmt.Errorf("use staff passkey: %w", err)
+	}
+	return ErrPasskeyCounter
 }
 
 // RemoveStaffPasskey deletes the account's passkey with this id; it

@@ -149,8 +149,11 @@ func (a Adapter) Passkey(ctx context.Context, id []byte) (staff.Passkey, error) 
 
 func (a Adapter) UsePasskey(ctx context.Context, id []byte, signCount uint32, flags byte, cloneWarning bool, now time.Time) error {
 	err := a.S.UseStaffPasskey(ctx, b64.EncodeToString(id), int64(signCount), int64(flags), cloneWarning, now)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return staff.ErrNoPasskey
+	case errors.Is(err, store.ErrPasskeyCounter):
+		return staff.ErrPasskeyCounter
 	}
 	return err
 }
