@@ -274,6 +274,12 @@ func (s *Server) finishAddPasskey(c echo.Context) error {
 		ID: cred.ID, AccountID: acc.ID, Name: name, PublicKey: cred.PublicKey, Attestation: cred.AttestationType,
 		AAGUID: cred.Authenticator.AAGUID, Transports: tr, Flags: cred.Flags.MsgpByte(), SignCount: cred.Authenticator.SignCount,
 	})
+	if errors.Is(err, staff.ErrPasskeyTaken) {
+		// The options excluded the account's own; an authenticator that
+		// ignored that, or one already another account's, is not added.
+		s.log.Info("console passkey not added: credential id kept already", "request_id", requestIDFrom(c), "account", acc.ID)
+		return passkeyFail(c, http.StatusBadRequest, passkeyNotAdded)
+	}
 	if err != nil {
 		return err
 	}

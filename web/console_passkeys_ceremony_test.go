@@ -373,3 +373,32 @@ func TestPasskeySignInOvertakenByAnotherIsRefused(t *testing.T) {
 		t.Error("the passkey was marked copied")
 	}
 }
+
+// A credential id kept already, another account's or the same one's (an
+// authenticator ignoring the exclusions), is not added: a 400 with the
+// plain message, not a 500 from the primary key.
+func TestPasskeyAlreadyKeptIsNotAddedAgain(t *testing.T) {
+	ch := newPasskeyHarness(t)
+	ch.addStaff("reception@demo.example", "demo", staff.RoleStaff, false)
+	ch.addStaff("other@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("reception@demo.example")
+	otherCookie := ch.signIn("other@demo.example")
+	key := newSoftAuthenticator(t)
+	if b := ch.addPasskey(cookie, key, "Laptop"); b.Redirect == "" {
+		t.Fatalf("add: %+v", b)
+	}
+	for who, c := range map[string]string{"another account": otherCookie, "the same account": cookie} {
+		p, _ := ch.send(http.MethodPost, "/console/account/passkeys/begin", c, url.Values{"name": {"Again"}})
+		b := readBegun(t, p)
+		p, _ = ch.send(http.MethodPost, "/console/account/passkeys/finish", c, url.Values{"name": {"Again"}, "ceremony": {b.Ceremony}, "credential": {key.create(b.Options)}})
+		if got := readBegun(t, p); p.Status != http.StatusBadRequest || got.Error != "Your passkey couldn't be checked, so it was not added. Please try again." {
+			t.Errorf("%s adding a kept credential id: %d %+v", who, p.Status, got)
+		}
+	}
+	for _, c := range []string{cookie, otherCookie} {
+		p, _ := ch.send(http.MethodGet, "/console/account/passkeys", c, nil)
+		if strings.Contains(p.Text(), "Again") {
+			t.Errorf("the passkey was added again: %q", p.Text())
+		}
+	}
+}

@@ -29,14 +29,22 @@ type StaffPasskey struct {
 
 const passkeyColumns = `credential_id, account_id, name, public_key, attestation, aaguid, transports, flags, sign_count, clone_warning, created_at, last_used_at`
 
+// ErrDuplicatePasskey means a passkey with that credential id is kept
+// already (of this account or another).
+var ErrDuplicatePasskey = errors.New("store: a passkey with this credential id is kept already")
+
 // AddStaffPasskey stores a new passkey, stamped with the store's clock. A
-// credential id already kept is an error: an authenticator's id is unique.
+// credential id already kept is ErrDuplicatePasskey: an authenticator's id
+// is unique.
 func (s *Store) AddStaffPasskey(ctx context.Context, p StaffPasskey) error {
 	_, err := s.db.ExecContext(ctx, `
 		INSERT INTO staff_passkeys (`+passkeyColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)`,
 		p.ID, p.AccountID, p.Name, p.PublicKey, p.Attestation, p.AAGUID, strings.Join(p.Transports, ","),
 		p.Flags, p.SignCount, boolInt(p.CloneWarning), unix(s.now()))
+	if isUniqueViolation(err) {
+		return ErrDuplicatePasskey
+	}
 	if err != nil {
 		return fmt.Errorf("add staff passkey: %w", err)
 	}

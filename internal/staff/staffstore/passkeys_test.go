@@ -50,8 +50,13 @@ func TestPasskeysAreKeptUsedAndRemovedWithTheirAccount(t *testing.T) {
 		if err := ad.AddPasskey(ctx, key); err != nil {
 			t.Fatal(err)
 		}
-		if err := ad.AddPasskey(ctx, key); err == nil {
-			t.Error("the same credential id was stored twice")
+		if err := ad.AddPasskey(ctx, key); !errors.Is(err, staff.ErrPasskeyTaken) {
+			t.Errorf("the same credential id stored twice: %v, want ErrPasskeyTaken", err)
+		}
+		again := key
+		again.AccountID = other.ID
+		if err := ad.AddPasskey(ctx, again); !errors.Is(err, staff.ErrPasskeyTaken) {
+			t.Errorf("the same credential id for another account: %v, want ErrPasskeyTaken", err)
 		}
 		got, err := ad.Passkey(ctx, key.ID)
 		if err != nil {

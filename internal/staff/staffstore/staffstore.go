@@ -112,12 +112,16 @@ func (a Adapter) SessionEnded(ctx context.Context, sid string) (bool, error) {
 var b64 = base64.RawURLEncoding
 
 func (a Adapter) AddPasskey(ctx context.Context, p staff.Passkey) error {
-	return a.S.AddStaffPasskey(ctx, store.StaffPasskey{
+	err := a.S.AddStaffPasskey(ctx, store.StaffPasskey{
 		ID: b64.EncodeToString(p.ID), AccountID: p.AccountID, Name: p.Name,
 		PublicKey: b64.EncodeToString(p.PublicKey), Attestation: p.Attestation,
 		AAGUID: b64.EncodeToString(p.AAGUID), Transports: p.Transports,
 		Flags: int64(p.Flags), SignCount: int64(p.SignCount), CloneWarning: p.CloneWarning,
 	})
+	if errors.Is(err, store.ErrDuplicatePasskey) {
+		return staff.ErrPasskeyTaken
+	}
+	return err
 }
 
 func (a Adapter) Passkeys(ctx context.Context, accountID string) ([]staff.Passkey, error) {
