@@ -214,7 +214,9 @@ func (s *Server) passkeysPage(c echo.Context) error {
 
 // beginAddPasskey starts a registration for the signed-in account: a
 // discoverable credential (so that sign-in needs no email typed), none of
-// the account's passkeys again.
+// the account's passkeys again. User verification is required (a PIN,
+// fingerprint or face, not only a touch): a passkey is the whole sign-in,
+// with no password beside it, so a key found on a desk must not be enough.
 func (s *Server) beginAddPasskey(c echo.Context) error {
 	if _, msg := passkeyName(c); msg != "" {
 		return c.JSON(http.StatusUnprocessableEntity, passkeyAnswer{Error: msg, Field: "name"})
@@ -230,7 +232,7 @@ func (s *Server) beginAddPasskey(c echo.Context) error {
 		webauthn.WithExclusions(webauthn.Credentials(user.WebAuthnCredentials()).CredentialDescriptors()),
 		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
 			RequireResidentKey: &yes, ResidentKey: protocol.ResidentKeyRequirementRequired,
-			UserVerification: protocol.VerificationPreferred,
+			UserVerification: protocol.VerificationRequired,
 		}))
 	if err != nil {
 		return err
@@ -272,6 +274,12 @@ func (s *Server) finishAddPasskey(c echo.Context) error {
 		ID: cred.ID, AccountID: acc.ID, Name: name, PublicKey: cred.PublicKey, Attestation: cred.AttestationType,
 		AAGUID: cred.Authenticator.AAGUID, Transports: tr, Flags: cred.Flags.MsgpByte(), SignCount: cred.Authenticator.SignCount,
 	})
+	if errors.Is(err, staff.ErrPasskeyTaken) {
+		// The options excluded the account's own; an authenticator that
+		// ignored that, or one already another account's, is not added.
+		s.log.Info("console passkey not added: credential id kept already", "request_id", requestIDFrom(c), "account", acc.ID)
+		return passkeyFail(c, http.StatusBadRequest, passkeyNotAdded)
+	}
 	if err != nil {
 		return err
 	}
@@ -298,9 +306,11 @@ func (s *Server) removePasskey(c echo.Context) error {
 }
 
 // beginPasskeySignIn starts a sign-in with a discoverable credential: the
-// browser offers the passkeys it has for this site, no email typed.
+// browser offers the passkeys it has for this site, no email typed. As
+// when it was added, the passkey must verify the person (the library then
+// refuses an assertion without the UV flag).
 func (s *Server) beginPasskeySignIn(c echo.Context) error {
-	options, sd, err := s.console.relyingParty.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationPreferred))
+	options, sd, err := s.console.relyingParty.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
 	if err != nil {
 		return err
 	}
@@ -327,8 +337,13 @@ func (s *Server) finishPasskeySignIn(c echo.Context) error {
 		s.log.Info("console passkey sign-in refused: answer unreadable", "request_id", requestIDFrom(c))
 		return passkeyFail(c, http.StatusBadRequest, passkeyRefused)
 	}
-	var acc staff.Account
-	user := func(rawID, userHandle []byte) (webauthn.User, error) {
+	var (
+		acc staff.Account
+		// lookupErr is the look-up's own error: the library wraps it into
+		// a refusal, but a database failing is no refusal.
+		lookupErr error
+	)
+	lookup := func(rawID, userHandle []byte) (webauthn.User, error) {
 		key, err := s.console.Passkeys.Passkey(ctx, rawID)
 		if err != nil {
 			return nil, err
@@ -348,13 +363,30 @@ func (s *Server) finishPasskeySignIn(c echo.Context) error {
 		}
 		return passkeyUser{acc: acc, keys: keys}, nil
 	}
+	user := func(rawID, userHandle []byte) (webauthn.User, error) {
+		u, err := lookup(rawID, userHandle)
+		lookupErr = err
+		return u, err
+	}
 	_, cred, err := s.console.relyingParty.ValidatePasskeyLogin(user, sd, parsed)
+	if lookupErr != nil && !errors.Is(lookupErr, staff.ErrNoPasskey) && !errors.Is(lookupErr, staff.ErrNoAccount) && !errors.Is(lookupErr, errPasskeyNoSignIn) {
+		// The error page (500) and its log, as for any handler's failure.
+		return fmt.Errorf("passkey sign-in look-up: %w", lookupErr)
+	}
 	if err != nil {
 		s.log.Info("console passkey sign-in refused", "request_id", requestIDFrom(c), "reason", passkeyRefusal(err))
 		return passkeyFail(c, http.StatusUnauthorized, passkeyRefused)
 	}
 	clone := cred.Authenticator.CloneWarning
-	if err := s.console.Passkeys.UsePasskey(ctx, cred.ID, cred.Authenticator.SignCount, cred.Flags.MsgpByte(), clone, s.console.now()); err != nil {
+	err = s.console.Passkeys.UsePasskey(ctx, cred.ID, cred.Authenticator.SignCount, cred.Flags.MsgpByte(), clone, s.console.now())
+	switch {
+	case errors.Is(err, staff.ErrPasskeyCounter), errors.Is(err, staff.ErrNoPasskey):
+		// Another sign-in with this passkey was recorded between the
+		// look-up and now (its count past this one's), or the passkey was
+		// removed: no sign-in, and no copy to mark.
+		s.log.Info("console passkey sign-in refused", "request_id", requestIDFrom(c), "reason", "another sign-in with the passkey came first, or it was removed")
+		return passkeyFail(c, http.StatusUnauthorized, passkeyRefused)
+	case err != nil:
 		return err
 	}
 	if clone {

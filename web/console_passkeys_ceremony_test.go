@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -8,15 +9,21 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
 	"github.com/go-webauthn/webauthn/protocol/webauthncose"
 
+	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/staff"
+	"github.com/clinic-booking/portal/internal/staff/staffstore"
+	"github.com/clinic-booking/portal/web"
 )
 
 // softAuthenticator is a passkey authenticator in software, as the
@@ -31,6 +38,9 @@ type softAuthenticator struct {
 	credID []byte
 	user   []byte // the user handle registration gave
 	count  uint32
+	// presenceOnly makes it a key without a PIN or biometric: its answers
+	// say the person touched it (UP) but was not verified (no UV).
+	presenceOnly bool
 }
 
 var b64 = base64.RawURLEncoding
@@ -52,6 +62,9 @@ func (a *softAuthenticator) clientData(kind, challenge string) []byte {
 }
 
 func (a *softAuthenticator) authData(flags byte, attested []byte) []byte {
+	if a.presenceOnly {
+		flags &^= 0x04 // UV
+	}
 	h := sha256.Sum256([]byte(a.rpID))
 	out := append(h[:], flags)
 	out = binary.BigEndian.AppendUint32(out, a.count)
@@ -87,7 +100,7 @@ func (a *softAuthenticator) create(options json.RawMessage) string {
 	attested := make([]byte, 16) // AAGUID: none
 	attested = binary.BigEndian.AppendUint16(attested, uint16(len(a.credID)))
 	attested = append(append(attested, a.credID...), cose...)
-	// UP, UV, AT.
+	// UP, UV (unless presenceOnly), AT.
 	obj, err := webauthncbor.Marshal(map[string]any{"fmt": "none", "attStmt": map[string]any{}, "authData": a.authData(0x45, attested)})
 	if err != nil {
 		a.t.Fatal(err)
@@ -114,7 +127,7 @@ func (a *softAuthenticator) get(options json.RawMessage, step uint32) string {
 		a.t.Fatal(err)
 	}
 	a.count += step
-	data := a.authData(0x05, nil) // UP, UV
+	data := a.authData(0x05, nil) // UP, UV (unless presenceOnly)
 	cd := a.clientData("webauthn.get", o.Challenge)
 	h := sha256.Sum256(cd)
 	digest := sha256.Sum256(append(append([]byte{}, data...), h[:]...))
@@ -240,5 +253,152 @@ func TestPasskeyOfAnAccountWithoutAccessSignsNoOneIn(t *testing.T) {
 	// And the answer is the one an unknown passkey gets.
 	if st2, unknown, _ := ch.passkeySignIn("", newSoftAuthenticator(t), 1); st2 != st || unknown.Error != unknownAccount.Error || unknown.Error == "" {
 		t.Errorf("a removed account's passkey is answered %d %+v, an unknown one %d %+v", st, unknownAccount, st2, unknown)
+	}
+}
+
+// A passkey must verify the person (PIN, fingerprint, face), not only see
+// a touch: a security key without a PIN is neither added nor signs in.
+func TestPasskeyWithoutUserVerificationIsRefused(t *testing.T) {
+	ch := newPasskeyHarness(t)
+	ch.addStaff("reception@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("reception@demo.example")
+
+	touchOnly := newSoftAuthenticator(t)
+	touchOnly.presenceOnly = true
+	if b := ch.addPasskey(cookie, touchOnly, "Key without PIN"); b.Error != "Your passkey couldn't be checked, so it was not added. Please try again." || b.Redirect != "" {
+		t.Errorf("presence-only registration: %+v", b)
+	}
+	if p, _ := ch.send(http.MethodGet, "/console/account/passkeys", cookie, nil); !strings.Contains(p.Text(), "You have no passkeys yet") {
+		t.Errorf("a presence-only passkey was kept: %q", p.Text())
+	}
+
+	// Added with verification, then answering with a touch only.
+	key := newSoftAuthenticator(t)
+	if b := ch.addPasskey(cookie, key, "Laptop"); b.Redirect == "" {
+		t.Fatalf("add: %+v", b)
+	}
+	key.presenceOnly = true
+	if st, b, set := ch.passkeySignIn("", key, 1); st != http.StatusUnauthorized || b.Redirect != "" || set != "" {
+		t.Errorf("presence-only assertion: %d %+v, cookie set %v", st, b, set != "")
+	}
+	key.presenceOnly = false
+	if st, b, _ := ch.passkeySignIn("", key, 1); st != http.StatusOK {
+		t.Errorf("the same key verifying the person: %d %+v", st, b)
+	}
+}
+
+// failingPasskeys is the passkeys' store with its look-up by credential id
+// failing while fail is set, as a database down would; with overtaken set,
+// another sign-in with the same passkey (a higher count) is recorded just
+// before each sign-in's own.
+type failingPasskeys struct {
+	web.StaffPasskeys
+	fail, overtaken atomic.Bool
+}
+
+func (f *failingPasskeys) UsePasskey(ctx context.Context, id []byte, signCount uint32, flags byte, clone bool, now time.Time) error {
+	if f.overtaken.Load() {
+		if err := f.StaffPasskeys.UsePasskey(ctx, id, signCount+1, flags, false, now); err != nil {
+			return err
+		}
+	}
+	return f.StaffPasskeys.UsePasskey(ctx, id, signCount, flags, clone, now)
+}
+
+func (f *failingPasskeys) Passkey(ctx context.Context, id []byte) (staff.Passkey, error) {
+	if f.fail.Load() {
+		return staff.Passkey{}, errors.New("database is down")
+	}
+	return f.StaffPasskeys.Passkey(ctx, id)
+}
+
+// A database failing during the sign-in's look-up is the portal's fault,
+// not a refusal of the passkey: a 500 and an error in the log naming it.
+func TestPasskeySignInLookUpFailingIsAnErrorNotARefusal(t *testing.T) {
+	fp := &failingPasskeys{}
+	ch := newConsoleHarness(t, func(c *web.Config) {
+		c.PublicURL = "https://book.example-clinic.com.au"
+		fp.StaffPasskeys = staffstore.New(c.Console.Bookings.(bookingstore.Adapter).S)
+		c.Console.Passkeys = fp
+	})
+	ch.addStaff("reception@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("reception@demo.example")
+	key := newSoftAuthenticator(t)
+	if b := ch.addPasskey(cookie, key, "Laptop"); b.Redirect == "" {
+		t.Fatalf("add: %+v", b)
+	}
+	fp.fail.Store(true)
+	p, _ := ch.send(http.MethodPost, "/console/sign-in/passkey/begin", "", nil)
+	b := readBegun(t, p)
+	p, set := ch.send(http.MethodPost, "/console/sign-in/passkey/finish", "", url.Values{"ceremony": {b.Ceremony}, "credential": {key.get(b.Options, 1)}})
+	if p.Status != http.StatusInternalServerError || set != "" || strings.Contains(p.Body, "didn't sign you in") || strings.Contains(p.Body, "database is down") {
+		t.Errorf("look-up failing: %d, cookie set %v: %.300s", p.Status, set != "", p.Body)
+	}
+	if logs := ch.logs.String(); !strings.Contains(logs, "request failed") || !strings.Contains(logs, "database is down") {
+		t.Errorf("the failure is not logged as one: %s", logs)
+	}
+	// Back up, the same passkey signs in.
+	fp.fail.Store(false)
+	if st, b, _ := ch.passkeySignIn("", key, 1); st != http.StatusOK {
+		t.Errorf("after the database is back: %d %+v", st, b)
+	}
+}
+
+// Two sign-ins with one passkey at once: the one whose count is recorded
+// second, and is not past the other's, signs no one in, and the passkey is
+// not marked copied for it.
+func TestPasskeySignInOvertakenByAnotherIsRefused(t *testing.T) {
+	fp := &failingPasskeys{}
+	ch := newConsoleHarness(t, func(c *web.Config) {
+		c.PublicURL = "https://book.example-clinic.com.au"
+		fp.StaffPasskeys = staffstore.New(c.Console.Bookings.(bookingstore.Adapter).S)
+		c.Console.Passkeys = fp
+	})
+	ch.addStaff("reception@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("reception@demo.example")
+	key := newSoftAuthenticator(t)
+	if b := ch.addPasskey(cookie, key, "Laptop"); b.Redirect == "" {
+		t.Fatalf("add: %+v", b)
+	}
+	fp.overtaken.Store(true)
+	if st, b, set := ch.passkeySignIn("", key, 1); st != http.StatusUnauthorized || b.Error != "That passkey didn't sign you in. Try again, or ask for a sign-in link by email below." || set != "" {
+		t.Errorf("overtaken sign-in: %d %+v, cookie set %v", st, b, set != "")
+	}
+	fp.overtaken.Store(false)
+	key.count++ // the other sign-in's use
+	if st, b, _ := ch.passkeySignIn("", key, 1); st != http.StatusOK {
+		t.Errorf("the next sign-in: %d %+v", st, b)
+	}
+	if p, _ := ch.send(http.MethodGet, "/console/account/passkeys", cookie, nil); strings.Contains(p.Text(), "looks copied") {
+		t.Error("the passkey was marked copied")
+	}
+}
+
+// A credential id kept already, another account's or the same one's (an
+// authenticator ignoring the exclusions), is not added: a 400 with the
+// plain message, not a 500 from the primary key.
+func TestPasskeyAlreadyKeptIsNotAddedAgain(t *testing.T) {
+	ch := newPasskeyHarness(t)
+	ch.addStaff("reception@demo.example", "demo", staff.RoleStaff, false)
+	ch.addStaff("other@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("reception@demo.example")
+	otherCookie := ch.signIn("other@demo.example")
+	key := newSoftAuthenticator(t)
+	if b := ch.addPasskey(cookie, key, "Laptop"); b.Redirect == "" {
+		t.Fatalf("add: %+v", b)
+	}
+	for who, c := range map[string]string{"another account": otherCookie, "the same account": cookie} {
+		p, _ := ch.send(http.MethodPost, "/console/account/passkeys/begin", c, url.Values{"name": {"Again"}})
+		b := readBegun(t, p)
+		p, _ = ch.send(http.MethodPost, "/console/account/passkeys/finish", c, url.Values{"name": {"Again"}, "ceremony": {b.Ceremony}, "credential": {key.create(b.Options)}})
+		if got := readBegun(t, p); p.Status != http.StatusBadRequest || got.Error != "Your passkey couldn't be checked, so it was not added. Please try again." {
+			t.Errorf("%s adding a kept credential id: %d %+v", who, p.Status, got)
+		}
+	}
+	for _, c := range []string{cookie, otherCookie} {
+		p, _ := ch.send(http.MethodGet, "/console/account/passkeys", c, nil)
+		if strings.Contains(p.Text(), "Again") {
+			t.Errorf("the passkey was added again: %q", p.Text())
+		}
 	}
 }

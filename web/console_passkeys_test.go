@@ -1,11 +1,15 @@
 package web_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/clinic-booking/portal/internal/booking/bookingstore"
 	"github.com/clinic-booking/portal/internal/staff"
@@ -107,11 +111,10 @@ func TestPasskeysPageAndBeginForASignedInAccount(t *testing.T) {
 	if opts.RP.ID != "book.example-clinic.com.au" || opts.User.Name != "staff@demo.example" || opts.Challenge == "" || opts.AuthenticatorSelection.ResidentKey != "required" {
 		t.Errorf("registration options: %+v", opts)
 	}
-	// The user handle is the account id, never the email.
-	if strings.Contains(string(b.Options), "staff@demo.example") && strings.Contains(opts.User.ID, "staff") {
-		t.Errorf("user handle names the person: %s", opts.User.ID)
+	// The user handle is the account id (random), never the email.
+	if handle, err := base64.RawURLEncoding.DecodeString(opts.User.ID); err != nil || string(handle) != acc.ID {
+		t.Errorf("user handle %q (%v), want the account id %q", handle, err, acc.ID)
 	}
-	_ = acc
 }
 
 // The state between begin and finish is good once, for its own account,
@@ -130,6 +133,7 @@ func TestPasskeyCeremonyIsSingleUseAndItsAccounts(t *testing.T) {
 		p, _ := ch.send(http.MethodPost, "/console/account/passkeys/finish", cookie, url.Values{"name": {"Laptop"}, "ceremony": {ceremony}, "credential": {"{}"}})
 		return p.Status, readBegun(t, p)
 	}
+	const stale = "That took too long, or was already done. Please try again."
 	c1 := begin(cookie)
 	// Another account cannot finish it, and its try uses it up.
 	if st, b := finish(otherCookie, c1); st != http.StatusBadRequest || !strings.Contains(b.Error, "took too long, or was already done") {
@@ -144,13 +148,14 @@ func TestPasskeyCeremonyIsSingleUseAndItsAccounts(t *testing.T) {
 	if st, b := finish(cookie, c2); st != http.StatusBadRequest || !strings.Contains(b.Error, "couldn't be read") {
 		t.Errorf("garbled answer: %d %+v", st, b)
 	}
-	if st, _ := finish(cookie, c2); st != http.StatusBadRequest {
-		t.Errorf("second finish: %d", st)
+	if st, b := finish(cookie, c2); st != http.StatusBadRequest || b.Error != stale {
+		t.Errorf("second finish: %d %+v", st, b)
 	}
-	// A registration's ceremony does not finish a sign-in.
+	// A registration's ceremony does not finish a sign-in: it is not found
+	// as one (the garbled answer would be refused otherwise, differently).
 	c3 := begin(cookie)
 	p, _ := ch.send(http.MethodPost, "/console/sign-in/passkey/finish", "", url.Values{"ceremony": {c3}, "credential": {"{}"}})
-	if b := readBegun(t, p); p.Status != http.StatusBadRequest || b.Redirect != "" {
+	if b := readBegun(t, p); p.Status != http.StatusBadRequest || b.Error != stale || b.Redirect != "" {
 		t.Errorf("registration ceremony used to sign in: %d %+v", p.Status, b)
 	}
 	// Expired: begun, then the ceremonies' clock passes their five minutes.
@@ -170,15 +175,40 @@ func TestPasskeySignInRefusalSaysNothingOfAccounts(t *testing.T) {
 		t.Errorf("sign-in page lacks the hidden passkey button or the link form")
 	}
 	p, _ = ch.send(http.MethodPost, "/console/sign-in/passkey/begin", "", nil)
-	b := readBegun(t, p)
-	if p.Status != http.StatusOK || b.Ceremony == "" || strings.Contains(string(b.Options), "allowCredentials") {
+	if b := readBegun(t, p); p.Status != http.StatusOK || b.Ceremony == "" || strings.Contains(string(b.Options), "allowCredentials") {
 		t.Fatalf("sign-in begin: %d %s", p.Status, p.Body)
 	}
-	// An assertion of a credential no one has.
-	assertion := `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"AAAA","signature":"AAAA","userHandle":"AAAA"}}`
-	p, set := ch.send(http.MethodPost, "/console/sign-in/passkey/finish", "", url.Values{"ceremony": {b.Ceremony}, "credential": {assertion}})
-	if b := readBegun(t, p); p.Status != http.StatusUnauthorized && p.Status != http.StatusBadRequest || b.Error != "That passkey didn't sign you in. Try again, or ask for a sign-in link by email below." || set != "" {
-		t.Errorf("unknown passkey: %d %+v, cookie %q", p.Status, b, set)
+	// finish runs a sign-in with a real signed assertion of key and
+	// answers exactly what the browser is sent.
+	finish := func(key *softAuthenticator) string {
+		t.Helper()
+		p, _ := ch.send(http.MethodPost, "/console/sign-in/passkey/begin", "", nil)
+		b := readBegun(t, p)
+		p, set := ch.send(http.MethodPost, "/console/sign-in/passkey/finish", "", url.Values{"ceremony": {b.Ceremony}, "credential": {key.get(b.Options, 1)}})
+		if set != "" {
+			t.Errorf("a refused passkey set a cookie")
+		}
+		return fmt.Sprintf("%d %s %s", p.Status, p.Header.Get("Content-Type"), p.Body)
+	}
+	ch.addStaff("reception@demo.example", "demo", staff.RoleStaff, false)
+	cookie := ch.signIn("reception@demo.example")
+	key := newSoftAuthenticator(t)
+	if b := ch.addPasskey(cookie, key, "Laptop"); b.Redirect == "" {
+		t.Fatalf("add: %+v", b)
+	}
+	// Out of its only clinic, then removed altogether (its passkeys with it).
+	if _, err := ch.accounts.Remove(t.Context(), "reception@demo.example", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	withoutAccess := finish(key)
+	if _, err := ch.accounts.Remove(t.Context(), "reception@demo.example", ""); err != nil {
+		t.Fatal(err)
+	}
+	removed := finish(key)
+	unknown := finish(newSoftAuthenticator(t))
+	want := fmt.Sprintf("%d %s %s\n", http.StatusUnauthorized, echo.MIMEApplicationJSON, `{"error":"That passkey didn't sign you in. Try again, or ask for a sign-in link by email below."}`)
+	if unknown != want || removed != unknown || withoutAccess != unknown {
+		t.Errorf("answers differ or are not the refusal:\nunknown:        %q\nremoved:        %q\nwithout access: %q\nwant:           %q", unknown, removed, withoutAccess, want)
 	}
 }
 

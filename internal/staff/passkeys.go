@@ -16,6 +16,13 @@ var (
 	// ErrNoCeremony means a WebAuthn ceremony is unknown, already finished
 	// or expired: its begin must be done again.
 	ErrNoCeremony = errors.New("staff: passkey ceremony is unknown, finished or expired")
+	// ErrPasskeyTaken means a passkey with that credential id is kept
+	// already, of this account or another.
+	ErrPasskeyTaken = errors.New("staff: a passkey with this credential id is kept already")
+	// ErrPasskeyCounter means a sign-in's signature count is not past the
+	// one kept: another sign-in with the same passkey was recorded first,
+	// and this one signs no one in.
+	ErrPasskeyCounter = errors.New("staff: another sign-in with the passkey was recorded first")
 )
 
 // Passkey is one WebAuthn credential of an account.

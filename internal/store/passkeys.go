@@ -29,14 +29,22 @@ type StaffPasskey struct {
 
 const passkeyColumns = `credential_id, account_id, name, public_key, attestation, aaguid, transports, flags, sign_count, clone_warning, created_at, last_used_at`
 
+// ErrDuplicatePasskey means a passkey with that credential id is kept
+// already (of this account or another).
+var ErrDuplicatePasskey = errors.New("store: a passkey with this credential id is kept already")
+
 // AddStaffPasskey stores a new passkey, stamped with the store's clock. A
-// credential id already kept is an error: an authenticator's id is unique.
+// credential id already kept is ErrDuplicatePasskey: an authenticator's id
+// is unique.
 func (s *Store) AddStaffPasskey(ctx context.Context, p StaffPasskey) error {
 	_, err := s.db.ExecContext(ctx, `
 		INSERT INTO staff_passkeys (`+passkeyColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)`,
 		p.ID, p.AccountID, p.Name, p.PublicKey, p.Attestation, p.AAGUID, strings.Join(p.Transports, ","),
 		p.Flags, p.SignCount, boolInt(p.CloneWarning), unix(s.now()))
+	if isUniqueViolation(err) {
+		return ErrDuplicatePasskey
+	}
 	if err != nil {
 		return fmt.Errorf("add staff passkey: %w", err)
 	}
@@ -97,20 +105,48 @@ func scanPasskey(row interface{ Scan(...any) error }) (StaffPasskey, error) {
 	return p, nil
 }
 
+// ErrPasskeyCounter means a sign-in's signature count is not past the one
+// kept: another sign-in with the passkey was recorded first.
+var ErrPasskeyCounter = errors.New("store: the passkey's signature count has moved past this sign-in's")
+
 // UseStaffPasskey records a sign-in assertion of the passkey: its new
-// signature count and flags, whether the count showed a copy, and when.
+// signature count and flags, and when. The count only moves forward: the
+// row changes only when the kept count is below signCount (or both are 0,
+// an authenticator without a counter), so that of two sign-ins at once the
+// later count stays; the other gets ErrPasskeyCounter and is no sign-in.
+// With cloneWarning (the caller saw the count go backwards) the passkey is
+// only marked copied, its count and last use left as they were.
 // ErrNotFound when it is gone.
 func (s *Store) UseStaffPasskey(ctx context.Context, id string, signCount, flags int64, cloneWarning bool, now time.Time) error {
+	if cloneWarning {
+		n, err := s.execCount(ctx, `UPDATE staff_passkeys SET clone_warning = 1 WHERE credential_id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("use staff passkey: %w", err)
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	}
 	n, err := s.execCount(ctx, `
-		UPDATE staff_passkeys SET sign_count = $2, flags = $3, clone_warning = $4, last_used_at = $5
-		WHERE credential_id = $1`, id, signCount, flags, boolInt(cloneWarning), unix(now))
+		UPDATE staff_passkeys SET sign_count = $2, flags = $3, last_used_at = $4
+		WHERE credential_id = $1 AND (sign_count < $2 OR (sign_count = 0 AND sign_count = $2))`,
+		id, signCount, flags, unix(now))
 	if err != nil {
 		return fmt.Errorf("use staff passkey: %w", err)
 	}
-	if n == 0 {
+	if n == 1 {
+		return nil
+	}
+	var one int
+	err = s.db.QueryRowContext(ctx, `SELECT 1 FROM staff_passkeys WHERE credential_id = $1`, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
-	return nil
+	if err != nil {
+		return fmt.Errorf("use staff passkey: %w", err)
+	}
+	return ErrPasskeyCounter
 }
 
 // RemoveStaffPasskey deletes the account's passkey with this id; it

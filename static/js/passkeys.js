@@ -55,7 +55,36 @@
     el.hidden = !msg;
   }
 
+  // announce shows msg in the error element and moves focus there (it takes
+  // focus from script only: tabindex -1), so that a screen reader reads it
+  // out where the person now is, not only by role=alert.
+  function announce(el, msg) {
+    show(el, msg);
+    if (el && msg) {
+      el.setAttribute("tabindex", "-1");
+      el.focus();
+    }
+  }
+
   var cancelled = "The passkey request was cancelled or timed out. Please try again.";
+
+  // browserRefusal is what to say when navigator.credentials refused, by
+  // the DOMException's name: InvalidStateError on create means this
+  // authenticator holds one of the account's passkeys already (the
+  // options excluded them); NotAllowedError is the person cancelling, or
+  // the time running out (the browser does not say which).
+  function browserRefusal(err, adding) {
+    var name = err && err.name;
+    if (adding && name === "InvalidStateError") {
+      return "This passkey is already added to your account. To add another, use a different device or security key.";
+    }
+    if (name === "NotAllowedError" || name === "AbortError") {
+      return cancelled;
+    }
+    return adding ?
+      "This browser or device couldn't make a passkey here. Please try again, or use another device." :
+      "This browser or device couldn't use a passkey here. Please try again, or ask for a sign-in link by email below.";
+  }
 
   // Adding a passkey: begin (options), navigator.credentials.create, finish.
   function setUpAdd(form) {
@@ -77,7 +106,7 @@
         nameInput.focus();
         return;
       }
-      show(error, answer.error || cancelled);
+      announce(error, answer.error || cancelled);
     }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -113,8 +142,8 @@
             }
           };
           return post(form.getAttribute("data-finish"), { ceremony: begun.ceremony, name: name, credential: JSON.stringify(answer) });
-        }, function () {
-          return { error: cancelled };
+        }, function (err) {
+          return { error: browserRefusal(err, true) };
         }).then(function (done) {
           if (done.redirect) {
             window.location.assign(done.redirect);
@@ -138,7 +167,7 @@
       button.disabled = true;
       function fail(msg) {
         button.disabled = false;
-        show(error, msg);
+        announce(error, msg);
       }
       post(box.getAttribute("data-begin"), {}).then(function (begun) {
         if (!begun.options) {
@@ -165,8 +194,8 @@
             }
           };
           return post(box.getAttribute("data-finish"), { ceremony: begun.ceremony, credential: JSON.stringify(answer) });
-        }, function () {
-          return { error: cancelled };
+        }, function (err) {
+          return { error: browserRefusal(err, false) };
         }).then(function (done) {
           if (done.redirect) {
             window.location.assign(done.redirect);

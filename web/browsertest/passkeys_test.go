@@ -86,6 +86,16 @@ func TestPasskeySignIn(t *testing.T) {
 			b.checkPage()
 			b.screenshot("passkeys")
 			b.expectNoAxeViolations("passkeys, one added")
+			// The same authenticator again: the browser refuses it
+			// (InvalidStateError, as the options exclude it), and the page
+			// says so, with the focus on the message.
+			b.fill("Name this passkey", "Again")
+			b.click("Add a passkey")
+			b.waitText("added twice", "This passkey is already added to your account")
+			if focused, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.activeElement ? document.activeElement.id : ""`)); err != nil || focused != "passkey-error" {
+				b.fail("the focus is on %q (%v), not on the error message", focused, err)
+			}
+			b.expectNoAxeViolations("passkeys, added twice")
 			oldCookie := b.consoleCookie(suite.embedURL)
 			if oldCookie == "" {
 				b.fail("the browser holds no console cookie")

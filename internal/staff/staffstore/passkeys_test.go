@@ -32,7 +32,7 @@ func forEachAdapter(t *testing.T, fn func(t *testing.T, a *staff.Accounts, ad st
 }
 
 func TestPasskeysAreKeptUsedAndRemovedWithTheirAccount(t *testing.T) {
-	forEachAdapter(t, func(t *testing.T, a *staff.Accounts, ad staffstore.Adapter, clock *time.Time) {
+	forEachAdapter(t, func(t *testing.T, a *staff.Accounts, ad staffstore.Adapter, _ *time.Time) {
 		ctx := context.Background()
 		acc, err := a.Add(ctx, "reception@northside.example", "northside", staff.RoleStaff, false)
 		if err != nil {
@@ -50,8 +50,13 @@ func TestPasskeysAreKeptUsedAndRemovedWithTheirAccount(t *testing.T) {
 		if err := ad.AddPasskey(ctx, key); err != nil {
 			t.Fatal(err)
 		}
-		if err := ad.AddPasskey(ctx, key); err == nil {
-			t.Error("the same credential id was stored twice")
+		if err := ad.AddPasskey(ctx, key); !errors.Is(err, staff.ErrPasskeyTaken) {
+			t.Errorf("the same credential id stored twice: %v, want ErrPasskeyTaken", err)
+		}
+		again := key
+		again.AccountID = other.ID
+		if err := ad.AddPasskey(ctx, again); !errors.Is(err, staff.ErrPasskeyTaken) {
+			t.Errorf("the same credential id for another account: %v, want ErrPasskeyTaken", err)
 		}
 		got, err := ad.Passkey(ctx, key.ID)
 		if err != nil {
@@ -63,15 +68,22 @@ func TestPasskeysAreKeptUsedAndRemovedWithTheirAccount(t *testing.T) {
 			t.Errorf("Passkey = %+v", got)
 		}
 		used := base.Add(time.Hour)
-		if err := ad.UsePasskey(ctx, key.ID, 9, 0x1d, true, used); err != nil {
+		if err := ad.UsePasskey(ctx, key.ID, 9, 0x1d, false, used); err != nil {
 			t.Fatal(err)
 		}
 		list, err := ad.Passkeys(ctx, acc.ID)
 		if err != nil || len(list) != 1 {
 			t.Fatalf("Passkeys = %+v, %v", list, err)
 		}
-		if list[0].SignCount != 9 || list[0].Flags != 0x1d || !list[0].CloneWarning || !list[0].LastUsed.Equal(used) {
+		if list[0].SignCount != 9 || list[0].Flags != 0x1d || list[0].CloneWarning || !list[0].LastUsed.Equal(used) {
 			t.Errorf("after use: %+v", list[0])
+		}
+		// Marked copied: only the mark changes.
+		if err := ad.UsePasskey(ctx, key.ID, 2, 0x05, true, used.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ad.Passkey(ctx, key.ID); err != nil || got.SignCount != 9 || got.Flags != 0x1d || !got.CloneWarning || !got.LastUsed.Equal(used) {
+			t.Errorf("after the clone mark: %+v, %v", got, err)
 		}
 		if ok, err := ad.RemovePasskey(ctx, other.ID, key.ID); ok || err != nil {
 			t.Errorf("another account removed it: %v, %v", ok, err)
@@ -89,7 +101,9 @@ func TestPasskeysAreKeptUsedAndRemovedWithTheirAccount(t *testing.T) {
 		if err := ad.UsePasskey(ctx, key.ID, 10, 0, false, used); !errors.Is(err, staff.ErrNoPasskey) {
 			t.Errorf("UsePasskey of a removed one: %v", err)
 		}
-		_ = clock
+		if err := ad.UsePasskey(ctx, key.ID, 10, 0, true, used); !errors.Is(err, staff.ErrNoPasskey) {
+			t.Errorf("UsePasskey marking a removed one copied: %v", err)
+		}
 	})
 }
 
@@ -113,7 +127,7 @@ func TestPasskeyRemovedByItsAccount(t *testing.T) {
 }
 
 func TestCeremonyIsGoodOnceAndUntilItExpires(t *testing.T) {
-	forEachAdapter(t, func(t *testing.T, _ *staff.Accounts, ad staffstore.Adapter, clock *time.Time) {
+	forEachAdapter(t, func(t *testing.T, _ *staff.Accounts, ad staffstore.Adapter, _ *time.Time) {
 		ctx := context.Background()
 		exp := base.Add(staff.PasskeyCeremonyTTL)
 		if err := ad.PutCeremony(ctx, "c1", staff.CeremonyRegister, "acc1", []byte(`{"challenge":"x"}`), exp); err != nil {
@@ -160,6 +174,53 @@ func TestCeremonyIsGoodOnceAndUntilItExpires(t *testing.T) {
 		if wins != 1 {
 			t.Errorf("ceremony taken %d times at once", wins)
 		}
-		_ = clock
+	})
+}
+
+// The signature count only moves forward: of two sign-ins at once, the
+// one recorded second with a count not past the kept one is refused, and
+// the kept count is not written backwards (nor the key marked copied).
+func TestPasskeyCountOnlyMovesForward(t *testing.T) {
+	forEachAdapter(t, func(t *testing.T, a *staff.Accounts, ad staffstore.Adapter, _ *time.Time) {
+		ctx := context.Background()
+		acc, err := a.Add(ctx, "reception@northside.example", "northside", staff.RoleStaff, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := staff.Passkey{ID: []byte("counted"), AccountID: acc.ID, Name: "Key", PublicKey: []byte("pk"), SignCount: 5}
+		noCounter := staff.Passkey{ID: []byte("no-counter"), AccountID: acc.ID, Name: "Phone", PublicKey: []byte("pk")}
+		for _, k := range []staff.Passkey{counted, noCounter} {
+			if err := ad.AddPasskey(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+		}
+		first, second := base.Add(time.Minute), base.Add(2*time.Minute)
+		// Both sign-ins read 5; the one counting 7 is recorded first.
+		if err := ad.UsePasskey(ctx, counted.ID, 7, 0x05, false, first); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []uint32{6, 7} {
+			if err := ad.UsePasskey(ctx, counted.ID, n, 0x05, false, second); !errors.Is(err, staff.ErrPasskeyCounter) {
+				t.Errorf("count %d after 7: %v, want ErrPasskeyCounter", n, err)
+			}
+		}
+		if got, err := ad.Passkey(ctx, counted.ID); err != nil || got.SignCount != 7 || got.CloneWarning || !got.LastUsed.Equal(first) {
+			t.Errorf("after the refused use: %+v, %v", got, err)
+		}
+		if err := ad.UsePasskey(ctx, counted.ID, 8, 0x05, false, second); err != nil {
+			t.Errorf("count 8 after 7: %v", err)
+		}
+		// An authenticator without a counter says 0 every time.
+		for range 2 {
+			if err := ad.UsePasskey(ctx, noCounter.ID, 0, 0x05, false, second); err != nil {
+				t.Errorf("count 0 of a key without a counter: %v", err)
+			}
+		}
+		if got, err := ad.Passkey(ctx, noCounter.ID); err != nil || got.SignCount != 0 || !got.LastUsed.Equal(second) {
+			t.Errorf("key without a counter: %+v, %v", got, err)
+		}
+		if err := ad.UsePasskey(ctx, []byte("nothing"), 9, 0, false, second); !errors.Is(err, staff.ErrNoPasskey) {
+			t.Errorf("unknown passkey: %v", err)
+		}
 	})
 }

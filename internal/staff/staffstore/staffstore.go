@@ -112,12 +112,16 @@ func (a Adapter) SessionEnded(ctx context.Context, sid string) (bool, error) {
 var b64 = base64.RawURLEncoding
 
 func (a Adapter) AddPasskey(ctx context.Context, p staff.Passkey) error {
-	return a.S.AddStaffPasskey(ctx, store.StaffPasskey{
+	err := a.S.AddStaffPasskey(ctx, store.StaffPasskey{
 		ID: b64.EncodeToString(p.ID), AccountID: p.AccountID, Name: p.Name,
 		PublicKey: b64.EncodeToString(p.PublicKey), Attestation: p.Attestation,
 		AAGUID: b64.EncodeToString(p.AAGUID), Transports: p.Transports,
 		Flags: int64(p.Flags), SignCount: int64(p.SignCount), CloneWarning: p.CloneWarning,
 	})
+	if errors.Is(err, store.ErrDuplicatePasskey) {
+		return staff.ErrPasskeyTaken
+	}
+	return err
 }
 
 func (a Adapter) Passkeys(ctx context.Context, accountID string) ([]staff.Passkey, error) {
@@ -149,8 +153,11 @@ func (a Adapter) Passkey(ctx context.Context, id []byte) (staff.Passkey, error) 
 
 func (a Adapter) UsePasskey(ctx context.Context, id []byte, signCount uint32, flags byte, cloneWarning bool, now time.Time) error {
 	err := a.S.UseStaffPasskey(ctx, b64.EncodeToString(id), int64(signCount), int64(flags), cloneWarning, now)
-	if errors.Is(err, store.ErrNotFound) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return staff.ErrNoPasskey
+	case errors.Is(err, store.ErrPasskeyCounter):
+		return staff.ErrPasskeyCounter
 	}
 	return err
 }
