@@ -167,6 +167,12 @@ type console struct {
 	passkeysByIP *addrLimiter
 }
 
+// passkeyCallsPerMinute bounds the passkey ceremonies' calls from one
+// connection: a sign-in or an addition is two (begin, finish), so this is
+// twenty a minute, for a front desk of several people behind one address,
+// while a script trying keys is held to a trickle.
+const passkeyCallsPerMinute = 40
+
 func newConsole(cfg ConsoleConfig, secret []byte) *console {
 	derive := func(label string) []byte {
 		m := hmac.New(sha256.New, secret)
@@ -192,7 +198,7 @@ func newConsole(cfg ConsoleConfig, secret []byte) *console {
 		issuer: newLinkIssuer(),
 		// Each passkey sign-in or addition is two requests (begin, finish):
 		// twenty a minute is ten tries, as for the links.
-		passkeysByIP: newAddrLimiter(20, 20),
+		passkeysByIP: newAddrLimiter(passkeyCallsPerMinute, passkeyCallsPerMinute),
 	}
 }
 
